@@ -1,0 +1,140 @@
+"""The domain types: what goes into a run, what the model plans, what comes out.
+
+Every model output is parsed into one of these pydantic models; the ``description`` of a
+field doubles as the JSON schema sent to the server for structured output.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from agentwrite.length import MAX_TARGET_WORDS, count_words, language_of
+
+MAX_BRIEF_CHARS = 20_000
+MAX_SECTIONS = 200
+
+WriteMode = Literal["sequential", "parallel", "sketch"]
+
+
+class Usage(BaseModel):
+    """Token usage of one or more model calls.
+
+    >>> (Usage(prompt_tokens=3, completion_tokens=5) + Usage(prompt_tokens=1)).total_tokens
+    9
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = Field(0, description="Prompt tokens the server served from its prefix cache.")
+    requests: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
+            requests=self.requests + other.requests,
+        )
+
+
+class Brief(BaseModel):
+    """What the user asked for: the instruction and the word target."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instruction: str = Field(description="The writing instruction, as the user gave it.")
+    target_words: int = Field(ge=1, le=MAX_TARGET_WORDS, description="Words the document should have.")
+
+    @field_validator("instruction")
+    @classmethod
+    def _instruction_is_usable(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("the brief is empty")
+        if len(value) > MAX_BRIEF_CHARS:
+            raise ValueError(f"the brief has {len(value)} characters; the limit is {MAX_BRIEF_CHARS}")
+        if "\x00" in value:
+            raise ValueError("the brief contains a NUL byte")
+        return value
+
+    @property
+    def language(self) -> str:
+        return language_of(self.instruction)
+
+
+class SectionPlan(BaseModel):
+    """One planned section: its title, its main point and its word budget."""
+
+    title: str = Field(min_length=1, max_length=200, description="A short heading for the section.")
+    main_point: str = Field(
+        min_length=1, description="What the section covers, in one or two sentences."
+    )
+    target_words: int = Field(ge=1, description="How many words the section should have.")
+
+    @field_validator("title", "main_point")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+
+class Plan(BaseModel):
+    """The outline of a document: a title and its sections in order."""
+
+    title: str = Field(min_length=1, max_length=300, description="The document's title.")
+    sections: list[SectionPlan] = Field(
+        min_length=1, max_length=MAX_SECTIONS, description="The sections, in reading order."
+    )
+
+    @property
+    def total_words(self) -> int:
+        return sum(s.target_words for s in self.sections)
+
+
+class Section(BaseModel):
+    """A written section and what it cost."""
+
+    index: int = Field(ge=0)
+    title: str
+    text: str
+    target_words: int
+    words: int = 0
+    finish_reason: str
+    usage: Usage = Usage()
+    seconds: float = 0.0
+
+    @model_validator(mode="after")
+    def _count(self) -> Section:
+        self.words = count_words(self.text)
+        return self
+
+
+class Document(BaseModel):
+    """The result of a run: the stitched Markdown and everything that made it."""
+
+    brief: Brief
+    plan: Plan
+    plan_source: Literal["model", "user"]
+    mode: WriteMode
+    model: str
+    sections: list[Section]
+    markdown: str
+    words: int
+    usage: Usage
+    wall_seconds: float
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def sidecar(self) -> dict[str, object]:
+        """The JSON sidecar: everything but the Markdown, which lives in its own file."""
+        return self.model_dump(mode="json", exclude={"markdown"})

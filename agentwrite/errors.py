@@ -1,0 +1,49 @@
+"""Typed errors. Every failure is raised, never returned as text.
+
+``InputError`` means the user gave something unusable (CLI exit code 2);
+every other ``AgentwriteError`` is a runtime failure (exit code 1).
+"""
+
+from __future__ import annotations
+
+
+class AgentwriteError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(AgentwriteError):
+    """Bad input from the user: a brief, a target, a file, a flag."""
+
+    exit_code = 2
+
+
+class ModelError(AgentwriteError):
+    """A model call failed for good (after the retries it was allowed)."""
+
+
+class ServerUnreachable(ModelError):
+    """No connection could be made to the model server."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot reach the model server at {url}: {reason}")
+        self.url = url
+
+
+class ModelRequestError(ModelError):
+    """The server answered with an error status or an unusable body."""
+
+    def __init__(self, url: str, status: int | None, detail: str) -> None:
+        where = f"HTTP {status} from {url}" if status is not None else f"bad answer from {url}"
+        super().__init__(f"{where}: {detail}")
+        self.url = url
+        self.status = status
+
+
+class PlanError(AgentwriteError):
+    """The model did not produce a usable plan within the allowed attempts."""
+
+
+class PromptError(AgentwriteError):
+    """A prompt template was rendered with missing or unused variables."""

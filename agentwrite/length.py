@@ -1,0 +1,103 @@
+"""Word counting as LongBench-Write counts, and word targets parsed from a brief.
+
+LongBench-Write (Bai et al., "LongWriter", arXiv 2408.07055) counts a text's length as
+the number of CJK characters (U+4E00 to U+9FFF) plus the number of matches of the
+regular expression ``\\b[a-zA-Z]+\\b``. We keep that rule to the letter so that our
+figures compare with the paper's, quirks included: a run of letters glued to a digit or
+to a CJK character has no word boundary and does not count.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agentwrite.errors import InputError
+
+DEFAULT_TARGET_WORDS = 10_000
+"""Target used when the brief names no length and no ``--words`` is given."""
+
+MAX_TARGET_WORDS = 100_000
+"""Default ceiling on a target; larger ones are refused."""
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"\b[a-zA-Z]+\b")
+
+
+def count_words(text: str) -> int:
+    """Count words the LongBench-Write way: CJK characters plus Latin words.
+
+    >>> count_words("Hello, world! It's 2024.")
+    4
+    >>> count_words("写一篇文章 about Yunnan")
+    7
+    >>> count_words("abc123 中文abc")
+    2
+    """
+    return len(_CJK.findall(text)) + len(_LATIN_WORD.findall(text))
+
+
+def cjk_share(text: str) -> float:
+    """Share of counted words that are CJK characters (0.0 for an empty text).
+
+    >>> cjk_share("中文 and English")
+    0.5
+    """
+    cjk = len(_CJK.findall(text))
+    total = cjk + len(_LATIN_WORD.findall(text))
+    return cjk / total if total else 0.0
+
+
+def language_of(text: str) -> str:
+    """``"zh"`` when most counted words are CJK characters, else ``"en"``.
+
+    >>> language_of("写一篇关于云南的旅游指南"), language_of("A guide to Yunnan")
+    ('zh', 'en')
+    """
+    return "zh" if cjk_share(text) > 0.5 else "en"
+
+
+_NUMBER = r"(\d{1,3}(?:[,，]\d{3})+|\d+(?:\.\d+)?)"
+_SCALE = r"\s*([kK]|千|万)?"
+_ENGLISH_TARGET = re.compile(_NUMBER + _SCALE + r"(?:\s*-\s*|\s+)?words?\b", re.IGNORECASE)
+_CHINESE_TARGET = re.compile(_NUMBER + _SCALE + r"\s*(?:个)?字")
+_SCALES = {None: 1, "k": 1000, "K": 1000, "千": 1000, "万": 10000}
+
+
+def parse_target(brief: str) -> int | None:
+    """The word target a brief names, or None. The largest mention wins.
+
+    >>> parse_target("Write a 10,000-word travel guide to Yunnan")
+    10000
+    >>> parse_target("about 3000 words on tea"), parse_target("a 10k words essay")
+    (3000, 10000)
+    >>> parse_target("写一篇5000字的文章"), parse_target("约3000字"), parse_target("1.5万字")
+    (5000, 3000, 15000)
+    >>> parse_target("Write a poem") is None
+    True
+    """
+    found: list[int] = []
+    for pattern in (_ENGLISH_TARGET, _CHINESE_TARGET):
+        for match in pattern.finditer(brief):
+            number = float(re.sub("[,，]", "", match.group(1)))
+            found.append(round(number * _SCALES[match.group(2)]))
+    return max(found) if found else None
+
+
+def resolve_target(
+    brief: str, words: int | None = None, ceiling: int = MAX_TARGET_WORDS
+) -> int:
+    """The target for a run: ``words`` if given, else the brief's, else the default.
+
+    Raises InputError for a target below 1 or above ``ceiling``.
+
+    >>> resolve_target("a 3000-word essay"), resolve_target("a 3000-word essay", words=500)
+    (3000, 500)
+    """
+    target = words if words is not None else parse_target(brief)
+    if target is None:
+        target = DEFAULT_TARGET_WORDS
+    if target < 1:
+        raise InputError(f"word target must be at least 1, got {target}")
+    if target > ceiling:
+        raise InputError(f"word target {target} is above the ceiling of {ceiling} words")
+    return target

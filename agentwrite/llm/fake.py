@@ -1,0 +1,104 @@
+"""A scripted chat model for tests: it replays what it is given and records every call.
+
+>>> import asyncio
+>>> fake = ScriptedModel(["Hello there."])
+>>> asyncio.run(fake.complete([{"role": "user", "content": "hi"}], GenerationParams(max_tokens=8))).text
+'Hello there.'
+>>> fake.calls[0].messages[0]["content"]
+'hi'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from agentwrite.domain import Usage
+from agentwrite.llm.base import Completion, GenerationParams, Message
+
+Responder = Callable[[list[Message], GenerationParams], "Completion | str"]
+Script = str | Completion | BaseException | Responder
+
+
+@dataclass
+class RecordedCall:
+    """One request the fake received, with when it started and ended (monotonic s)."""
+
+    messages: list[Message]
+    params: GenerationParams
+    started: float
+    ended: float = 0.0
+
+    @property
+    def prompt(self) -> str:
+        """All message contents joined, for asserting on what was sent."""
+        return "\n".join(m["content"] for m in self.messages)
+
+
+class ScriptedModel:
+    """Replays scripted replies in order, then falls back to ``responder``.
+
+    A reply is a string (finish reason ``"stop"``), a ``Completion``, an exception to
+    raise, or a callable of ``(messages, params)``. ``delay`` seconds pass in each call,
+    so that concurrent calls overlap; ``max_concurrency`` records how many did.
+    """
+
+    def __init__(
+        self,
+        script: Iterable[Script] = (),
+        *,
+        responder: Responder | None = None,
+        delay: float = 0.0,
+        name: str = "scripted",
+    ) -> None:
+        self._script: deque[Script] = deque(script)
+        self._responder = responder
+        self._delay = delay
+        self._name = name
+        self.calls: list[RecordedCall] = []
+        self.in_flight = 0
+        self.max_concurrency = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def enqueue(self, *items: Script) -> None:
+        self._script.extend(items)
+
+    async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
+        call = RecordedCall([dict(m) for m in messages], params, time.monotonic())  # type: ignore[misc]
+        self.calls.append(call)
+        self.in_flight += 1
+        self.max_concurrency = max(self.max_concurrency, self.in_flight)
+        try:
+            if self._delay:
+                await asyncio.sleep(self._delay)
+            item: Script
+            if self._script:
+                item = self._script.popleft()
+            elif self._responder is not None:
+                item = self._responder
+            else:
+                raise AssertionError("ScriptedModel ran out of scripted replies")
+            if isinstance(item, BaseException):
+                raise item
+            if callable(item):
+                item = item(call.messages, params)
+            if isinstance(item, str):
+                item = Completion(item, "stop", _usage(call.prompt, item))
+            return item
+        finally:
+            self.in_flight -= 1
+            call.ended = time.monotonic()
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _usage(prompt: str, text: str) -> Usage:
+    """A plausible usage record: one token per whitespace-separated piece."""
+    return Usage(prompt_tokens=len(prompt.split()), completion_tokens=len(text.split()), requests=1)
