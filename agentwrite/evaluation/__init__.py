@@ -1,0 +1,1 @@
+"""Benchmarking long outputs: suites, runs, LongBench-Write scores, coherence metrics, reports."""
