@@ -1,0 +1,336 @@
+"""Quality filters for generated training documents, each with its threshold and its figure.
+
+A document is checked against every filter; each check records the measured value, the
+threshold and whether it passed, so that ``meta.jsonl`` says exactly why a document was kept
+or dropped. The near-duplicate check needs the documents accepted before it and lives in
+``NearDuplicateIndex``; the others look at one document alone (``check_document``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentwrite.evaluation.coherence import repeated_ngram_rate, repeated_sentence_rate, word_tokens
+from agentwrite.evaluation.scoring import length_score
+from agentwrite.length import count_words
+from agentwrite.llm.base import Message
+
+DEFAULT_ARTEFACT_PATTERNS: tuple[str, ...] = (
+    r"(?im)^\W*paragraph\s+\d+\s*[-–—:]",
+    r"(?i)\bword\s*count\s*[:：]",
+    r"(?i)\bmain\s*point\s*[:：]",
+    r"(?m)^\W*段落\s*\d+\s*[-–—:：]",
+    r"字数\s*[:：]\s*\d",
+    r"主要内容\s*[:：]",
+)
+"""Traces of the plan that must not survive in a written document."""
+
+
+class FilterConfig(BaseModel):
+    """Thresholds of the document filters. Every field is recorded with each verdict."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_words: int = Field(500, ge=0, description="Fewest words a kept document may have.")
+    min_length_score: float = Field(
+        80.0, ge=0, le=100, description="Lowest LongBench-Write length score S_l vs. the requested length."
+    )
+    ngram_n: int = Field(8, ge=1, description="n of the repeated n-gram rate.")
+    max_repeated_ngram_rate: float = Field(
+        0.25, ge=0, le=1, description="Highest share of n-gram occurrences whose n-gram recurs."
+    )
+    max_repeated_sentence_rate: float = Field(
+        0.15, ge=0, le=1, description="Highest share of sentences that also appear in another section."
+    )
+    artefact_patterns: tuple[str, ...] = Field(
+        DEFAULT_ARTEFACT_PATTERNS, description="Regular expressions of plan artefacts left in the text."
+    )
+    max_artefacts: int = Field(0, ge=0, description="Most plan-artefact matches a kept document may have.")
+    max_tokens: int = Field(32_768, ge=1, description="Most tokens of instruction plus document.")
+    near_duplicate_threshold: float = Field(
+        0.8, gt=0, le=1, description="Estimated Jaccard similarity of word 5-grams that makes a duplicate."
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One filter's figure, its threshold and the outcome."""
+
+    name: str
+    value: float
+    threshold: float
+    passed: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"value": self.value, "threshold": self.threshold, "passed": self.passed}
+
+
+REJECT_REASONS = {
+    "min_words": "too short",
+    "length_score": "length score too low",
+    "repeated_ngrams": "too repetitive",
+    "repeated_sentences": "too repetitive",
+    "plan_artefacts": "plan artefacts in the text",
+    "max_tokens": "too many tokens",
+    "near_duplicate": "duplicate",
+}
+
+
+def first_failure(verdicts: list[Verdict]) -> Verdict | None:
+    """The first failed verdict, or None when all passed.
+
+    >>> first_failure([Verdict("a", 1, 0, True), Verdict("b", 0, 1, False)]).name
+    'b'
+    """
+    return next((v for v in verdicts if not v.passed), None)
+
+
+def count_artefacts(text: str, patterns: tuple[str, ...] = DEFAULT_ARTEFACT_PATTERNS) -> int:
+    """How many times the plan-artefact patterns match ``text``.
+
+    >>> count_artefacts("Paragraph 3 - The tea road.\\nWord Count: 400 words. Main Point: tea")
+    3
+    >>> count_artefacts("A paragraph about tea; the word count is high."), count_artefacts("字数：500")
+    (0, 1)
+    """
+    return sum(len(re.findall(pattern, text)) for pattern in patterns)
+
+
+class TokenCounter(Protocol):
+    """Counts the tokens of a training conversation."""
+
+    name: str
+
+    def count(self, messages: list[Message]) -> int: ...
+
+
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_OTHER_PIECE = re.compile(r"[^\W\u4e00-\u9fff]+|[^\w\s]")
+
+
+class EstimatedTokens:
+    """A tokenizer-free estimate: one token per CJK character, 1.3 per other word, one per
+    punctuation mark, plus four per message for the chat template.
+
+    >>> chat = [{"role": "user", "content": "Tea, please."}, {"role": "assistant", "content": "茶"}]
+    >>> EstimatedTokens().count(chat)  # (2 * 1.3 + 2 + 4) + (1 + 4), rounded up
+    14
+    """
+
+    name = "estimate"
+
+    def count(self, messages: list[Message]) -> int:
+        total = 0.0
+        for message in messages:
+            text = message["content"]
+            pieces = _OTHER_PIECE.findall(text)
+            words = sum(1 for p in pieces if p[0].isalnum() or p[0] == "_")
+            total += len(_CJK_CHAR.findall(text)) + 1.3 * words + (len(pieces) - words) + 4
+        return math.ceil(total)
+
+
+class HFTokens:
+    """Exact counts with a tokenizer loaded from a local folder (no hub access); the chat
+    template is applied when the tokenizer has one."""
+
+    def __init__(self, folder: Path) -> None:
+        from transformers import AutoTokenizer
+
+        self._tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        self.name = f"tokenizer:{Path(folder).name}"
+
+    def count(self, messages: list[Message]) -> int:
+        tok = self._tokenizer
+        if getattr(tok, "chat_template", None):
+            text = tok.apply_chat_template(list(messages), tokenize=False)
+        else:
+            text = "\n".join(m["content"] for m in messages)
+        return len(tok.encode(text, add_special_tokens=False))
+
+
+def token_counter(folder: Path | None) -> TokenCounter:
+    """A real tokenizer from ``folder`` when given, else the estimate."""
+    return HFTokens(folder) if folder is not None else EstimatedTokens()
+
+
+def check_document(
+    instruction: str,
+    requested_words: int,
+    sections: list[str],
+    document: str,
+    config: FilterConfig,
+    tokens: TokenCounter,
+) -> tuple[list[Verdict], dict[str, Any]]:
+    """Every single-document filter's verdict, and the figures for the record.
+
+    ``sections`` are the section texts (for the cross-section repetition check);
+    ``document`` is the stitched text that would go into the training example.
+    """
+    words = count_words(document)
+    score = length_score(requested_words, words)
+    ngram_rate = repeated_ngram_rate(document, config.ngram_n)
+    sentence_rate = repeated_sentence_rate(sections)
+    artefacts = count_artefacts(document, config.artefact_patterns)
+    n_tokens = tokens.count(
+        [{"role": "user", "content": instruction}, {"role": "assistant", "content": document}]
+    )
+    verdicts = [
+        Verdict("min_words", words, config.min_words, words >= config.min_words),
+        Verdict("length_score", round(score, 2), config.min_length_score, score >= config.min_length_score),
+        Verdict(
+            "repeated_ngrams",
+            round(ngram_rate, 4),
+            config.max_repeated_ngram_rate,
+            ngram_rate <= config.max_repeated_ngram_rate,
+        ),
+        Verdict(
+            "repeated_sentences",
+            round(sentence_rate, 4),
+            config.max_repeated_sentence_rate,
+            sentence_rate <= config.max_repeated_sentence_rate,
+        ),
+        Verdict("plan_artefacts", artefacts, config.max_artefacts, artefacts <= config.max_artefacts),
+        Verdict("max_tokens", n_tokens, config.max_tokens, n_tokens <= config.max_tokens),
+    ]
+    figures = {
+        "words": words,
+        "length_score": round(score, 2),
+        "repeated_ngram_rate": round(ngram_rate, 4),
+        "repeated_ngram_n": config.ngram_n,
+        "repeated_sentence_rate": round(sentence_rate, 4),
+        "plan_artefacts": artefacts,
+        "tokens": n_tokens,
+        "tokenizer": tokens.name,
+    }
+    return verdicts, figures
+
+
+SHINGLE_WORDS = 5
+_PRIME = 4_294_967_311  # the first prime above 2**32: hashes are taken modulo it
+
+
+def shingles(text: str, n: int = SHINGLE_WORDS) -> set[str]:
+    """The set of word n-grams of ``text`` (words as LongBench-Write counts them); a text
+    shorter than ``n`` words gives its whole word sequence as one shingle.
+
+    >>> sorted(shingles("a b c a b", n=3))
+    ['a b c', 'b c a', 'c a b']
+    >>> shingles("two words", n=5)
+    {'two words'}
+    """
+    tokens = word_tokens(text)
+    if len(tokens) < n:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Jaccard similarity of two sets (1.0 for two empty sets).
+
+    >>> jaccard({"x", "y"}, {"y", "z"})
+    0.3333333333333333
+    """
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+class MinHasher:
+    """MinHash signatures of shingle sets: the share of equal signature slots estimates
+    the Jaccard similarity of two sets (Broder, 1997). Hash functions are ``(a*x + b) mod p``
+    over a 32-bit BLAKE2 hash of each shingle, with ``a`` and ``b`` drawn from ``seed``.
+
+    >>> h = MinHasher(num_perm=128)
+    >>> a, b = shingles("the quick brown fox jumps over the lazy dog " * 3), shingles("an unrelated text")
+    >>> h.similarity(h.signature(a), h.signature(a)), h.similarity(h.signature(a), h.signature(b))
+    (1.0, 0.0)
+    """
+
+    def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
+        rng = np.random.default_rng(seed)
+        self.num_perm = num_perm
+        self._a = rng.integers(1, 2**31, size=(num_perm, 1), dtype=np.uint64)
+        self._b = rng.integers(0, 2**31, size=(num_perm, 1), dtype=np.uint64)
+
+    def signature(self, items: set[str]) -> np.ndarray:
+        """The signature of a set; an empty set gets an all-maximum signature."""
+        if not items:
+            return np.full(self.num_perm, _PRIME, dtype=np.uint64)
+        hashes = np.fromiter(
+            (
+                int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=4).digest(), "little")
+                for s in items
+            ),
+            dtype=np.uint64,
+            count=len(items),
+        )
+        # a < 2**31 and a hash < 2**32, so a*x + b stays below 2**64: no overflow.
+        return ((self._a * hashes[None, :] + self._b) % np.uint64(_PRIME)).min(axis=1)
+
+    @staticmethod
+    def similarity(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.mean(a == b))
+
+
+class NearDuplicateIndex:
+    """Finds documents whose word 5-gram sets are near-duplicates of ones already added.
+
+    Candidates come from locality-sensitive hashing over signature bands; a candidate is
+    a duplicate when its estimated Jaccard similarity reaches ``threshold``.
+
+    >>> index = NearDuplicateIndex(threshold=0.8)
+    >>> text = " ".join(f"word{i % 7} and item {chr(97 + i % 26)}" for i in range(300))
+    >>> index.add("a", text), index.find(text + " one more"), index.find("something else entirely")
+    ((None, 0.0), 'a', None)
+    """
+
+    def __init__(self, threshold: float = 0.8, num_perm: int = 128, bands: int = 32) -> None:
+        if num_perm % bands:
+            raise ValueError("num_perm must be a multiple of bands")
+        self.threshold = threshold
+        self._hasher = MinHasher(num_perm)
+        self._rows = num_perm // bands
+        self._buckets: dict[tuple[int, bytes], list[str]] = {}
+        self._signatures: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    def _bands(self, signature: np.ndarray) -> list[tuple[int, bytes]]:
+        r = self._rows
+        return [(i, signature[i * r : (i + 1) * r].tobytes()) for i in range(len(signature) // r)]
+
+    def check(self, text: str) -> tuple[str | None, float]:
+        """The most similar document added so far (by estimate) and its similarity."""
+        return self._best(self._hasher.signature(shingles(text)))
+
+    def _best(self, signature: np.ndarray) -> tuple[str | None, float]:
+        candidates = {doc for band in self._bands(signature) for doc in self._buckets.get(band, ())}
+        best: tuple[str | None, float] = (None, 0.0)
+        for doc in sorted(candidates):
+            similarity = self._hasher.similarity(signature, self._signatures[doc])
+            if similarity > best[1]:
+                best = (doc, similarity)
+        return best
+
+    def find(self, text: str) -> str | None:
+        """The id of a near-duplicate already in the index, or None."""
+        doc, similarity = self.check(text)
+        return doc if similarity >= self.threshold else None
+
+    def add(self, doc_id: str, text: str) -> tuple[str | None, float]:
+        """Add a document unless it is a near-duplicate. Returns the most similar earlier
+        document and the similarity; the document was added when that is below threshold."""
+        signature = self._hasher.signature(shingles(text))
+        doc, similarity = self._best(signature)
+        if similarity < self.threshold:
+            self._signatures[doc_id] = signature
+            for band in self._bands(signature):
+                self._buckets.setdefault(band, []).append(doc_id)
+        return doc, similarity
