@@ -6,7 +6,7 @@ field doubles as the JSON schema sent to the server for structured output.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -75,9 +75,7 @@ class SectionPlan(BaseModel):
     """One planned section: its title, its main point and its word budget."""
 
     title: str = Field(min_length=1, max_length=200, description="A short heading for the section.")
-    main_point: str = Field(
-        min_length=1, description="What the section covers, in one or two sentences."
-    )
+    main_point: str = Field(min_length=1, description="What the section covers, in one or two sentences.")
     target_words: int = Field(ge=1, description="How many words the section should have.")
 
     @field_validator("title", "main_point")
@@ -133,7 +131,7 @@ class Document(BaseModel):
     words: int
     usage: Usage
     wall_seconds: float
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def sidecar(self) -> dict[str, object]:
         """The JSON sidecar: everything but the Markdown, which lives in its own file."""

@@ -83,9 +83,7 @@ def parse_target(brief: str) -> int | None:
     return max(found) if found else None
 
 
-def resolve_target(
-    brief: str, words: int | None = None, ceiling: int = MAX_TARGET_WORDS
-) -> int:
+def resolve_target(brief: str, words: int | None = None, ceiling: int = MAX_TARGET_WORDS) -> int:
     """The target for a run: ``words`` if given, else the brief's, else the default.
 
     Raises InputError for a target below 1 or above ``ceiling``.
@@ -101,3 +99,14 @@ def resolve_target(
     if target > ceiling:
         raise InputError(f"word target {target} is above the ceiling of {ceiling} words")
     return target
+
+
+def estimate_tokens(text: str) -> int:
+    """A cautious token estimate for budgeting context when no tokenizer is at hand:
+    two tokens per CJK character and one per three other characters.
+
+    >>> estimate_tokens("Hello world, this is tea."), estimate_tokens("云南")
+    (9, 4)
+    """
+    cjk = len(_CJK.findall(text))
+    return 2 * cjk + -(-(len(text) - cjk) // 3)

@@ -30,15 +30,24 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     base_url: str | None = Field(
-        None, description="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1. "
-        "Unset: the bundled model runs in process."
+        None,
+        description="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1. "
+        "Unset: the bundled model runs in process.",
     )
-    model: str | None = Field(None, description="Model name as the server knows it (default: the server's first model).")
-    api_key: SecretStr | None = Field(None, description="API key sent as a bearer token; never written anywhere.")
+    model: str | None = Field(
+        None, description="Model name as the server knows it (default: the server's first model)."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key sent as a bearer token; never written anywhere."
+    )
     timeout: float = Field(600.0, gt=0, description="Seconds to wait for one response.")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a connection.")
-    max_retries: int = Field(4, ge=0, le=20, description="Retries of a failed request (connection errors, timeouts, 429, 5xx).")
-    retry_base_delay: float = Field(1.0, ge=0, description="First backoff delay in seconds; it doubles with each retry, with jitter.")
+    max_retries: int = Field(
+        4, ge=0, le=20, description="Retries of a failed request (connection errors, timeouts, 429, 5xx)."
+    )
+    retry_base_delay: float = Field(
+        1.0, ge=0, description="First backoff delay in seconds; it doubles with each retry, with jitter."
+    )
     retry_max_delay: float = Field(30.0, ge=0, description="Longest backoff delay in seconds.")
     max_inflight: int = Field(64, ge=1, description="Most requests in flight at once from this process.")
 
@@ -46,23 +55,40 @@ class Settings(BaseModel):
     top_p: float = Field(0.95, gt=0, le=1, description="Nucleus sampling mass.")
     seed: int | None = Field(None, description="Sampling seed, for servers that honour it.")
     min_tokens: bool = Field(
-        True, description="Send vLLM's min_tokens so that short sections are not cut early "
-        "(turn off for servers that reject unknown parameters)."
+        True,
+        description="Send vLLM's min_tokens so that short sections are not cut early "
+        "(turn off for servers that reject unknown parameters).",
     )
     tokens_per_word: float = Field(1.6, gt=0, description="Token allowance per word when sizing max_tokens.")
 
-    mode: WriteMode = Field("sequential", description="sequential: each section sees the text before it; "
-                            "parallel: all sections at once from the plan; sketch: short sketches in order, then all at once.")
+    mode: WriteMode = Field(
+        "sequential",
+        description="sequential: each section sees the text before it; "
+        "parallel: all sections at once from the plan; sketch: short sketches in order, then all at once.",
+    )
     max_words: int = Field(MAX_TARGET_WORDS, ge=1, description="Ceiling on a word target.")
     min_section_words: int = Field(200, ge=1, description="Smallest section budget after normalisation.")
     max_section_words: int = Field(1000, ge=1, description="Largest section budget after normalisation.")
-    plan_attempts: int = Field(3, ge=1, le=10, description="Planner attempts, each feeding back the last error.")
+    plan_attempts: int = Field(
+        3, ge=1, le=10, description="Planner attempts, each feeding back the last error."
+    )
     structured_output: bool = Field(True, description="Ask the server for JSON that matches the plan schema.")
-    max_continuations: int = Field(3, ge=0, le=10, description="Follow-up requests for a section that stopped "
-                                   "on the token limit or came back well short.")
-    short_section_ratio: float = Field(0.6, gt=0, le=1, description="A section below this share of its budget is continued.")
-    max_context: int | None = Field(None, ge=512, description="Context window in tokens (default: what the server reports).")
-    prior_text_chars: int | None = Field(None, ge=0, description="Cap on the characters of earlier text in a section prompt.")
+    max_continuations: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description="Follow-up requests for a section that stopped "
+        "on the token limit or came back well short.",
+    )
+    short_section_ratio: float = Field(
+        0.6, gt=0, le=1, description="A section below this share of its budget is continued."
+    )
+    max_context: int | None = Field(
+        None, ge=512, description="Context window in tokens (default: what the server reports)."
+    )
+    prior_text_chars: int | None = Field(
+        None, ge=0, description="Cap on the characters of earlier text in a section prompt."
+    )
 
 
 ENV_PREFIX = "AGENTWRITE_"
@@ -76,7 +102,9 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"config file {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from exc
+        raise InputError(
+            f"config file {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
+        ) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

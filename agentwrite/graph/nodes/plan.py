@@ -1,0 +1,99 @@
+"""The planner: ask for an outline, validate it, feed errors back, normalise budgets."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agentwrite.domain import Brief, Plan, Usage
+from agentwrite.errors import PlanError
+from agentwrite.events import PlanReady
+from agentwrite.graph.context import RunContext
+from agentwrite.graph.state import WriteState
+from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.plans import normalise_budgets, parse_plan, section_count_bounds, with_budgets
+from agentwrite.prompts import render
+
+log = logging.getLogger(__name__)
+
+
+def plan_messages(brief: Brief, ctx: RunContext) -> list[Message]:
+    """The planner's first request."""
+    s = ctx.settings
+    fewest, most = section_count_bounds(brief.target_words, s.min_section_words, s.max_section_words)
+    suggested = min(max(round(brief.target_words / 500), fewest), most)
+    template = "plan_json" if ctx.structured_output and s.structured_output else "plan_lines"
+    prompt = render(
+        template,
+        instruction=brief.instruction,
+        target_words=brief.target_words,
+        min_sections=fewest,
+        max_sections=most,
+        suggested_sections=suggested,
+    )
+    return [{"role": "system", "content": render("system")}, {"role": "user", "content": prompt}]
+
+
+def check_plan(plan: Plan, brief: Brief, ctx: RunContext) -> Plan:
+    """Enforce the section count for the target, then normalise the budgets."""
+    s = ctx.settings
+    fewest, most = section_count_bounds(brief.target_words, s.min_section_words, s.max_section_words)
+    count = len(plan.sections)
+    if not fewest <= count <= most:
+        raise PlanError(
+            f"it has {count} sections; a {brief.target_words}-word document needs between {fewest} and {most}"
+        )
+    budgets = normalise_budgets(
+        [sec.target_words for sec in plan.sections],
+        brief.target_words,
+        s.min_section_words,
+        s.max_section_words,
+    )
+    return with_budgets(plan, budgets)
+
+
+async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
+    """Ask the model for a plan, retrying with the error fed back.
+
+    Raises PlanError after ``settings.plan_attempts`` unusable answers.
+    """
+    s = ctx.settings
+    messages = plan_messages(brief, ctx)
+    fallback_title = brief.instruction.splitlines()[0][:120]
+    schema = Plan.model_json_schema() if ctx.structured_output and s.structured_output else None
+    _, most = section_count_bounds(brief.target_words, s.min_section_words, s.max_section_words)
+    usage = Usage()
+    error = PlanError("no attempt was made")
+    for attempt in range(1, s.plan_attempts + 1):
+        params = GenerationParams(
+            max_tokens=min(8192, 256 + 96 * most),
+            temperature=s.temperature,
+            top_p=s.top_p,
+            seed=s.seed,
+            json_schema=schema,
+        )
+        completion = await ctx.model.complete(messages, params)
+        usage = usage + completion.usage
+        try:
+            return check_plan(parse_plan(completion.text, fallback_title), brief, ctx), usage
+        except PlanError as exc:
+            error = exc
+            log.warning("plan attempt %d of %d unusable: %s", attempt, s.plan_attempts, exc)
+            messages = [
+                *messages[:2],
+                {"role": "assistant", "content": completion.text},
+                {"role": "user", "content": render("plan_retry", error=str(exc))},
+            ]
+    raise PlanError(f"no usable plan after {s.plan_attempts} attempts; last problem: {error}")
+
+
+async def plan_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Graph node: plan unless the user supplied one."""
+    ctx = runtime.context
+    if state.get("plan") is not None:
+        return {}
+    plan, usage = await make_plan(state["brief"], ctx)
+    ctx.emit(PlanReady(plan, "model"))
+    return {"plan": plan, "plan_source": "model", "plan_usage": usage}

@@ -1,0 +1,92 @@
+"""Sequential mode (AgentWrite's): each section sees the plan and all text before it.
+
+The prompt is ordered instruction, plan, text so far, step, so that the server's
+prefix cache can reuse everything up to the step. Each section's budget carries the
+shortfall or surplus of the sections before it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agentwrite.context_budget import fit_prior_text
+from agentwrite.domain import Plan, Section
+from agentwrite.graph.context import RunContext
+from agentwrite.graph.nodes.write import generate_section
+from agentwrite.graph.state import WriteState
+from agentwrite.length import estimate_tokens
+from agentwrite.llm.base import Message
+from agentwrite.plans import normalise_budgets, render_plan
+from agentwrite.prompts import render
+
+
+def next_budget(plan: Plan, done: list[Section], target: int, lo: int, hi: int) -> int:
+    """The next section's budget: what is left of the target, spread over the sections left
+    in proportion to their planned budgets, but never below half or above twice its plan.
+
+    >>> from agentwrite.domain import SectionPlan
+    >>> p = Plan(title="T", sections=[SectionPlan(title=t, main_point="m", target_words=500) for t in "ABC"])
+    >>> short = Section(index=0, title="A", text="word " * 300, target_words=500, finish_reason="stop")
+    >>> next_budget(p, [], 1500, 200, 1000), next_budget(p, [short], 1500, 200, 1000)
+    (500, 600)
+    """
+    rest = plan.sections[len(done) :]
+    left = target - sum(s.words for s in done)
+    planned = [s.target_words for s in rest]
+    left = min(max(left, sum(planned) // 2), sum(planned) * 2)
+    first = normalise_budgets(planned, left, lo, hi)[0]
+    return max(1, first)
+
+
+def sequential_messages(state: WriteState, ctx: RunContext, index: int, budget: int) -> list[Message]:
+    """The request for section ``index``: instruction, plan, text so far (fitted), step."""
+    plan = state["plan"]
+    assert plan is not None
+    section = plan.sections[index]
+    fields: dict[str, object] = {
+        "instruction": state["brief"].instruction,
+        "plan": render_plan(plan),
+        "number": index + 1,
+        "count": len(plan.sections),
+        "title": section.title,
+        "main_point": section.main_point,
+        "words": budget,
+    }
+    system = render("system")
+    frame = render("write_section", written="", **fields)
+    token_room = None
+    if ctx.max_context is not None:
+        output = round(budget * ctx.settings.tokens_per_word * 1.3) + 32
+        token_room = max(0, ctx.max_context - estimate_tokens(system + frame) - output - 128)
+    written = fit_prior_text(
+        [(s.title, s.text) for s in state.get("sections", [])], token_room, ctx.settings.prior_text_chars
+    )
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": render("write_section", written=written, **fields)},
+    ]
+
+
+async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Graph node: write the first section not yet written."""
+    ctx = runtime.context
+    plan = state["plan"]
+    assert plan is not None
+    done = state.get("sections", [])
+    index = len(done)
+    s = ctx.settings
+    budget = next_budget(plan, done, state["brief"].target_words, s.min_section_words, s.max_section_words)
+    messages = sequential_messages(state, ctx, index, budget)
+    section = await generate_section(
+        ctx, messages, index=index, count=len(plan.sections), title=plan.sections[index].title, budget=budget
+    )
+    return {"sections": [section]}
+
+
+def after_section(state: WriteState) -> str:
+    """Route: another section, or stitch when all are written."""
+    plan = state["plan"]
+    assert plan is not None
+    return "write_next" if len(state.get("sections", [])) < len(plan.sections) else "stitch"

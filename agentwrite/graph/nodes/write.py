@@ -1,0 +1,119 @@
+"""Section writers: one request per section, continued when cut by the token limit or
+when it comes back well short of its budget."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+
+from agentwrite.domain import Section, Usage
+from agentwrite.errors import ModelError
+from agentwrite.events import SectionDone, SectionStarted
+from agentwrite.graph.context import RunContext
+from agentwrite.length import count_words, estimate_tokens
+from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.markdown import clean_section_text
+from agentwrite.prompts import render
+
+log = logging.getLogger(__name__)
+
+_CONTEXT_MARGIN = 64
+_MIN_ROOM = 32
+_EMPTY_RETRIES = 2
+_ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
+
+
+def section_params(
+    ctx: RunContext, messages: list[Message], words: int, *, force_length: bool
+) -> GenerationParams:
+    """Sampling for a request that should add about ``words`` words.
+
+    ``max_tokens`` allows for the budget with headroom and never runs past the context
+    window; with ``force_length`` (and the server's ``min_tokens``) the model cannot stop
+    far short of the budget.
+    """
+    s = ctx.settings
+    max_tokens = math.ceil(words * s.tokens_per_word * 1.3) + 32
+    if ctx.max_context is not None:
+        room = ctx.max_context - sum(estimate_tokens(m["content"]) + 8 for m in messages) - _CONTEXT_MARGIN
+        if room < _MIN_ROOM:
+            raise ModelError(
+                f"the prompt leaves no room for output in a {ctx.max_context}-token context window"
+            )
+        max_tokens = min(max_tokens, room)
+    min_tokens = None
+    if force_length and s.min_tokens:
+        min_tokens = min(round(words * s.tokens_per_word * 0.7), max_tokens)
+    return GenerationParams(
+        max_tokens=max_tokens, temperature=s.temperature, top_p=s.top_p, min_tokens=min_tokens, seed=s.seed
+    )
+
+
+def join_continuation(text: str, more: str) -> str:
+    """Append a continuation: mid-sentence cuts are joined with a space, else a new paragraph.
+
+    >>> join_continuation("Tea began in", "Yunnan."), join_continuation("Tea.", "Trade.")
+    ('Tea began in Yunnan.', 'Tea.\\n\\nTrade.')
+    """
+    text, more = text.rstrip(), more.strip()
+    if not text:
+        return more
+    return f"{text}\n\n{more}" if _ENDS_SENTENCE.search(text) else f"{text} {more}"
+
+
+async def generate_section(
+    ctx: RunContext, messages: list[Message], *, index: int, count: int, title: str, budget: int
+) -> Section:
+    """Write one section from its prompt; raise ModelError rather than return bad text."""
+    s = ctx.settings
+    ctx.emit(SectionStarted(index, count, title, budget))
+    started = time.monotonic()
+    usage = Usage()
+    text, finish = "", "stop"
+    for attempt in range(_EMPTY_RETRIES + 1):
+        completion = await ctx.model.complete(
+            messages, section_params(ctx, messages, budget, force_length=True)
+        )
+        usage = usage + completion.usage
+        text, finish = completion.text, completion.finish_reason
+        if clean_section_text(text, title):
+            break
+        log.warning("section %d came back empty (attempt %d)", index + 1, attempt + 1)
+    else:
+        raise ModelError(f"section {index + 1} came back empty {_EMPTY_RETRIES + 1} times")
+
+    for _ in range(s.max_continuations):
+        words = count_words(text)
+        short = words < s.short_section_ratio * budget
+        if finish != "length" and not short:
+            break
+        more = max(budget - words, 50)
+        follow_up: list[Message] = [
+            *messages,
+            {"role": "assistant", "content": text},
+            {
+                "role": "user",
+                "content": render("continue_section", number=index + 1, title=title, words=more),
+            },
+        ]
+        completion = await ctx.model.complete(
+            follow_up, section_params(ctx, follow_up, more, force_length=short)
+        )
+        usage = usage + completion.usage
+        if not completion.text.strip():
+            break
+        text, finish = join_continuation(text, completion.text), completion.finish_reason
+
+    section = Section(
+        index=index,
+        title=title,
+        text=clean_section_text(text, title),
+        target_words=budget,
+        finish_reason=finish,
+        usage=usage,
+        seconds=time.monotonic() - started,
+    )
+    ctx.emit(SectionDone(section, count))
+    return section

@@ -1,0 +1,42 @@
+"""The graph's state: a TypedDict whose only merged channel is the written sections."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypedDict
+
+from agentwrite.domain import Brief, Plan, Section, Usage
+
+
+def merge_sections(done: list[Section], new: list[Section]) -> list[Section]:
+    """Reducer: add newly written sections, one per index, kept in index order.
+
+    >>> a = Section(index=1, title="B", text="b", target_words=1, finish_reason="stop")
+    >>> b = Section(index=0, title="A", text="a", target_words=1, finish_reason="stop")
+    >>> [s.index for s in merge_sections([a], [b])]
+    [0, 1]
+    """
+    by_index = {s.index: s for s in done}
+    by_index.update({s.index: s for s in new})
+    return [by_index[i] for i in sorted(by_index)]
+
+
+class WriteState(TypedDict, total=False):
+    """Everything a run knows, checkpointed after every step."""
+
+    brief: Brief
+    plan: Plan | None
+    plan_source: str
+    plan_usage: Usage
+    sketches: list[str]
+    sketch_usage: Usage
+    sections: Annotated[list[Section], merge_sections]
+    markdown: str
+
+
+class SectionTask(TypedDict):
+    """What one fanned-out section writer receives (parallel and sketch modes)."""
+
+    brief: Brief
+    plan: Plan
+    sketches: list[str]
+    index: int

@@ -1,0 +1,89 @@
+"""Clean a model's section text and stitch sections into one Markdown document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
+_PLAN_LABEL = re.compile(
+    r"^\s*(?:\*\*)?(?:paragraph|section|part)\s*\d+\s*(?:[-–—:.]|\*\*)+\s*", re.IGNORECASE
+)
+_ARTEFACT_LINE = re.compile(
+    r"^\s*(?:\W*(?:word\s*count|main\s*point|字数)\s*[:：].*"
+    r"|\(?\s*(?:approximately|about|around)?\s*[\d,]+\s*words?\s*\)?\.?)\s*$",
+    re.IGNORECASE,
+)
+_BLANKS = re.compile(r"\n{3,}")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text).strip().lower()
+
+
+def clean_section_text(text: str, title: str) -> str:
+    """Strip what does not belong in a section body and tidy its paragraphs.
+
+    Removes leading headings or bold lines (the stitcher writes the heading),
+    AgentWrite-style labels ("Paragraph 3 -"), lines that only state a word count or a
+    main point, and extra blank lines. Headings inside the text are kept but demoted
+    below the section heading.
+
+    >>> clean_section_text("## Tea Origins\\n\\nParagraph 1 - Tea began in Yunnan.\\n\\n\\n"
+    ...                    "Word count: 300\\n# Early trade\\nCaravans.", "Tea origins")
+    'Tea began in Yunnan.\\n\\n### Early trade\\nCaravans.'
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and (not lines[0].strip() or _is_leading_title(lines[0], title)):
+        lines.pop(0)
+    kept = []
+    for line in lines:
+        if _ARTEFACT_LINE.match(line):
+            continue
+        line = _PLAN_LABEL.sub("", line)
+        heading = _HEADING.match(line)
+        if heading:
+            line = "### " + heading.group(2)
+        kept.append(line.rstrip())
+    return _BLANKS.sub("\n\n", "\n".join(kept)).strip()
+
+
+def _is_leading_title(line: str, title: str) -> bool:
+    """A first line that is a heading, a bold line, or the section title restated."""
+    if _HEADING.match(line) or _BOLD_LINE.match(line):
+        return True
+    stripped = _PLAN_LABEL.sub("", line)
+    return _norm(stripped) == _norm(title) and bool(_norm(title))
+
+
+def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
+    """One Markdown document: the title, then a heading and the body of each section.
+
+    >>> print(stitch("Tea", [("Origins", "Tea began in Yunnan."), ("Trade", "Caravans.")]))
+    # Tea
+    <BLANKLINE>
+    ## Origins
+    <BLANKLINE>
+    Tea began in Yunnan.
+    <BLANKLINE>
+    ## Trade
+    <BLANKLINE>
+    Caravans.
+    <BLANKLINE>
+    """
+    parts = [f"# {_one_line(title)}"]
+    for heading, body in sections:
+        parts.append(f"## {_one_line(heading)}")
+        if body.strip():
+            parts.append(body.strip())
+    return "\n\n".join(parts) + "\n"
+
+
+def _one_line(text: str) -> str:
+    """Headings are one line with no leading Markdown markers.
+
+    >>> _one_line("## Big\\n title")
+    'Big title'
+    """
+    return " ".join(text.split()).lstrip("#").strip()

@@ -1,0 +1,190 @@
+"""Run the workflow for one brief: the library core of ``agentwrite write``.
+
+A run with a ``run_dir`` is checkpointed there (SQLite) after every step, so that a run
+stopped at any point continues with ``resume=True`` from its last finished section.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from pydantic import ValidationError
+
+from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
+from agentwrite.errors import InputError
+from agentwrite.events import EventSink, PlanReady, SectionDone, ignore
+from agentwrite.graph.build import RECURSION_LIMIT, build_graph
+from agentwrite.graph.context import RunContext
+from agentwrite.length import count_words, resolve_target
+from agentwrite.llm.base import ChatModel
+from agentwrite.llm.factory import context_window, make_model, supports_structured_output
+from agentwrite.plans import normalise_budgets, with_budgets
+from agentwrite.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = "checkpoints.sqlite"
+RUN_FILE = "run.json"
+_THREAD = {"configurable": {"thread_id": "document"}, "recursion_limit": RECURSION_LIMIT}
+_SERDE = JsonPlusSerializer(allowed_msgpack_modules=[Brief, Plan, SectionPlan, Section, Usage])
+_PLAN_TOLERANCE = 0.10
+
+
+def make_brief(instruction: str, target: int) -> Brief:
+    """A validated Brief, or an InputError in one sentence."""
+    try:
+        return Brief(instruction=instruction, target_words=target)
+    except ValidationError as exc:
+        raise InputError(f"invalid brief: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+
+
+def resolve_plan_target(plan: Plan, words: int | None, ceiling: int) -> tuple[Plan, int]:
+    """The target of a run with a user plan: the plan's own total, or ``words`` when the
+    plan's budgets add up to within 10% of it (they are then scaled to it exactly)."""
+    if words is None:
+        return plan, resolve_target("", plan.total_words, ceiling)
+    target = resolve_target("", words, ceiling)
+    if abs(plan.total_words - target) > _PLAN_TOLERANCE * target:
+        raise InputError(
+            f"the plan's section budgets add up to {plan.total_words} words, but the target is {target}"
+        )
+    budgets = normalise_budgets([s.target_words for s in plan.sections], target, 1, target)
+    return with_budgets(plan, budgets), target
+
+
+@asynccontextmanager
+async def _checkpointer(run_dir: Path | None) -> AsyncIterator[Any]:
+    if run_dir is None:
+        yield InMemorySaver(serde=_SERDE)
+        return
+    async with aiosqlite.connect(run_dir / CHECKPOINTS) as conn:
+        yield AsyncSqliteSaver(conn, serde=_SERDE)
+
+
+def _prepare_run_dir(run_dir: Path, brief: Brief, settings: Settings, resume: bool) -> bool:
+    """Create or check the run directory; True when it holds a run to continue."""
+    run_file = run_dir / RUN_FILE
+    if not run_file.exists():
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create run directory {run_dir}: {exc.strerror}") from None
+        record = {"brief": brief.model_dump(mode="json"), "mode": settings.mode}
+        tmp = run_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
+        tmp.replace(run_file)
+        return False
+    if not resume:
+        raise InputError(
+            f"{run_dir} holds an earlier run; pass --resume to continue it, or use another run directory"
+        )
+    try:
+        record = json.loads(run_file.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read {run_file}: {exc}") from None
+    if Brief.model_validate(record["brief"]) != brief:
+        raise InputError(f"{run_dir} holds a run of a different brief or word target")
+    if record["mode"] != settings.mode:
+        raise InputError(
+            f"{run_dir} holds a {record['mode']}-mode run; it cannot continue in {settings.mode} mode"
+        )
+    return True
+
+
+async def awrite(
+    brief: str,
+    *,
+    settings: Settings | None = None,
+    model: ChatModel | None = None,
+    words: int | None = None,
+    plan: Plan | None = None,
+    run_dir: Path | None = None,
+    resume: bool = False,
+    on_event: EventSink | None = None,
+) -> Document:
+    """Plan and write one document for ``brief``.
+
+    ``model`` defaults to the backend the settings name (closed again at the end);
+    ``plan`` skips the planner; ``run_dir`` makes the run resumable; ``on_event``
+    receives progress events.
+    """
+    settings = settings or load_settings()
+    emit = on_event or ignore
+    if plan is not None:
+        plan, target = resolve_plan_target(plan, words, settings.max_words)
+    else:
+        target = resolve_target(brief, words, settings.max_words)
+    the_brief = make_brief(brief, target)
+    continuing = _prepare_run_dir(run_dir, the_brief, settings, resume) if run_dir is not None else False
+
+    own_model = model is None
+    model = model or make_model(settings)
+    started = time.monotonic()
+    try:
+        ctx = RunContext(
+            model=model,
+            settings=settings,
+            max_context=settings.max_context or await context_window(model),
+            structured_output=supports_structured_output(model),
+            emit=emit,
+        )
+        async with _checkpointer(run_dir) as saver:
+            graph = build_graph(settings.mode, saver)
+            snapshot = await graph.aget_state(_THREAD)
+            if continuing and snapshot.values:
+                _replay(snapshot.values, emit)
+                state = await graph.ainvoke(None, _THREAD, context=ctx) if snapshot.next else snapshot.values
+            else:
+                if plan is not None:
+                    emit(PlanReady(plan, "user"))
+                start = {"brief": the_brief, "plan": plan, "plan_source": "user" if plan else "model"}
+                state = await graph.ainvoke(start, _THREAD, context=ctx)
+    finally:
+        if own_model:
+            await model.aclose()
+    return _document(state, model.name, settings, time.monotonic() - started)
+
+
+def _replay(values: dict[str, Any], emit: EventSink) -> None:
+    """Tell the event sink what a resumed run had already done."""
+    plan = values.get("plan")
+    if plan is None:
+        return
+    emit(PlanReady(plan, "resumed"))
+    for section in values.get("sections", []):
+        emit(SectionDone(section, len(plan.sections)))
+
+
+def _document(state: dict[str, Any], model_name: str, settings: Settings, seconds: float) -> Document:
+    sections: list[Section] = state["sections"]
+    usage = sum(
+        (s.usage for s in sections), state.get("plan_usage", Usage()) + state.get("sketch_usage", Usage())
+    )
+    return Document(
+        brief=state["brief"],
+        plan=state["plan"],
+        plan_source=state["plan_source"],
+        mode=settings.mode,
+        model=model_name,
+        sections=sections,
+        markdown=state["markdown"],
+        words=count_words(state["markdown"]),
+        usage=usage,
+        wall_seconds=seconds,
+    )
+
+
+def write(brief: str, **kwargs: Any) -> Document:
+    """Synchronous twin of ``awrite`` (same arguments)."""
+    return asyncio.run(awrite(brief, **kwargs))

@@ -1,0 +1,34 @@
+"""The scripted fake model answering like ``writer_handler`` does over HTTP, in process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentwrite.domain import Usage
+from agentwrite.llm.base import Completion, GenerationParams, Message
+from agentwrite.llm.fake import ScriptedModel
+from tests.openai_server import writer_handler
+
+
+def as_request(messages: list[Message], params: GenerationParams) -> dict[str, Any]:
+    """The chat-completions body an HTTP client would send for this call."""
+    body: dict[str, Any] = {"messages": messages, "max_tokens": params.max_tokens}
+    if params.min_tokens is not None:
+        body["min_tokens"] = params.min_tokens
+    if params.json_schema is not None:
+        body["response_format"] = {"type": "json_schema", "json_schema": {"schema": params.json_schema}}
+    return body
+
+
+def writer_reply(messages: list[Message], params: GenerationParams) -> Completion:
+    """What the deterministic writer server would answer, as a Completion."""
+    reply = writer_handler(as_request(messages, params))
+    assert reply.text is not None
+    prompt_tokens = sum(len(m["content"].split()) for m in messages)
+    usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=len(reply.text.split()), requests=1)
+    return Completion(reply.text, reply.finish_reason, usage)
+
+
+def writer_model(delay: float = 0.0) -> ScriptedModel:
+    """A ScriptedModel that plans and writes like a cooperative model."""
+    return ScriptedModel(responder=writer_reply, delay=delay)
