@@ -6,6 +6,8 @@ every other ``AgentwriteError`` is a runtime failure (exit code 1).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class AgentwriteError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -47,3 +49,11 @@ class PlanError(AgentwriteError):
 
 class PromptError(AgentwriteError):
     """A prompt template was rendered with missing or unused variables."""
+
+
+class ServerStartError(AgentwriteError):
+    """A model server we started did not come up; its log file says why."""
+
+    def __init__(self, reason: str, log_path: Path, tail: str = "") -> None:
+        super().__init__(f"{reason}; log: {log_path}" + (f"\nlast lines of the log:\n{tail}" if tail else ""))
+        self.log_path = log_path

@@ -193,6 +193,7 @@ def load_plan_file(text: str, source: str) -> Plan:
 def render_plan(plan: Plan) -> str:
     """The plan as numbered lines, as prompts show it to the model.
 
+    >>> from agentwrite.domain import SectionPlan
     >>> print(render_plan(Plan(title="Tea", sections=[SectionPlan(title="Origins",
     ...     main_point="Where tea began.", target_words=300)])))
     Title: Tea

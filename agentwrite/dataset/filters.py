@@ -9,7 +9,6 @@ or dropped. The near-duplicate check needs the documents accepted before it and 
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agentwrite.evaluation.coherence import repeated_ngram_rate, repeated_sentence_rate, word_tokens
 from agentwrite.evaluation.scoring import length_score
-from agentwrite.length import count_words
+from agentwrite.length import count_words, estimate_tokens
 from agentwrite.llm.base import Message
 
 DEFAULT_ARTEFACT_PATTERNS: tuple[str, ...] = (
@@ -112,29 +111,19 @@ class TokenCounter(Protocol):
     def count(self, messages: list[Message]) -> int: ...
 
 
-_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
-_OTHER_PIECE = re.compile(r"[^\W\u4e00-\u9fff]+|[^\w\s]")
-
-
 class EstimatedTokens:
-    """A tokenizer-free estimate: one token per CJK character, 1.3 per other word, one per
-    punctuation mark, plus four per message for the chat template.
+    """A tokenizer-free, cautious estimate: ``agentwrite.length.estimate_tokens`` of each
+    message plus four tokens per message for the chat template.
 
     >>> chat = [{"role": "user", "content": "Tea, please."}, {"role": "assistant", "content": "茶"}]
-    >>> EstimatedTokens().count(chat)  # (2 * 1.3 + 2 + 4) + (1 + 4), rounded up
+    >>> EstimatedTokens().count(chat)  # (4 + 4) + (2 + 4)
     14
     """
 
     name = "estimate"
 
     def count(self, messages: list[Message]) -> int:
-        total = 0.0
-        for message in messages:
-            text = message["content"]
-            pieces = _OTHER_PIECE.findall(text)
-            words = sum(1 for p in pieces if p[0].isalnum() or p[0] == "_")
-            total += len(_CJK_CHAR.findall(text)) + 1.3 * words + (len(pieces) - words) + 4
-        return math.ceil(total)
+        return sum(estimate_tokens(m["content"]) + 4 for m in messages)
 
 
 class HFTokens:
