@@ -1,0 +1,180 @@
+"""An LLM judge: six 1-5 ratings of a response, parsed strictly, with bounded retries.
+
+The judge's answer must hold a JSON object with every dimension of
+``agentwrite.evaluation.scoring.DIMENSIONS`` as an integer from 1 to 5. Code fences and text
+around the object are tolerated; a missing dimension or a rating outside 1-5 is rejected,
+never clipped or filled in. A response too long for the judge is cut in the middle and the
+rating records that it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentwrite.errors import AgentwriteError, ModelError, ModelRequestError, ServerUnreachable
+from agentwrite.evaluation.scoring import DIMENSIONS
+from agentwrite.llm.base import ChatModel, GenerationParams
+from agentwrite.prompts import render
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ATTEMPTS = 3
+DEFAULT_MAX_RESPONSE_CHARS = 60_000
+"""Characters of a response shown to the judge; longer ones are cut in the middle."""
+
+
+class JudgeError(AgentwriteError):
+    """The judge gave no usable rating within its attempts."""
+
+
+class Ratings(BaseModel):
+    """The judge's six ratings. The field descriptions double as the structured-output schema."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    relevance: int = Field(ge=1, le=5, description="Does it do what the instruction asks?")
+    accuracy: int = Field(ge=1, le=5, description="Are facts and reasoning correct?")
+    coherence: int = Field(ge=1, le=5, description="Does it hold together without repetition?")
+    clarity: int = Field(ge=1, le=5, description="Is the language clear and precise?")
+    breadth_and_depth: int = Field(ge=1, le=5, description="Does it cover the subject fully and deeply?")
+    reading_experience: int = Field(ge=1, le=5, description="Is it engaging to read?")
+
+
+RATINGS_SCHEMA: dict[str, Any] = Ratings.model_json_schema()
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Ratings of one response and how they were obtained."""
+
+    ratings: dict[str, int]
+    attempts: int
+    truncated: bool
+    raw: str
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z]+", "_", name.lower()).strip("_")
+
+
+_CANONICAL = {d: d for d in DIMENSIONS} | {"breadth_depth": "breadth_and_depth"}
+
+
+def _rating(value: object, name: str) -> int:
+    if isinstance(value, bool):
+        raise JudgeError(f"{name} is not an integer: {value!r}")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise JudgeError(f"{name} is not an integer: {value!r}")
+    if not 1 <= value <= 5:
+        raise JudgeError(f"{name} is {value}, outside 1-5")
+    return value
+
+
+def _objects(text: str) -> list[dict[str, Any]]:
+    """Every JSON object that starts somewhere in ``text``, outermost first."""
+    decoder = json.JSONDecoder()
+    found = []
+    for match in re.finditer(r"\{", text):
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+
+
+def parse_ratings(text: str) -> dict[str, int]:
+    """The six ratings in a judge's answer; JudgeError when they are not all there and valid.
+
+    Keys match loosely ("Breadth and Depth" is ``breadth_and_depth``); ratings may be
+    integers, integral floats or digit strings.
+
+    >>> answer = 'Scores:\\n```json\\n{"relevance": 5, "accuracy": "4", "coherence": 4, "clarity": 5,'
+    >>> answer += ' "Breadth and Depth": 3, "reading-experience": 4.0}\\n```\\nDone.'
+    >>> parse_ratings(answer)["breadth_and_depth"], parse_ratings(answer)["accuracy"]
+    (3, 4)
+    >>> parse_ratings('{"relevance": 6}')  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    agentwrite.evaluation.judge.JudgeError: ... (last problem: relevance is 6, outside 1-5)
+    """
+    problem = "no JSON object found"
+    for obj in _objects(text):
+        named = {_CANONICAL[k]: v for key, v in obj.items() if (k := _key(str(key))) in _CANONICAL}
+        if not named:
+            continue
+        try:
+            ratings = {name: _rating(named[name], name) for name in DIMENSIONS if name in named}
+        except JudgeError as exc:
+            problem = str(exc)
+            continue
+        missing = [d for d in DIMENSIONS if d not in ratings]
+        if missing:
+            problem = f"missing {', '.join(missing)}"
+            continue
+        return ratings
+    raise JudgeError(f"no JSON object with all six ratings (last problem: {problem})")
+
+
+def shorten(text: str, max_chars: int) -> tuple[str, bool]:
+    """Cut ``text`` in the middle to ``max_chars`` characters (plus a marker), if longer.
+
+    >>> shorten("abcdefghij", 4)
+    ('ab\\n\\n[... 6 characters omitted ...]\\n\\nij', True)
+    >>> shorten("abc", 4)
+    ('abc', False)
+    """
+    if len(text) <= max_chars:
+        return text, False
+    head, tail = text[: max_chars // 2], text[len(text) - (max_chars - max_chars // 2) :]
+    return f"{head}\n\n[... {len(text) - max_chars} characters omitted ...]\n\n{tail}", True
+
+
+async def judge(
+    model: ChatModel,
+    instruction: str,
+    response: str,
+    *,
+    attempts: int = DEFAULT_ATTEMPTS,
+    structured: bool = True,
+    max_response_chars: int = DEFAULT_MAX_RESPONSE_CHARS,
+) -> Judgement:
+    """Rate ``response`` to ``instruction`` with ``model``.
+
+    The first attempt is greedy; later ones sample (temperature 0.7) so that a judge that
+    went wrong once can do better. With ``structured`` the request carries the ratings'
+    JSON schema; a server that refuses it (HTTP 400) is asked again without. An
+    unreachable server raises at once; otherwise JudgeError after ``attempts`` tries.
+    """
+    shown, truncated = shorten(response, max_response_chars)
+    prompt = render("judge", instruction=instruction, response=shown)
+    problem = ""
+    for attempt in range(1, attempts + 1):
+        params = GenerationParams(
+            max_tokens=400,
+            temperature=0.0 if attempt == 1 else 0.7,
+            json_schema=RATINGS_SCHEMA if structured else None,
+        )
+        try:
+            completion = await model.complete([{"role": "user", "content": prompt}], params)
+            return Judgement(parse_ratings(completion.text), attempt, truncated, completion.text)
+        except ServerUnreachable:
+            raise
+        except ModelRequestError as exc:
+            if structured and exc.status == 400:
+                structured = False
+            problem = str(exc)
+        except (ModelError, JudgeError) as exc:
+            problem = str(exc)
+        log.info("judge attempt %d of %d failed: %s", attempt, attempts, problem)
+    raise JudgeError(f"the judge gave no usable rating in {attempts} attempts: {problem}")

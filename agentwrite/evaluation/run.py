@@ -1,0 +1,258 @@
+"""Run a suite against a model, directly or through the agent: the core of ``agentwrite eval run``.
+
+Output folder layout:
+
+- ``predictions.jsonl``: one line per finished prompt: the suite's fields, ``key``,
+  ``response``, ``response_length`` (LongBench-Write's names), then ``target``, ``model``,
+  ``seconds``, ``finish_reason`` and ``usage``;
+- ``failures.jsonl``: one line per failed attempt with its reason (never a prediction);
+- ``documents/<key>.json``: the agent's sidecar (plan, sections) for plan adherence;
+- ``work/<key>/``: the agent's checkpoints, so an interrupted document continues;
+- ``run.json``: what was run (target, model, suite).
+
+A run resumes: prompts already in ``predictions.jsonl`` are skipped, failed ones retried.
+Lines are written whole and flushed by the one coroutine that owns each file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+from agentwrite.errors import AgentwriteError, InputError, ServerUnreachable
+from agentwrite.evaluation.suites import SuiteItem, load_suite
+from agentwrite.length import count_words
+from agentwrite.llm.base import ChatModel, GenerationParams
+from agentwrite.llm.factory import context_window, make_model
+from agentwrite.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Target = Literal["agentwrite", "direct"]
+
+PREDICTIONS = "predictions.jsonl"
+FAILURES = "failures.jsonl"
+RUN_FILE = "run.json"
+DOCUMENTS = "documents"
+DIRECT_MAX_TOKENS = 32_768
+"""LongBench-Write's ``max_new_tokens`` for a direct answer; lowered to fit the context."""
+CHAT_OVERHEAD_TOKENS = 64
+"""Tokens allowed for the chat template around the prompt."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one call of ``run_suite`` did."""
+
+    total: int
+    skipped: int
+    done: int
+    failed: int
+    out_dir: Path
+
+
+def direct_max_tokens(prompt: str, max_context: int | None, ceiling: int = DIRECT_MAX_TOKENS) -> int:
+    """``max_tokens`` for a one-shot answer: the ceiling, or what the context leaves.
+
+    The prompt's tokens are over-estimated as half its UTF-8 bytes (1.5 per CJK character,
+    0.5 per Latin letter) plus the chat template's overhead.
+
+    >>> direct_max_tokens("Write a story", None), direct_max_tokens("Write a story", 4096)
+    (32768, 4025)
+    """
+    if max_context is None:
+        return ceiling
+    room = max_context - (len(prompt.encode()) + 1) // 2 - CHAT_OVERHEAD_TOKENS
+    if room < 1:
+        raise InputError(f"the prompt leaves no room for an answer in a {max_context}-token context")
+    return min(ceiling, room)
+
+
+def finished_keys(path: Path) -> set[str]:
+    """Keys of the predictions already written. A torn last line (a crash mid-write) is
+    cut off so that appending continues on a clean line."""
+    if not path.exists():
+        return set()
+    text = path.read_text("utf-8")
+    lines = text.split("\n")
+    keys = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            keys.add(json.loads(line)["key"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            if number != len(lines):
+                raise InputError(f"{path}:{number}: not a prediction line; cannot resume") from None
+            log.warning("dropping a torn last line of %s", path)
+            path.write_text("\n".join(lines[:-1]) + ("\n" if len(lines) > 1 else ""), "utf-8")
+    return keys
+
+
+def _check_run_file(out_dir: Path, record: dict[str, Any]) -> None:
+    """Write ``run.json``, or check that a resumed run has the same target and suite."""
+    path = out_dir / RUN_FILE
+    if path.exists():
+        old = json.loads(path.read_text("utf-8"))
+        for field in ("target", "suite"):
+            if old.get(field) != record[field]:
+                raise InputError(
+                    f"{out_dir} holds a run with {field} {old.get(field)!r}, not {record[field]!r}; "
+                    "use another output folder"
+                )
+        return
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", "utf-8")
+
+
+def _write_line(handle: TextIO, record: dict[str, Any]) -> None:
+    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    handle.flush()
+
+
+async def _direct(
+    item: SuiteItem, model: ChatModel, settings: Settings, max_context: int | None
+) -> dict[str, Any]:
+    params = GenerationParams(
+        max_tokens=direct_max_tokens(item.prompt, max_context),
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        seed=settings.seed,
+    )
+    completion = await model.complete([{"role": "user", "content": item.prompt}], params)
+    return {
+        "response": completion.text,
+        "finish_reason": completion.finish_reason,
+        "usage": completion.usage.model_dump(),
+    }
+
+
+async def _agent(item: SuiteItem, model: ChatModel, settings: Settings, out_dir: Path) -> dict[str, Any]:
+    from agentwrite.runner import awrite
+
+    doc = await awrite(
+        item.prompt,
+        settings=settings,
+        model=model,
+        words=item.length,
+        run_dir=out_dir / "work" / item.key,
+        resume=True,
+    )
+    sidecar = out_dir / DOCUMENTS / f"{item.key}.json"
+    sidecar.write_text(json.dumps(doc.sidecar(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    return {
+        "response": doc.markdown,
+        "finish_reason": "stop" if all(s.finish_reason == "stop" for s in doc.sections) else "length",
+        "usage": doc.usage.model_dump(),
+        "sections": len(doc.sections),
+    }
+
+
+async def arun_suite(
+    suite_path: Path,
+    out_dir: Path,
+    target: Target,
+    settings: Settings,
+    model: ChatModel | None = None,
+    *,
+    concurrency: int = 4,
+    limit: int | None = None,
+    on_item: Callable[[str, str], None] | None = None,
+) -> RunSummary:
+    """Run every prompt of the suite (the first ``limit`` with ``limit``) not yet predicted.
+
+    ``concurrency`` prompts run at once. A prompt that fails goes to ``failures.jsonl``;
+    an unreachable server stops the run (what is written stays). ``on_item`` hears
+    ``(key, "done" | "failed")`` for progress display.
+    """
+    if target not in ("agentwrite", "direct"):
+        raise InputError(f"unknown target {target!r}; use 'agentwrite' or 'direct'")
+    if concurrency < 1:
+        raise InputError("concurrency must be at least 1")
+    items = load_suite(suite_path)[:limit]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / DOCUMENTS).mkdir(exist_ok=True)
+    done_keys = finished_keys(out_dir / PREDICTIONS)
+    todo = [item for item in items if item.key not in done_keys]
+    own_model = model is None
+    model = model or make_model(settings)
+    counts = {"done": 0, "failed": 0}
+    _check_run_file(
+        out_dir,
+        {"target": target, "suite": str(suite_path), "model": model.name, "mode": settings.mode},
+    )
+    try:
+        max_context = settings.max_context or (await context_window(model) if todo else None)
+        semaphore = asyncio.Semaphore(concurrency)
+        with (
+            (out_dir / PREDICTIONS).open("a", encoding="utf-8") as predictions,
+            (out_dir / FAILURES).open("a", encoding="utf-8") as failures,
+        ):
+
+            async def one(item: SuiteItem) -> None:
+                async with semaphore:
+                    started = time.monotonic()
+                    try:
+                        if target == "direct":
+                            result = await _direct(item, model, settings, max_context)
+                        else:
+                            result = await _agent(item, model, settings, out_dir)
+                    except ServerUnreachable:
+                        raise
+                    except AgentwriteError as exc:
+                        log.warning("prompt %s failed: %s", item.key, exc)
+                        _write_line(
+                            failures,
+                            {
+                                "key": item.key,
+                                **item.fields(),
+                                "error": type(exc).__name__,
+                                "reason": str(exc),
+                            },
+                        )
+                        counts["failed"] += 1
+                        if on_item:
+                            on_item(item.key, "failed")
+                        return
+                    response = result.pop("response")
+                    record = {
+                        **item.fields(),
+                        "key": item.key,
+                        "response": response,
+                        "response_length": count_words(response),
+                        "target": target,
+                        "model": model.name,
+                        "seconds": round(time.monotonic() - started, 3),
+                        **result,
+                    }
+                    _write_line(predictions, record)
+                    counts["done"] += 1
+                    if on_item:
+                        on_item(item.key, "done")
+
+            async with asyncio.TaskGroup() as group:
+                for item in todo:
+                    group.create_task(one(item))
+    except* ServerUnreachable as group_error:
+        raise group_error.exceptions[0] from None
+    finally:
+        if own_model:
+            await model.aclose()
+    return RunSummary(len(items), len(items) - len(todo), counts["done"], counts["failed"], out_dir)
+
+
+def run_suite(
+    suite_path: Path,
+    out_dir: Path,
+    target: Target,
+    settings: Settings,
+    model: ChatModel | None = None,
+    **kwargs: Any,
+) -> RunSummary:
+    """Synchronous twin of ``arun_suite`` (same arguments)."""
+    return asyncio.run(arun_suite(suite_path, out_dir, target, settings, model, **kwargs))

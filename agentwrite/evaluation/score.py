@@ -1,0 +1,298 @@
+"""Score a run folder: the core of ``agentwrite eval score``.
+
+Reads ``predictions.jsonl`` (ours, or a LongBench-Write prediction file in a folder of its
+own) and writes ``item_scores.jsonl`` (one line per prediction) and ``scores.json``
+(S_l overall, by length bucket, type and language; S_q and the overall score when a judge
+is given; mean coherence figures; plan adherence for agent runs; counts and failures).
+Judge ratings are cached in ``judgements.jsonl`` by key, response and judge, so a
+re-score only asks about what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+from agentwrite.domain import Document
+from agentwrite.errors import InputError
+from agentwrite.evaluation.coherence import (
+    adjacent_similarity,
+    brief_similarity,
+    distinct_n,
+    repeated_ngram_rate,
+    repeated_sentence_rate,
+)
+from agentwrite.evaluation.embeddings import Embedder, embed_long
+from agentwrite.evaluation.judge import JudgeError, judge
+from agentwrite.evaluation.run import DOCUMENTS, FAILURES, PREDICTIONS, RUN_FILE
+from agentwrite.evaluation.scoring import length_score, overall_score, quality_score
+from agentwrite.evaluation.structure import plan_adherence, split_markdown_sections
+from agentwrite.evaluation.suites import item_key, read_jsonl
+from agentwrite.length import count_words, language_of
+from agentwrite.llm.base import ChatModel
+from agentwrite.llm.factory import supports_structured_output
+
+log = logging.getLogger(__name__)
+
+SCORES = "scores.json"
+ITEM_SCORES = "item_scores.jsonl"
+JUDGEMENTS = "judgements.jsonl"
+
+BUCKETS: tuple[tuple[str, int, float], ...] = (
+    ("[0,500)", 0, 500),
+    ("[500,2k)", 500, 2000),
+    ("[2k,4k)", 2000, 4000),
+    ("[4k,20k]", 4000, 20000.5),
+    (">20k", 20001, float("inf")),
+)
+"""LongBench-Write's length buckets of the required length, plus one above 20,000 words."""
+
+
+def bucket_of(length: int) -> str:
+    """The bucket of a required length.
+
+    >>> bucket_of(499), bucket_of(500), bucket_of(20000), bucket_of(30000)
+    ('[0,500)', '[500,2k)', '[4k,20k]', '>20k')
+    """
+    return next(name for name, low, high in BUCKETS if low <= length < high)
+
+
+def text_figures(brief: str, sections: Sequence[str], embed: Embedder | None) -> dict[str, Any]:
+    """Coherence figures of one response given as its sections' texts.
+
+    ``sections`` holds per-section records (position, words, distinct-2, repeated 4-gram
+    rate and, with ``embed``, similarity to the brief and to the previous section).
+    """
+    whole = "\n\n".join(sections)
+    per_section: list[dict[str, Any]] = [
+        {
+            "position": i,
+            "words": count_words(text),
+            "distinct_2": round(distinct_n(text, 2), 4),
+            "repeated_4gram_rate": round(repeated_ngram_rate(text, 4), 4),
+        }
+        for i, text in enumerate(sections)
+    ]
+    figures: dict[str, Any] = {
+        "distinct_1": round(distinct_n(whole, 1), 4),
+        "distinct_2": round(distinct_n(whole, 2), 4),
+        "repeated_4gram_rate": round(repeated_ngram_rate(whole, 4), 4),
+        "repeated_sentence_rate": round(repeated_sentence_rate(sections), 4),
+        "section_count": len(sections),
+    }
+    if embed is not None and whole.strip():
+        vectors = embed_long(embed, [brief, *sections])
+        to_brief = brief_similarity(vectors[0], vectors[1:])
+        adjacent = adjacent_similarity(vectors[1:])
+        for i, record in enumerate(per_section):
+            record["brief_similarity"] = to_brief[i]
+            record["adjacent_similarity"] = adjacent[i - 1] if i else None
+        figures["brief_similarity"] = round(fmean(to_brief), 4)
+        figures["drift"] = round(1 - fmean(to_brief), 4)
+        figures["adjacent_similarity"] = round(fmean(adjacent), 4) if adjacent else None
+    figures["sections"] = per_section
+    return figures
+
+
+def _sections_of(row: dict[str, Any], document: Document | None) -> list[str]:
+    if document is not None:
+        return [s.text for s in document.sections]
+    return [body for _, body in split_markdown_sections(row["response"])]
+
+
+def _adherence(document: Document, response: str) -> dict[str, float]:
+    headings = [title for title, _ in split_markdown_sections(response)]
+    result = plan_adherence(
+        [s.target_words for s in document.sections],
+        [s.words for s in document.sections],
+        [s.title for s in document.plan.sections],
+        headings,
+    )
+    return {k: round(v, 4) for k, v in vars(result).items()}
+
+
+def _load_document(run_dir: Path, key: str) -> Document | None:
+    path = run_dir / DOCUMENTS / f"{key}.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text("utf-8"))
+    return Document.model_validate({**data, "markdown": ""})
+
+
+def _judge_id(key: str, response: str, judge_name: str) -> str:
+    return hashlib.sha256(f"{key}\n{judge_name}\n{response}".encode()).hexdigest()[:16]
+
+
+def load_predictions(path: Path) -> list[dict[str, Any]]:
+    """Prediction lines with a ``key`` (computed for files that lack one) and a length."""
+    rows = []
+    seen: dict[str, int] = defaultdict(int)
+    for number, row in read_jsonl(path):
+        if not isinstance(row.get("prompt"), str) or not isinstance(row.get("length"), int):
+            raise InputError(f"{path}:{number}: a prediction needs a string prompt and an integer length")
+        if not isinstance(row.get("response"), str) and not isinstance(row.get("response_length"), int):
+            raise InputError(f"{path}:{number}: a prediction needs a response or a response_length")
+        if "key" not in row:
+            base = item_key(row["prompt"], row["length"])
+            seen[base] += 1
+            row["key"] = item_key(row["prompt"], row["length"], seen[base])
+        rows.append(row)
+    return rows
+
+
+async def _judge_all(
+    rows: list[dict[str, Any]], run_dir: Path, model: ChatModel, concurrency: int, attempts: int
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
+    """Ratings by key (from the cache or the judge) and the items the judge failed on."""
+    cache_path = run_dir / JUDGEMENTS
+    cache = {r["id"]: r for _, r in read_jsonl(cache_path)} if cache_path.exists() else {}
+    structured = supports_structured_output(model)
+    semaphore = asyncio.Semaphore(concurrency)
+    found: dict[str, dict[str, Any]] = {}
+    failures: list[dict[str, str]] = []
+    with cache_path.open("a", encoding="utf-8") as out:
+
+        async def one(row: dict[str, Any]) -> None:
+            ident = _judge_id(row["key"], row["response"], model.name)
+            if ident in cache:
+                found[row["key"]] = cache[ident]
+                return
+            async with semaphore:
+                try:
+                    verdict = await judge(
+                        model, row["prompt"], row["response"], attempts=attempts, structured=structured
+                    )
+                except JudgeError as exc:
+                    failures.append({"key": row["key"], "reason": str(exc)})
+                    return
+            record = {
+                "id": ident,
+                "key": row["key"],
+                "judge": model.name,
+                "ratings": verdict.ratings,
+                "attempts": verdict.attempts,
+                "truncated": verdict.truncated,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            found[row["key"]] = record
+
+        async with asyncio.TaskGroup() as group:
+            for row in rows:
+                if isinstance(row.get("response"), str):
+                    group.create_task(one(row))
+                else:
+                    failures.append({"key": row["key"], "reason": "no response text to judge"})
+    return found, failures
+
+
+def _mean_by(items: Iterable[dict[str, Any]], field: str) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[float]] = defaultdict(list)
+    for item in items:
+        groups[item[field]].append(item["s_l"])
+    return {name: {"n": len(v), "s_l": round(fmean(v), 2)} for name, v in sorted(groups.items())}
+
+
+def _mean_figures(records: Sequence[dict[str, Any]]) -> dict[str, float]:
+    names = sorted({k for r in records for k, v in r.items() if isinstance(v, int | float)})
+    return {
+        name: round(fmean(values), 4)
+        for name in names
+        if (values := [r[name] for r in records if isinstance(r.get(name), int | float)])
+    }
+
+
+async def ascore_run(
+    run_dir: Path,
+    judge_model: ChatModel | None = None,
+    *,
+    embed: Embedder | None = None,
+    concurrency: int = 4,
+    attempts: int = 3,
+) -> dict[str, Any]:
+    """Score the predictions in ``run_dir`` (a folder, or a predictions file whose folder
+    receives the outputs) and return what ``scores.json`` holds."""
+    path = run_dir / PREDICTIONS if run_dir.is_dir() else run_dir
+    run_dir = path.parent
+    rows = load_predictions(path)
+    if not rows:
+        raise InputError(f"{path} holds no predictions")
+    judged, judge_failures = (
+        await _judge_all(rows, run_dir, judge_model, concurrency, attempts) if judge_model else ({}, [])
+    )
+    items = []
+    for row in rows:
+        produced = (
+            count_words(row["response"]) if isinstance(row.get("response"), str) else row["response_length"]
+        )
+        item: dict[str, Any] = {
+            "key": row["key"],
+            "type": row.get("type", ""),
+            "length": row["length"],
+            "response_length": produced,
+            "s_l": round(length_score(row["length"], produced), 4),
+            "bucket": bucket_of(row["length"]),
+            "language": language_of(row["prompt"]),
+        }
+        if isinstance(row.get("response"), str):
+            document = _load_document(run_dir, row["key"])
+            item["coherence"] = text_figures(row["prompt"], _sections_of(row, document), embed)
+            if document is not None:
+                item["plan"] = _adherence(document, row["response"])
+        if row["key"] in judged:
+            item["ratings"] = judged[row["key"]]["ratings"]
+            item["judge_truncated"] = judged[row["key"]]["truncated"]
+        items.append(item)
+
+    with (run_dir / ITEM_SCORES).open("w", encoding="utf-8") as out:
+        for item in items:
+            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+    predicted = {item["key"] for item in items}
+    run_failures = (
+        [r for _, r in read_jsonl(run_dir / FAILURES) if r.get("key") not in predicted]
+        if (run_dir / FAILURES).exists()
+        else []
+    )
+    failed_keys = {r["key"] for r in run_failures}
+    s_l = fmean(item["s_l"] for item in items)
+    scores: dict[str, Any] = {
+        "run": json.loads((run_dir / RUN_FILE).read_text("utf-8")) if (run_dir / RUN_FILE).exists() else {},
+        "items": len(items),
+        "failed_items": len(failed_keys),
+        "s_l": round(s_l, 2),
+        "s_l_failures_as_zero": round(s_l * len(items) / (len(items) + len(failed_keys)), 2),
+        "s_l_by_bucket": _mean_by(items, "bucket"),
+        "s_l_by_type": _mean_by(items, "type"),
+        "s_l_by_language": _mean_by(items, "language"),
+        "coherence": _mean_figures([i["coherence"] for i in items if "coherence" in i]),
+        "plan_adherence": _mean_figures([i["plan"] for i in items if "plan" in i]),
+        "run_failures": [{"key": r["key"], "reason": r.get("reason", "")} for r in run_failures],
+    }
+    rated = [item["ratings"] for item in items if "ratings" in item]
+    if judge_model is not None:
+        scores["judge"] = judge_model.name
+        scores["judged"] = len(rated)
+        scores["judge_failures"] = judge_failures
+        if rated:
+            s_q, per_dimension = quality_score(rated)
+            scores["s_q"] = round(s_q, 2)
+            scores["s_q_by_dimension"] = {k: round(v, 2) for k, v in per_dimension.items()}
+            scores["overall"] = round(overall_score(s_l, s_q), 2)
+    (run_dir / SCORES).write_text(json.dumps(scores, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    return scores
+
+
+def score_run(run_dir: Path, judge_model: ChatModel | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Synchronous twin of ``ascore_run`` (same arguments)."""
+    return asyncio.run(ascore_run(run_dir, judge_model, **kwargs))
+
+
+__all__ = ["ITEM_SCORES", "SCORES", "ascore_run", "bucket_of", "score_run", "text_figures"]
