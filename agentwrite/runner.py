@@ -26,6 +26,7 @@ from agentwrite.errors import InputError
 from agentwrite.events import EventSink, PlanReady, SectionDone, ignore
 from agentwrite.graph.build import RECURSION_LIMIT, build_graph
 from agentwrite.graph.context import RunContext
+from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.length import count_words, resolve_target
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import context_window, make_model, supports_structured_output
@@ -128,32 +129,50 @@ async def awrite(
     the_brief = make_brief(brief, target)
     continuing = _prepare_run_dir(run_dir, the_brief, settings, resume) if run_dir is not None else False
 
+    started = time.monotonic()
+    async with _run_context(settings, model, emit) as ctx, _checkpointer(run_dir) as saver:
+        graph = build_graph(settings.mode, saver)
+        snapshot = await graph.aget_state(_THREAD)
+        if continuing and snapshot.values:
+            _replay(snapshot.values, emit)
+            state = await graph.ainvoke(None, _THREAD, context=ctx) if snapshot.next else snapshot.values
+        else:
+            if plan is not None:
+                emit(PlanReady(plan, "user"))
+            start = {"brief": the_brief, "plan": plan, "plan_source": "user" if plan else "model"}
+            state = await graph.ainvoke(start, _THREAD, context=ctx)
+    return _document(state, ctx.model.name, settings, time.monotonic() - started)
+
+
+async def aplan(
+    brief: str, *, settings: Settings | None = None, model: ChatModel | None = None, words: int | None = None
+) -> Plan:
+    """Only the planning step: the plan a run of ``brief`` would write to."""
+    settings = settings or load_settings()
+    the_brief = make_brief(brief, resolve_target(brief, words, settings.max_words))
+    async with _run_context(settings, model, ignore) as ctx:
+        plan, _ = await make_plan(the_brief, ctx)
+    return plan
+
+
+@asynccontextmanager
+async def _run_context(
+    settings: Settings, model: ChatModel | None, emit: EventSink
+) -> AsyncIterator[RunContext]:
+    """The nodes' context; a model made here from the settings is closed afterwards."""
     own_model = model is None
     model = model or make_model(settings)
-    started = time.monotonic()
     try:
-        ctx = RunContext(
+        yield RunContext(
             model=model,
             settings=settings,
             max_context=settings.max_context or await context_window(model),
             structured_output=supports_structured_output(model),
             emit=emit,
         )
-        async with _checkpointer(run_dir) as saver:
-            graph = build_graph(settings.mode, saver)
-            snapshot = await graph.aget_state(_THREAD)
-            if continuing and snapshot.values:
-                _replay(snapshot.values, emit)
-                state = await graph.ainvoke(None, _THREAD, context=ctx) if snapshot.next else snapshot.values
-            else:
-                if plan is not None:
-                    emit(PlanReady(plan, "user"))
-                start = {"brief": the_brief, "plan": plan, "plan_source": "user" if plan else "model"}
-                state = await graph.ainvoke(start, _THREAD, context=ctx)
     finally:
         if own_model:
             await model.aclose()
-    return _document(state, model.name, settings, time.monotonic() - started)
 
 
 def _replay(values: dict[str, Any], emit: EventSink) -> None:
