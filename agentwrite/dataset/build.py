@@ -1,0 +1,373 @@
+"""Build a LongWriter-style SFT dataset: one agent-written document per instruction.
+
+Many documents are in flight at once (``concurrency``), all through one model client, so
+a server's continuous batching stays full. Each document is an ``agentwrite.runner.awrite``
+run with its own checkpointed run folder, so a restarted build reuses the finished
+sections of the documents it was writing. Finished ids are skipped on restart; the output
+files are kept whole by ``agentwrite.dataset.journal``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agentwrite.dataset.filters import (
+    REJECT_REASONS,
+    NearDuplicateIndex,
+    TokenCounter,
+    Verdict,
+    check_document,
+    first_failure,
+    token_counter,
+)
+from agentwrite.dataset.instructions import BadLine, Instruction, read_instructions
+from agentwrite.dataset.journal import TRAIN, Journal, read_jsonl, recover
+from agentwrite.dataset.recipe import Recipe
+from agentwrite.dataset.stats import write_stats
+from agentwrite.domain import Document
+from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ServerUnreachable
+from agentwrite.llm.base import ChatModel
+from agentwrite.llm.factory import make_model
+from agentwrite.runner import awrite
+from agentwrite.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RUNS = "runs"
+BUILD_FILE = "build.json"
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """Sent to ``on_event`` after each committed instruction."""
+
+    id: str
+    status: str
+    reason: str | None
+    done: int
+    accepted: int
+    total: int
+
+
+@dataclass
+class _Outcome:
+    item: Instruction
+    meta: dict[str, Any]
+    document: str | None = None
+    reject: str | None = None
+    detail: str = ""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _sampling(settings: Settings) -> dict[str, Any]:
+    return {
+        "mode": settings.mode,
+        "temperature": settings.temperature,
+        "top_p": settings.top_p,
+        "seed": settings.seed,
+        "min_tokens": settings.min_tokens,
+        "tokens_per_word": settings.tokens_per_word,
+        "max_section_words": settings.max_section_words,
+        "min_section_words": settings.min_section_words,
+    }
+
+
+def _base_meta(item: Instruction, session: str) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "status": "rejected",
+        "reason": None,
+        "type": item.type,
+        "language": item.language,
+        "requested_words": item.length,
+        "length_source": item.length_source,
+        "line": item.line,
+        "session": session,
+    }
+
+
+def _document_meta(doc: Document) -> dict[str, Any]:
+    return {
+        "model": doc.model,
+        "plan_source": doc.plan_source,
+        "plan": doc.plan.model_dump(mode="json"),
+        "sections": [
+            {
+                "title": s.title,
+                "target_words": s.target_words,
+                "words": s.words,
+                "finish_reason": s.finish_reason,
+            }
+            for s in doc.sections
+        ],
+        "usage": doc.usage.model_dump(mode="json"),
+    }
+
+
+async def _write_one(
+    item: Instruction,
+    *,
+    model: ChatModel,
+    settings: Settings,
+    recipe: Recipe,
+    tokens: TokenCounter,
+    runs: Path,
+    session: str,
+) -> _Outcome:
+    meta = _base_meta(item, session)
+    meta["sampling"] = _sampling(settings)
+    meta["started_at"] = _now()
+    started = time.monotonic()
+    try:
+        doc = await awrite(
+            item.prompt,
+            settings=settings,
+            model=model,
+            words=item.length,
+            run_dir=runs / item.id,
+            resume=True,
+        )
+    except ServerUnreachable:
+        raise  # the server is gone: stop the build rather than reject everything left
+    except PlanError as exc:
+        return _failed(meta, item, "plan failed", exc, started)
+    except ModelError as exc:
+        return _failed(meta, item, "server error after retries", exc, started)
+    except InputError as exc:
+        return _failed(meta, item, "bad input", exc, started)
+    except AgentwriteError as exc:
+        return _failed(meta, item, type(exc).__name__, exc, started)
+    meta.update(_document_meta(doc))
+    verdicts, figures = await asyncio.to_thread(
+        check_document,
+        item.prompt,
+        item.length,
+        [s.text for s in doc.sections],
+        doc.markdown,
+        recipe.filters,
+        tokens,
+    )
+    meta.update(figures)
+    meta["filters"] = {v.name: v.as_json() for v in verdicts}
+    meta["seconds"] = round(time.monotonic() - started, 3)
+    meta["write_seconds"] = round(doc.wall_seconds, 3)
+    meta["finished_at"] = _now()
+    failed = first_failure(verdicts)
+    if failed is not None:
+        return _Outcome(item, meta, reject=REJECT_REASONS[failed.name], detail=_verdict_detail(failed))
+    return _Outcome(item, meta, document=doc.markdown)
+
+
+def _verdict_detail(verdict: Verdict) -> str:
+    return f"{verdict.name} {verdict.value} vs. threshold {verdict.threshold}"
+
+
+def _failed(meta: dict[str, Any], item: Instruction, reason: str, exc: Exception, started: float) -> _Outcome:
+    log.warning("%s: %s: %s", item.id, reason, exc)
+    meta["seconds"] = round(time.monotonic() - started, 3)
+    meta["finished_at"] = _now()
+    return _Outcome(item, meta, reject=reason, detail=str(exc))
+
+
+class _Committer:
+    """The one writer: checks near-duplicates against accepted documents, then commits."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        index: NearDuplicateIndex,
+        out_dir: Path,
+        recipe: Recipe,
+        accepted: int,
+        done: int,
+        total: int,
+        on_event: Callable[[BuildProgress], None] | None,
+    ) -> None:
+        self.journal, self.index, self.out_dir, self.recipe = journal, index, out_dir, recipe
+        self.accepted, self.done, self.total = accepted, done, total
+        self.on_event = on_event
+
+    def commit(self, outcome: _Outcome) -> None:
+        meta, item = outcome.meta, outcome.item
+        if outcome.document is not None:
+            duplicate_of, similarity = self.index.add(item.id, outcome.document)
+            passed = similarity < self.index.threshold
+            meta["filters"]["near_duplicate"] = Verdict(
+                "near_duplicate", round(similarity, 4), self.index.threshold, passed
+            ).as_json()
+            meta["near_duplicate_of"] = duplicate_of
+            if not passed:
+                outcome.reject, outcome.document = "duplicate", None
+                outcome.detail = f"near-duplicate of {duplicate_of} (estimated Jaccard {similarity:.2f})"
+        if outcome.document is not None:
+            meta["status"] = "accepted"
+            messages = [
+                {"role": "user", "content": item.prompt},
+                {"role": "assistant", "content": outcome.document},
+            ]
+            self.journal.commit(meta, train={"messages": messages})
+            self.accepted += 1
+        else:
+            meta["status"], meta["reason"] = "rejected", outcome.reject
+            reject = {
+                "id": item.id,
+                "reason": outcome.reject,
+                "detail": outcome.detail,
+                "prompt": item.prompt,
+                "length": item.length,
+                "type": item.type,
+            }
+            self.journal.commit(meta, reject=reject)
+        self.done += 1
+        if not self.recipe.keep_runs:
+            shutil.rmtree(self.out_dir / RUNS / item.id, ignore_errors=True)
+        self._progress(item.id, meta["status"], meta["reason"])
+
+    def commit_bad_line(self, bad: BadLine, session: str) -> None:
+        """Record an unusable input line as a reject."""
+        meta = {
+            "id": bad.id,
+            "status": "rejected",
+            "reason": "bad input line",
+            "line": bad.line,
+            "session": session,
+        }
+        reject = {
+            "id": bad.id,
+            "reason": "bad input line",
+            "detail": bad.reason,
+            "line": bad.line,
+            "text": bad.text,
+        }
+        self.journal.commit(meta, reject=reject)
+        self.done += 1
+        self._progress(bad.id, "rejected", "bad input line")
+
+    def _progress(self, doc_id: str, status: str, reason: str | None) -> None:
+        if self.on_event is not None:
+            self.on_event(BuildProgress(doc_id, status, reason, self.done, self.accepted, self.total))
+
+
+def _record_session(
+    out_dir: Path, instructions: Path, settings: Settings, recipe: Recipe, session: str
+) -> None:
+    """Add this session's configuration to ``build.json`` (written atomically)."""
+    path = out_dir / BUILD_FILE
+    record = json.loads(path.read_text("utf-8")) if path.exists() else {"sessions": []}
+    record["sessions"].append(
+        {
+            "started_at": session,
+            "instructions": str(instructions),
+            "settings": settings.model_dump(mode="json", exclude={"api_key"}),
+            "recipe": recipe.model_dump(mode="json"),
+        }
+    )
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
+    os.replace(tmp, path)
+
+
+def _seed_index(out_dir: Path, committed: list[dict[str, Any]], threshold: float) -> NearDuplicateIndex:
+    """The near-duplicate index over the documents already accepted."""
+    index = NearDuplicateIndex(threshold)
+    accepted_ids = [r["id"] for r in committed if r["status"] == "accepted"]
+    for doc_id, example in zip(accepted_ids, read_jsonl(out_dir / TRAIN), strict=True):
+        index.add(doc_id, example["messages"][-1]["content"])
+    return index
+
+
+async def abuild_dataset(
+    instructions_path: Path,
+    out_dir: Path,
+    settings: Settings | None = None,
+    model: ChatModel | None = None,
+    *,
+    recipe: Recipe | None = None,
+    limit: int | None = None,
+    on_event: Callable[[BuildProgress], None] | None = None,
+) -> dict[str, Any]:
+    """Write, filter and record one document per instruction; return the build's stats.
+
+    Restarting with the same arguments continues where an interrupted build stopped.
+    ``model`` defaults to the backend ``settings`` name (and is closed at the end);
+    ``limit`` caps how many new instructions this call starts.
+    """
+    recipe = recipe or Recipe()
+    settings = settings or Settings()
+    out_dir = Path(out_dir)
+    items, bad_lines = read_instructions(instructions_path, max_words=settings.max_words)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    committed = recover(out_dir)
+    finished = {r["id"] for r in committed}
+    session = _now()
+    todo = [i for i in items if i.id not in finished]
+    if limit is not None:
+        todo = todo[:limit]
+    tokens = token_counter(recipe.tokenizer)
+    index = _seed_index(out_dir, committed, recipe.filters.near_duplicate_threshold)
+    log.info("%d instructions, %d finished before, %d to write", len(items), len(finished), len(todo))
+
+    own_model = model is None
+    model = model or make_model(settings)
+    pending = iter(todo)  # shared by the workers: each item is taken once
+    _record_session(out_dir, instructions_path, settings, recipe, session)
+    started = time.monotonic()
+    try:
+        with Journal(out_dir) as journal:
+            committer = _Committer(
+                journal,
+                index,
+                out_dir,
+                recipe,
+                accepted=sum(1 for r in committed if r["status"] == "accepted"),
+                done=len(committed),
+                total=len(items) + len(bad_lines),
+                on_event=on_event,
+            )
+            for bad in bad_lines:
+                if bad.id not in finished:
+                    committer.commit_bad_line(bad, session)
+
+            async def worker() -> None:
+                for item in pending:
+                    outcome = await _write_one(
+                        item,
+                        model=model,
+                        settings=settings,
+                        recipe=recipe,
+                        tokens=tokens,
+                        runs=out_dir / RUNS,
+                        session=session,
+                    )
+                    committer.commit(outcome)
+
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(recipe.concurrency, len(todo))):
+                    group.create_task(worker())
+    except* ServerUnreachable as group_error:
+        raise group_error.exceptions[0] from None
+    finally:
+        if own_model:
+            await model.aclose()
+    log.info("build session finished in %.1f s", time.monotonic() - started)
+    return write_stats(out_dir)
+
+
+def build_dataset(
+    instructions_path: Path, out_dir: Path, settings: Settings | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Synchronous twin of ``abuild_dataset`` (same arguments)."""
+    return asyncio.run(abuild_dataset(instructions_path, out_dir, settings, **kwargs))

@@ -1,0 +1,137 @@
+"""The output files of a dataset build, written so that a kill at any moment is harmless.
+
+One writer appends to all three files, whole lines only, flushed after each. For every
+finished instruction it first writes the ``train.jsonl`` line (accepted) or the
+``rejects.jsonl`` line (rejected), then the ``meta.jsonl`` line: meta is the commit record.
+On restart, ``recover`` cuts a partial last line off each file and drops a train or rejects
+line whose meta line never came, so each id is in the outputs exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+from agentwrite.errors import InputError
+
+log = logging.getLogger(__name__)
+
+TRAIN = "train.jsonl"
+META = "meta.jsonl"
+REJECTS = "rejects.jsonl"
+
+
+def _read(path: Path) -> bytes:
+    return path.read_bytes() if path.exists() else b""
+
+
+def _line_ends(data: bytes) -> list[int]:
+    """Byte offsets just past each complete (newline-terminated) line.
+
+    >>> _line_ends(b'{"a": 1}\\n{"b"'), _line_ends(b"")
+    ([9], [])
+    """
+    ends, start = [], 0
+    while (newline := data.find(b"\n", start)) >= 0:
+        ends.append(newline + 1)
+        start = newline + 1
+    return ends
+
+
+def _truncate(path: Path, size: int) -> None:
+    if path.exists() and path.stat().st_size != size:
+        log.warning("cutting %s from %d to %d bytes", path, path.stat().st_size, size)
+        os.truncate(path, size)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSONL file, complete lines only; InputError for a bad line."""
+    records: list[dict[str, Any]] = []
+    if not path.exists():
+        return records
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.endswith(b"\n"):
+                break
+            try:
+                record = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise InputError(f"{path} line {number} is not valid JSON") from None
+            records.append(record)
+    return records
+
+
+def recover(out_dir: Path) -> list[dict[str, Any]]:
+    """Repair the outputs after an interrupted build; return the committed meta records.
+
+    Raises InputError when the files disagree in a way no interruption can cause (a bad
+    line in the middle of meta, or fewer train or rejects lines than meta commits).
+    """
+    meta_path = out_dir / META
+    data = _read(meta_path)
+    ends = _line_ends(data)
+    records: list[dict[str, Any]] = []
+    start = good_size = 0
+    for number, end in enumerate(ends, 1):
+        try:
+            record = json.loads(data[start:end])
+            if not isinstance(record, dict) or "id" not in record or "status" not in record:
+                raise ValueError("not a meta record")
+        except ValueError:
+            if number == len(ends):
+                break  # a last line cut short but for its newline
+            raise InputError(f"{meta_path} line {number} is corrupt; the build cannot resume") from None
+        records.append(record)
+        start = good_size = end
+    if meta_path.exists():
+        _truncate(meta_path, good_size)
+    seen: set[str] = set()
+    for record in records:
+        if record["id"] in seen:
+            raise InputError(f"{meta_path} holds id {record['id']!r} twice")
+        seen.add(record["id"])
+    for name, status in ((TRAIN, "accepted"), (REJECTS, "rejected")):
+        wanted = sum(1 for r in records if r["status"] == status)
+        path = out_dir / name
+        line_ends = _line_ends(_read(path))
+        if len(line_ends) < wanted:
+            raise InputError(f"{path} has {len(line_ends)} lines but {meta_path} commits {wanted}")
+        _truncate(path, line_ends[wanted - 1] if wanted else 0)
+    return records
+
+
+class Journal:
+    """Appends committed outcomes to the three output files (use as a context manager)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._files: dict[str, TextIO] = {
+            name: (out_dir / name).open("a", encoding="utf-8", newline="") for name in (TRAIN, REJECTS, META)
+        }
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for handle in self._files.values():
+            handle.close()
+
+    def _append(self, name: str, record: dict[str, Any]) -> None:
+        handle = self._files[name]
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        handle.flush()
+
+    def commit(
+        self, meta: dict[str, Any], train: dict[str, Any] | None = None, reject: dict[str, Any] | None = None
+    ) -> None:
+        """Write one finished instruction: its train or rejects line, then its meta line."""
+        if (train is None) == (reject is None):
+            raise ValueError("an outcome is either a training example or a reject")
+        if train is not None:
+            self._append(TRAIN, train)
+        else:
+            self._append(REJECTS, reject)  # type: ignore[arg-type]
+        self._append(META, meta)

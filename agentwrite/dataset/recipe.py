@@ -1,0 +1,82 @@
+"""Build recipes: a YAML file with the model, sampling, filters and concurrency of a build.
+
+    settings:            # any agentwrite.settings.Settings field
+      base_url: http://127.0.0.1:8000/v1
+      temperature: 0.8
+    concurrency: 16      # documents in flight
+    tokenizer: null      # a local tokenizer folder for exact token counts
+    filters:             # any agentwrite.dataset.filters.FilterConfig field
+      min_length_score: 80
+
+Precedence of a setting, lowest first: its default < the recipe < the environment
+(``AGENTWRITE_*``) < command-line flags.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agentwrite.dataset.filters import FilterConfig
+from agentwrite.errors import InputError
+from agentwrite.settings import ENV_PREFIX, Settings, load_settings
+
+
+class Recipe(BaseModel):
+    """What a build needs besides the instructions and the output folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Run settings (model, sampling, mode)."
+    )
+    concurrency: int = Field(8, ge=1, description="Documents in flight at once.")
+    tokenizer: Path | None = Field(None, description="Local tokenizer folder for exact token counts.")
+    keep_runs: bool = Field(False, description="Keep each document's run folder after it is committed.")
+    filters: FilterConfig = Field(default_factory=FilterConfig)
+
+
+def load_recipe(path: Path | None) -> Recipe:
+    """Read a recipe file (None gives the defaults). Raises InputError on a bad file.
+
+    >>> load_recipe(None).concurrency
+    8
+    """
+    if path is None:
+        return Recipe()
+    try:
+        data = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+        return Recipe.model_validate(data)
+    except OSError as exc:
+        raise InputError(f"cannot read recipe {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"recipe {path}: {where}: {first['msg']}") from None
+
+
+def recipe_settings(
+    recipe: Recipe, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from the recipe, overridden by the environment, overridden by ``flags``.
+
+    >>> r = Recipe(settings={"temperature": 0.3, "mode": "parallel"})
+    >>> s = recipe_settings(r, {"mode": "sketch"}, env={"AGENTWRITE_TEMPERATURE": "0.5"})
+    >>> s.temperature, s.mode
+    (0.5, 'sketch')
+    """
+    env = os.environ if env is None else env
+    from_env = {name for name in Settings.model_fields if env.get(ENV_PREFIX + name.upper())}
+    if env.get("OPENAI_API_KEY"):
+        from_env.add("api_key")
+    below_env = {k.replace("-", "_"): v for k, v in recipe.settings.items()}
+    overrides = {k: v for k, v in below_env.items() if k not in from_env}
+    overrides.update({k: v for k, v in (flags or {}).items() if v is not None})
+    return load_settings(env=env, overrides=overrides)
