@@ -1,0 +1,410 @@
+"""A real OpenAI-compatible HTTP server for tests: loopback socket, background threads.
+
+    with OpenAIServer(handler) as server:
+        model = OpenAICompatModel(server.base_url)
+
+It serves ``GET /v1/models`` and ``POST /v1/chat/completions``. What each completion
+request gets is decided by ``handler(request_json) -> Reply``: a completion, an HTTP
+error, a raw (non-JSON or cut-short) body, each after an optional delay. Every request is
+recorded with its headers, and the number of completion requests in flight is tracked.
+``writer_handler`` is a deterministic stand-in for a model, good enough for the agent to
+plan and write a whole document against it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from agentwrite.length import parse_target
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the server answers to one request. Build one with ``completion``, ``error``
+    or ``raw``; ``delay`` seconds pass before anything is sent."""
+
+    status: int = 200
+    text: str | None = None
+    finish_reason: str = "stop"
+    usage: dict[str, Any] | None = None
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    declared_length: int | None = None
+
+    @classmethod
+    def completion(
+        cls, text: str, finish_reason: str = "stop", usage: dict[str, Any] | None = None, delay: float = 0.0
+    ) -> Reply:
+        """A chat completion; ``usage`` defaults to one token per whitespace-separated piece."""
+        return cls(text=text, finish_reason=finish_reason, usage=usage, delay=delay)
+
+    @classmethod
+    def error(
+        cls,
+        status: int,
+        message: str = "injected error",
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> Reply:
+        """An error status with an OpenAI-style ``{"error": {"message": ...}}`` body."""
+        body = json.dumps({"error": {"message": message, "type": "TestError", "code": status}}).encode()
+        return cls(status=status, body=body, headers=dict(headers or {}), delay=delay)
+
+    @classmethod
+    def raw(
+        cls, body: bytes | str, status: int = 200, declared_length: int | None = None, delay: float = 0.0
+    ) -> Reply:
+        """Exactly these bytes. A ``declared_length`` above the body's length announces more
+        than is sent, then the connection is closed: a body cut short."""
+        data = body.encode() if isinstance(body, str) else body
+        return cls(status=status, body=data, declared_length=declared_length, delay=delay)
+
+
+Handler = Callable[[dict[str, Any]], Reply]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server saw it (header names lower-cased)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+
+
+class OpenAIServer:
+    """The server, as a context manager. ``base_url`` ends in ``/v1``."""
+
+    def __init__(
+        self,
+        handler: Handler | None = None,
+        *,
+        models: tuple[str, ...] = ("test-model",),
+        max_model_len: int | None = 32768,
+    ) -> None:
+        self.handler = handler or writer_handler
+        self.models = models
+        self.max_model_len = max_model_len
+        self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.max_concurrency = 0
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._httpd = _Server(("127.0.0.1", 0), _RequestHandler)
+        self._httpd.owner = self
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.02,), name="openai-test-server", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def completion_requests(self) -> list[RecordedRequest]:
+        """The recorded ``POST /v1/chat/completions`` requests, in arrival order."""
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def __enter__(self) -> OpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._closing.set()  # wakes handlers that are still in a delay
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _enter_request(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_concurrency = max(self.max_concurrency, self.in_flight)
+
+    def _leave_request(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default backlog of 5 drops connections from a burst of requests
+    owner: OpenAIServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (after its own timeout) is expected; anything else is not."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests read ``OpenAIServer.requests`` instead."""
+
+    def do_GET(self) -> None:
+        owner = self.server.owner
+        owner._record(RecordedRequest("GET", self.path, _lower(self.headers), None))
+        if self.path.rstrip("/") != "/v1/models":
+            self._send(Reply.error(404, f"no route {self.path}"))
+            return
+        cards = [
+            {"id": name, "object": "model", "owned_by": "test", "max_model_len": owner.max_model_len}
+            for name in owner.models
+        ]
+        self._send_json({"object": "list", "data": cards})
+
+    def do_POST(self) -> None:
+        owner = self.server.owner
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"null")
+        except ValueError:
+            body = None
+        owner._record(RecordedRequest("POST", self.path, _lower(self.headers), body))
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            self._send(Reply.error(404, f"no route {self.path}"))
+            return
+        if not isinstance(body, dict):
+            self._send(Reply.error(400, "the request body is not a JSON object"))
+            return
+        owner._enter_request()
+        try:
+            reply = owner.handler(body)
+            if reply.delay and owner._closing.wait(reply.delay):
+                self.close_connection = True  # the server is shutting down
+                return
+            if reply.body is None:
+                self._send_json(_completion_json(body, reply), reply.status, reply.headers)
+            else:
+                self._send(reply)
+        finally:
+            owner._leave_request()
+
+    def _send_json(self, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self._send(Reply(status=status, body=json.dumps(data).encode(), headers=dict(headers or {})))
+
+    def _send(self, reply: Reply) -> None:
+        body = reply.body or b""
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.headers.get("Content-Type", "application/json"))
+        for name, value in reply.headers.items():
+            if name.lower() != "content-type":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(reply.declared_length or len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        if reply.declared_length is not None and reply.declared_length > len(body):
+            self.close_connection = True
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _completion_json(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    text = reply.text or ""
+    usage = reply.usage or {
+        "prompt_tokens": len(_prompt_text(request).split()),
+        "completion_tokens": len(text.split()),
+    }
+    usage = {**usage, "total_tokens": usage.get("prompt_tokens", 0) + (usage.get("completion_tokens") or 0)}
+    return {
+        "id": f"chatcmpl-{zlib.crc32(json.dumps(request, sort_keys=True).encode()):08x}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", ""),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": reply.finish_reason,
+            }
+        ],
+        "usage": usage,
+    }
+
+
+def _prompt_text(request: dict[str, Any]) -> str:
+    return "\n".join(str(m.get("content", "")) for m in request.get("messages", []) if isinstance(m, dict))
+
+
+# A deterministic "model" ------------------------------------------------------------
+
+_VOCABULARY = [
+    "river",
+    "mountain",
+    "valley",
+    "market",
+    "temple",
+    "garden",
+    "road",
+    "village",
+    "morning",
+    "evening",
+    "traveller",
+    "guide",
+    "tea",
+    "rice",
+    "bridge",
+    "lake",
+    "season",
+    "festival",
+    "history",
+    "culture",
+    "path",
+    "forest",
+    "city",
+    "stone",
+    "wind",
+    "light",
+    "quiet",
+    "ancient",
+    "bright",
+    "green",
+    "early",
+    "late",
+    "slowly",
+    "often",
+    "always",
+    "gently",
+    "walk",
+    "visit",
+    "taste",
+    "follow",
+    "remember",
+    "discover",
+    "return",
+    "wander",
+    "notice",
+]
+_SUGGESTED_SECTIONS = re.compile(r"about (\d+) sections", re.IGNORECASE)
+_DEFAULT_MAX_TOKENS = 1024
+
+
+def writer_handler(request: dict[str, Any]) -> Reply:
+    """Answer like a cooperative model, one token per word.
+
+    A request for JSON output (``response_format`` of type ``json_schema``) gets sketches
+    when the schema has a ``sketches`` array (``minItems`` of them), else a plan; a prompt
+    that asks for ``Paragraph N - Main Point: ... - Word Count: N words`` lines gets
+    those. The plan's target is the largest word count the prompt names (10,000 if none),
+    split evenly over the sections the prompt suggests (else one per 500 words). Any other
+    request gets prose of ``min_tokens`` words when given, else about 0.6 x ``max_tokens``,
+    capped at ``max_tokens`` words with finish reason ``"length"`` when it hits the cap.
+    """
+    prompt = _prompt_text(request)
+    response_format = request.get("response_format") or {}
+    wants_json = isinstance(response_format, dict) and response_format.get("type") == "json_schema"
+    schema = (response_format.get("json_schema") or {}).get("schema", {}) if wants_json else {}
+    if "sketches" in schema.get("properties", {}):
+        count = schema["properties"]["sketches"].get("minItems", 1)
+        return Reply.completion(
+            json.dumps({"sketches": [f"Part {_number(i)} in brief." for i in range(1, count + 1)]})
+        )
+    if wants_json or "- Word Count:" in prompt:
+        target = parse_target(prompt) or 10_000
+        found = _SUGGESTED_SECTIONS.search(prompt)
+        count = int(found.group(1)) if found else max(1, math.ceil(target / 500))
+        budgets = [target // count + (1 if i < target % count else 0) for i in range(count)]
+        return Reply.completion(_plan_json(budgets) if wants_json else _plan_lines(budgets))
+    max_tokens = int(request.get("max_tokens") or _DEFAULT_MAX_TOKENS)
+    words = int(request.get("min_tokens") or 0) or max(1, int(max_tokens * 0.6))
+    finish = "length" if words >= max_tokens else "stop"
+    return Reply.completion(prose(min(words, max_tokens), seed=zlib.crc32(prompt.encode())), finish)
+
+
+def prose(words: int, seed: int = 0) -> str:
+    """``words`` words (as ``count_words`` counts them) of filler prose in sentences and
+    paragraphs, the same for the same seed.
+
+    >>> prose(12, seed=3)
+    'Market temple garden road village morning evening traveller guide tea. Rice bridge.'
+    """
+    out = []
+    for i in range(words):
+        word = _VOCABULARY[(seed + i) % len(_VOCABULARY)]
+        if i % 10 == 0:
+            word = word.capitalize()
+        end_of_sentence = i % 10 == 9 or i == words - 1
+        out.append(word + ("." if end_of_sentence else ""))
+        if end_of_sentence and i % 80 == 79 and i != words - 1:
+            out.append("\n\n")
+    return " ".join(out).replace(" \n\n ", "\n\n")
+
+
+def _plan_json(budgets: list[int]) -> str:
+    sections = [
+        {
+            "title": f"Part {_number(i)}",
+            "main_point": f"What happens in part {_number(i)}.",
+            "target_words": b,
+        }
+        for i, b in enumerate(budgets, 1)
+    ]
+    return json.dumps({"title": "A Test Document", "sections": sections})
+
+
+def _plan_lines(budgets: list[int]) -> str:
+    lines = ["Title: A Test Document"]
+    lines += [
+        f"Paragraph {i} - Main Point: What happens in part {_number(i)}. - Word Count: {b} words"
+        for i, b in enumerate(budgets, 1)
+    ]
+    return "\n".join(lines)
+
+
+def _number(n: int) -> str:
+    """A number in words, so that plan text counts as words (``count_words`` skips digits).
+
+    >>> _number(7), _number(20), _number(42)
+    ('seven', 'twenty', 'forty-two')
+    """
+    ones = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ]
+    tens = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+    if n < 20:
+        return ones[n]
+    if n < 100:
+        return tens[n // 10] + ("" if n % 10 == 0 else "-" + ones[n % 10])
+    return str(n)
