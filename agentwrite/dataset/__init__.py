@@ -1,0 +1,1 @@
+"""Fine-tuning data from the agent: instructions in, LongWriter-style SFT examples out."""

@@ -1,0 +1,79 @@
+"""Export a build's ``train.jsonl`` to the formats fine-tuning tools read.
+
+- ``messages``: ``{"messages": [{"role": "user", ...}, {"role": "assistant", ...}]}`` (LongWriter-6k, TRL)
+- ``sharegpt``: ``{"conversations": [{"from": "human", "value": ...}, {"from": "gpt", "value": ...}]}``
+- ``alpaca``: ``{"instruction": ..., "input": "", "output": ...}``
+- ``parquet``: the ``messages`` records as a Parquet table
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from agentwrite.dataset.journal import TRAIN, read_jsonl
+from agentwrite.errors import InputError
+
+ExportFormat = Literal["messages", "sharegpt", "alpaca", "parquet"]
+FORMATS: tuple[str, ...] = get_args(ExportFormat)
+_SHAREGPT_ROLES = {"user": "human", "assistant": "gpt", "system": "system"}
+
+
+def to_sharegpt(example: dict[str, Any]) -> dict[str, Any]:
+    """One ``messages`` example in ShareGPT form.
+
+    >>> to_sharegpt({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]})
+    {'conversations': [{'from': 'human', 'value': 'Q'}, {'from': 'gpt', 'value': 'A'}]}
+    """
+    return {
+        "conversations": [
+            {"from": _SHAREGPT_ROLES[m["role"]], "value": m["content"]} for m in example["messages"]
+        ]
+    }
+
+
+def to_alpaca(example: dict[str, Any]) -> dict[str, Any]:
+    """One single-turn ``messages`` example in Alpaca form.
+
+    >>> to_alpaca({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]})
+    {'instruction': 'Q', 'input': '', 'output': 'A'}
+    """
+    user, assistant = example["messages"][-2:]
+    return {"instruction": user["content"], "input": "", "output": assistant["content"]}
+
+
+def export(build_dir: Path, fmt: str, out: Path | None = None) -> Path:
+    """Write the build's training examples in ``fmt``; return the file written.
+
+    The default output is ``<build_dir>/export/<fmt>.jsonl`` (``.parquet`` for Parquet).
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    build_dir = Path(build_dir)
+    if not (build_dir / TRAIN).exists():
+        raise InputError(f"{build_dir} holds no {TRAIN}; is it a dataset build folder?")
+    examples = read_jsonl(build_dir / TRAIN)
+    out = (
+        Path(out)
+        if out is not None
+        else build_dir / "export" / f"{fmt}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pa.schema(
+            [("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])))]
+        )
+        pq.write_table(pa.Table.from_pylist(examples, schema=schema), tmp)
+    else:
+        convert = {"messages": lambda e: e, "sharegpt": to_sharegpt, "alpaca": to_alpaca}[fmt]
+        with tmp.open("w", encoding="utf-8") as handle:
+            for example in examples:
+                handle.write(json.dumps(convert(example), ensure_ascii=False) + "\n")
+    os.replace(tmp, out)
+    return out
