@@ -252,6 +252,11 @@ def plan(
         typer.echo(the_plan.model_dump_json(indent=2))
 
 
+from agentwrite.dataset.cli import app as dataset_app  # noqa: E402  (it uses the helpers above)
+
+app.add_typer(dataset_app, name="dataset")
+
+
 def main() -> None:
     """Console entry point."""
     app()

@@ -1,0 +1,174 @@
+"""``agentwrite dataset build|export|stats|instructions``: thin wrappers of the library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentwrite.errors import InputError
+
+# agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
+# settings_from) are imported inside the commands, never at import time.
+app = typer.Typer(no_args_is_help=True, help="Build LongWriter-style fine-tuning data with the agent.")
+
+BaseUrl = Annotated[str | None, typer.Option(help="OpenAI-compatible API root [env: AGENTWRITE_BASE_URL].")]
+ModelName = Annotated[str | None, typer.Option(help="Model name on the server [env: AGENTWRITE_MODEL].")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+Recipe = Annotated[
+    Path | None, typer.Option("--recipe", help="Build recipe (YAML: settings, filters, concurrency).")
+]
+
+
+def _tokenizer_folder(value: str | None) -> Path | None:
+    """``bundled`` means the bundled model's folder; anything else is a folder path."""
+    if value is None:
+        return None
+    if value == "bundled":
+        from agentwrite.bundled import bundled_model_dir
+
+        return bundled_model_dir()
+    folder = Path(value)
+    if not folder.is_dir():
+        raise InputError(f"tokenizer folder {folder} does not exist")
+    return folder
+
+
+@app.command()
+def build(
+    instructions: Annotated[Path, typer.Argument(help="Instruction JSONL ({'prompt': ...} a line).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Build folder (created; reused to resume).")],
+    recipe: Recipe = None,
+    concurrency: Annotated[int | None, typer.Option(help="Documents in flight at once.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Start at most this many new documents.")] = None,
+    base_url: BaseUrl = None,
+    model: ModelName = None,
+    mode: Annotated[str | None, typer.Option(help="sequential, parallel or sketch.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
+    max_inflight: Annotated[int | None, typer.Option(help="Most requests in flight at once.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Drop examples longer than this (tokens).")] = None,
+    min_length_score: Annotated[float | None, typer.Option(help="Drop documents with a lower S_l.")] = None,
+    min_words: Annotated[int | None, typer.Option(help="Drop documents with fewer words.")] = None,
+    tokenizer: Annotated[
+        str | None, typer.Option(help="Tokenizer folder for exact token counts, or 'bundled'.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-document lines.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Write one document per instruction; keep the good ones in OUT/train.jsonl."""
+    from agentwrite.cli import handled, run
+    from agentwrite.dataset.build import BuildProgress, abuild_dataset
+    from agentwrite.dataset.recipe import load_recipe, recipe_settings
+
+    with handled(debug):
+        the_recipe = load_recipe(recipe)
+        filters = {"max_tokens": max_tokens, "min_length_score": min_length_score, "min_words": min_words}
+        update = {k: v for k, v in {"concurrency": concurrency}.items() if v is not None}
+        update["filters"] = the_recipe.filters.model_copy(
+            update={k: v for k, v in filters.items() if v is not None}
+        )
+        if tokenizer is not None:
+            update["tokenizer"] = _tokenizer_folder(tokenizer)
+        the_recipe = the_recipe.model_validate({**the_recipe.model_dump(), **update})
+        settings = recipe_settings(
+            the_recipe,
+            {"base_url": base_url, "model": model, "mode": mode, "temperature": temperature, "seed": seed,
+             "max_inflight": max_inflight},
+        )  # fmt: skip
+
+        def show(event: BuildProgress) -> None:
+            if not quiet:
+                why = f" ({event.reason})" if event.reason else ""
+                typer.echo(f"[{event.done}/{event.total}] {event.id} {event.status}{why}", err=True)
+
+        stats = run(
+            lambda: abuild_dataset(instructions, out, settings, recipe=the_recipe, limit=limit, on_event=show)
+        )
+        typer.echo(
+            f"{stats['accepted']} accepted, {stats['rejected']} rejected of {stats['instructions']} "
+            f"({stats['acceptance_rate']:.0%}); {out / 'train.jsonl'}",
+            err=True,
+        )
+
+
+@app.command()
+def export(
+    build_dir: Annotated[Path, typer.Argument(help="A build folder.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="messages, sharegpt, alpaca or parquet.")
+    ] = "messages",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output file (default: BUILD/export/).")
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """Write the training examples in another format."""
+    from agentwrite.cli import handled
+    from agentwrite.dataset.export import export as export_examples
+
+    with handled(debug):
+        typer.echo(str(export_examples(build_dir, fmt, out)))
+
+
+@app.command()
+def stats(
+    build_dir: Annotated[Path, typer.Argument(help="A build folder.")],
+    debug: Debug = False,
+) -> None:
+    """Recompute BUILD/stats.json and the length plot, and print the stats."""
+    from agentwrite.cli import handled
+    from agentwrite.dataset.stats import write_stats
+
+    with handled(debug):
+        if not (build_dir / "meta.jsonl").exists():
+            raise InputError(f"{build_dir} holds no meta.jsonl; is it a dataset build folder?")
+        typer.echo(json.dumps(write_stats(build_dir), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def instructions(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write.")],
+    n: Annotated[int, typer.Option("--n", help="How many instructions to keep.")] = 100,
+    seeds: Annotated[Path, typer.Option(help="Genre and topic seeds (YAML).")] = Path(
+        "datasets/instructions/seeds.yaml"
+    ),
+    avoid: Annotated[
+        Path | None, typer.Option(help="Instruction JSONL whose prompts must not be repeated.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
+    seed: Annotated[int, typer.Option(help="Seed of the genre/topic/length draws.")] = 0,
+    base_url: BaseUrl = None,
+    model: ModelName = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Settings file (YAML or TOML).")] = None,
+    debug: Debug = False,
+) -> None:
+    """Ask the model for new long-writing instructions from genre and topic seeds."""
+    from agentwrite.cli import handled, run, settings_from
+    from agentwrite.dataset.instructions import (
+        InstructionSeeds,
+        generate_instructions,
+        read_instructions,
+        write_instructions,
+    )
+    from agentwrite.llm.factory import make_model
+
+    with handled(debug):
+        settings = settings_from(config, base_url=base_url, model=model)
+        the_seeds = InstructionSeeds.load(seeds)
+        existing = [i.prompt for i in read_instructions(avoid)[0]] if avoid is not None else []
+
+        async def go() -> int:
+            chat = make_model(settings)
+            try:
+                items = await generate_instructions(
+                    chat, n, the_seeds, concurrency=concurrency, seed=seed, existing=existing
+                )
+            finally:
+                await chat.aclose()
+            return write_instructions(out, items)
+
+        typer.echo(f"wrote {run(go)} instructions to {out}", err=True)
