@@ -252,7 +252,7 @@ def plan(
         typer.echo(the_plan.model_dump_json(indent=2))
 
 
-from agentwrite.dataset.cli import app as dataset_app  # noqa: E402  (it uses the helpers above)
+from agentwrite.dataset.cli import app as dataset_app  # noqa: E402  (sub-apps after the commands)
 
 app.add_typer(dataset_app, name="dataset")
 
