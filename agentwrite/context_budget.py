@@ -75,9 +75,8 @@ def fit_prior_text(
             max_chars is None or len(text) <= max_chars
         )
 
-    for summarised in range(len(sections) + 1):
-        if summarised > len(sections) - keep_verbatim and summarised < len(sections):
-            continue
+    most_summarised = max(0, len(sections) - keep_verbatim)
+    for summarised in [*range(most_summarised + 1), len(sections)]:
         text = render_prior(sections, summarised)
         if fits(text):
             return text

@@ -140,21 +140,19 @@ def normalise_budgets(budgets: list[int], target: int, lo: int, hi: int) -> list
     lo = min(lo, target // n) or 1
     hi = max(hi, math.ceil(target / n))
     weights = [max(b, 1) for b in budgets]
-    shares = [0.0] * n
-    fixed: dict[int, float] = {}
-    # Water-filling: scale the free sections, pin the ones that cross a bound, repeat.
-    while True:
-        free = [i for i in range(n) if i not in fixed]
-        left = target - sum(fixed.values())
-        scale = left / sum(weights[i] for i in free) if free else 0.0
-        for i in free:
-            shares[i] = weights[i] * scale
-        crossing = {i: (lo if shares[i] < lo else hi) for i in free if shares[i] < lo or shares[i] > hi}
-        if not crossing:
-            break
-        fixed.update(crossing)
-        for i, value in crossing.items():
-            shares[i] = value
+
+    def clamped(scale: float) -> list[float]:
+        return [min(max(w * scale, lo), hi) for w in weights]
+
+    # The clamped total grows with the scale: bisect for the scale that hits the target.
+    low, high = 0.0, hi / min(weights)
+    for _ in range(100):
+        mid = (low + high) / 2
+        if sum(clamped(mid)) < target:
+            low = mid
+        else:
+            high = mid
+    shares = clamped(high)
     return _round_to_sum(shares, target)
 
 

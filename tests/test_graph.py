@@ -1,0 +1,98 @@
+"""The whole workflow end to end with the scripted fake model."""
+
+import asyncio
+import re
+
+import pytest
+
+from agentwrite.domain import Plan, SectionPlan
+from agentwrite.errors import InputError
+from agentwrite.events import PlanReady, SectionDone, SectionStarted
+from agentwrite.llm.base import Completion
+from agentwrite.llm.fake import ScriptedModel
+from agentwrite.runner import awrite
+from agentwrite.settings import Settings
+from tests.openai_server import prose
+from tests.scripted import writer_model, writer_reply
+
+
+def run(brief: str, model: ScriptedModel, **kwargs: object):
+    return asyncio.run(awrite(brief, model=model, **kwargs))
+
+
+@pytest.mark.parametrize("mode", ["sequential", "parallel", "sketch"])
+def test_ten_thousand_words_with_sections_matching_the_plan(mode: str) -> None:
+    events: list[object] = []
+    doc = run("Write a 10000-word travel guide to Yunnan", writer_model(), settings=Settings(mode=mode),
+              on_event=events.append)  # fmt: skip
+    assert doc.words >= 10_000
+    assert [s.index for s in doc.sections] == list(range(len(doc.plan.sections)))
+    headings = re.findall(r"^## (.+)$", doc.markdown, flags=re.MULTILINE)
+    assert headings == [s.title for s in doc.plan.sections]
+    assert doc.markdown.count("\n# ") + doc.markdown.startswith("# ") == 1
+    assert doc.plan_source == "model" and doc.mode == mode
+    assert sum(isinstance(e, SectionDone) for e in events) == len(doc.plan.sections)
+    assert isinstance(events[0], PlanReady)
+    assert doc.usage.requests == sum(s.usage.requests for s in doc.sections) + (2 if mode == "sketch" else 1)
+
+
+def test_sequential_prompts_carry_the_text_so_far_in_prefix_order() -> None:
+    model = writer_model()
+    doc = run("Write a 2000-word essay on tea", model)
+    section_calls = model.calls[1:]
+    assert len(section_calls) == len(doc.plan.sections)
+    for i, call in enumerate(section_calls):
+        prompt = call.messages[-1]["content"]
+        order = [prompt.index(h) for h in ("## Instruction", "## Plan", "## Text written so far", "## Your step")]
+        assert order == sorted(order)
+        for earlier in doc.sections[:i]:
+            assert earlier.text in prompt
+        assert f"Write section {i + 1} of {len(doc.plan.sections)}" in prompt
+
+
+def test_shortfall_is_carried_into_later_budgets() -> None:
+    short = iter([prose(250), prose(90)])  # first section far short, then its continuation
+
+    def reply(messages, params):
+        if params.json_schema is not None:
+            return writer_reply(messages, params)
+        text = next(short, None)
+        return Completion(text, "stop", writer_reply(messages, params).usage) if text else writer_reply(messages, params)
+
+    model = ScriptedModel(responder=reply)
+    plan = Plan(title="T", sections=[SectionPlan(title=t, main_point="m", target_words=500) for t in "ABCD"])
+    doc = run("Essay", model, plan=plan, settings=Settings(max_continuations=1))
+    assert doc.sections[0].words == 340
+    later = [s.target_words for s in doc.sections[1:]]
+    assert later[0] == 553  # (2000 - 340) / 3, rounded up for the first of three
+    assert doc.plan_source == "user"
+    assert model.calls[0].params.json_schema is None  # no planner call with a user plan
+
+
+def test_user_plan_and_words_must_agree() -> None:
+    plan = Plan(title="T", sections=[SectionPlan(title="A", main_point="m", target_words=500)])
+    with pytest.raises(InputError, match="add up to 500 words, but the target is 2000"):
+        run("Essay", writer_model(), plan=plan, words=2000)
+    doc = run("Essay", writer_model(), plan=plan, words=520)
+    assert doc.plan.total_words == 520
+
+
+def test_doubled_headings_and_plan_labels_are_removed() -> None:
+    def reply(messages, params):
+        if params.json_schema is not None:
+            return writer_reply(messages, params)
+        title = re.search(r'Write section \d+ of \d+, "([^"]+)"', messages[-1]["content"]).group(1)
+        body = f"## {title}\n\nParagraph 2 - {prose(520)}\n\nWord Count: 520 words"
+        return Completion(body, "stop", writer_reply(messages, params).usage)
+
+    doc = run("Write a 1000-word essay", ScriptedModel(responder=reply))
+    assert "Paragraph 2" not in doc.markdown and "Word Count" not in doc.markdown
+    for section in doc.plan.sections:
+        assert doc.markdown.count(f"## {section.title}\n") == 1
+
+
+def test_events_name_each_section_as_it_starts() -> None:
+    events: list[object] = []
+    run("Write a 1000-word essay", writer_model(), on_event=events.append)
+    started = [e for e in events if isinstance(e, SectionStarted)]
+    assert [e.index for e in started] == list(range(len(started)))
