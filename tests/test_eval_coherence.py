@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from agentwrite.evaluation.coherence import (
+    adjacent_similarity,
+    brief_similarity,
     distinct_n,
     repeated_ngram_rate,
     repeated_sentence_rate,
     split_sentences,
     word_tokens,
 )
+from agentwrite.evaluation.embeddings import chunk_text, embed_long, load_embedder
+from agentwrite.evaluation.structure import plan_adherence, split_markdown_sections
 from agentwrite.length import count_words
 
 
@@ -61,3 +66,61 @@ def test_repeated_sentence_rate() -> None:
     assert repeated_sentence_rate([f"{shared} {shared}", "Something else entirely is said here."]) == 0.0
     assert repeated_sentence_rate(["Too short.", "Too short."]) == 0.0
     assert repeated_sentence_rate(["这是一个重复的句子。", "这是一个重复的句子。"]) == 1.0
+
+
+def test_adjacent_and_brief_similarity_on_hand_vectors() -> None:
+    sections = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 1.0, 1.0]])
+    assert adjacent_similarity(sections) == [0.0, pytest.approx(0.7071)]
+    assert brief_similarity(np.array([0.0, 1.0, 0.0]), sections) == [0.0, 1.0, pytest.approx(0.7071)]
+    assert adjacent_similarity(sections[:1]) == []
+
+
+def test_long_texts_are_embedded_by_chunks() -> None:
+    def embed(texts: list[str]) -> np.ndarray:  # "tea" chunks point along x, the rest along y
+        return np.array([[1.0, 0.0] if "tea" in t.lower() else [0.0, 3.0] for t in texts])
+
+    text = "Tea grows on hills. Tea is picked in spring. Boats sail at dawn. Fish swim below."
+    assert chunk_text(text, max_words=9) == [
+        "Tea grows on hills. Tea is picked in spring.",
+        "Boats sail at dawn. Fish swim below.",
+    ]
+    vectors = embed_long(embed, [text, "Boats sail."], max_words=9)
+    assert vectors.round(4).tolist() == [[0.7071, 0.7071], [0.0, 1.0]]
+
+
+def test_markdown_sections_follow_the_repeated_level() -> None:
+    doc = "# Title\n\nLead paragraph here.\n\n## One\nAlpha.\n### Detail\nBeta.\n## Two\nGamma.\n"
+    assert split_markdown_sections(doc) == [
+        ("", "# Title\n\nLead paragraph here."),
+        ("One", "Alpha.\n### Detail\nBeta."),
+        ("Two", "Gamma."),
+    ]
+    assert split_markdown_sections("# Only title\n\nBody text.") == [("Only title", "Body text.")]
+    assert split_markdown_sections("#hashtag is not a heading\nline") == [
+        ("", "#hashtag is not a heading\nline")
+    ]
+
+
+def test_plan_adherence_by_hand() -> None:
+    result = plan_adherence(
+        budgets=[500, 500, 1000],
+        words=[450, 800, 1000],  # errors 0.1, 0.6, 0.0
+        titles=["Origins", "The Tea Horse Road", "Today"],
+        headings=["origins", "The tea-horse road!", "Modern times"],
+    )
+    assert result.budget_error == pytest.approx(0.7 / 3)
+    assert result.on_budget == pytest.approx(2 / 3)
+    assert result.heading_match == pytest.approx(2 / 3)
+    with pytest.raises(ValueError):
+        plan_adherence([100], [100, 200], ["a"], [])
+
+
+@pytest.mark.slow
+def test_the_bundled_embedder_ranks_related_text_closer() -> None:
+    embed = load_embedder()
+    vectors = embed_long(
+        embed, ["Green tea is grown in Yunnan.", "Yunnan farms grow tea.", "The stock market fell."]
+    )
+    related, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    assert vectors.shape == (3, 384)
+    assert related > 0.6 > unrelated

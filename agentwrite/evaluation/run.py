@@ -189,6 +189,7 @@ async def arun_suite(
     try:
         max_context = settings.max_context or (await context_window(model) if todo else None)
         semaphore = asyncio.Semaphore(concurrency)
+        unreachable = asyncio.Event()
         with (
             (out_dir / PREDICTIONS).open("a", encoding="utf-8") as predictions,
             (out_dir / FAILURES).open("a", encoding="utf-8") as failures,
@@ -196,6 +197,8 @@ async def arun_suite(
 
             async def one(item: SuiteItem) -> None:
                 async with semaphore:
+                    if unreachable.is_set():
+                        return
                     started = time.monotonic()
                     try:
                         if target == "direct":
@@ -203,6 +206,7 @@ async def arun_suite(
                         else:
                             result = await _agent(item, model, settings, out_dir)
                     except ServerUnreachable:
+                        unreachable.set()
                         raise
                     except AgentwriteError as exc:
                         log.warning("prompt %s failed: %s", item.key, exc)

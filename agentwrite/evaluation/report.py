@@ -1,0 +1,239 @@
+"""Markdown report with PNG plots for one or more scored runs: the core of ``agentwrite eval report``.
+
+Plots (matplotlib, Agg backend, 100 dpi):
+
+- ``length.png``: required against produced length on log-log axes with the y = x line;
+- ``s_l_by_bucket.png`` and ``s_l_by_type.png``: S_l per length bucket and per type;
+- ``coherence_by_position.png``: per-section figures against relative position in the
+  document (first section 0, last 1), averaged in five bins.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+from agentwrite.errors import InputError
+from agentwrite.evaluation.score import BUCKETS, ITEM_SCORES, SCORES
+from agentwrite.evaluation.scoring import DIMENSIONS
+from agentwrite.evaluation.suites import read_jsonl
+
+log = logging.getLogger(__name__)
+
+DPI = 100
+FIGSIZE = (6.4, 4.8)
+"""Every plot is FIGSIZE inches at DPI: 640 x 480 pixels."""
+POSITION_BINS = 5
+POSITION_FIGURES = ("brief_similarity", "adjacent_similarity", "distinct_2", "repeated_4gram_rate")
+LENGTH_FLOOR = 10
+"""Produced lengths below this are drawn at it (a log axis has no zero)."""
+
+
+@dataclass(frozen=True)
+class ScoredRun:
+    """A run folder's scores and item scores, with the label it gets in the report."""
+
+    label: str
+    scores: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+def load_run(run_dir: Path, label: str | None = None) -> ScoredRun:
+    """Read a scored run; InputError when it has not been scored."""
+    if not (run_dir / SCORES).exists():
+        raise InputError(f"{run_dir} has no {SCORES}; run `agentwrite eval score {run_dir}` first")
+    scores = json.loads((run_dir / SCORES).read_text("utf-8"))
+    items = [item for _, item in read_jsonl(run_dir / ITEM_SCORES)]
+    return ScoredRun(label or run_dir.name, scores, items)
+
+
+def _labels(run_dirs: list[Path]) -> list[str]:
+    """Folder names, made unique with their parents when two are the same.
+
+    >>> _labels([Path("a/x"), Path("b/x"), Path("c/y")])
+    ['a/x', 'b/x', 'y']
+    """
+    names = [p.name for p in run_dirs]
+    return [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name for p in run_dirs]
+
+
+def position_bin(position: int, count: int, bins: int = POSITION_BINS) -> int:
+    """The bin of a section's relative position (index / (count - 1), 0 for a lone section).
+
+    >>> [position_bin(i, 5) for i in range(5)], position_bin(0, 1)
+    ([0, 1, 2, 3, 4], 0)
+    """
+    relative = position / (count - 1) if count > 1 else 0.0
+    return min(int(relative * bins), bins - 1)
+
+
+def coherence_by_position(items: list[dict[str, Any]], figure: str) -> list[float | None]:
+    """Mean of a per-section figure in each position bin (None where no section has it)."""
+    bins: dict[int, list[float]] = defaultdict(list)
+    for item in items:
+        sections = item.get("coherence", {}).get("sections", [])
+        for record in sections:
+            value = record.get(figure)
+            if isinstance(value, int | float):
+                bins[position_bin(record["position"], len(sections))].append(value)
+    return [fmean(bins[b]) if bins[b] else None for b in range(POSITION_BINS)]
+
+
+def _plot_length(runs: list[ScoredRun], path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    top = LENGTH_FLOOR * 2
+    for i, run in enumerate(runs):
+        x = [item["length"] for item in run.items]
+        y = [max(item["response_length"], LENGTH_FLOOR) for item in run.items]
+        top = max(top, *x, *y)
+        ax.scatter(x, y, s=40, alpha=0.5, color=f"C{i}", label=run.label)
+    limit = top * 1.3
+    ax.plot([LENGTH_FLOOR, limit], [LENGTH_FLOOR, limit], "k--", linewidth=1, label="y = x")
+    ax.set(xscale="log", yscale="log", xlim=(LENGTH_FLOOR, limit), ylim=(LENGTH_FLOOR, limit))
+    ax.set_xlabel("required length (words)")
+    ax.set_ylabel("produced length (words)")
+    ax.legend(fontsize="small")
+    _save(fig, path)
+
+
+def _plot_bars(runs: list[ScoredRun], field: str, order: list[str], title: str, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    width = 0.8 / len(runs)
+    for i, run in enumerate(runs):
+        groups = run.scores.get(field, {})
+        values = [groups[name]["s_l"] if name in groups else 0.0 for name in order]
+        ax.bar(
+            [j + i * width for j in range(len(order))], values, width=width, color=f"C{i}", label=run.label
+        )
+    ax.set_xticks(
+        [j + 0.4 - width / 2 for j in range(len(order))], order, rotation=20, ha="right", fontsize="small"
+    )
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("S_l")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    _save(fig, path)
+
+
+def _plot_positions(runs: list[ScoredRun], path: Path) -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    fig, axes = plt.subplots(2, 2, figsize=FIGSIZE, dpi=DPI, sharex=True)
+    centres = [(b + 0.5) / POSITION_BINS for b in range(POSITION_BINS)]
+    for ax, figure in zip(axes.flat, POSITION_FIGURES, strict=True):
+        for i, run in enumerate(runs):
+            values = coherence_by_position(run.items, figure)
+            points = [(c, v) for c, v in zip(centres, values, strict=True) if v is not None]
+            if points:
+                ax.plot(*zip(*points, strict=True), marker="o", color=f"C{i}", label=run.label)
+        ax.set_title(figure.replace("_", " "), fontsize="small")
+        ax.tick_params(labelsize="x-small")
+    axes[1][0].set_xlabel("position in document", fontsize="small")
+    axes[1][1].set_xlabel("position in document", fontsize="small")
+    handles = [Line2D([], [], color=f"C{i}", marker="o", label=run.label) for i, run in enumerate(runs)]
+    axes[0][0].legend(handles=handles, fontsize="x-small")
+    _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
+    return str(value)
+
+
+def _table(runs: list[ScoredRun]) -> list[str]:
+    rows: list[tuple[str, list[object]]] = [
+        ("target", [r.scores.get("run", {}).get("target") for r in runs]),
+        ("model", [r.scores.get("run", {}).get("model") for r in runs]),
+        ("items (failed)", [f"{r.scores['items']} ({r.scores['failed_items']})" for r in runs]),
+        ("**S_l**", [r.scores["s_l"] for r in runs]),
+    ]
+    for name, _, _ in BUCKETS:
+        if any(name in r.scores["s_l_by_bucket"] for r in runs):
+            rows.append((f"S_l {name}", [r.scores["s_l_by_bucket"].get(name, {}).get("s_l") for r in runs]))
+    if any("s_q" in r.scores for r in runs):
+        rows.append(("**S_q**", [r.scores.get("s_q") for r in runs]))
+        for d in DIMENSIONS:
+            rows.append((f"S_q {d}", [r.scores.get("s_q_by_dimension", {}).get(d) for r in runs]))
+        rows.append(("**overall**", [r.scores.get("overall") for r in runs]))
+    figures = sorted({k for r in runs for k in r.scores.get("coherence", {})})
+    rows += [(name, [r.scores["coherence"].get(name) for r in runs]) for name in figures]
+    adherence = sorted({k for r in runs for k in r.scores.get("plan_adherence", {})})
+    rows += [(f"plan {name}", [r.scores["plan_adherence"].get(name) for r in runs]) for name in adherence]
+    lines = ["| | " + " | ".join(r.label for r in runs) + " |", "|---" * (len(runs) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(_cell(v) for v in values) + " |" for name, values in rows]
+    return lines
+
+
+def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
+    """Write ``report.md`` and its plots to ``out_dir``; return the report's path."""
+    if not run_dirs:
+        raise InputError("give at least one scored run folder")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    runs = [load_run(d, label) for d, label in zip(run_dirs, _labels(run_dirs), strict=True)]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    buckets = [name for name, _, _ in BUCKETS if any(name in r.scores["s_l_by_bucket"] for r in runs)]
+    types = sorted({t for r in runs for t in r.scores["s_l_by_type"]})
+    _plot_length(runs, out_dir / "length.png")
+    _plot_bars(runs, "s_l_by_bucket", buckets, "S_l by required length", out_dir / "s_l_by_bucket.png")
+    _plot_bars(runs, "s_l_by_type", types, "S_l by type", out_dir / "s_l_by_type.png")
+    _plot_positions(runs, out_dir / "coherence_by_position.png")
+    floored = sum(item["response_length"] < LENGTH_FLOOR for r in runs for item in r.items)
+    lines = [
+        "# Evaluation report",
+        "",
+        "Formulas: see eval/README.md. S_l follows LongBench-Write; S_q is the judge's mean rating "
+        "mapped to 0-100; overall = (S_l + S_q) / 2.",
+        "",
+        *_table(runs),
+        "",
+        "## Required versus produced length",
+        "",
+        "![length](length.png)",
+        "",
+        f"{floored} response(s) under {LENGTH_FLOOR} words are drawn at {LENGTH_FLOOR}." if floored else "",
+        "## S_l by length bucket",
+        "",
+        "![S_l by bucket](s_l_by_bucket.png)",
+        "",
+        "## S_l by type",
+        "",
+        "![S_l by type](s_l_by_type.png)",
+        "",
+        "## Coherence by position in the document",
+        "",
+        "![coherence by position](coherence_by_position.png)",
+        "",
+    ]
+    for run in runs:
+        failures = run.scores.get("run_failures", []) + run.scores.get("judge_failures", [])
+        if failures:
+            lines += [f"## Failures in {run.label}", ""]
+            lines += [f"- `{f['key']}`: {f['reason']}" for f in failures]
+            lines.append("")
+    report = out_dir / "report.md"
+    report.write_text("\n".join(lines), "utf-8")
+    log.info("wrote %s", report)
+    return report
