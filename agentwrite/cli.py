@@ -168,7 +168,7 @@ def write(
     debug: Debug = False,
 ) -> None:
     """Plan and write one long document, with a JSON sidecar of everything it took."""
-    from agentwrite.runner import awrite
+    from agentwrite.runner import awrite, make_brief
 
     with handled(debug):
         settings = settings_from(
@@ -189,6 +189,7 @@ def write(
             if plan is not None and words is None
             else resolve_target(text, words, settings.max_words)
         )
+        make_brief(text, target)  # refuse a bad brief before anything starts
         out = output or default_output(text)
         sidecar = json_path or out.with_name(out.name + ".json")
         check_writable(out)
@@ -255,6 +256,10 @@ def plan(
 from agentwrite.dataset.cli import app as dataset_app  # noqa: E402  (sub-apps after the commands)
 
 app.add_typer(dataset_app, name="dataset")
+
+from agentwrite.evaluation.cli import app as eval_app  # noqa: E402
+
+app.add_typer(eval_app, name="eval")
 
 
 def main() -> None:
