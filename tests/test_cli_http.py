@@ -54,8 +54,8 @@ def test_ten_thousand_word_document_over_http(tmp_path: Path) -> None:
     out = tmp_path / "yunnan.md"
     with OpenAIServer(handler) as server:
         result = run_cli(
-            "write", "Write a 10000-word travel guide to Yunnan", "-o", str(out), "--base-url", server.base_url,
-            env={"AGENTWRITE_API_KEY": "sk-test-secret"},
+            "write", "Write a 10000-word travel guide to Yunnan", "-o", str(out),
+            "--base-url", server.base_url, env={"AGENTWRITE_API_KEY": "sk-test-secret"},
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         auth = {r.headers.get("authorization") for r in server.completion_requests()}
