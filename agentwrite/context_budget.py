@@ -9,10 +9,32 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agentwrite.errors import ModelError
 from agentwrite.length import estimate_tokens
+from agentwrite.llm.base import Message
 
 NOTHING_YET = "(Nothing yet: this is the first section.)"
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
+_MESSAGE_OVERHEAD = 8
+_CONTEXT_MARGIN = 64
+_MIN_ROOM = 32
+
+
+def output_room(max_context: int | None, messages: list[Message], wanted: int) -> int:
+    """``wanted`` output tokens, capped so that the prompt (estimated, with a margin for
+    the chat template) plus the output fits ``max_context``; ModelError when too little is left.
+
+    >>> ask = [{"role": "user", "content": "x" * 300}]  # about 100 tokens
+    >>> output_room(None, ask, 5000), output_room(1000, ask, 5000), output_room(1000, ask, 200)
+    (5000, 828, 200)
+    """
+    if max_context is None:
+        return wanted
+    room = max_context - sum(estimate_tokens(m["content"]) + _MESSAGE_OVERHEAD for m in messages)
+    room -= _CONTEXT_MARGIN
+    if room < _MIN_ROOM:
+        raise ModelError(f"the prompt leaves no room for output in a {max_context}-token context window")
+    return min(wanted, room)
 
 
 def summarise(text: str, max_words: int = 40) -> str:

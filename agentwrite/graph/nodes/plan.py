@@ -7,6 +7,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agentwrite.context_budget import output_room
 from agentwrite.domain import Brief, Plan, Usage
 from agentwrite.errors import PlanError
 from agentwrite.events import PlanReady
@@ -68,7 +69,7 @@ async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
     error = PlanError("no attempt was made")
     for attempt in range(1, s.plan_attempts + 1):
         params = GenerationParams(
-            max_tokens=min(8192, 256 + 96 * most),
+            max_tokens=output_room(ctx.max_context, messages, min(8192, 256 + 96 * most)),
             temperature=s.temperature,
             top_p=s.top_p,
             seed=s.seed,

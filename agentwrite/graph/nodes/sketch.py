@@ -10,6 +10,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, ValidationError
 
+from agentwrite.context_budget import output_room
 from agentwrite.domain import Usage
 from agentwrite.errors import PlanError
 from agentwrite.graph.context import RunContext
@@ -73,7 +74,7 @@ async def sketch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[s
     error = PlanError("no attempt was made")
     for attempt in range(1, s.plan_attempts + 1):
         params = GenerationParams(
-            max_tokens=120 * count + 64,
+            max_tokens=output_room(ctx.max_context, messages, 120 * count + 64),
             temperature=s.temperature,
             top_p=s.top_p,
             seed=s.seed,

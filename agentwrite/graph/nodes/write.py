@@ -8,19 +8,18 @@ import math
 import re
 import time
 
+from agentwrite.context_budget import output_room
 from agentwrite.domain import Section, Usage
 from agentwrite.errors import ModelError
 from agentwrite.events import SectionDone, SectionStarted
 from agentwrite.graph.context import RunContext
-from agentwrite.length import count_words, estimate_tokens
+from agentwrite.length import count_words
 from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.markdown import clean_section_text
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
 
-_CONTEXT_MARGIN = 64
-_MIN_ROOM = 32
 _EMPTY_RETRIES = 2
 _ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
 
@@ -35,14 +34,7 @@ def section_params(
     far short of the budget.
     """
     s = ctx.settings
-    max_tokens = math.ceil(words * s.tokens_per_word * 1.3) + 32
-    if ctx.max_context is not None:
-        room = ctx.max_context - sum(estimate_tokens(m["content"]) + 8 for m in messages) - _CONTEXT_MARGIN
-        if room < _MIN_ROOM:
-            raise ModelError(
-                f"the prompt leaves no room for output in a {ctx.max_context}-token context window"
-            )
-        max_tokens = min(max_tokens, room)
+    max_tokens = output_room(ctx.max_context, messages, math.ceil(words * s.tokens_per_word * 1.3) + 32)
     min_tokens = None
     if force_length and s.min_tokens:
         min_tokens = min(round(words * s.tokens_per_word * 0.7), max_tokens)

@@ -1,0 +1,151 @@
+"""What each write mode sends, the context budget, overlap of parallel requests and shared
+prompt prefixes, all seen through the scripted fake's record of calls."""
+
+import asyncio
+import itertools
+
+import pytest
+
+from agentwrite.errors import PlanError
+from agentwrite.length import estimate_tokens
+from agentwrite.llm.factory import make_model
+from agentwrite.llm.fake import RecordedCall, ScriptedModel
+from agentwrite.llm.limit import LimitedModel
+from agentwrite.runner import awrite
+from agentwrite.settings import Settings
+from tests.scripted import writer_model
+
+BRIEF = "Write a 3000-word guide to the tea houses of Chengdu"
+STEP = "## Your step"
+
+
+def write(model, mode: str, words: int = 3000, **settings: object):
+    return asyncio.run(awrite(BRIEF, model=model, words=words, settings=Settings(mode=mode, **settings)))
+
+
+def section_calls(calls: list[RecordedCall]) -> list[RecordedCall]:
+    """The requests that write a section (not the plan or the sketch)."""
+    return [c for c in calls if "Write section " in c.messages[-1]["content"]]
+
+
+def user_prompt(call: RecordedCall) -> str:
+    return call.messages[-1]["content"]
+
+
+def test_parallel_sections_see_only_instruction_and_plan() -> None:
+    model = writer_model()
+    doc = write(model, "parallel")
+    calls = section_calls(model.calls)
+    assert len(calls) == len(doc.sections) == 6
+    for call in calls:
+        prompt = user_prompt(call)
+        assert BRIEF in prompt and "1. Part one (about 500 words)" in prompt
+        assert "## Text written so far" not in prompt and "## Sketch" not in prompt
+        assert not any(s.text[:80] in prompt for s in doc.sections)
+
+
+def test_sketch_sections_see_instruction_plan_and_the_whole_sketch() -> None:
+    model = writer_model()
+    doc = write(model, "sketch")
+    sketch_requests = [
+        c for c in model.calls if c.params.json_schema and "sketches" in str(c.params.json_schema)
+    ]
+    assert len(sketch_requests) == 1
+    calls = section_calls(model.calls)
+    assert len(calls) == len(doc.sections) == 6
+    for call in calls:
+        prompt = user_prompt(call)
+        assert BRIEF in prompt and "## Plan" in prompt and "## Text written so far" not in prompt
+        # the fake sketches each section as "Part <n> in brief."; every section sees all six
+        sketch = prompt[prompt.index("## Sketch") : prompt.index(STEP)]
+        assert sketch.count("in brief.") == 6 and "6. Part six in brief." in sketch
+        assert not any(s.text[:80] in prompt for s in doc.sections)
+    # the sketch request itself comes after the plan and before any section
+    assert model.calls.index(sketch_requests[0]) < model.calls.index(calls[0])
+
+
+def fits(calls: list[RecordedCall], window: int) -> bool:
+    """Every request's estimated prompt plus its max_tokens fits the window."""
+    return all(
+        sum(estimate_tokens(m["content"]) for m in c.messages) + c.params.max_tokens <= window for c in calls
+    )
+
+
+@pytest.mark.parametrize("mode", ["sequential", "parallel", "sketch"])
+def test_no_request_exceeds_a_small_context_window(mode: str) -> None:
+    model = writer_model()
+    doc = write(model, mode, words=8000, max_context=2048)
+    assert doc.words >= 7000 and len(doc.sections) == 16
+    assert fits(model.calls, 2048)
+
+
+def test_sequential_summarises_the_oldest_text_and_keeps_the_latest_verbatim() -> None:
+    model = writer_model()
+    doc = write(model, "sequential", words=8000, max_context=8192)
+    assert fits(model.calls, 8192)
+    last = user_prompt(section_calls(model.calls)[-1])
+    summarised = last.count("(summary)")
+    assert 1 <= summarised <= 13  # some of the 15 sections before are summarised; at least two are not
+    assert [s.text in last for s in doc.sections[:-1]] == [i >= summarised for i in range(15)]
+
+
+def test_parallel_requests_overlap() -> None:
+    model = writer_model(delay=0.05)
+    doc = write(model, "parallel")
+    assert model.max_concurrency == len(doc.sections) == 6
+
+
+def test_in_flight_bound_holds_across_documents() -> None:
+    inner = writer_model(delay=0.02)
+    shared = LimitedModel(inner, 4)
+
+    async def three() -> None:
+        await asyncio.gather(
+            *(awrite(BRIEF, model=shared, words=2000, settings=Settings(mode="parallel")) for _ in range(3))
+        )
+
+    asyncio.run(three())
+    assert inner.max_concurrency == 4
+
+
+def test_sequential_requests_never_overlap() -> None:
+    model = writer_model(delay=0.01)
+    write(model, "sequential", words=2000)
+    assert model.max_concurrency == 1
+
+
+def test_make_model_applies_max_inflight() -> None:
+    model = make_model(Settings(base_url="http://127.0.0.1:9/v1", max_inflight=3))
+    assert isinstance(model, LimitedModel) and model.semaphore._value == 3
+    asyncio.run(model.aclose())
+
+
+def test_sequential_prompts_extend_the_previous_prompt() -> None:
+    """Request k+1 starts with request k's prompt up to its step, so the server's prefix
+    cache reuses the instruction, the plan and all the text before."""
+    model = writer_model()
+    write(model, "sequential")
+    calls = section_calls(model.calls)
+    system = {c.messages[0]["content"] for c in calls}
+    assert len(system) == 1
+    prompts = [user_prompt(c) for c in calls]
+    # the first section has nothing written yet; from the second on the text only grows
+    assert prompts[1].startswith(prompts[0][: prompts[0].index("## Text written so far")])
+    for before, after in itertools.pairwise(prompts[1:]):
+        assert after.startswith(before[: before.index(STEP)])
+
+
+@pytest.mark.parametrize("mode", ["parallel", "sketch"])
+def test_fanned_out_prompts_share_everything_before_the_step(mode: str) -> None:
+    model = writer_model()
+    write(model, mode)
+    heads = {user_prompt(c)[: user_prompt(c).index(STEP)] for c in section_calls(model.calls)}
+    assert len(heads) == 1
+
+
+def test_plan_request_fits_a_small_context_window() -> None:
+    model = ScriptedModel(responder=lambda messages, params: "{}")
+    window = 1024
+    with pytest.raises(PlanError):  # an unusable plan, but every attempt must fit the window
+        write(model, "parallel", words=20000, max_context=window)
+    assert len(model.calls) == 3 and fits(model.calls, window)
