@@ -102,9 +102,8 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise InputError(
-            f"config file {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
-        ) from exc
+        kind = "TOML" if path.suffix == ".toml" else "YAML"
+        raise InputError(f"config file {path} is not valid {kind}: {str(exc).splitlines()[0]}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
