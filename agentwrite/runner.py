@@ -81,6 +81,10 @@ def _prepare_run_dir(run_dir: Path, brief: Brief, settings: Settings, resume: bo
             run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"cannot create run directory {run_dir}: {exc.strerror}") from None
+        # run.json is written before any checkpoint, so checkpoints without it are leftovers
+        # (of a clean-up cut short): a new run must not inherit their sections.
+        for stale in run_dir.glob(CHECKPOINTS + "*"):
+            stale.unlink()
         record = {"brief": brief.model_dump(mode="json"), "mode": settings.mode}
         tmp = run_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
@@ -135,12 +139,18 @@ async def awrite(
         snapshot = await graph.aget_state(_THREAD)
         if continuing and snapshot.values:
             _replay(snapshot.values, emit)
-            state = await graph.ainvoke(None, _THREAD, context=ctx) if snapshot.next else snapshot.values
+            # "markdown" is the last node's output: without it the run is unfinished even when the
+            # last saved step has no pending task (a cancelled run can leave such a checkpoint).
+            unfinished = bool(snapshot.next) or "markdown" not in snapshot.values
+            if unfinished:
+                state = await graph.ainvoke(None, _THREAD, context=ctx, durability="sync")
+            else:
+                state = snapshot.values
         else:
             if plan is not None:
                 emit(PlanReady(plan, "user"))
             start = {"brief": the_brief, "plan": plan, "plan_source": "user" if plan else "model"}
-            state = await graph.ainvoke(start, _THREAD, context=ctx)
+            state = await graph.ainvoke(start, _THREAD, context=ctx, durability="sync")
     return _document(state, ctx.model.name, settings, time.monotonic() - started)
 
 
