@@ -40,7 +40,8 @@ def test_run_score_report_through_the_cli(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
     assert "S_q 50.00 (2 judged)" in result.output  # every dimension (3 - 1) * 25
     scores = json.loads((out / "scores.json").read_text())
-    assert scores["run"]["target"] == "agentwrite" and scores["judge"] == "test-model"
+    assert scores["run"]["target"] == "agentwrite" and scores["run"]["model"] == "test-model"
+    assert scores["judge"] == "test-model"
 
     result = runner.invoke(app, ["eval", "report", str(out), "--out", str(tmp_path / "report")])
     assert result.exit_code == 0, result.output

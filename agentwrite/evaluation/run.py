@@ -247,6 +247,9 @@ async def arun_suite(
     finally:
         if own_model:
             await model.aclose()
+    if todo:  # a server's model name is known only after the first request
+        record = json.loads((out_dir / RUN_FILE).read_text("utf-8")) | {"model": model.name}
+        (out_dir / RUN_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", "utf-8")
     return RunSummary(len(items), len(items) - len(todo), counts["done"], counts["failed"], out_dir)
 
 
