@@ -179,13 +179,13 @@ async def arun_suite(
     (out_dir / DOCUMENTS).mkdir(exist_ok=True)
     done_keys = finished_keys(out_dir / PREDICTIONS)
     todo = [item for item in items if item.key not in done_keys]
+    name = model.name if model is not None else settings.model
+    _check_run_file(
+        out_dir, {"target": target, "suite": str(suite_path), "model": name, "mode": settings.mode}
+    )
     own_model = model is None
     model = model or make_model(settings)
     counts = {"done": 0, "failed": 0}
-    _check_run_file(
-        out_dir,
-        {"target": target, "suite": str(suite_path), "model": model.name, "mode": settings.mode},
-    )
     try:
         max_context = settings.max_context or (await context_window(model) if todo else None)
         semaphore = asyncio.Semaphore(concurrency)
