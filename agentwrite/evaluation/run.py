@@ -181,7 +181,7 @@ async def arun_suite(
     todo = [item for item in items if item.key not in done_keys]
     name = model.name if model is not None else settings.model
     _check_run_file(
-        out_dir, {"target": target, "suite": str(suite_path), "model": name, "mode": settings.mode}
+        out_dir, {"target": target, "suite": str(suite_path.resolve()), "model": name, "mode": settings.mode}
     )
     own_model = model is None
     model = model or make_model(settings)
