@@ -1,0 +1,333 @@
+"""Reliability drills, shared by the tests (which assert on them) and ``eval/reliability.py``
+(which tabulates them). Each drill returns a record of what was injected and what survived.
+
+- ``fault_run``: one document through the fault proxy, in process.
+- ``kill_chain``: a CLI command (``write`` or ``dataset build``) run in forked children that
+  are killed with SIGKILL at seeded points and restarted until it finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from agentwrite.events import Event, SectionDone
+from agentwrite.settings import Settings
+from tests.fault_proxy import MARKER, Fault, FaultProxy, seeded
+from tests.openai_server import OpenAIServer, Reply, writer_handler
+
+REPO = Path(__file__).resolve().parent.parent
+BRIEF = "Write a travel guide to the old tea road of Yunnan for a first-time visitor."
+
+
+def fault_settings(base_url: str, mode: str, **extra: Any) -> Settings:
+    """Settings for a run against a faulting server: short timeouts, quick retries."""
+    values: dict[str, Any] = {
+        "base_url": base_url,
+        "model": "test-model",
+        "mode": mode,
+        "timeout": 0.5,
+        "connect_timeout": 0.5,
+        "max_retries": 8,
+        "retry_base_delay": 0.01,
+        "retry_max_delay": 0.05,
+    }
+    return Settings(**(values | extra))
+
+
+@dataclass
+class FaultRun:
+    """One document written through the fault proxy."""
+
+    mode: str
+    requests: int
+    faults: Counter[Fault]
+    planned: int
+    sections: list[int]
+    done_events: Counter[int]
+    leaked: bool
+    error: str | None = None
+
+    @property
+    def faulted(self) -> int:
+        return sum(self.faults.values())
+
+    @property
+    def lost(self) -> int:
+        """Planned sections missing from the document, or written more than once."""
+        missing = self.planned - len(set(self.sections))
+        twice = sum(n - 1 for n in self.done_events.values() if n > 1)
+        return missing + twice
+
+
+async def fault_run(mode: str, seed: int, rate: float = 0.4, words: int = 3000) -> FaultRun:
+    """Write one ``words``-word document with ``rate`` of its requests faulted."""
+    from agentwrite.runner import awrite
+
+    events: list[Event] = []
+    with (
+        OpenAIServer() as upstream,
+        FaultProxy(upstream.base_url, seeded(rate, seed), stall=1.0, delay=0.05, hold=0.1) as proxy,
+    ):
+        try:
+            doc = await awrite(
+                BRIEF, settings=fault_settings(proxy.base_url, mode), words=words, on_event=events.append
+            )
+        except Exception as exc:  # the record says what went wrong; the test asserts there is none
+            return FaultRun(mode, proxy.requests, proxy.counts(), 0, [], Counter(), False, repr(exc))
+    done = Counter(e.section.index for e in events if isinstance(e, SectionDone))
+    text = doc.markdown + json.dumps(doc.sidecar(), ensure_ascii=False)
+    leaked = MARKER in text or "Bad Gateway" in text
+    return FaultRun(
+        mode, proxy.requests, proxy.counts(), len(doc.plan.sections), [s.index for s in doc.sections], done,
+        leaked,
+    )  # fmt: skip
+
+
+# Kill drills -----------------------------------------------------------------------------------
+
+
+class Zygote:
+    """Client of ``tests.cli_zygote``: forked CLI runs that can be killed."""
+
+    def __init__(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTWRITE_", "OPENAI_"))}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.cli_zygote"],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        return json.loads(self._proc.stdout.readline())
+
+    def start(self, argv: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None) -> int:
+        return int(self._ask({"argv": argv, "cwd": str(cwd), "log": str(log), "env": env or {}})["pid"])
+
+    def poll(self, pid: int) -> int | None:
+        """The exit code when the run has ended, else None."""
+        answer = self._ask({"poll": pid})
+        return answer.get("code")
+
+    def wait(self, pid: int) -> int:
+        return int(self._ask({"wait": pid})["code"])
+
+    def kill(self, pid: int) -> int:
+        os.kill(pid, signal.SIGKILL)
+        return self.wait(pid)
+
+    def close(self) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        self._proc.wait(timeout=10)
+
+
+@contextmanager
+def zygote() -> Iterator[Zygote]:
+    z = Zygote()
+    try:
+        yield z
+    finally:
+        z.close()
+
+
+class Pacer:
+    """A writer handler that takes ``delay`` seconds a request and counts arrivals."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.count = 0
+        self._cond = threading.Condition()
+
+    def __call__(self, request: dict[str, Any]) -> Reply:
+        with self._cond:
+            self.count += 1
+            self._cond.notify_all()
+        return replace(writer_handler(request), delay=self.delay)
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.count >= count, timeout=timeout)
+
+
+@dataclass
+class Kill:
+    """One SIGKILL: what it was aimed at (a phase, a request of this process and seconds
+    after it), and where it landed."""
+
+    aim: str
+    request: int
+    offset: float
+    phase: str
+
+
+@dataclass
+class Chain:
+    """A command killed and restarted until it finished."""
+
+    kills: list[Kill] = field(default_factory=list)
+    missed: int = 0
+    failed_codes: list[int] = field(default_factory=list)
+    starts: int = 0
+    final_code: int | None = None
+    log: str = ""
+
+
+def document_state(run_dir: Path, mode: str) -> dict[str, Any]:
+    """The checkpointed state a killed ``write`` left in its run folder (empty if none)."""
+    from agentwrite import runner
+    from agentwrite.graph.build import build_graph
+
+    if not (run_dir / runner.CHECKPOINTS).exists():
+        return {}
+
+    async def values() -> dict[str, Any]:
+        async with runner._checkpointer(run_dir) as saver:
+            return dict((await build_graph(mode, saver).aget_state(runner._THREAD)).values)
+
+    return asyncio.run(values())
+
+
+def document_phase(run_dir: Path, output: Path, mode: str) -> str:
+    """Where a killed ``write`` stopped: start, plan, write, or stitch (which takes in the
+    writing of the outputs and the removal of the run folder)."""
+    state = document_state(run_dir, mode)
+    plan = state.get("plan")
+    if not state:
+        return "stitch" if output.exists() else "start"
+    if plan is None:
+        return "plan"
+    return "write" if len(state.get("sections", [])) < len(plan.sections) else "stitch"
+
+
+def document_remaining(run_dir: Path, mode: str, sections: int) -> int:
+    """Model requests a start of ``write`` still makes (one plan, one per section)."""
+    state = document_state(run_dir, mode)
+    if state.get("plan") is None:
+        return 1 + sections
+    return sections - len(state.get("sections", []))
+
+
+def kill_chain(
+    z: Zygote,
+    pacer: Pacer,
+    argv: list[str],
+    cwd: Path,
+    rng: random.Random,
+    aims: list[str],
+    *,
+    remaining: Callable[[], int],
+    phase_of: Callable[[], str],
+    reset: Callable[[], None],
+    resume_flag: str | None = None,
+    resumable: Callable[[], bool] = lambda: True,
+    output: Path | None = None,
+) -> Chain:
+    """Run ``argv`` in ``cwd``, kill it once per entry of ``aims`` and restart it each time
+    (with ``resume_flag`` when given and ``resumable()`` says the killed run left something
+    to continue, as a supervisor script would), then let it finish.
+
+    ``remaining()`` is how many model requests a start would still make. An aim says where
+    to kill: ``"plan"`` up to 0.8 request delays after the first request (the planner's);
+    ``"write"`` or ``"request"`` up to 1.3 delays after a request drawn from those left
+    (past the planner's for ``"write"``); ``"outputs"`` as soon as ``output`` or its
+    temporary file appears. A run that finishes before its kill lands counts as missed and
+    is started over after ``reset()``, as is a run with nothing left but stitching, once
+    it has finished.
+    """
+    chain = Chain()
+    pending = list(aims)
+    while True:
+        chain.starts += 1
+        log = cwd / f"run-{chain.starts}.log"
+        left = remaining()
+        first = pacer.count
+        resume = resume_flag is not None and chain.starts > 1 and resumable()
+        pid = z.start(argv + ([resume_flag] if resume and resume_flag else []), cwd, log)
+        if not pending:
+            chain.final_code = z.wait(pid)
+            chain.log = log.read_text("utf-8", "replace")
+            return chain
+        if left == 0:  # only stitching is left: let it finish, then start over
+            if (code := z.wait(pid)) != 0:
+                chain.failed_codes.append(code)
+            reset()
+            continue
+        aim = pending[0]
+        if aim == "outputs":
+            assert output is not None
+            temporary = output.with_name(f".{output.name}.tmp")
+            code = _wait(z, pid, lambda: output.exists() or temporary.exists())  # noqa: B023
+            request, offset = left, 0.0
+        else:
+            if aim == "plan":
+                request, offset = 1, rng.uniform(0.0, 0.8 * pacer.delay)
+            else:
+                low = 2 if aim == "write" and left > 1 else 1
+                request, offset = rng.randint(low, left), rng.uniform(0.0, 1.3 * pacer.delay)
+            target = first + request
+            code = _wait(z, pid, lambda: pacer.wait_for(target, timeout=0.02))  # noqa: B023
+            if code is None:
+                time.sleep(offset)
+                code = z.poll(pid)
+        if code is not None:
+            chain.missed += 1
+            if code != 0:
+                chain.failed_codes.append(code)
+            reset()
+            continue
+        z.kill(pid)
+        pending.pop(0)
+        chain.kills.append(Kill(aim, request, round(offset, 3), phase_of()))
+
+
+def _wait(z: Zygote, pid: int, ready: Callable[[], bool]) -> int | None:
+    """Poll until ``ready()``; the exit code instead if the run ends first."""
+    while not ready():
+        if (code := z.poll(pid)) is not None:
+            return code
+        time.sleep(0.002)
+    return None
+
+
+def read_lines(path: Path) -> list[dict[str, Any]]:
+    """Records of a JSONL file; AssertionError for a partial or bad line."""
+    data = path.read_bytes() if path.exists() else b""
+    assert not data or data.endswith(b"\n"), f"{path} ends in a partial line"
+    return [json.loads(line) for line in data.splitlines()]
+
+
+__all__ = [
+    "BRIEF",
+    "Chain",
+    "FaultRun",
+    "Kill",
+    "Pacer",
+    "Zygote",
+    "document_phase",
+    "document_remaining",
+    "document_state",
+    "fault_run",
+    "kill_chain",
+    "read_lines",
+    "zygote",
+]
