@@ -14,7 +14,7 @@ from agentwrite.graph.nodes.plan import plan_node
 from agentwrite.graph.nodes.sequential import after_section, write_next_node
 from agentwrite.graph.nodes.sketch import sketch_node
 from agentwrite.graph.nodes.stitch import stitch_node
-from agentwrite.graph.state import WriteState
+from agentwrite.graph.state import SectionTask, WriteState
 
 RECURSION_LIMIT = MAX_SECTIONS + 16
 """Supersteps a run may take: one per section in sequential mode, plus a few."""
@@ -31,7 +31,7 @@ def build_graph(mode: WriteMode, checkpointer: BaseCheckpointSaver[Any] | None =
         graph.add_conditional_edges("plan", after_section, ["write_next", "stitch"])
         graph.add_conditional_edges("write_next", after_section, ["write_next", "stitch"])
     else:
-        graph.add_node("write_section", write_section_node)
+        graph.add_node("write_section", write_section_node, input_schema=SectionTask)
         graph.add_edge("write_section", "stitch")
         if mode == "sketch":
             graph.add_node("sketch", sketch_node)
