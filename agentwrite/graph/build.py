@@ -31,7 +31,7 @@ def build_graph(mode: WriteMode, checkpointer: BaseCheckpointSaver[Any] | None =
         graph.add_conditional_edges("plan", after_section, ["write_next", "stitch"])
         graph.add_conditional_edges("write_next", after_section, ["write_next", "stitch"])
     else:
-        graph.add_node("write_section", write_section_node, input_schema=SectionTask)
+        graph.add_node("write_section", write_section_node, input_schema=SectionTask)  # type: ignore[arg-type]
         graph.add_edge("write_section", "stitch")
         if mode == "sketch":
             graph.add_node("sketch", sketch_node)
