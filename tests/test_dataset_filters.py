@@ -1,0 +1,136 @@
+"""Document filters against hand-computed cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentwrite.dataset.filters import (
+    EstimatedTokens,
+    FilterConfig,
+    HFTokens,
+    MinHasher,
+    NearDuplicateIndex,
+    check_document,
+    count_artefacts,
+    jaccard,
+    shingles,
+)
+from tests.dataset_fakes import random_prose
+
+CONFIG = FilterConfig()
+
+
+def verdicts_of(document: str, requested: int, sections: list[str] | None = None, **config: object) -> dict:
+    verdicts, figures = check_document(
+        "Write.",
+        requested,
+        sections or [document],
+        document,
+        CONFIG.model_copy(update=config),
+        EstimatedTokens(),
+    )
+    return {v.name: (v.value, v.passed) for v in verdicts} | {"figures": figures}
+
+
+def test_min_words_is_inclusive() -> None:
+    text = random_prose(500, seed=1)
+    assert verdicts_of(text, 500)["min_words"] == (500, True)
+    assert verdicts_of(text, 500, min_words=501)["min_words"] == (500, False)
+
+
+def test_length_score_against_the_requested_length() -> None:
+    text = random_prose(600, seed=2)
+    # 600 of 1000: 100 * (1 - (1000/600 - 1) / 2) = 66.67; 600 of 500: 100 * (1 - (600/500 - 1) / 3) = 93.33
+    assert verdicts_of(text, 1000)["length_score"] == (66.67, False)
+    assert verdicts_of(text, 500)["length_score"] == (93.33, True)
+    assert verdicts_of(text, 1000, min_length_score=60)["length_score"] == (66.67, True)
+
+
+def test_repeated_ngrams() -> None:
+    # 20 tokens with period 10: 13 8-grams, the first and last three of them occur twice -> 6/13
+    text = " ".join(["alpha beta gamma delta epsilon zeta eta theta iota kappa"] * 2)
+    assert verdicts_of(text, 20, ngram_n=8)["repeated_ngrams"] == (round(6 / 13, 4), False)
+    assert verdicts_of(text, 20, ngram_n=8, max_repeated_ngram_rate=0.5)["repeated_ngrams"] == (0.4615, True)
+    assert verdicts_of(random_prose(2000, seed=3), 2000)["repeated_ngrams"] == (0.0, True)
+
+
+def test_repeated_sentences_across_sections() -> None:
+    shared = "The caravans carried tea across the mountains every spring."
+    one = f"{shared} Rain fell on the high passes for days."
+    two = f"Traders rested in the valley towns after the climb. {shared}"
+    # four sentences of five words or more, two of them shared: 0.5
+    assert verdicts_of(one + " " + two, 40, [one, two])["repeated_sentences"] == (0.5, False)
+    assert verdicts_of(one, 20, [one])["repeated_sentences"] == (0.0, True)
+
+
+def test_plan_artefacts() -> None:
+    assert count_artefacts("Paragraph 3 - The old road.\nIt climbs. Word Count: 400 words") == 2
+    assert count_artefacts("段落2：茶马古道\n字数：500字\n主要内容：历史") == 3
+    assert count_artefacts("This paragraph has a word count of about fifty. The main point is tea.") == 0
+    text = random_prose(300, seed=4) + " Main Point: tea."
+    assert verdicts_of(text, 300)["plan_artefacts"] == (1, False)
+    assert verdicts_of(text, 300, max_artefacts=1)["plan_artefacts"] == (1, True)
+
+
+def test_max_tokens_with_the_estimate() -> None:
+    text = "abc " * 300  # 1200 characters: 400 tokens by the estimate, plus 4; the instruction "Write." 2 + 4
+    assert verdicts_of(text, 300, max_tokens=410)["max_tokens"] == (410, True)
+    assert verdicts_of(text, 300, max_tokens=409)["max_tokens"] == (410, False)
+
+
+@pytest.fixture(scope="module")
+def word_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny word-level tokenizer folder, loadable with AutoTokenizer and no hub."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    folder = tmp_path_factory.mktemp("tokenizer")
+    vocab = {"[UNK]": 0, "tea": 1, "is": 2, "good": 3, ".": 4}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", "unk_token": "[UNK]"})
+    )
+    return folder
+
+
+def test_max_tokens_with_a_real_tokenizer(word_tokenizer: Path) -> None:
+    tokens = HFTokens(word_tokenizer)
+    chat = [{"role": "user", "content": "tea ?"}, {"role": "assistant", "content": "tea is good ."}]
+    assert tokens.count(chat) == 6  # "tea ?" joined to "tea is good ." by a newline: 2 + 4 words
+    verdicts, figures = check_document(
+        "tea", 4, ["tea is good"], "tea is good", FilterConfig(max_tokens=3), tokens
+    )
+    assert figures["tokens"] == 4 and figures["tokenizer"] == f"tokenizer:{word_tokenizer.name}"
+    assert [v.passed for v in verdicts if v.name == "max_tokens"] == [False]
+
+
+def test_shingles_and_jaccard() -> None:
+    assert shingles("One two three four five six", n=5) == {
+        "one two three four five",
+        "two three four five six",
+    }
+    assert jaccard({"a", "b", "c"}, {"b", "c", "d"}) == 0.5
+
+
+def test_minhash_estimates_jaccard() -> None:
+    a = {f"s{i}" for i in range(0, 300)}
+    b = {f"s{i}" for i in range(100, 400)}  # overlap 200 of 400: Jaccard 0.5
+    hasher = MinHasher(num_perm=256)
+    assert abs(hasher.similarity(hasher.signature(a), hasher.signature(b)) - 0.5) < 0.1
+
+
+def test_near_duplicates_are_caught_and_distinct_documents_are_not() -> None:
+    index = NearDuplicateIndex(threshold=0.8)
+    original = random_prose(1000, seed=5)
+    words = original.split()
+    edited = " ".join([*words[:500], "changed", *words[501:]])  # one word of 1000 replaced
+    assert index.add("first", original) == (None, 0.0)
+    duplicate_of, similarity = index.add("second", edited)
+    assert duplicate_of == "first" and similarity >= 0.9
+    assert len(index) == 1  # a duplicate is not added
+    assert index.add("third", random_prose(1000, seed=6))[1] < 0.8
+    assert len(index) == 2
