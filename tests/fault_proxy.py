@@ -16,9 +16,11 @@ prove no fault text reached a document.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import random
+import socket
 import sys
 import threading
 from collections import Counter
@@ -151,6 +153,7 @@ class FaultProxy:
         self._sent = threading.Condition(self._lock)
         self._responses_sent = 0
         self._closing = threading.Event()
+        self._connections: set[Any] = set()
         self._httpd = _ProxyServer(("127.0.0.1", port), _ProxyHandler)
         self._httpd.owner = self
         self._thread = threading.Thread(
@@ -191,6 +194,10 @@ class FaultProxy:
             self._sent.notify_all()
         self._httpd.shutdown()
         self._httpd.server_close()
+        with self._lock:  # kept-alive connections end too: the server is gone, not just closed
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)
 
     def _next(self) -> tuple[int, Fault | None]:
@@ -244,6 +251,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read ``FaultProxy.injections``."""
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.owner._lock:
+            self.server.owner._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.owner._lock:
+            self.server.owner._connections.discard(self.connection)
+        super().finish()
 
     def do_GET(self) -> None:
         self._handle(b"")

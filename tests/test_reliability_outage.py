@@ -1,0 +1,85 @@
+"""Drills 3 and 4 with the real command line: the server gone past the retry budget, an
+API key that must not leak, and an unwritable output found before any model call."""
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.drills import BRIEF, REPO, Pacer
+from tests.fault_proxy import Fault, FaultProxy, seeded
+from tests.openai_server import OpenAIServer
+
+pytestmark = pytest.mark.slow
+
+
+def start_cli(args: list[str], cwd: Path, key: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTWRITE_", "OPENAI_"))}
+    env |= {
+        "PYTHONPATH": str(REPO),
+        "AGENTWRITE_API_KEY": key,
+        "AGENTWRITE_MAX_RETRIES": "2",
+        "AGENTWRITE_RETRY_BASE_DELAY": "0.05",
+        "AGENTWRITE_RETRY_MAX_DELAY": "0.1",
+        "AGENTWRITE_CONNECT_TIMEOUT": "0.5",
+        "AGENTWRITE_TIMEOUT": "0.5",
+    }
+    argv = [sys.executable, "-m", "agentwrite.cli", *args]
+    return subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_server_gone_then_back_with_faults_and_the_key_never_written(tmp_path: Path) -> None:
+    key = "sk-" + secrets.token_hex(16)
+    pacer = Pacer(delay=0.1)
+    argv = ["write", BRIEF, "--words", "2500", "-o", "doc.md", "--model", "test-model", "-q", "--debug"]
+    with OpenAIServer(pacer) as upstream:
+        proxy = FaultProxy(upstream.base_url).__enter__()
+        port = proxy.port
+        first = start_cli([*argv, "--base-url", proxy.base_url], tmp_path, key)
+        assert pacer.wait_for(3, timeout=60), "the run never got to its second section"
+        proxy.__exit__(None, None, None)  # the server goes away: connections are refused
+        out1, err1 = first.communicate(timeout=60)
+        lines = [line for line in err1.splitlines() if line.startswith("agentwrite: error:")]
+        assert first.returncode == 1
+        assert len(lines) == 1 and f"http://127.0.0.1:{port}/v1" in lines[0] and "--resume" in lines[0]
+        run_dir = tmp_path / "doc.md.run"
+        assert (run_dir / "run.json").exists() and not (tmp_path / "doc.md").exists()
+        requests_before = len(upstream.completion_requests())
+
+        # back, on the same port, with every kind of fault and one echoing the key
+        schedule = seeded(0.4, seed=5, kinds=[*Fault.__members__.values()])
+        with FaultProxy(upstream.base_url, schedule, stall=1.0, port=port) as back:
+            again = start_cli(
+                [*argv, "--base-url", back.base_url, "--resume", "--keep-run-dir"], tmp_path, key
+            )
+            out2, err2 = again.communicate(timeout=120)
+        assert again.returncode == 0, err2
+        assert back.faulted >= 1
+    written = (tmp_path / "doc.md").read_text("utf-8")
+    assert written.count("\n## ") == 5
+    # the resumed run asked only for sections: the plan was kept
+    assert not any("response_format" in r.body for r in upstream.completion_requests()[requests_before:])
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), f"the API key is in {path}"
+    assert run_dir.is_dir() and any(run_dir.iterdir())
+    for text in (out1, err1, out2, err2):
+        assert key not in text
+
+
+def test_unwritable_output_fails_before_any_model_call(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    with OpenAIServer() as server:
+        started = time.monotonic()
+        cli = start_cli(
+            ["write", BRIEF, "--base-url", server.base_url, "-o", "taken/doc.md"], tmp_path, "sk-unused"
+        )
+        _, err = cli.communicate(timeout=60)
+        assert server.requests == []
+    assert cli.returncode == 2 and err.strip().count("\n") == 0, err
+    assert "taken" in err and time.monotonic() - started < 60
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
