@@ -23,7 +23,7 @@ def plan_json(sections: int) -> str:
 CASES: list[tuple[str, dict[str, bytes], list[str], str]] = [
     ("1 MB brief", {"brief.txt": b"Write about tea. " * 61_681}, ["@brief.txt"], "the limit is 20000"),
     ("NUL in brief file", {"brief.txt": b"Write about\x00 tea."}, ["@brief.txt"], "NUL"),
-    ("invalid UTF-8 brief file", {"brief.txt": b"Write about \xff\xfe tea."}, ["@brief.txt"], "not valid UTF-8"),
+    ("invalid UTF-8 brief file", {"brief.txt": b"Write \xff\xfe tea."}, ["@brief.txt"], "not valid UTF-8"),
     ("NUL in plan file", {"p.json": plan_json(2).replace("Part", "Pa\x00rt").encode()},
      ["Essay", "--plan", "p.json"], "not valid JSON"),
     ("invalid UTF-8 plan file", {"p.json": plan_json(2).encode().replace(b"Part", b"P\xffrt")},
@@ -38,7 +38,7 @@ CASES: list[tuple[str, dict[str, bytes], list[str], str]] = [
     ("output inside a missing folder", {}, ["Essay", "-o", "missing/doc.md"], "does not exist"),
     ("sidecar inside a missing folder", {}, ["Essay", "--json", "missing/doc.json"], "does not exist"),
     ("output path is a folder", {"doc.md/keep": b""}, ["Essay", "-o", "doc.md"], "is a folder"),
-    ("run folder under a file", {"file": b""}, ["Essay", "--run-dir", "file/run"], "cannot create run directory"),
+    ("run folder under a file", {"file": b""}, ["Essay", "--run-dir", "file/run"], "cannot create run"),
 ]  # fmt: skip
 
 
