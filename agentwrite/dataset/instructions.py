@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from agentwrite.dataset.filters import jaccard, shingles
 from agentwrite.errors import InputError, ModelError
@@ -203,13 +203,20 @@ class Genre(BaseModel):
 
 
 class InstructionSeeds(BaseModel):
-    """Genre and topic seeds for new instructions (``datasets/instructions/seeds.yaml``)."""
+    """Genre and topic seeds for new instructions (``datasets/instructions/seeds.yaml``).
+    Languages without topics are never asked for."""
 
     model_config = ConfigDict(extra="forbid")
 
     genres: list[Genre] = Field(min_length=1)
     topics: dict[Literal["en", "zh"], list[str]]
     length_step: int = Field(1000, ge=1, description="Lengths are drawn in multiples of this.")
+
+    @model_validator(mode="after")
+    def _some_topic(self) -> InstructionSeeds:
+        if not any(self.topics.values()):
+            raise ValueError("no topics: give some under topics.en or topics.zh")
+        return self
 
     @classmethod
     def load(cls, path: Path) -> InstructionSeeds:
@@ -262,7 +269,7 @@ class _Ask:
 
 def _draw(seeds: InstructionSeeds, rng: random.Random) -> _Ask:
     genre = rng.choice(seeds.genres)
-    language: Literal["en", "zh"] = rng.choice(["en", "zh"])
+    language: Literal["en", "zh"] = rng.choice([lang for lang in ("en", "zh") if seeds.topics.get(lang)])
     lo, hi = genre.lengths
     step = seeds.length_step
     length = rng.randrange(-(-lo // step), hi // step + 1) * step
