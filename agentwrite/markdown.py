@@ -16,6 +16,8 @@ _ARTEFACT_LINE = re.compile(
     re.IGNORECASE,
 )
 _BLANKS = re.compile(r"\n{3,}")
+_SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def _norm(text: str) -> str:
@@ -27,25 +29,43 @@ def clean_section_text(text: str, title: str) -> str:
 
     Removes leading headings or bold lines (the stitcher writes the heading),
     AgentWrite-style labels ("Paragraph 3 -"), lines that only state a word count or a
-    main point, and extra blank lines. Headings inside the text are kept but demoted
-    below the section heading.
+    main point, and extra blank lines. Headings inside the text (``#`` or underlined) are
+    kept but demoted below the section heading; code fences are left alone, and one left
+    open is closed.
 
     >>> clean_section_text("## Tea Origins\\n\\nParagraph 1 - Tea began in Yunnan.\\n\\n\\n"
     ...                    "Word count: 300\\n# Early trade\\nCaravans.", "Tea origins")
     'Tea began in Yunnan.\\n\\n### Early trade\\nCaravans.'
+    >>> clean_section_text("Trade\\n=====\\nCaravans.\\n```\\n# a comment", "Tea")
+    '### Trade\\nCaravans.\\n```\\n# a comment\\n```'
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and (not lines[0].strip() or _is_leading_title(lines[0], title)):
         lines.pop(0)
-    kept = []
+    kept: list[str] = []
+    fence = ""  # the open code fence, if any: its lines are kept as they are
     for line in lines:
-        if _ARTEFACT_LINE.match(line):
+        if fence:
+            kept.append(line.rstrip())
+            if line.strip().startswith(fence):
+                fence = ""
+            continue
+        if opened := _FENCE.match(line):
+            fence = opened.group(1)
+            kept.append(line.rstrip())
             continue
         line = _PLAN_LABEL.sub("", line)
+        if _ARTEFACT_LINE.match(line):
+            continue
+        if _SETEXT_UNDERLINE.match(line) and kept and kept[-1].strip() and not kept[-1].startswith("#"):
+            kept[-1] = "### " + kept[-1].strip()  # "Text\n====" is a heading too: demote it
+            continue
         heading = _HEADING.match(line)
         if heading:
             line = "### " + heading.group(2)
         kept.append(line.rstrip())
+    if fence:  # a fence the model never closed would swallow the sections after it
+        kept.append(fence)
     return _BLANKS.sub("\n\n", "\n".join(kept)).strip()
 
 
