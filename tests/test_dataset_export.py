@@ -14,8 +14,10 @@ from agentwrite.dataset.build import abuild_dataset
 from agentwrite.dataset.export import FORMATS, export
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.errors import InputError
+from agentwrite.llm.base import GenerationParams
 from agentwrite.settings import Settings
 from tests import dataset_fakes as fakes
+from tests.openai_server import OpenAIServer, Reply
 
 PROMPTS = ["Write a 600-word essay on tea.", "写一篇600字的散文，主题是江南水乡。"]
 
@@ -126,3 +128,38 @@ def test_build_against_a_real_vllm_server(request: pytest.FixtureRequest, tmp_pa
     assert stats["accepted"] == len(rows) == 3
     assert sorted(r["messages"][0]["content"] for r in rows) == sorted(prompts)
     assert all(r["messages"][1]["content"].strip() for r in rows)
+
+
+def _http_reply(body: dict) -> Reply:  # type: ignore[type-arg]
+    """The dataset fake, served over HTTP."""
+    schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+    params = GenerationParams(
+        max_tokens=body["max_tokens"], min_tokens=body.get("min_tokens"), json_schema=schema
+    )
+    reply = fakes.dataset_reply(body["messages"], params)
+    return Reply.completion(reply if isinstance(reply, str) else reply.text, delay=0.05)
+
+
+def test_cli_build_over_http_with_a_recipe_and_flags(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        "".join(json.dumps({"prompt": f"Write a 700-word essay on topic {i}."}) + "\n" for i in range(4))
+    )
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        "settings: {max_continuations: 0, temperature: 0.2}\nconcurrency: 1\n"
+        "filters: {min_length_score: 99.5}\n"
+    )
+    with OpenAIServer(_http_reply) as server:
+        result = CliRunner().invoke(
+            app,
+            ["dataset", "build", str(source), "--out", str(tmp_path / "out"), "--recipe", str(recipe),
+             "--concurrency", "4", "--min-length-score", "80", "--base-url", server.base_url],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert server.max_concurrency == 4  # the flag beat the recipe's 1
+        assert {r.body["temperature"] for r in server.completion_requests()} == {0.2}
+    assert "4 accepted, 0 rejected of 4 (100%)" in result.output  # the flag beat the recipe's 99.5
+    meta = [json.loads(line) for line in (tmp_path / "out" / "meta.jsonl").read_text().splitlines()]
+    assert {m["model"] for m in meta} == {"test-model"}
+    assert {m["sampling"]["temperature"] for m in meta} == {0.2}
