@@ -17,7 +17,9 @@ from agentwrite.dataset.filters import (
     count_artefacts,
     jaccard,
     shingles,
+    token_counter,
 )
+from agentwrite.errors import InputError
 from tests.dataset_fakes import random_prose
 
 CONFIG = FilterConfig()
@@ -134,3 +136,10 @@ def test_near_duplicates_are_caught_and_distinct_documents_are_not() -> None:
     assert len(index) == 1  # a duplicate is not added
     assert index.add("third", random_prose(1000, seed=6))[1] < 0.8
     assert len(index) == 2
+
+
+def test_token_counter_picks_the_estimate_or_a_folder(word_tokenizer: Path, tmp_path: Path) -> None:
+    assert isinstance(token_counter(None), EstimatedTokens)
+    assert isinstance(token_counter(str(word_tokenizer)), HFTokens)
+    with pytest.raises(InputError, match="does not exist"):
+        token_counter(tmp_path / "missing")

@@ -160,3 +160,13 @@ async def test_a_batch_of_failures_raises() -> None:
     model = ScriptedModel([ModelRequestError("http://127.0.0.1:9/v1", 500, "boom")] * 2)
     with pytest.raises(ModelError, match="every request of a batch failed"):
         await generate_instructions(model, 2, SEEDS, concurrency=2)
+
+
+@pytest.mark.parametrize("name", ["longwrite-v1.yaml", "bundled-smoke.yaml"])
+def test_the_shipped_recipes_load(name: str) -> None:
+    from agentwrite.dataset.recipe import load_recipe, recipe_settings
+
+    recipe = load_recipe(REPO / "datasets" / "recipes" / name)
+    settings = recipe_settings(recipe, {"base_url": "http://127.0.0.1:8000/v1"}, env={})
+    assert settings.base_url == "http://127.0.0.1:8000/v1" and recipe.concurrency >= 1
+    assert settings.temperature == recipe.settings["temperature"]

@@ -23,20 +23,6 @@ Recipe = Annotated[
 ]
 
 
-def _tokenizer_folder(value: str | None) -> Path | None:
-    """``bundled`` means the bundled model's folder; anything else is a folder path."""
-    if value is None:
-        return None
-    if value == "bundled":
-        from agentwrite.bundled import bundled_model_dir
-
-        return bundled_model_dir()
-    folder = Path(value)
-    if not folder.is_dir():
-        raise InputError(f"tokenizer folder {folder} does not exist")
-    return folder
-
-
 @app.command()
 def build(
     instructions: Annotated[Path, typer.Argument(help="Instruction JSONL ({'prompt': ...} a line).")],
@@ -72,7 +58,7 @@ def build(
             update={k: v for k, v in filters.items() if v is not None}
         )
         if tokenizer is not None:
-            update["tokenizer"] = _tokenizer_folder(tokenizer)
+            update["tokenizer"] = tokenizer
         the_recipe = the_recipe.model_validate({**the_recipe.model_dump(), **update})
         settings = recipe_settings(
             the_recipe,

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentwrite.errors import InputError
 from agentwrite.evaluation.coherence import repeated_ngram_rate, repeated_sentence_rate, word_tokens
 from agentwrite.evaluation.scoring import length_score
 from agentwrite.length import count_words, estimate_tokens
@@ -145,9 +146,18 @@ class HFTokens:
         return len(tok.encode(text, add_special_tokens=False))
 
 
-def token_counter(folder: Path | None) -> TokenCounter:
-    """A real tokenizer from ``folder`` when given, else the estimate."""
-    return HFTokens(folder) if folder is not None else EstimatedTokens()
+def token_counter(spec: str | Path | None) -> TokenCounter:
+    """The estimate for None; else a real tokenizer from a local folder, where ``"bundled"``
+    names the bundled model's folder. Raises InputError for a missing folder."""
+    if spec is None:
+        return EstimatedTokens()
+    if str(spec) == "bundled":
+        from agentwrite.bundled import bundled_model_dir
+
+        return HFTokens(bundled_model_dir())
+    if not Path(spec).is_dir():
+        raise InputError(f"tokenizer folder {spec} does not exist")
+    return HFTokens(Path(spec))
 
 
 def check_document(

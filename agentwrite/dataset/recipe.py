@@ -4,7 +4,7 @@
       base_url: http://127.0.0.1:8000/v1
       temperature: 0.8
     concurrency: 16      # documents in flight
-    tokenizer: null      # a local tokenizer folder for exact token counts
+    tokenizer: null      # a local tokenizer folder, or bundled, for exact token counts
     filters:             # any agentwrite.dataset.filters.FilterConfig field
       min_length_score: 80
 
@@ -36,7 +36,9 @@ class Recipe(BaseModel):
         default_factory=dict, description="Run settings (model, sampling, mode)."
     )
     concurrency: int = Field(8, ge=1, description="Documents in flight at once.")
-    tokenizer: Path | None = Field(None, description="Local tokenizer folder for exact token counts.")
+    tokenizer: str | None = Field(
+        None, description="Tokenizer folder for exact token counts, or 'bundled' (default: an estimate)."
+    )
     keep_runs: bool = Field(False, description="Keep each document's run folder after it is committed.")
     filters: FilterConfig = Field(default_factory=FilterConfig)
 
