@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -316,18 +317,152 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in data.splitlines()]
 
 
+# The two kill drills, as the tests and eval/reliability.py run them ---------------------------
+
+WORDS, SECTIONS = 2500, 5  # five sections from the writer server
+SEQUENTIAL_AIMS = ["plan", "write", "write", "outputs", "plan", "write", "write", "write", "outputs", "write"]
+PARALLEL_AIMS = ["plan", "write", "outputs", "write"]
+INSTRUCTIONS = [
+    {"id": f"tea-{i}", "prompt": f"Write a 700-word essay on tea custom {i}.", "type": "essay", "length": 700}
+    for i in range(1, 7)
+]
+
+
+@dataclass
+class KillDrill:
+    """A kill chain and how its final outputs compare with a clean run's."""
+
+    chain: Chain
+    expected: dict[str, Any]
+    got: dict[str, Any]
+    leftovers: list[str]
+
+    @property
+    def lost(self) -> int:
+        """Items (sections or documents) of the clean run that differ or are missing."""
+        return sum(1 for k, v in self.expected.items() if self.got.get(k) != v) + len(self.leftovers)
+
+
+def _clear(folder: Path) -> None:
+    for path in folder.iterdir():
+        if not path.name.endswith(".log"):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def _document_outputs(folder: Path) -> dict[str, Any]:
+    """Each section of the written document by index: (title, its text), from whole files."""
+    markdown = (folder / "doc.md").read_bytes()
+    sidecar = (folder / "doc.md.json").read_bytes()
+    assert markdown.endswith(b"\n") and sidecar.endswith(b"\n"), "a partial last line"
+    sections = json.loads(sidecar)["sections"]
+    return {str(s["index"]): (s["title"], s["text"]) for s in sections} | {"markdown": markdown}
+
+
+def write_kill_drill(tmp: Path, mode: str, seed: int, aims: list[str]) -> KillDrill:
+    """``agentwrite write`` killed once per aim and resumed, against a clean run."""
+    pacer = Pacer(delay=0.12)
+    clean, work = tmp / "clean", tmp / "killed"
+    clean.mkdir()
+    work.mkdir()
+    argv = [
+        "write",
+        BRIEF,
+        "--words",
+        str(WORDS),
+        "-o",
+        "doc.md",
+        "--mode",
+        mode,
+        "--model",
+        "test-model",
+        "-q",
+    ]
+    run_dir = work / "doc.md.run"
+    with OpenAIServer(pacer) as server, zygote() as z:
+        argv += ["--base-url", server.base_url]
+        assert z.wait(z.start(argv, clean, clean / "run.log")) == 0
+        chain = kill_chain(
+            z, pacer, argv, work, random.Random(seed), aims,
+            remaining=lambda: document_remaining(run_dir, mode, SECTIONS),
+            phase_of=lambda: document_phase(run_dir, work / "doc.md", mode),
+            reset=lambda: _clear(work),
+            resume_flag="--resume",
+            resumable=lambda: (run_dir / "run.json").exists(),
+            output=work / "doc.md",
+        )  # fmt: skip
+    expected = _document_outputs(clean)
+    got = _document_outputs(work) if chain.final_code == 0 else {}
+    leftovers = sorted(p.name for p in work.iterdir() if p.name not in ("doc.md", "doc.md.json"))
+    return KillDrill(chain, expected, got, [n for n in leftovers if not n.endswith(".log")])
+
+
+def _committed(build: Path) -> int:
+    return len(read_lines(build / "meta.jsonl")) if (build / "meta.jsonl").exists() else 0
+
+
+def _build_outputs(build: Path) -> dict[str, Any]:
+    """Each instruction id: (status, section count, its training example), from whole lines."""
+    meta = read_lines(build / "meta.jsonl")
+    train = iter(read_lines(build / "train.jsonl"))
+    read_lines(build / "rejects.jsonl")
+    return {
+        m["id"]: (m["status"], len(m.get("sections", [])), next(train) if m["status"] == "accepted" else None)
+        for m in meta
+    }
+
+
+def dataset_kill_drill(tmp: Path, seed: int, kills: int) -> KillDrill:
+    """``agentwrite dataset build`` killed ``kills`` times and rerun, against a clean build."""
+    pacer = Pacer(delay=0.08)
+    clean, work = tmp / "clean", tmp / "killed"
+    lines = "".join(json.dumps(i) + "\n" for i in INSTRUCTIONS)
+    for folder in (clean, work):
+        folder.mkdir()
+        (folder / "instructions.jsonl").write_text(lines, "utf-8")
+    argv = [
+        "dataset",
+        "build",
+        "instructions.jsonl",
+        "-o",
+        "build",
+        "--concurrency",
+        "2",
+        "--model",
+        "test-model",
+    ]
+    with OpenAIServer(pacer) as server, zygote() as z:
+        argv += ["--base-url", server.base_url, "-q"]
+        assert z.wait(z.start(argv, clean, clean / "run.log")) == 0
+        chain = kill_chain(
+            z, pacer, argv, work, random.Random(seed), ["request"] * kills,
+            remaining=lambda: 2 * (len(INSTRUCTIONS) - _committed(work / "build")),
+            phase_of=lambda: f"build ({_committed(work / 'build')} committed)",
+            reset=lambda: shutil.rmtree(work / "build", ignore_errors=True),
+        )  # fmt: skip
+    expected = _build_outputs(clean / "build")
+    got = _build_outputs(work / "build") if chain.final_code == 0 else {}
+    return KillDrill(chain, expected, got, [])
+
+
 __all__ = [
     "BRIEF",
+    "INSTRUCTIONS",
+    "PARALLEL_AIMS",
+    "SECTIONS",
+    "SEQUENTIAL_AIMS",
     "Chain",
     "FaultRun",
     "Kill",
+    "KillDrill",
     "Pacer",
     "Zygote",
+    "dataset_kill_drill",
     "document_phase",
     "document_remaining",
     "document_state",
     "fault_run",
     "kill_chain",
     "read_lines",
+    "write_kill_drill",
     "zygote",
 ]

@@ -1,0 +1,128 @@
+"""Run the reliability drills and print what was injected and what survived, as Markdown.
+
+    .venv/bin/python eval/reliability.py
+
+The drills are the ones the test suite runs (``tests/drills.py``): documents written through
+the fault proxy, ``agentwrite write`` and ``agentwrite dataset build`` killed with SIGKILL at
+seeded points and restarted, and the hostile inputs of ``tests/test_reliability_inputs.py``.
+Everything runs against loopback servers; no model is needed. Takes about a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from typer.testing import CliRunner  # noqa: E402
+
+from agentwrite.cli import app  # noqa: E402
+from tests.drills import (  # noqa: E402
+    PARALLEL_AIMS,
+    SEQUENTIAL_AIMS,
+    dataset_kill_drill,
+    fault_run,
+    write_kill_drill,
+)
+from tests.openai_server import OpenAIServer  # noqa: E402
+from tests.test_reliability_inputs import CASES  # noqa: E402
+
+FAULT_RUNS = [("sequential", s) for s in (1, 4, 5)] + [("parallel", s) for s in (2, 6)] + [("sketch", 3)]
+
+
+def hostile_inputs(tmp: Path) -> tuple[int, int]:
+    """Cases tried, and cases that exited 2 with one line, no model call and nothing written."""
+    passed = 0
+    with OpenAIServer() as server:
+        for i, (_, files, args, _fragment) in enumerate(CASES):
+            folder = tmp / f"case-{i}"
+            folder.mkdir()
+            for name, data in files.items():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_bytes(data)
+            before = sorted(folder.rglob("*"))
+            os.chdir(folder)
+            result = CliRunner().invoke(app, ["write", *args, "--base-url", server.base_url, "-q"])
+            one_line = len([x for x in result.stderr.splitlines() if x.strip()]) == 1
+            clean = sorted(folder.rglob("*")) == before and not server.requests
+            passed += result.exit_code == 2 and one_line and clean
+    os.chdir(REPO)
+    return len(CASES), passed
+
+
+def main() -> None:
+    started = time.monotonic()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        requests = faulted = sections = lost = 0
+        kinds: Counter[str] = Counter()
+        for mode, seed in FAULT_RUNS:
+            run = asyncio.run(fault_run(mode, seed, rate=0.4, words=3000))
+            requests, faulted = requests + run.requests, faulted + run.faulted
+            sections, lost = sections + run.planned, lost + run.lost + (run.error is not None) + run.leaked
+            kinds.update(str(k) for k in run.faults.elements())
+        rows.append(
+            (
+                f"{len(FAULT_RUNS)} documents through the fault proxy (3 modes)",
+                f"{faulted} of {requests} requests faulted ({faulted / requests:.0%}), "
+                f"{len(kinds)} kinds of fault",
+                f"{sections} sections",
+                str(lost),
+            )
+        )
+        for mode, seed, aims in (("sequential", 2024, SEQUENTIAL_AIMS), ("parallel", 7, PARALLEL_AIMS)):
+            (tmp / mode).mkdir()
+            drill = write_kill_drill(tmp / mode, mode, seed, aims)
+            phases = Counter(k.phase for k in drill.chain.kills)
+            rows.append(
+                (
+                    f"`agentwrite write` ({mode}) killed and resumed",
+                    f"{len(drill.chain.kills)} SIGKILLs ("
+                    + ", ".join(f"{n} in {p}" for p, n in sorted(phases.items()))
+                    + ")",
+                    f"1 document, {len(drill.expected) - 1} sections",
+                    str(drill.lost + (drill.chain.final_code != 0) + len(drill.chain.failed_codes)),
+                )
+            )
+        (tmp / "dataset").mkdir()
+        drill = dataset_kill_drill(tmp / "dataset", seed=99, kills=8)
+        rows.append(
+            (
+                "`agentwrite dataset build` killed and rerun",
+                f"{len(drill.chain.kills)} SIGKILLs mid-build",
+                f"{len(drill.expected)} documents",
+                str(drill.lost + (drill.chain.final_code != 0) + len(drill.chain.failed_codes)),
+            )
+        )
+        (tmp / "inputs").mkdir()
+        tried, handled = hostile_inputs(tmp / "inputs")
+        rows.append(
+            (
+                "hostile inputs to `agentwrite write`",
+                f"{tried} cases",
+                f"{handled} exited 2, one line, nothing written, no model call",
+                str(tried - handled),
+            )
+        )
+    print("| drill | injected | survived | lost |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    cpus = os.cpu_count()
+    print(
+        f"\n{platform.machine()}, {cpus} CPUs, Python {platform.python_version()}; "
+        f"{time.monotonic() - started:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
