@@ -196,7 +196,7 @@ def write(
         check_writable(sidecar)
         folder = run_dir or out.with_name(out.name + ".run")
         if resume and not (folder / "run.json").exists():
-            raise InputError(f"nothing to resume in {folder}")
+            typer.echo(f"nothing to resume in {folder}: starting a new run", err=True)
 
         try:
             with _served(serve, settings) as settings, RunProgress(target, enabled=not quiet) as progress:
@@ -251,6 +251,40 @@ def plan(
         text = read_brief(brief)
         the_plan = run(lambda: aplan(text, settings=settings, words=words))
         typer.echo(the_plan.model_dump_json(indent=2))
+
+
+@app.command()
+def serve(
+    model: Annotated[
+        str | None, typer.Argument(help="A local Hugging Face model folder (default: the bundled model).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: a free one).")] = None,
+    max_model_len: Annotated[int, typer.Option(help="Context window in tokens.")] = 8192,
+    startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to answer.")] = 600.0,
+    debug: Debug = False,
+) -> None:
+    """Start a vLLM OpenAI-compatible server, print its base URL, and run until Ctrl-C."""
+    import signal
+
+    from agentwrite.serve import start_server
+
+    with handled(debug):
+        # SIGTERM unwinds like Ctrl-C does, so the server is stopped on the way out.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        typer.echo("starting vLLM (a few minutes on CPU)...", err=True)
+        server = start_server(
+            model, host=host, port=port, max_model_len=max_model_len, startup_timeout=startup_timeout
+        )
+        with server:
+            typer.echo(server.base_url)
+            typer.echo(f"model {server.model_name}, log {server.log_path}; Ctrl-C stops it", err=True)
+            try:
+                code = server.wait()
+            except KeyboardInterrupt:
+                typer.echo("stopping the server...", err=True)
+                return
+        raise AgentwriteError(f"the vLLM server exited with code {code}; log: {server.log_path}")
 
 
 from agentwrite.dataset.cli import app as dataset_app  # noqa: E402  (sub-apps after the commands)

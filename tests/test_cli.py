@@ -82,8 +82,11 @@ def test_unreachable_server_exits_1_naming_the_url(tmp_path: Path) -> None:
     assert not (tmp_path / "d.md").exists()
 
 
-def test_resume_with_nothing_to_resume_exits_2(tmp_path: Path) -> None:
-    one_line_error(invoke("write", "Essay", "--resume", "-o", str(tmp_path / "d.md")), 2, "nothing to resume")
+def test_resume_with_nothing_to_resume_starts_a_new_run(tmp_path: Path, server: OpenAIServer) -> None:
+    out = tmp_path / "d.md"
+    result = invoke("write", "Write a 400-word essay", "--resume", "-o", str(out), "--base-url", server.base_url, "-q")
+    assert result.exit_code == 0, result.output
+    assert "nothing to resume" in result.stderr and out.exists()
 
 
 def test_plan_command_prints_json(server: OpenAIServer) -> None:
