@@ -84,7 +84,9 @@ def test_unreachable_server_exits_1_naming_the_url(tmp_path: Path) -> None:
 
 def test_resume_with_nothing_to_resume_starts_a_new_run(tmp_path: Path, server: OpenAIServer) -> None:
     out = tmp_path / "d.md"
-    result = invoke("write", "Write a 400-word essay", "--resume", "-o", str(out), "--base-url", server.base_url, "-q")
+    result = invoke(
+        "write", "Write a 400-word essay", "--resume", "-o", str(out), "--base-url", server.base_url, "-q"
+    )
     assert result.exit_code == 0, result.output
     assert "nothing to resume" in result.stderr and out.exists()
 
