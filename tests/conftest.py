@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -36,3 +38,44 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", guarded_async)
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", guarded_sync)
     yield
+
+
+# --- a real vLLM server for the tests marked `vllm` ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """Where the tests' vLLM server answers."""
+
+    base_url: str
+    model_name: str
+
+
+@pytest.fixture(scope="session")
+def vllm_server() -> Iterator[ServedModel]:
+    """One vLLM server for the bundled model, on a free loopback port, for the whole session.
+
+    Start-up takes minutes on CPU. Under ``CI=true`` a server that cannot start fails the run;
+    elsewhere the tests that need it skip. ``AGENTWRITE_TEST_VLLM_URL`` (with
+    ``AGENTWRITE_TEST_VLLM_MODEL``) points the tests at a server that is already running instead.
+    """
+    from agentwrite.bundled import BUNDLED_MODEL_NAME
+    from agentwrite.errors import AgentwriteError
+    from agentwrite.serve import start_server
+
+    if os.environ.get("AGENTWRITE_TEST_VLLM_URL"):
+        yield ServedModel(
+            os.environ["AGENTWRITE_TEST_VLLM_URL"],
+            os.environ.get("AGENTWRITE_TEST_VLLM_MODEL", BUNDLED_MODEL_NAME),
+        )
+        return
+    try:
+        server = start_server(startup_timeout=float(os.environ.get("AGENTWRITE_TEST_VLLM_TIMEOUT", "900")))
+    except (AgentwriteError, OSError) as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the vLLM server for the tests did not start: {exc}", pytrace=False)
+        pytest.skip(f"no vLLM server ({str(exc).splitlines()[0]})")
+    try:
+        yield ServedModel(server.base_url, server.model_name)
+    finally:
+        server.stop()

