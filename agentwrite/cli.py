@@ -269,22 +269,28 @@ def serve(
 
     from agentwrite.serve import start_server
 
-    with handled(debug):
-        # SIGTERM unwinds like Ctrl-C does, so the server is stopped on the way out.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-        typer.echo("starting vLLM (a few minutes on CPU)...", err=True)
-        server = start_server(
-            model, host=host, port=port, max_model_len=max_model_len, startup_timeout=startup_timeout
-        )
-        with server:
-            typer.echo(server.base_url)
-            typer.echo(f"model {server.model_name}, log {server.log_path}; Ctrl-C stops it", err=True)
-            try:
-                code = server.wait()
-            except KeyboardInterrupt:
-                typer.echo("stopping the server...", err=True)
-                return
-        raise AgentwriteError(f"the vLLM server exited with code {code}; log: {server.log_path}")
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM stops the server the way Ctrl-C does, instead of leaving it behind.
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        with handled(debug):
+            typer.echo("starting vLLM (a few minutes on CPU)...", err=True)
+            server = start_server(
+                model, host=host, port=port, max_model_len=max_model_len, startup_timeout=startup_timeout
+            )
+            with server:
+                typer.echo(server.base_url)
+                typer.echo(f"model {server.model_name}, log {server.log_path}; Ctrl-C stops it", err=True)
+                try:
+                    code = server.wait()
+                except KeyboardInterrupt:
+                    typer.echo("stopping the server...", err=True)
+                    return
+            raise AgentwriteError(f"the vLLM server exited with code {code}; log: {server.log_path}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 from agentwrite.dataset.cli import app as dataset_app  # noqa: E402  (sub-apps after the commands)

@@ -136,3 +136,54 @@ def test_a_server_that_never_answers_times_out_and_is_stopped(model_dir: Path, t
 def test_start_server_needs_a_model_it_can_serve(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         start_server(tmp_path / "missing")
+
+
+class CtrlC(StandIn):
+    """A stand-in server whose owner presses Ctrl-C as soon as it is up."""
+
+    def wait(self) -> int:
+        self.seen_pid = self.pid
+        raise KeyboardInterrupt
+
+
+def test_cli_serve_prints_the_url_and_stops_on_ctrl_c(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from agentwrite.cli import app
+
+    started: list[CtrlC] = []
+
+    def fake_start(model: str, **options: object) -> CtrlC:
+        server = CtrlC(model, log_path=tmp_path / "s.log", **options)  # type: ignore[arg-type]
+        started.append(server)
+        return server.start()
+
+    monkeypatch.setattr(serve, "start_server", fake_start)
+    result = CliRunner().invoke(app, ["serve", str(model_dir), "--port", str(serve.free_port())])
+    assert result.exit_code == 0, result.output
+    (server,) = started
+    assert result.stdout.strip() == server.base_url
+    assert "stopping the server" in result.stderr
+    assert server.pid is None and not alive(server.seen_pid)
+
+
+def test_cli_serve_reports_a_server_that_exits(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from agentwrite.cli import app
+
+    def fake_start(model: str, **options: object) -> StandIn:
+        server = StandIn(model, log_path=tmp_path / "s.log", **options)  # type: ignore[arg-type]
+        server.start()
+        assert server.pid is not None
+        os.kill(server.pid, 9)  # it dies after answering
+        return server
+
+    monkeypatch.setattr(serve, "start_server", fake_start)
+    result = CliRunner().invoke(app, ["serve", str(model_dir)])
+    assert result.exit_code == 1
+    assert "the vLLM server exited with code -9" in result.stderr
