@@ -10,7 +10,7 @@ import pytest
 
 from agentwrite.bundled import BUNDLED_MODEL_NAME
 from agentwrite.errors import InputError, ModelError
-from agentwrite.llm.base import ChatModel, GenerationParams, Message
+from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.local import LocalModel
 from agentwrite.settings import Settings
 
@@ -92,9 +92,15 @@ async def test_requests_that_sample_differently_run_in_separate_batches(local: L
     assert local.batch_sizes[first:] == [2, 1]
 
 
-async def test_a_prompt_beyond_the_context_is_a_model_error(local: LocalModel) -> None:
-    with pytest.raises(ModelError, match="exceeds the model's context of 8192 tokens"):
-        await local.complete(ask("Hi"), GenerationParams(8190))
+async def test_a_request_beyond_the_context_fails_alone(local: LocalModel) -> None:
+    fits, too_long = await asyncio.gather(
+        local.complete(ask("Hi"), GenerationParams(3, temperature=0)),
+        local.complete(ask("Hi"), GenerationParams(8190)),
+        return_exceptions=True,
+    )
+    assert isinstance(fits, Completion) and fits.usage.completion_tokens == 3
+    assert isinstance(too_long, ModelError)
+    assert "exceeds the model's context of 8192 tokens" in str(too_long)
 
 
 def test_from_settings_picks_the_bundled_model_or_a_folder(tmp_path: Path) -> None:

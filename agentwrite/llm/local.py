@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BATCH = 8
 
 
-@dataclass
+@dataclass(eq=False)
 class _Request:
     messages: list[Message]
     params: GenerationParams
@@ -147,7 +147,11 @@ class LocalModel:
                         r.future.set_exception(error)
                 continue
             for r, result in zip(batch, results, strict=True):
-                if not r.future.done():
+                if r.future.done():
+                    continue
+                if isinstance(result, ModelError):
+                    r.future.set_exception(result)
+                else:
                     r.future.set_result(result)
 
     def _load(self) -> tuple[Any, Any]:
@@ -168,10 +172,8 @@ class LocalModel:
 
     def _generate(
         self, conversations: Sequence[list[Message]], params: Sequence[GenerationParams]
-    ) -> list[Completion]:
-        import torch
-        from transformers import LogitsProcessorList
-
+    ) -> list[Completion | ModelError]:
+        """Run one batch; a request that cannot fit the context gets its own error."""
         model, tokenizer = self._load()
         prompts = [
             tokenizer(
@@ -181,12 +183,28 @@ class LocalModel:
             for m in conversations
         ]
         context = int(getattr(model.config, "max_position_embeddings", 0) or 0)
-        for ids, p in zip(prompts, params, strict=True):
-            if context and len(ids) + p.max_tokens > context:
-                raise ModelError(
-                    f"the prompt ({len(ids)} tokens) plus max_tokens ({p.max_tokens}) exceeds the "
-                    f"model's context of {context} tokens"
-                )
+        results: list[Completion | ModelError | None] = [
+            ModelError(
+                f"the prompt ({len(ids)} tokens) plus max_tokens ({p.max_tokens}) exceeds the "
+                f"model's context of {context} tokens"
+            )
+            if context and len(ids) + p.max_tokens > context
+            else None
+            for ids, p in zip(prompts, params, strict=True)
+        ]
+        rows = [i for i, r in enumerate(results) if r is None]
+        if rows:
+            done = self._run_batch(model, tokenizer, [prompts[i] for i in rows], [params[i] for i in rows])
+            for i, completion in zip(rows, done, strict=True):
+                results[i] = completion
+        return [r for r in results if r is not None]
+
+    def _run_batch(
+        self, model: Any, tokenizer: Any, prompts: list[list[int]], params: list[GenerationParams]
+    ) -> list[Completion]:
+        import torch
+        from transformers import LogitsProcessorList
+
         stop_ids = _stop_token_ids(model, tokenizer)
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else stop_ids[0]
         width = max(len(ids) for ids in prompts)
