@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from agentwrite.errors import InputError
 
@@ -106,7 +107,7 @@ def convert_gguf(gguf: Path, out_dir: Path, dtype: str = _DTYPE) -> None:
 
     folder, name = str(gguf.parent), gguf.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=getattr(torch, dtype))
+    model: Any = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=getattr(torch, dtype))
     # transformers refuses to save a model it loaded from GGUF, although the loaded weights are
     # dense tensors; dropping the quantization markers lets save_pretrained write them.
     model.hf_quantizer = None
