@@ -6,13 +6,18 @@ import itertools
 
 import pytest
 
+from agentwrite.domain import Usage
 from agentwrite.errors import PlanError
+from agentwrite.graph.context import RunContext
+from agentwrite.graph.nodes.write import generate_section
 from agentwrite.length import estimate_tokens
+from agentwrite.llm.base import Completion
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.fake import RecordedCall, ScriptedModel
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
+from tests.openai_server import prose
 from tests.scripted import writer_model
 
 BRIEF = "Write a 3000-word guide to the tea houses of Chengdu"
@@ -149,3 +154,28 @@ def test_plan_request_fits_a_small_context_window() -> None:
     with pytest.raises(PlanError):  # an unusable plan, but every attempt must fit the window
         write(model, "parallel", words=20000, max_context=window)
     assert len(model.calls) == 3 and fits(model.calls, window)
+
+
+def section_ctx(model: ScriptedModel, max_context: int | None = None) -> RunContext:
+    return RunContext(model=model, settings=Settings(), max_context=max_context)
+
+
+def test_a_length_cut_past_the_budget_ends_at_a_sentence_without_another_request() -> None:
+    model = ScriptedModel(
+        [Completion(prose(120) + " And then the tea", "length", Usage(completion_tokens=125))]
+    )
+    ask = [{"role": "user", "content": "Write section 1."}]
+    section = asyncio.run(
+        generate_section(section_ctx(model), ask, index=0, count=1, title="Tea", budget=100)
+    )
+    assert len(model.calls) == 1
+    assert section.text == prose(120)
+
+
+def test_a_continuation_without_room_in_the_window_ends_the_section() -> None:
+    model = ScriptedModel([Completion(prose(150), "length", Usage(completion_tokens=150))])
+    ask = [{"role": "user", "content": "x" * 2400}]  # 800 tokens of a 1024-token window
+    section = asyncio.run(
+        generate_section(section_ctx(model, 1024), ask, index=0, count=1, title="Tea", budget=400)
+    )
+    assert len(model.calls) == 1 and section.words == 150

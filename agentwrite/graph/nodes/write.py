@@ -21,6 +21,7 @@ from agentwrite.prompts import render
 log = logging.getLogger(__name__)
 
 _EMPTY_RETRIES = 2
+_LAST_SENTENCE = re.compile(r".*[.!?。！？…][\"'”’)\]]*", re.DOTALL)
 _ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
 
 
@@ -55,6 +56,16 @@ def join_continuation(text: str, more: str) -> str:
     return f"{text}\n\n{more}" if _ENDS_SENTENCE.search(text) else f"{text} {more}"
 
 
+def trim_to_sentence(text: str) -> str:
+    """Cut a text back to the end of its last complete sentence (unchanged if it has none).
+
+    >>> trim_to_sentence("Tea is old. It grew in"), trim_to_sentence("no end here")
+    ('Tea is old.', 'no end here')
+    """
+    found = _LAST_SENTENCE.match(text)
+    return found.group(0) if found else text
+
+
 async def generate_section(
     ctx: RunContext, messages: list[Message], *, index: int, count: int, title: str, budget: int
 ) -> Section:
@@ -81,6 +92,9 @@ async def generate_section(
         short = words < s.short_section_ratio * budget
         if finish != "length" and not short:
             break
+        if words >= budget:  # cut by the token limit with its budget met: end it, no round trip
+            text = trim_to_sentence(text)
+            break
         more = max(budget - words, 50)
         follow_up: list[Message] = [
             *messages,
@@ -90,9 +104,12 @@ async def generate_section(
                 "content": render("continue_section", number=index + 1, title=title, words=more),
             },
         ]
-        completion = await ctx.model.complete(
-            follow_up, section_params(ctx, follow_up, more, force_length=short)
-        )
+        try:
+            params = section_params(ctx, follow_up, more, force_length=short)
+        except ModelError:
+            log.warning("section %d: no room left in the context window to continue it", index + 1)
+            break
+        completion = await ctx.model.complete(follow_up, params)
         usage = usage + completion.usage
         if not completion.text.strip():
             break
