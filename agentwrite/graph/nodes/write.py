@@ -1,5 +1,6 @@
-"""Section writers: one request per section, continued when cut by the token limit or
-when it comes back well short of its budget."""
+"""Section writers: one request per section, continued when it comes back well short of
+its budget (cut by the token limit or not); a cut section that is long enough ends at its
+last full sentence instead, saving a round trip."""
 
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ async def generate_section(
         short = words < s.short_section_ratio * budget
         if finish != "length" and not short:
             break
-        if words >= budget:  # cut by the token limit with its budget met: end it, no round trip
+        if not short:  # cut by the token limit but long enough: end at a sentence, no round trip
             text = trim_to_sentence(text)
             break
         more = max(budget - words, 50)
