@@ -160,15 +160,25 @@ def section_ctx(model: ScriptedModel, max_context: int | None = None) -> RunCont
     return RunContext(model=model, settings=Settings(), max_context=max_context)
 
 
-@pytest.mark.parametrize("words", [120, 70])  # past the budget, and at 70% of it (not short)
-def test_a_length_cut_that_is_not_short_ends_at_a_sentence_without_another_request(words: int) -> None:
-    model = ScriptedModel([Completion(prose(words) + " And then the tea", "length", Usage())])
+def test_a_length_cut_past_the_budget_ends_at_a_sentence_without_another_request() -> None:
+    model = ScriptedModel([Completion(prose(120) + " And then the tea", "length", Usage())])
     ask = [{"role": "user", "content": "Write section 1."}]
     section = asyncio.run(
         generate_section(section_ctx(model), ask, index=0, count=1, title="Tea", budget=100)
     )
     assert len(model.calls) == 1
-    assert section.text == prose(words)
+    assert section.text == prose(120)
+
+
+def test_a_length_cut_short_of_the_budget_is_continued_not_cut() -> None:
+    model = ScriptedModel([Completion(prose(70) + " And then the tea", "length", Usage()), "was served."])
+    ask = [{"role": "user", "content": "Write section 1."}]
+    section = asyncio.run(
+        generate_section(section_ctx(model), ask, index=0, count=1, title="Tea", budget=100)
+    )
+    assert len(model.calls) == 2
+    assert section.text.endswith("And then the tea was served.")
+    assert model.calls[1].params.min_tokens is None  # not short: no forced length
 
 
 def test_a_continuation_without_room_in_the_window_ends_the_section() -> None:

@@ -93,7 +93,7 @@ async def generate_section(
         short = words < s.short_section_ratio * budget
         if finish != "length" and not short:
             break
-        if not short:  # cut by the token limit but long enough: end at a sentence, no round trip
+        if words >= budget:  # cut by the token limit past its budget: end at a sentence, no round trip
             text = trim_to_sentence(text)
             break
         more = max(budget - words, 50)
