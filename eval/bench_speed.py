@@ -290,7 +290,7 @@ async def run_scaling(
     for count in counts:
         with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
             instructions = Path(tmp) / "instructions.jsonl"
-            lines = [
+            lines: list[dict[str, Any]] = [
                 {
                     "prompt": f"Write a {words}-word essay about {TOPICS[i % len(TOPICS)]}.",
                     "type": "essay",
