@@ -43,7 +43,9 @@ def test_sequential_prompts_carry_the_text_so_far_in_prefix_order() -> None:
     assert len(section_calls) == len(doc.plan.sections)
     for i, call in enumerate(section_calls):
         prompt = call.messages[-1]["content"]
-        order = [prompt.index(h) for h in ("## Instruction", "## Plan", "## Text written so far", "## Your step")]
+        order = [
+            prompt.index(h) for h in ("## Instruction", "## Plan", "## Text written so far", "## Your step")
+        ]
         assert order == sorted(order)
         for earlier in doc.sections[:i]:
             assert earlier.text in prompt
@@ -57,7 +59,11 @@ def test_shortfall_is_carried_into_later_budgets() -> None:
         if params.json_schema is not None:
             return writer_reply(messages, params)
         text = next(short, None)
-        return Completion(text, "stop", writer_reply(messages, params).usage) if text else writer_reply(messages, params)
+        return (
+            Completion(text, "stop", writer_reply(messages, params).usage)
+            if text
+            else writer_reply(messages, params)
+        )
 
     model = ScriptedModel(responder=reply)
     plan = Plan(title="T", sections=[SectionPlan(title=t, main_point="m", target_words=500) for t in "ABCD"])

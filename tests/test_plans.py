@@ -29,7 +29,9 @@ Paragraph 3 - Main Point: Lijiang and Tiger Leaping Gorge - Word Count: 1,500 wo
 
 
 def plan_json(budgets: list[int], title: str = "Yunnan") -> str:
-    sections = [{"title": f"S{i}", "main_point": f"Point {i}.", "target_words": b} for i, b in enumerate(budgets)]
+    sections = [
+        {"title": f"S{i}", "main_point": f"Point {i}.", "target_words": b} for i, b in enumerate(budgets)
+    ]
     return json.dumps({"title": title, "sections": sections})
 
 
@@ -59,7 +61,10 @@ def test_json_with_fences_and_chatter() -> None:
         ("no json here", "not a JSON object"),
         ('{"title": "T", "sections": [}', "not valid JSON"),
         ('{"title": "T", "sections": []}', "sections"),
-        ('{"title": "T", "sections": [{"title": "A", "main_point": "m", "target_words": 0}]}', "target_words"),
+        (
+            '{"title": "T", "sections": [{"title": "A", "main_point": "m", "target_words": 0}]}',
+            "target_words",
+        ),
         ('{"title": "", "sections": [{"title": "A", "main_point": "m", "target_words": 5}]}', "title"),
     ],
 )
