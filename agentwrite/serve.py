@@ -150,6 +150,8 @@ class VLLMServer:
             "--host", self.host,
             "--port", str(self.port),
             "--enable-prompt-tokens-details",  # usage reports prompt tokens served from the prefix cache
+            # JSON without free whitespace: with it, small models loop on blanks until max_tokens
+            "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',
             *self._dtype_args(),
             *self.extra_args,
         ]  # fmt: skip
