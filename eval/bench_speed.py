@@ -386,7 +386,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         return asyncio.run(measure(args, args.base_url))
     from agentwrite.serve import VLLMServer
 
-    with VLLMServer(args.serve_model, max_model_len=args.max_model_len) as server:
+    with VLLMServer(
+        args.serve_model, max_model_len=args.max_model_len, startup_timeout=args.startup_timeout
+    ) as server:
         args.model = args.model or server.model_name
         result = asyncio.run(measure(args, server.base_url))
         result["server_start_s"] = server.startup_seconds
@@ -465,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--model", help="model name on that server (default: its first)")
     r.add_argument("--serve-model", default="bundled", help="model folder to serve when starting vLLM here")
     r.add_argument("--max-model-len", type=int, default=8192, help="context window of a server started here")
+    r.add_argument(
+        "--startup-timeout", type=float, default=1800, help="seconds to wait for a server started here"
+    )
     r.add_argument("--parts", type=lambda s: s.split(","), default=["ceiling", "modes", "scaling"],
                    help="comma-separated: ceiling, modes (with the overhead replay), scaling")  # fmt: skip
     r.add_argument("--ceiling-n", type=parse_ints, default=[1, 4, 8, 16], help="concurrency levels")
