@@ -48,18 +48,15 @@ def build(
     """Write one document per instruction; keep the good ones in OUT/train.jsonl."""
     from agentwrite.cli import handled, run
     from agentwrite.dataset.build import BuildProgress, abuild_dataset
-    from agentwrite.dataset.recipe import load_recipe, recipe_settings
+    from agentwrite.dataset.recipe import load_recipe, recipe_settings, with_overrides
 
     with handled(debug):
         the_recipe = load_recipe(recipe)
-        filters = {"max_tokens": max_tokens, "min_length_score": min_length_score, "min_words": min_words}
-        update = {k: v for k, v in {"concurrency": concurrency}.items() if v is not None}
-        update["filters"] = the_recipe.filters.model_copy(
-            update={k: v for k, v in filters.items() if v is not None}
+        the_recipe = with_overrides(
+            the_recipe,
+            {"concurrency": concurrency, "tokenizer": tokenizer},
+            {"max_tokens": max_tokens, "min_length_score": min_length_score, "min_words": min_words},
         )
-        if tokenizer is not None:
-            update["tokenizer"] = tokenizer
-        the_recipe = the_recipe.model_validate({**the_recipe.model_dump(), **update})
         settings = recipe_settings(
             the_recipe,
             {"base_url": base_url, "model": model, "mode": mode, "temperature": temperature, "seed": seed,

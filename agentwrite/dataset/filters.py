@@ -140,7 +140,8 @@ class HFTokens:
     def count(self, messages: list[Message]) -> int:
         tok = self._tokenizer
         if getattr(tok, "chat_template", None):
-            text = tok.apply_chat_template(list(messages), tokenize=False)
+            chat = [{"role": m["role"], "content": m["content"]} for m in messages]
+            text = tok.apply_chat_template(chat, tokenize=False)
         else:
             text = "\n".join(m["content"] for m in messages)
         return len(tok.encode(text, add_special_tokens=False))

@@ -64,6 +64,26 @@ def load_recipe(path: Path | None) -> Recipe:
         raise InputError(f"recipe {path}: {where}: {first['msg']}") from None
 
 
+def with_overrides(recipe: Recipe, overrides: Mapping[str, Any], filters: Mapping[str, Any]) -> Recipe:
+    """The recipe with flag values put over it (None means not given), validated again.
+
+    >>> with_overrides(Recipe(), {"concurrency": 3}, {"min_words": 10, "max_tokens": None}).filters.min_words
+    10
+    >>> with_overrides(Recipe(), {"concurrency": 0}, {})
+    Traceback (most recent call last):
+    ...
+    agentwrite.errors.InputError: invalid flag concurrency: Input should be greater than or equal to 1
+    """
+    data = recipe.model_dump()
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    data["filters"].update({k: v for k, v in filters.items() if v is not None})
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"invalid flag {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+
+
 def recipe_settings(
     recipe: Recipe, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
