@@ -24,9 +24,9 @@ def output_room(max_context: int | None, messages: list[Message], wanted: int) -
     """``wanted`` output tokens, capped so that the prompt (estimated, with a margin for
     the chat template) plus the output fits ``max_context``; ModelError when too little is left.
 
-    >>> ask = [{"role": "user", "content": "x" * 300}]  # about 100 tokens
+    >>> ask = [{"role": "user", "content": "x" * 300}]  # 120 estimated tokens
     >>> output_room(None, ask, 5000), output_room(1000, ask, 5000), output_room(1000, ask, 200)
-    (5000, 828, 200)
+    (5000, 808, 200)
     """
     if max_context is None:
         return wanted

@@ -78,9 +78,9 @@ def test_plan_artefacts() -> None:
 
 
 def test_max_tokens_with_the_estimate() -> None:
-    text = "abc " * 300  # 1200 characters: 400 tokens by the estimate, plus 4; the instruction "Write." 2 + 4
-    assert verdicts_of(text, 300, max_tokens=410)["max_tokens"] == (410, True)
-    assert verdicts_of(text, 300, max_tokens=409)["max_tokens"] == (410, False)
+    text = "abc " * 300  # 1200 characters: 480 tokens by the estimate, plus 4; the instruction "Write." 3 + 4
+    assert verdicts_of(text, 300, max_tokens=491)["max_tokens"] == (491, True)
+    assert verdicts_of(text, 300, max_tokens=490)["max_tokens"] == (491, False)
 
 
 @pytest.fixture(scope="module")

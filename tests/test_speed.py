@@ -183,7 +183,7 @@ def test_a_length_cut_short_of_the_budget_is_continued_not_cut() -> None:
 
 def test_a_continuation_without_room_in_the_window_ends_the_section() -> None:
     model = ScriptedModel([Completion(prose(150), "length", Usage(completion_tokens=150))])
-    ask = [{"role": "user", "content": "x" * 2400}]  # 800 tokens of a 1024-token window
+    ask = [{"role": "user", "content": "x" * 1920}]  # 768 estimated tokens of a 1024-token window
     section = asyncio.run(
         generate_section(section_ctx(model, 1024), ask, index=0, count=1, title="Tea", budget=400)
     )

@@ -117,8 +117,8 @@ class EstimatedTokens:
     message plus four tokens per message for the chat template.
 
     >>> chat = [{"role": "user", "content": "Tea, please."}, {"role": "assistant", "content": "茶"}]
-    >>> EstimatedTokens().count(chat)  # (4 + 4) + (2 + 4)
-    14
+    >>> EstimatedTokens().count(chat)  # (5 + 4) + (2 + 4)
+    15
     """
 
     name = "estimate"

@@ -18,6 +18,7 @@ from agentwrite.plans import normalise_budgets, parse_plan, section_count_bounds
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
+_ECHO_CHARS = 2000  # of a failed answer, fed back with the error (a junk answer can fill the window)
 
 
 def plan_messages(brief: Brief, ctx: RunContext) -> list[Message]:
@@ -103,7 +104,7 @@ async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
             log.warning("plan attempt %d of %d unusable: %s", attempt, s.plan_attempts, exc)
             messages = [
                 *messages[:2],
-                {"role": "assistant", "content": completion.text},
+                {"role": "assistant", "content": completion.text[:_ECHO_CHARS]},
                 {"role": "user", "content": render("plan_retry", error=str(exc))},
             ]
     raise PlanError(f"no usable plan after {s.plan_attempts} attempts; last problem: {error}")

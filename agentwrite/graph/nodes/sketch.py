@@ -20,6 +20,7 @@ from agentwrite.plans import render_plan
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
+_ECHO_CHARS = 2000  # of a failed answer, fed back with the error (a junk answer can fill the window)
 _NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+(.+?)\s*$")
 
 
@@ -89,7 +90,7 @@ async def sketch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[s
             log.warning("sketch attempt %d of %d unusable: %s", attempt, s.plan_attempts, exc)
             messages = [
                 *messages[:2],
-                {"role": "assistant", "content": completion.text},
+                {"role": "assistant", "content": completion.text[:_ECHO_CHARS]},
                 {"role": "user", "content": render("plan_retry", error=str(exc))},
             ]
     raise PlanError(f"no usable sketch after {s.plan_attempts} attempts; last problem: {error}")
