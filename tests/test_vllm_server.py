@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from agentwrite.domain import Plan
+from agentwrite.graph.nodes.plan import plan_schema
 from agentwrite.length import count_words
 from agentwrite.llm.base import GenerationParams
 from agentwrite.llm.openai_compat import OpenAICompatModel
@@ -35,11 +36,12 @@ async def test_the_server_returns_a_plan_that_matches_the_schema(vllm_server: Se
                     "each with a title, its main point and its word count. Answer in JSON.",
                 }
             ],
-            GenerationParams(max_tokens=1200, temperature=0, json_schema=Plan.model_json_schema()),
+            GenerationParams(max_tokens=1200, temperature=0, json_schema=plan_schema(6, 6)),
         )
     finally:
         await client.aclose()
     plan = Plan.model_validate_json(completion.text)
+    assert len(plan.sections) == 6  # the count the schema fixes, as the planner's does
     assert completion.finish_reason == "stop"
     assert plan.title.strip()
     assert plan.sections and all(s.target_words >= 1 for s in plan.sections)
