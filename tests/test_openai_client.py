@@ -289,7 +289,8 @@ async def test_from_settings():
 
 
 async def test_many_requests_run_at_once_without_a_limit():
-    with OpenAIServer(scripted(Reply.completion("ok", delay=0.3))) as server:
+    # each answer is held 1.5 s, long enough for all twelve to be in flight on a loaded machine
+    with OpenAIServer(scripted(Reply.completion("ok", delay=1.5))) as server:
         model = client(server)
         await asyncio.gather(*(model.complete(ASK, PARAMS) for _ in range(12)))
         await model.aclose()
