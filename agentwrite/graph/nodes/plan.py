@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agentwrite.context_budget import output_room
 from agentwrite.domain import Brief, Plan, Usage
 from agentwrite.errors import PlanError
 from agentwrite.events import PlanReady
 from agentwrite.graph.context import RunContext
+from agentwrite.graph.nodes.structured import ask_until_valid
 from agentwrite.graph.state import WriteState
-from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.llm.base import Message
 from agentwrite.plans import normalise_budgets, parse_plan, section_count_bounds, with_budgets
 from agentwrite.prompts import render
 
-log = logging.getLogger(__name__)
-_ECHO_CHARS = 2000  # of a failed answer, fed back with the error (a junk answer can fill the window)
 
 
 def plan_messages(brief: Brief, ctx: RunContext) -> list[Message]:
@@ -85,29 +82,14 @@ async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
     fallback_title = brief.instruction.splitlines()[0][:120]
     fewest, most = section_count_bounds(brief.target_words, s.min_section_words, s.max_section_words)
     schema = plan_schema(fewest, most) if ctx.structured_output and s.structured_output else None
-    usage = Usage()
-    error = PlanError("no attempt was made")
-    for attempt in range(1, s.plan_attempts + 1):
-        params = GenerationParams(
-            max_tokens=output_room(ctx.max_context, messages, min(8192, 256 + 96 * most)),
-            temperature=s.temperature,
-            top_p=s.top_p,
-            seed=s.seed,
-            json_schema=schema,
-        )
-        completion = await ctx.model.complete(messages, params)
-        usage = usage + completion.usage
-        try:
-            return check_plan(parse_plan(completion.text, fallback_title), brief, ctx), usage
-        except PlanError as exc:
-            error = exc
-            log.warning("plan attempt %d of %d unusable: %s", attempt, s.plan_attempts, exc)
-            messages = [
-                *messages[:2],
-                {"role": "assistant", "content": completion.text[:_ECHO_CHARS]},
-                {"role": "user", "content": render("plan_retry", error=str(exc))},
-            ]
-    raise PlanError(f"no usable plan after {s.plan_attempts} attempts; last problem: {error}")
+    return await ask_until_valid(
+        ctx,
+        messages,
+        lambda text: check_plan(parse_plan(text, fallback_title), brief, ctx),
+        what="plan",
+        max_tokens=min(8192, 256 + 96 * most),
+        schema=schema,
+    )
 
 
 async def plan_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:

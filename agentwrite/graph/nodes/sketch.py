@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
 
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field, ValidationError
 
-from agentwrite.context_budget import output_room
-from agentwrite.domain import Usage
 from agentwrite.errors import PlanError
 from agentwrite.graph.context import RunContext
+from agentwrite.graph.nodes.structured import ask_until_valid
 from agentwrite.graph.state import WriteState
-from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.llm.base import Message
 from agentwrite.plans import render_plan
 from agentwrite.prompts import render
 
-log = logging.getLogger(__name__)
-_ECHO_CHARS = 2000  # of a failed answer, fed back with the error (a junk answer can fill the window)
 _NUMBERED = re.compile(r"^\s*(\d+)[.)]\s+(.+?)\s*$")
 
 
@@ -71,26 +67,12 @@ async def sketch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[s
     if ctx.structured_output and s.structured_output:
         schema = Sketch.model_json_schema()
         schema["properties"]["sketches"].update(minItems=count, maxItems=count)
-    usage = Usage()
-    error = PlanError("no attempt was made")
-    for attempt in range(1, s.plan_attempts + 1):
-        params = GenerationParams(
-            max_tokens=output_room(ctx.max_context, messages, 120 * count + 64),
-            temperature=s.temperature,
-            top_p=s.top_p,
-            seed=s.seed,
-            json_schema=schema,
-        )
-        completion = await ctx.model.complete(messages, params)
-        usage = usage + completion.usage
-        try:
-            return {"sketches": parse_sketches(completion.text, count), "sketch_usage": usage}
-        except PlanError as exc:
-            error = exc
-            log.warning("sketch attempt %d of %d unusable: %s", attempt, s.plan_attempts, exc)
-            messages = [
-                *messages[:2],
-                {"role": "assistant", "content": completion.text[:_ECHO_CHARS]},
-                {"role": "user", "content": render("plan_retry", error=str(exc))},
-            ]
-    raise PlanError(f"no usable sketch after {s.plan_attempts} attempts; last problem: {error}")
+    sketches, usage = await ask_until_valid(
+        ctx,
+        messages,
+        lambda text: parse_sketches(text, count),
+        what="sketch",
+        max_tokens=120 * count + 64,
+        schema=schema,
+    )
+    return {"sketches": sketches, "sketch_usage": usage}

@@ -1,0 +1,57 @@
+"""Ask for a structured answer, feeding parse errors back until one is usable."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from agentwrite.context_budget import output_room
+from agentwrite.domain import Usage
+from agentwrite.errors import PlanError
+from agentwrite.graph.context import RunContext
+from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.prompts import render
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ECHO_CHARS = 2000
+"""How much of a failed answer is fed back with the error (a junk answer can fill the window)."""
+
+
+async def ask_until_valid(
+    ctx: RunContext,
+    messages: list[Message],
+    parse: Callable[[str], T],
+    *,
+    what: str,
+    max_tokens: int,
+    schema: dict[str, Any] | None,
+) -> tuple[T, Usage]:
+    """Request, parse, and on a PlanError retry with the error fed back, up to
+    ``settings.plan_attempts`` times; raise PlanError naming ``what`` after that."""
+    s = ctx.settings
+    usage = Usage()
+    error = PlanError("no attempt was made")
+    for attempt in range(1, s.plan_attempts + 1):
+        params = GenerationParams(
+            max_tokens=output_room(ctx.max_context, messages, max_tokens),
+            temperature=s.temperature,
+            top_p=s.top_p,
+            seed=s.seed,
+            json_schema=schema,
+        )
+        completion = await ctx.model.complete(messages, params)
+        usage = usage + completion.usage
+        try:
+            return parse(completion.text), usage
+        except PlanError as exc:
+            error = exc
+            log.warning("%s attempt %d of %d unusable: %s", what, attempt, s.plan_attempts, exc)
+            messages = [
+                *messages[:2],
+                {"role": "assistant", "content": completion.text[:ECHO_CHARS]},
+                {"role": "user", "content": render("plan_retry", error=str(exc))},
+            ]
+    raise PlanError(f"no usable {what} after {s.plan_attempts} attempts; last problem: {error}")
