@@ -17,7 +17,6 @@ from agentwrite.plans import normalise_budgets, parse_plan, section_count_bounds
 from agentwrite.prompts import render
 
 
-
 def plan_messages(brief: Brief, ctx: RunContext) -> list[Message]:
     """The planner's first request."""
     s = ctx.settings
