@@ -12,10 +12,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section
+from agentwrite.graph.nodes.write import generate_section, section_fields
 from agentwrite.graph.state import SectionTask, WriteState
 from agentwrite.llm.base import Message
-from agentwrite.plans import render_plan
 from agentwrite.prompts import render
 
 
@@ -38,16 +37,7 @@ def fan_out(state: WriteState) -> list[Send] | str:
 def fanout_messages(task: SectionTask) -> list[Message]:
     """The request for one section: instruction, plan, (sketch,) step."""
     plan, index = task["plan"], task["index"]
-    section = plan.sections[index]
-    fields: dict[str, object] = {
-        "instruction": task["brief"].instruction,
-        "plan": render_plan(plan),
-        "number": index + 1,
-        "count": len(plan.sections),
-        "title": section.title,
-        "main_point": section.main_point,
-        "words": section.target_words,
-    }
+    fields = section_fields(task["brief"], plan, index, plan.sections[index].target_words)
     if task["sketches"]:
         sketch = "\n".join(f"{i}. {text}" for i, text in enumerate(task["sketches"], start=1))
         del fields["main_point"]  # the section's sketch takes its place

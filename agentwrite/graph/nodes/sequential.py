@@ -14,11 +14,11 @@ from langgraph.runtime import Runtime
 from agentwrite.context_budget import fit_prior_text
 from agentwrite.domain import Plan, Section
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section
+from agentwrite.graph.nodes.write import generate_section, section_fields
 from agentwrite.graph.state import WriteState
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Message
-from agentwrite.plans import normalise_budgets, render_plan
+from agentwrite.plans import normalise_budgets
 from agentwrite.prompts import render
 
 
@@ -44,16 +44,7 @@ def sequential_messages(state: WriteState, ctx: RunContext, index: int, budget: 
     """The request for section ``index``: instruction, plan, text so far (fitted), step."""
     plan = state["plan"]
     assert plan is not None
-    section = plan.sections[index]
-    fields: dict[str, object] = {
-        "instruction": state["brief"].instruction,
-        "plan": render_plan(plan),
-        "number": index + 1,
-        "count": len(plan.sections),
-        "title": section.title,
-        "main_point": section.main_point,
-        "words": budget,
-    }
+    fields = section_fields(state["brief"], plan, index, budget)
     system = render("system")
     frame = render("write_section", written="", **fields)
     token_room = None

@@ -10,13 +10,14 @@ import re
 import time
 
 from agentwrite.context_budget import output_room
-from agentwrite.domain import Section, Usage
+from agentwrite.domain import Brief, Plan, Section, Usage
 from agentwrite.errors import ModelError
 from agentwrite.events import SectionDone, SectionStarted
 from agentwrite.graph.context import RunContext
 from agentwrite.length import count_words
 from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.markdown import clean_section_text
+from agentwrite.plans import render_plan
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,20 @@ def section_params(
     return GenerationParams(
         max_tokens=max_tokens, temperature=s.temperature, top_p=s.top_p, min_tokens=min_tokens, seed=s.seed
     )
+
+
+def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str, object]:
+    """The template variables every section prompt shares."""
+    section = plan.sections[index]
+    return {
+        "instruction": brief.instruction,
+        "plan": render_plan(plan),
+        "number": index + 1,
+        "count": len(plan.sections),
+        "title": section.title,
+        "main_point": section.main_point,
+        "words": words,
+    }
 
 
 def join_continuation(text: str, more: str) -> str:
