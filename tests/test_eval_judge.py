@@ -7,8 +7,9 @@ import json
 import pytest
 
 from agentwrite.errors import ModelRequestError, ServerUnreachable
-from agentwrite.evaluation.judge import JudgeError, judge, parse_ratings, shorten
+from agentwrite.evaluation.judge import JudgeError, fit_response, judge, parse_ratings, shorten
 from agentwrite.evaluation.scoring import DIMENSIONS
+from agentwrite.length import estimate_tokens
 from agentwrite.llm.fake import ScriptedModel
 
 GOOD = dict(zip(DIMENSIONS, [5, 4, 3, 2, 1, 4], strict=True))
@@ -96,3 +97,25 @@ async def test_judge_cuts_a_long_response_and_says_so() -> None:
     verdict = await judge(model, "Write", "word " * 1000, max_response_chars=100)
     assert verdict.truncated
     assert "characters omitted" in model.calls[0].prompt
+
+
+async def test_judge_fits_a_long_response_into_its_context_window() -> None:
+    model = ScriptedModel([GOOD_JSON])
+    response = "alpha " * 3000 + "omega"
+    verdict = await judge(model, "Write", response, max_context=2048)
+    prompt = model.calls[0].prompt
+    assert verdict.truncated and "characters omitted" in prompt
+    assert prompt.rstrip().endswith('"reading_experience": 1}') and "omega" in prompt
+    assert estimate_tokens(prompt) + 400 <= 2048
+    assert estimate_tokens(prompt) > 2048 - 400 - 200  # cut no more than needed
+
+
+async def test_judge_without_room_for_any_response_fails_without_a_call() -> None:
+    model = ScriptedModel([GOOD_JSON])
+    with pytest.raises(JudgeError, match="does not fit"):
+        await judge(model, "Write", "Text", max_context=300)
+    assert model.calls == []
+
+
+def test_fit_response_leaves_a_short_response_whole() -> None:
+    assert fit_response("Write", "A short answer.", 60_000, 4096) == ("A short answer.", False)

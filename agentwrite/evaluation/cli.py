@@ -88,6 +88,13 @@ def score(
         str | None, typer.Option(help="Judge model name (default: the server's first).")
     ] = None,
     attempts: Annotated[int, typer.Option(help="Judge attempts per response.")] = 3,
+    judge_max_context: Annotated[
+        int | None,
+        typer.Option(
+            help="Judge's context window in tokens; longer responses are cut in the middle "
+            "(default: what the judge's server reports)."
+        ),
+    ] = None,
     concurrency: Concurrency = 4,
     embeddings: Annotated[
         bool, typer.Option(help="Embedding metrics (brief drift, adjacent similarity) with all-MiniLM-L6-v2.")
@@ -112,7 +119,12 @@ def score(
         async def scored() -> dict:
             try:
                 return await ascore_run(
-                    run_dir, judge, embed=embed, concurrency=concurrency, attempts=attempts
+                    run_dir,
+                    judge,
+                    embed=embed,
+                    concurrency=concurrency,
+                    attempts=attempts,
+                    judge_max_context=judge_max_context,
                 )
             finally:
                 if judge is not None:

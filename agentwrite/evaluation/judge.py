@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentwrite.context_budget import output_room
 from agentwrite.errors import AgentwriteError, ModelError, ModelRequestError, ServerUnreachable
 from agentwrite.evaluation.scoring import DIMENSIONS
 from agentwrite.llm.base import ChatModel, GenerationParams
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 DEFAULT_ATTEMPTS = 3
 DEFAULT_MAX_RESPONSE_CHARS = 60_000
 """Characters of a response shown to the judge; longer ones are cut in the middle."""
+JUDGE_MAX_TOKENS = 400
+"""Room for the judge's answer (six ratings as JSON need about 60 tokens)."""
 
 
 class JudgeError(AgentwriteError):
@@ -140,6 +143,43 @@ def shorten(text: str, max_chars: int) -> tuple[str, bool]:
     return f"{head}\n\n[... {len(text) - max_chars} characters omitted ...]\n\n{tail}", True
 
 
+def fit_response(
+    instruction: str, response: str, max_chars: int, max_context: int | None
+) -> tuple[str, bool]:
+    """The response as the judge sees it: cut in the middle to ``max_chars`` characters and,
+    with ``max_context``, further until the judge prompt (estimated tokens) leaves room for
+    the answer. ModelError when even an empty response would not fit.
+
+    >>> fit_response("Write", "word " * 2000, 60_000, None)[1]
+    False
+    >>> shown, cut = fit_response("Write", "word " * 2000, 60_000, 1500)
+    >>> cut, len(shown) < 10_000
+    (True, True)
+    """
+    shown, cut = shorten(response, max_chars)
+    if max_context is None:
+        return shown, cut
+
+    def fits(text: str) -> bool:
+        prompt = render("judge", instruction=instruction, response=text)
+        try:
+            return output_room(max_context, [{"role": "user", "content": prompt}], JUDGE_MAX_TOKENS) == (
+                JUDGE_MAX_TOKENS
+            )
+        except ModelError:
+            return False
+
+    if fits(shown):
+        return shown, cut
+    if not fits(""):
+        raise ModelError(f"the judge prompt alone does not fit a {max_context}-token context window")
+    low, high = 0, min(len(response), max_chars)  # the longest cut that fits lies in [low, high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(shorten(response, middle)[0]) else (low, middle)
+    return shorten(response, low)[0], True
+
+
 async def judge(
     model: ChatModel,
     instruction: str,
@@ -148,20 +188,26 @@ async def judge(
     attempts: int = DEFAULT_ATTEMPTS,
     structured: bool = True,
     max_response_chars: int = DEFAULT_MAX_RESPONSE_CHARS,
+    max_context: int | None = None,
 ) -> Judgement:
     """Rate ``response`` to ``instruction`` with ``model``.
 
     The first attempt is greedy; later ones sample (temperature 0.7) so that a judge that
     went wrong once can do better. With ``structured`` the request carries the ratings'
-    JSON schema; a server that refuses it (HTTP 400) is asked again without. An
-    unreachable server raises at once; otherwise JudgeError after ``attempts`` tries.
+    JSON schema; a server that refuses it (HTTP 400) is asked again without. With
+    ``max_context`` (the judge's window in tokens) a response too long for it is cut in
+    the middle to fit. An unreachable server raises at once; otherwise JudgeError after
+    ``attempts`` tries.
     """
-    shown, truncated = shorten(response, max_response_chars)
+    try:
+        shown, truncated = fit_response(instruction, response, max_response_chars, max_context)
+    except ModelError as exc:
+        raise JudgeError(str(exc)) from None
     prompt = render("judge", instruction=instruction, response=shown)
     problem = ""
     for attempt in range(1, attempts + 1):
         params = GenerationParams(
-            max_tokens=400,
+            max_tokens=JUDGE_MAX_TOKENS,
             temperature=0.0 if attempt == 1 else 0.7,
             json_schema=RATINGS_SCHEMA if structured else None,
         )

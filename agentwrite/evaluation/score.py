@@ -37,7 +37,7 @@ from agentwrite.evaluation.structure import plan_adherence, split_markdown_secti
 from agentwrite.evaluation.suites import item_key, read_jsonl
 from agentwrite.length import count_words, language_of
 from agentwrite.llm.base import ChatModel
-from agentwrite.llm.factory import supports_structured_output
+from agentwrite.llm.factory import context_window, supports_structured_output
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +148,27 @@ def load_predictions(path: Path) -> list[dict[str, Any]]:
 
 
 async def _judge_all(
-    rows: list[dict[str, Any]], run_dir: Path, model: ChatModel, concurrency: int, attempts: int
+    rows: list[dict[str, Any]],
+    run_dir: Path,
+    model: ChatModel,
+    concurrency: int,
+    attempts: int,
+    max_context: int | None,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
-    """Ratings by key (from the cache or the judge) and the items the judge failed on."""
+    """Ratings by key (from the cache or the judge) and the items the judge failed on.
+
+    ``max_context`` is the judge's window in tokens (default: what its server reports);
+    responses too long for it are cut in the middle."""
     cache_path = run_dir / JUDGEMENTS
     cache = {r["id"]: r for _, r in read_jsonl(cache_path)} if cache_path.exists() else {}
     structured = supports_structured_output(model)
+    uncached = any(
+        _judge_id(r["key"], r["response"], model.name) not in cache
+        for r in rows
+        if isinstance(r.get("response"), str)
+    )
+    if max_context is None and uncached:
+        max_context = await context_window(model)
     semaphore = asyncio.Semaphore(concurrency)
     found: dict[str, dict[str, Any]] = {}
     failures: list[dict[str, str]] = []
@@ -167,7 +182,12 @@ async def _judge_all(
             async with semaphore:
                 try:
                     verdict = await judge(
-                        model, row["prompt"], row["response"], attempts=attempts, structured=structured
+                        model,
+                        row["prompt"],
+                        row["response"],
+                        attempts=attempts,
+                        structured=structured,
+                        max_context=max_context,
                     )
                 except JudgeError as exc:
                     failures.append({"key": row["key"], "reason": str(exc)})
@@ -216,16 +236,20 @@ async def ascore_run(
     embed: Embedder | None = None,
     concurrency: int = 4,
     attempts: int = 3,
+    judge_max_context: int | None = None,
 ) -> dict[str, Any]:
     """Score the predictions in ``run_dir`` (a folder, or a predictions file whose folder
-    receives the outputs) and return what ``scores.json`` holds."""
+    receives the outputs) and return what ``scores.json`` holds. ``judge_max_context`` is
+    the judge's context window in tokens (default: what its server reports)."""
     path = run_dir / PREDICTIONS if run_dir.is_dir() else run_dir
     run_dir = path.parent
     rows = load_predictions(path)
     if not rows:
         raise InputError(f"{path} holds no predictions")
     judged, judge_failures = (
-        await _judge_all(rows, run_dir, judge_model, concurrency, attempts) if judge_model else ({}, [])
+        await _judge_all(rows, run_dir, judge_model, concurrency, attempts, judge_max_context)
+        if judge_model
+        else ({}, [])
     )
     items = []
     for row in rows:
