@@ -58,6 +58,13 @@ async def test_direct_run_writes_predictions(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "run.json").read_text())["target"] == "direct"
 
 
+async def test_longest_prompts_start_first(tmp_path: Path) -> None:
+    model = ScriptedModel(responder=half_length)
+    await arun_suite(SMOKE, tmp_path, "direct", Settings(max_context=8192), model, concurrency=1)
+    asked = [parse_target(c.prompt) for c in model.calls]
+    assert asked == [600, 400, 200, 100]
+
+
 async def test_failures_are_recorded_and_retried_on_resume(tmp_path: Path) -> None:
     def flaky(messages: list[Message], params: GenerationParams) -> str:
         if "桂花" in messages[-1]["content"]:

@@ -166,7 +166,8 @@ async def arun_suite(
 ) -> RunSummary:
     """Run every prompt of the suite (the first ``limit`` with ``limit``) not yet predicted.
 
-    ``concurrency`` prompts run at once. A prompt that fails goes to ``failures.jsonl``;
+    ``concurrency`` prompts run at once, those with the longest required length first. A
+    prompt that fails goes to ``failures.jsonl``;
     an unreachable server stops the run (what is written stays). ``on_item`` hears
     ``(key, "done" | "failed")`` for progress display.
     """
@@ -178,7 +179,9 @@ async def arun_suite(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / DOCUMENTS).mkdir(exist_ok=True)
     done_keys = finished_keys(out_dir / PREDICTIONS)
-    todo = [item for item in items if item.key not in done_keys]
+    # Longest first: the longest documents take longest, so starting them last would leave
+    # them running alone at the end of the run (longest-processing-time-first scheduling).
+    todo = sorted((item for item in items if item.key not in done_keys), key=lambda i: -i.length)
     name = model.name if model is not None else settings.model
     _check_run_file(
         out_dir, {"target": target, "suite": str(suite_path.resolve()), "model": name, "mode": settings.mode}
