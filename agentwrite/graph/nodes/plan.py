@@ -17,11 +17,33 @@ from agentwrite.plans import normalise_budgets, parse_plan, section_count_bounds
 from agentwrite.prompts import render
 
 
+SECTION_WORDS_HINT = 500
+"""Words per section that the planner suggests (AgentWrite's plans run 200 to 1,000)."""
+
+
+def asked_section_bounds(target: int, lo: int, hi: int) -> tuple[int, int, int]:
+    """Fewest, suggested and most sections the planner asks for.
+
+    The most is the suggestion plus a quarter (at least 2), within what the budget bounds
+    allow: a constrained decoder lets a small model list sections up to the schema's limit,
+    and at ``target // lo`` a 20,000-word plan ran to 100 sections (thousands of tokens).
+
+    >>> asked_section_bounds(20_000, 200, 1000), asked_section_bounds(3000, 200, 1000)
+    ((20, 40, 50), (3, 6, 8))
+    >>> asked_section_bounds(300, 200, 1000)
+    (1, 1, 1)
+    """
+    fewest, most = section_count_bounds(target, lo, hi)
+    suggested = min(max(round(target / SECTION_WORDS_HINT), fewest), most)
+    return fewest, suggested, min(most, suggested + max(2, suggested // 4))
+
+
 def plan_messages(brief: Brief, ctx: RunContext) -> list[Message]:
     """The planner's first request."""
     s = ctx.settings
-    fewest, most = section_count_bounds(brief.target_words, s.min_section_words, s.max_section_words)
-    suggested = min(max(round(brief.target_words / 500), fewest), most)
+    fewest, suggested, most = asked_section_bounds(
+        brief.target_words, s.min_section_words, s.max_section_words
+    )
     template = "plan_json" if ctx.structured_output and s.structured_output else "plan_lines"
     prompt = render(
         template,
@@ -79,7 +101,7 @@ async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
     s = ctx.settings
     messages = plan_messages(brief, ctx)
     fallback_title = brief.instruction.splitlines()[0][:120]
-    fewest, most = section_count_bounds(brief.target_words, s.min_section_words, s.max_section_words)
+    fewest, _, most = asked_section_bounds(brief.target_words, s.min_section_words, s.max_section_words)
     schema = plan_schema(fewest, most) if ctx.structured_output and s.structured_output else None
     return await ask_until_valid(
         ctx,
