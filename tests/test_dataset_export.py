@@ -158,7 +158,8 @@ def test_cli_build_over_http_with_a_recipe_and_flags(tmp_path: Path) -> None:
              "--concurrency", "4", "--min-length-score", "80", "--base-url", server.base_url],
         )  # fmt: skip
         assert result.exit_code == 0, result.output
-        assert server.max_concurrency == 4  # the flag beat the recipe's 1
+        # the flag beat the recipe's 1 (on a loaded machine fewer than 4 may overlap at once)
+        assert 2 <= server.max_concurrency <= 4
         assert {r.body["temperature"] for r in server.completion_requests()} == {0.2}
     assert "4 accepted, 0 rejected of 4 (100%)" in result.output  # the flag beat the recipe's 99.5
     meta = [json.loads(line) for line in (tmp_path / "out" / "meta.jsonl").read_text().splitlines()]
