@@ -105,7 +105,7 @@ async def test_judge_fits_a_long_response_into_its_context_window() -> None:
     verdict = await judge(model, "Write", response, max_context=2048)
     prompt = model.calls[0].prompt
     assert verdict.truncated and "characters omitted" in prompt
-    assert prompt.rstrip().endswith('"reading_experience": 1}') and "omega" in prompt
+    assert prompt.rstrip().endswith('"reading_experience": R}') and "omega" in prompt
     assert estimate_tokens(prompt) + 400 <= 2048
     assert estimate_tokens(prompt) > 2048 - 400 - 200  # cut no more than needed
 

@@ -16,7 +16,6 @@ from agentwrite.llm.base import Message
 from agentwrite.plans import normalise_budgets, parse_plan, section_count_bounds, with_budgets
 from agentwrite.prompts import render
 
-
 SECTION_WORDS_HINT = 500
 """Words per section that the planner suggests (AgentWrite's plans run 200 to 1,000)."""
 
