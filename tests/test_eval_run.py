@@ -95,6 +95,21 @@ async def test_an_unreachable_server_stops_the_run(tmp_path: Path) -> None:
     assert not (tmp_path / "failures.jsonl").read_text()
 
 
+class NamedByServer(ScriptedModel):
+    """A model whose name is known only after its first answer, as a server's is."""
+
+    @property
+    def name(self) -> str:
+        return "served-model" if self.calls else "(first model at the server)"
+
+
+async def test_a_stopped_run_keeps_the_model_name(tmp_path: Path) -> None:
+    model = NamedByServer(["An answer.", ServerUnreachable("http://127.0.0.1:1/v1", "refused")])
+    with pytest.raises(ServerUnreachable):
+        await arun_suite(SMOKE, tmp_path, "direct", Settings(max_context=8192), model, concurrency=1)
+    assert json.loads((tmp_path / "run.json").read_text())["model"] == "served-model"
+
+
 async def test_a_torn_last_line_is_dropped_on_resume(tmp_path: Path) -> None:
     await arun_suite(
         SMOKE, tmp_path, "direct", Settings(max_context=8192), ScriptedModel(responder=half_length), limit=2

@@ -110,6 +110,13 @@ def _check_run_file(out_dir: Path, record: dict[str, Any]) -> None:
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
+def _record_model(out_dir: Path, name: str) -> None:
+    """Put the model's name into ``run.json`` (a stopped run keeps it too)."""
+    path = out_dir / RUN_FILE
+    record = json.loads(path.read_text("utf-8")) | {"model": name}
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", "utf-8")
+
+
 def _write_line(handle: TextIO, record: dict[str, Any]) -> None:
     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     handle.flush()
@@ -238,6 +245,8 @@ async def arun_suite(
                         **result,
                     }
                     _write_line(predictions, record)
+                    if counts["done"] == 0:  # a server's model name is known after the first answer
+                        _record_model(out_dir, model.name)
                     counts["done"] += 1
                     if on_item:
                         on_item(item.key, "done")
@@ -250,9 +259,6 @@ async def arun_suite(
     finally:
         if own_model:
             await model.aclose()
-    if todo:  # a server's model name is known only after the first request
-        record = json.loads((out_dir / RUN_FILE).read_text("utf-8")) | {"model": model.name}
-        (out_dir / RUN_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", "utf-8")
     return RunSummary(len(items), len(items) - len(todo), counts["done"], counts["failed"], out_dir)
 
 
