@@ -110,14 +110,19 @@ def _plot_bars(runs: list[ScoredRun], field: str, order: list[str], title: str, 
     width = 0.8 / len(runs)
     for i, run in enumerate(runs):
         groups = run.scores.get(field, {})
-        values = [groups[name]["s_l"] if name in groups else 0.0 for name in order]
-        ax.bar(
-            [j + i * width for j in range(len(order))], values, width=width, color=f"C{i}", label=run.label
+        present = [j for j, name in enumerate(order) if name in groups]  # no bar where a run has no items
+        bars = ax.bar(
+            [j + i * width for j in present],
+            [groups[order[j]]["s_l"] for j in present],
+            width=width,
+            color=f"C{i}",
+            label=run.label,
         )
+        ax.bar_label(bars, [f"n={groups[order[j]]['n']}" for j in present], fontsize="x-small")
     ax.set_xticks(
         [j + 0.4 - width / 2 for j in range(len(order))], order, rotation=20, ha="right", fontsize="small"
     )
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 105)
     ax.set_ylabel("S_l")
     ax.set_title(title)
     ax.legend(fontsize="small")
