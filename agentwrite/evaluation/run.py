@@ -107,13 +107,16 @@ def _check_run_file(out_dir: Path, record: dict[str, Any]) -> None:
                     "use another output folder"
                 )
         return
-    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    _write_json(path, record)
 
 
 def _record_model(out_dir: Path, name: str) -> None:
     """Put the model's name into ``run.json`` (a stopped run keeps it too)."""
     path = out_dir / RUN_FILE
-    record = json.loads(path.read_text("utf-8")) | {"model": name}
+    _write_json(path, json.loads(path.read_text("utf-8")) | {"model": name})
+
+
+def _write_json(path: Path, record: dict[str, Any]) -> None:
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
@@ -151,7 +154,7 @@ async def _agent(item: SuiteItem, model: ChatModel, settings: Settings, out_dir:
         resume=True,
     )
     sidecar = out_dir / DOCUMENTS / f"{item.key}.json"
-    sidecar.write_text(json.dumps(doc.sidecar(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    _write_json(sidecar, doc.sidecar())
     return {
         "response": doc.markdown,
         "finish_reason": "stop" if all(s.finish_reason == "stop" for s in doc.sections) else "length",
