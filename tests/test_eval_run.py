@@ -142,3 +142,14 @@ async def test_agent_run_keeps_the_sidecar(tmp_path: Path) -> None:
         assert row["response_length"] == count_words(row["response"])
     again = await arun_suite(SMOKE, tmp_path, "agentwrite", settings, writer_model())
     assert (again.skipped, again.done) == (4, 0)
+
+
+async def test_an_agent_run_resumed_in_another_mode_says_so(tmp_path: Path) -> None:
+    sequential = Settings(min_section_words=100, max_section_words=300)
+    await arun_suite(SMOKE, tmp_path, "agentwrite", sequential, writer_model(), limit=1)
+    parallel = sequential.model_copy(update={"mode": "parallel"})
+    await arun_suite(SMOKE, tmp_path, "agentwrite", parallel, writer_model(), limit=2)
+    await arun_suite(SMOKE, tmp_path, "agentwrite", parallel, writer_model(), limit=3)
+    modes = [row["mode"] for row in lines(tmp_path / "predictions.jsonl")]
+    assert modes == ["sequential", "parallel", "parallel"]
+    assert json.loads((tmp_path / "run.json").read_text())["mode"] == "sequential, parallel"

@@ -4,11 +4,11 @@ Output folder layout:
 
 - ``predictions.jsonl``: one line per finished prompt: the suite's fields, ``key``,
   ``response``, ``response_length`` (LongBench-Write's names), then ``target``, ``model``,
-  ``seconds``, ``finish_reason`` and ``usage``;
+  ``seconds``, ``finish_reason`` and ``usage`` (agent runs: also ``sections`` and ``mode``);
 - ``failures.jsonl``: one line per failed attempt with its reason (never a prediction);
 - ``documents/<key>.json``: the agent's sidecar (plan, sections) for plan adherence;
 - ``work/<key>/``: the agent's checkpoints, so an interrupted document continues;
-- ``run.json``: what was run (target, model, suite).
+- ``run.json``: what was run (target, model, suite, the agent's mode or modes).
 
 A run resumes: prompts already in ``predictions.jsonl`` are skipped, failed ones retried.
 Lines are written whole and flushed by the one coroutine that owns each file.
@@ -96,7 +96,12 @@ def finished_keys(path: Path) -> set[str]:
 
 
 def _check_run_file(out_dir: Path, record: dict[str, Any]) -> None:
-    """Write ``run.json``, or check that a resumed run has the same target and suite."""
+    """Write ``run.json``, or check that a resumed run has the same target and suite.
+
+    An agent run resumed in another mode is allowed (a slow engine may need ``parallel``
+    for the longest prompts) but never hidden: ``run.json`` then lists every mode used,
+    and each prediction line names its own.
+    """
     path = out_dir / RUN_FILE
     if path.exists():
         old = json.loads(path.read_text("utf-8"))
@@ -106,6 +111,12 @@ def _check_run_file(out_dir: Path, record: dict[str, Any]) -> None:
                     f"{out_dir} holds a run with {field} {old.get(field)!r}, not {record[field]!r}; "
                     "use another output folder"
                 )
+        modes = str(old.get("mode") or "").split(", ")
+        if record["target"] == "agentwrite" and record["mode"] not in modes:
+            log.warning(
+                "%s ran in mode %s; these prompts run in mode %s", out_dir, old.get("mode"), record["mode"]
+            )
+            _write_json(path, old | {"mode": ", ".join([*filter(None, modes), record["mode"]])})
         return
     _write_json(path, record)
 
@@ -160,6 +171,7 @@ async def _agent(item: SuiteItem, model: ChatModel, settings: Settings, out_dir:
         "finish_reason": "stop" if all(s.finish_reason == "stop" for s in doc.sections) else "length",
         "usage": doc.usage.model_dump(),
         "sections": len(doc.sections),
+        "mode": doc.mode,
     }
 
 
