@@ -161,13 +161,11 @@ def section_ctx(model: ScriptedModel, max_context: int | None = None) -> RunCont
 
 
 def test_a_length_cut_past_the_budget_ends_at_a_sentence_without_another_request() -> None:
-    model = ScriptedModel([Completion(prose(120) + " And then the tea", "length", Usage())])
+    model = ScriptedModel([Completion(prose(300) + " And then the tea", "length", Usage())])
     ask = [{"role": "user", "content": "Write section 1."}]
-    section = asyncio.run(
-        generate_section(section_ctx(model), ask, index=0, count=1, title="Tea", budget=100)
-    )
+    section = asyncio.run(generate_section(section_ctx(model), ask, index=0, count=1, title="Tea", budget=95))
     assert len(model.calls) == 1
-    assert section.text == prose(120)
+    assert section.text == prose(100)  # the first sentence end at or past the budget
 
 
 def test_a_length_cut_short_of_the_budget_is_continued_not_cut() -> None:

@@ -1,6 +1,6 @@
 """Section writers: one request per section, continued when it comes back well short of
-its budget (cut by the token limit or not); a cut section that is long enough ends at its
-last full sentence instead, saving a round trip."""
+its budget (cut by the token limit or not); a cut section that is long enough ends at the
+first full sentence that reaches its budget instead, saving a round trip."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from agentwrite.prompts import render
 log = logging.getLogger(__name__)
 
 _EMPTY_RETRIES = 2
-_LAST_SENTENCE = re.compile(r".*[.!?。！？…][\"'”’)\]]*", re.DOTALL)
+# A Latin stop counts only before a space or the end of the text ("3.5" ends no sentence).
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][\"'”’」』）)\]]*")
 _ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
 
 
@@ -72,14 +73,24 @@ def join_continuation(text: str, more: str) -> str:
     return f"{text}\n\n{more}" if _ENDS_SENTENCE.search(text) else f"{text} {more}"
 
 
-def trim_to_sentence(text: str) -> str:
-    """Cut a text back to the end of its last complete sentence (unchanged if it has none).
+def trim_to_budget(text: str, budget: int) -> str:
+    """Cut a text at the first sentence end that reaches ``budget`` words, else at its
+    last sentence end (unchanged if it has none): a section cut by the token limit keeps
+    to its plan instead of running on to the limit's headroom.
 
-    >>> trim_to_sentence("Tea is old. It grew in"), trim_to_sentence("no end here")
+    >>> trim_to_budget("Tea is old. It grew in Yunnan. Then trade came. And", 4)
+    'Tea is old. It grew in Yunnan.'
+    >>> trim_to_budget("Tea is old. It grew in", 9), trim_to_budget("no end here", 2)
     ('Tea is old.', 'no end here')
+    >>> trim_to_budget("It costs 3.5 yuan here. More", 2), trim_to_budget("茶很老。它来自云南。再", 3)
+    ('It costs 3.5 yuan here.', '茶很老。')
     """
-    found = _LAST_SENTENCE.match(text)
-    return found.group(0) if found else text
+    last = None
+    for end in _SENTENCE_END.finditer(text):
+        last = end.end()
+        if count_words(text[:last]) >= budget:
+            break
+    return text if last is None else text[:last]
 
 
 async def generate_section(
@@ -109,7 +120,7 @@ async def generate_section(
         if finish != "length" and not short:
             break
         if words >= budget:  # cut by the token limit past its budget: end at a sentence, no round trip
-            text = trim_to_sentence(text)
+            text = trim_to_budget(text, budget)
             break
         more = max(budget - words, 50)
         follow_up: list[Message] = [
