@@ -40,7 +40,15 @@ class Settings(BaseModel):
     api_key: SecretStr | None = Field(
         None, description="API key sent as a bearer token; never written anywhere."
     )
-    timeout: float = Field(600.0, gt=0, description="Seconds to wait for one response.")
+    timeout: float = Field(
+        600.0,
+        gt=0,
+        description="Seconds to wait for a response: for the next chunk of a streamed one, "
+        "for the whole answer when stream is off.",
+    )
+    stream: bool = Field(
+        True, description="Stream completions, so that long answers on slow engines do not time out."
+    )
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a connection.")
     max_retries: int = Field(
         4, ge=0, le=20, description="Retries of a failed request (connection errors, timeouts, 429, 5xx)."

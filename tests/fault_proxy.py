@@ -31,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.openai_server import completion_of_sse, sse_body
+
 MARKER = "FAULT-INJECTED"
 
 
@@ -319,8 +321,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
 
 def _change_completion(data: bytes, fault: Fault) -> bytes:
-    """An upstream completion emptied, or cut to its first third with ``finish_reason: length``."""
-    answer = json.loads(data)
+    """An upstream completion emptied, or cut to its first third with ``finish_reason: length``
+    (streamed answers stay streamed)."""
+    streamed = data.startswith(b"data:")
+    answer = completion_of_sse(data) if streamed else json.loads(data)
     choice = answer["choices"][0]
     text = choice["message"]["content"] or ""
     if fault is Fault.EMPTY:
@@ -329,4 +333,4 @@ def _change_completion(data: bytes, fault: Fault) -> bytes:
         words = text.split(" ")
         choice["message"]["content"] = " ".join(words[: max(1, len(words) // 3)])
         choice["finish_reason"] = "length"
-    return json.dumps(answer).encode()
+    return sse_body(answer) if streamed else json.dumps(answer).encode()

@@ -27,6 +27,8 @@ from typing import Any
 
 from agentwrite.length import parse_target
 
+EVENT_STREAM = {"Content-Type": "text/event-stream"}
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -41,13 +43,25 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     declared_length: int | None = None
+    trickle: float = 0.0
 
     @classmethod
     def completion(
-        cls, text: str, finish_reason: str = "stop", usage: dict[str, Any] | None = None, delay: float = 0.0
+        cls,
+        text: str,
+        finish_reason: str = "stop",
+        usage: dict[str, Any] | None = None,
+        delay: float = 0.0,
+        trickle: float = 0.0,
     ) -> Reply:
-        """A chat completion; ``usage`` defaults to one token per whitespace-separated piece."""
-        return cls(text=text, finish_reason=finish_reason, usage=usage, delay=delay)
+        """A chat completion; ``usage`` defaults to one token per whitespace-separated piece.
+        Streamed, its events are ``trickle`` seconds apart (a slow engine writing)."""
+        return cls(text=text, finish_reason=finish_reason, usage=usage, delay=delay, trickle=trickle)
+
+    @classmethod
+    def events(cls, body: str, trickle: float = 0.0) -> Reply:
+        """A streamed answer of exactly these server-sent events (``data: ...`` lines)."""
+        return cls(body=body.encode(), headers=dict(EVENT_STREAM), trickle=trickle)
 
     @classmethod
     def error(
@@ -194,7 +208,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if reply.delay and owner._closing.wait(reply.delay):
                 self.close_connection = True  # the server is shutting down
                 return
-            if reply.body is None:
+            if reply.body is None and body.get("stream"):
+                events = sse_body(_completion_json(body, reply), _include_usage(body))
+                headers = {**EVENT_STREAM, **reply.headers}
+                self._send(Reply(reply.status, body=events, headers=headers, trickle=reply.trickle))
+            elif reply.body is None:
                 self._send_json(_completion_json(body, reply), reply.status, reply.headers)
             else:
                 self._send(reply)
@@ -213,7 +231,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(reply.declared_length or len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if reply.trickle:
+            for event in re.split(rb"(?<=\n\n)", body):  # each event with its blank line
+                if self.server.owner._closing.wait(reply.trickle):
+                    self.close_connection = True
+                    return
+                self.wfile.write(event)
+                self.wfile.flush()
+        else:
+            self.wfile.write(body)
         if reply.declared_length is not None and reply.declared_length > len(body):
             self.close_connection = True
 
@@ -243,6 +269,42 @@ def _completion_json(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
         ],
         "usage": usage,
     }
+
+
+def sse_body(completion: dict[str, Any], include_usage: bool = True) -> bytes:
+    """A chat completion as the server-sent events of a streamed answer: the text in
+    pieces of a few words, the finish reason on the last piece, usage, ``[DONE]``.
+
+    >>> answer = {"choices": [{"message": {"content": "Tea grew slowly here."}, "finish_reason": "stop"}],
+    ...           "usage": {"prompt_tokens": 3}}
+    >>> sse_body(answer).count(b"data: "), completion_of_sse(sse_body(answer)) == answer
+    (4, True)
+    """
+    choice = completion["choices"][0]
+    words = re.findall(r"\S+\s*|\s+", choice["message"]["content"] or "") or [""]
+    pieces = ["".join(words[i : i + 3]) for i in range(0, len(words), 3)]
+    events = [
+        {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]} for piece in pieces
+    ]
+    events[-1]["choices"][0]["finish_reason"] = choice["finish_reason"]
+    if include_usage:
+        events.append({"choices": [], "usage": completion.get("usage")})
+    lines = [f"data: {json.dumps(event)}\n\n" for event in events] + ["data: [DONE]\n\n"]
+    return "".join(lines).encode()
+
+
+def completion_of_sse(body: bytes) -> dict[str, Any]:
+    """The chat completion a well-formed ``sse_body`` carries (for proxies that alter it)."""
+    events = [json.loads(line[6:]) for line in body.decode().splitlines() if line.startswith("data: {")]
+    text = "".join(e["choices"][0]["delta"]["content"] for e in events if e["choices"])
+    finish = next(e["choices"][0]["finish_reason"] for e in reversed(events) if e["choices"])
+    usage = next((e["usage"] for e in events if not e["choices"]), None)
+    return {"choices": [{"message": {"content": text}, "finish_reason": finish}], "usage": usage}
+
+
+def _include_usage(request: dict[str, Any]) -> bool:
+    options = request.get("stream_options")
+    return isinstance(options, dict) and bool(options.get("include_usage"))
 
 
 def _prompt_text(request: dict[str, Any]) -> str:

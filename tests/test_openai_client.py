@@ -70,6 +70,8 @@ async def test_completion_is_parsed_with_usage_and_cached_tokens():
         "max_tokens": 32,
         "temperature": 0.7,
         "top_p": 0.95,
+        "stream": True,
+        "stream_options": {"include_usage": True},
     }
     assert "authorization" not in request.headers
 
@@ -220,6 +222,47 @@ async def test_read_timeouts_that_persist_end_in_server_unreachable():
     assert "read timeout" in str(exc)
     assert server.base_url + "/chat/completions" in str(exc)
     assert len(server.requests) == 2
+
+
+async def test_a_slow_stream_outlasts_the_timeout_as_long_as_chunks_keep_coming():
+    slow = Reply.completion("one two three four five six seven eight nine ten eleven twelve", trickle=0.15)
+    result, server = await complete_once(scripted(slow), timeout=0.5)
+    assert result.text == "one two three four five six seven eight nine ten eleven twelve"
+    assert result.usage.completion_tokens == 12
+    assert len(server.requests) == 1  # six events over about a second, never 0.5 s apart
+
+
+async def test_without_streaming_a_plain_json_answer_is_asked_for():
+    result, server = await complete_once(scripted(Reply.completion("Tea grew.")), stream=False)
+    assert result.text == "Tea grew."
+    assert "stream" not in server.requests[0].body and "stream_options" not in server.requests[0].body
+
+
+CUT_STREAM = 'data: {"choices": [{"delta": {"content": "Tea grew"}, "finish_reason": null}]}\n\n'
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        Reply.events(CUT_STREAM),
+        Reply.events(CUT_STREAM + 'data: {"choices": [{"delta": {}, "finish_reason": "stop"}]}\n\n'),
+        Reply.events(CUT_STREAM + "data: {not json\n\n"),
+        Reply.events('data: {"error": {"message": "engine died", "code": 500}}\n\n'),
+    ],
+    ids=["no-finish", "no-done", "bad-event", "error-500"],
+)
+async def test_unfinished_or_failed_streams_are_retried_never_returned(bad):
+    result, server = await complete_once(scripted(bad, Reply.completion("Tea grew in Yunnan.")))
+    assert result.text == "Tea grew in Yunnan."
+    assert len(server.completion_requests()) == 2
+
+
+async def test_a_client_error_mid_stream_is_not_retried():
+    bad = Reply.events('data: {"error": {"message": "prompt too long", "code": 400}}\n\ndata: [DONE]\n\n')
+    exc, server = await complete_once(scripted(bad))
+    assert isinstance(exc, ModelRequestError) and exc.status == 400
+    assert "prompt too long" in str(exc)
+    assert len(server.completion_requests()) == 1
 
 
 def free_port() -> int:

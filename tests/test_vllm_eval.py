@@ -33,7 +33,6 @@ def eval_cli(*args: str, server: ServedModel) -> subprocess.CompletedProcess[str
         **os.environ,
         "AGENTWRITE_BASE_URL": server.base_url,
         "AGENTWRITE_MODEL": server.model_name,
-        "AGENTWRITE_TIMEOUT": "1500",  # a non-streamed answer of 2,000 tokens takes minutes on a CPU
     }
     return subprocess.run(
         [sys.executable, "-m", "agentwrite.cli", "eval", *args],

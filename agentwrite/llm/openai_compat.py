@@ -15,14 +15,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
 
-from agentwrite.domain import Usage
 from agentwrite.errors import ModelError, ModelRequestError, ServerUnreachable
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.llm.retry import RetryPolicy, is_retryable, parse_retry_after
+from agentwrite.llm.stream import CompletionStream, StreamError, mapping, usage_of
 
 if TYPE_CHECKING:
     from agentwrite.settings import Settings
@@ -56,8 +56,10 @@ class OpenAICompatModel:
     ``base_url`` is the API root, e.g. ``http://127.0.0.1:8000/v1``. When ``model`` is
     None the server's first model (``GET {base_url}/models``) is used, looked up once.
     ``vllm_extensions`` allows vLLM's own request fields (``min_tokens``).
-    ``timeout`` bounds the wait for a response (vLLM sends nothing until a non-streamed
-    completion is done, so this is in effect the whole generation time).
+    With ``stream`` (the default) completions are streamed and ``timeout`` bounds the
+    silence between chunks; without it the server sends nothing until the answer is
+    done, so ``timeout`` bounds the whole generation. A server that answers a streamed
+    request with plain JSON is understood too.
     """
 
     def __init__(
@@ -70,12 +72,14 @@ class OpenAICompatModel:
         connect_timeout: float = 10,
         retry: RetryPolicy | None = None,
         vllm_extensions: bool = True,
+        stream: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._model = model
         self._api_key = api_key or None
         self.retry = retry or RetryPolicy()
         self.vllm_extensions = vllm_extensions
+        self.stream = stream
         self._model_lock = asyncio.Lock()
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         self._client = httpx.AsyncClient(
@@ -98,6 +102,7 @@ class OpenAICompatModel:
             connect_timeout=settings.connect_timeout,
             retry=RetryPolicy.from_settings(settings),
             vllm_extensions=settings.min_tokens,
+            stream=settings.stream,
         )
 
     def __repr__(self) -> str:
@@ -141,6 +146,9 @@ class OpenAICompatModel:
             "temperature": params.temperature,
             "top_p": params.top_p,
         }
+        if self.stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
         if params.seed is not None:
             body["seed"] = params.seed
         if params.min_tokens and self.vllm_extensions:
@@ -166,10 +174,16 @@ class OpenAICompatModel:
         for attempt in range(self.retry.attempts):
             retry_after: float | None = None
             try:
-                response = await self._client.request(method, url, json=body)
-                if response.status_code >= 400:
-                    retry_after = parse_retry_after(response.headers.get("retry-after"))
-                    raise ModelRequestError(url, response.status_code, self._scrub(_error_detail(response)))
+                async with self._client.stream(method, url, json=body) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        retry_after = parse_retry_after(response.headers.get("retry-after"))
+                        raise ModelRequestError(
+                            url, response.status_code, self._scrub(_error_detail(response))
+                        )
+                    if response.headers.get("content-type", "").startswith("text/event-stream"):
+                        return cast(T, await self._read_stream(url, response))
+                    await response.aread()
                 try:
                     return parse(response.json())
                 except ValueError as exc:  # json.JSONDecodeError is a ValueError
@@ -192,6 +206,16 @@ class OpenAICompatModel:
                 )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last try raises")  # pragma: no cover
+
+    async def _read_stream(self, url: str, response: httpx.Response) -> Completion:
+        """A streamed completion, whole, or ``ModelRequestError`` (never a partial answer)."""
+        stream = CompletionStream()
+        try:
+            async for line in response.aiter_lines():
+                stream.feed(line)
+            return stream.completion()
+        except StreamError as exc:
+            raise ModelRequestError(url, exc.status, self._scrub(str(exc))) from None
 
     def _final_error(self, url: str, exc: Exception) -> ModelError:
         if isinstance(exc, ModelRequestError):
@@ -248,23 +272,8 @@ def _completion(data: Any) -> Completion:
         raise _BadBody("answer has no choices[0].message.content") from None
     if not isinstance(text, str):
         raise _BadBody("choices[0].message.content is not text")
-    usage = _mapping(data.get("usage"))
-    details = _mapping(usage.get("prompt_tokens_details"))
-    return Completion(
-        text=text,
-        finish_reason=str(choice.get("finish_reason") or "unknown"),
-        usage=Usage(
-            prompt_tokens=usage.get("prompt_tokens") or 0,
-            completion_tokens=usage.get("completion_tokens") or 0,
-            cached_tokens=details.get("cached_tokens") or 0,
-            requests=1,
-        ),
-    )
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    """``value`` if it is a JSON object, else an empty one (servers leave optional parts out)."""
-    return value if isinstance(value, dict) else {}
+    finish = str(choice.get("finish_reason") or "unknown")
+    return Completion(text=text, finish_reason=finish, usage=usage_of(mapping(data.get("usage"))))
 
 
 def _model_cards(data: Any) -> list[dict[str, Any]]:
