@@ -74,6 +74,7 @@ async def test_direct_run_scores_and_reports(tmp_path: Path) -> None:
     report = write_report([direct, agent], tmp_path / "report")
     text = report.read_text("utf-8")
     assert "| | direct | agent |" in text and "| **S_l** | 50.00 |" in text
+    assert "| agent mode | – | sequential |" in text
     for name in ("length", "s_l_by_bucket", "s_l_by_type", "coherence_by_position"):
         png = tmp_path / "report" / f"{name}.png"
         assert png.stat().st_size > 1000

@@ -159,17 +159,29 @@ def _save(fig: Any, path: Path) -> None:
 
 
 def _cell(value: object) -> str:
+    """A table cell: scores with two decimals, rates below 1 with three, none as a dash.
+
+    >>> _cell(89.941), _cell(0.8723), _cell(0.0), _cell(None), _cell("sequential")
+    ('89.94', '0.872', '0.00', '–', 'sequential')
+    """
     if value is None:
         return "–"
     if isinstance(value, float):
-        return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
+        return f"{value:.2f}" if value == 0 or abs(value) >= 1 else f"{value:.3f}"
     return str(value)
+
+
+def _mode(run: dict[str, object]) -> object:
+    """The agent's mode or modes (``"sequential, parallel"`` for a run resumed in another);
+    a direct run has none."""
+    return run.get("mode") if run.get("target") == "agentwrite" else None
 
 
 def _table(runs: list[ScoredRun]) -> list[str]:
     rows: list[tuple[str, list[object]]] = [
         ("target", [r.scores.get("run", {}).get("target") for r in runs]),
         ("model", [r.scores.get("run", {}).get("model") for r in runs]),
+        ("agent mode", [_mode(r.scores.get("run", {})) for r in runs]),
         ("items (failed)", [f"{r.scores['items']} ({r.scores['failed_items']})" for r in runs]),
         ("**S_l**", [r.scores["s_l"] for r in runs]),
     ]
