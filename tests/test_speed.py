@@ -156,6 +156,17 @@ def test_plan_request_fits_a_small_context_window() -> None:
     assert len(model.calls) == 3 and fits(model.calls, window)
 
 
+def test_a_chinese_plan_gets_room_for_its_characters() -> None:
+    """An 8,000-character Chinese plan was cut at 2,176 tokens three times over on vLLM."""
+    asked = {}
+    for brief in ("Write an 8000-word travel guide to Yunnan.", "写一篇8000字的云南旅行指南。"):
+        model = ScriptedModel(responder=lambda messages, params: "{}")
+        with pytest.raises(PlanError):
+            asyncio.run(awrite(brief, model=model, settings=Settings(mode="parallel")))
+        asked[brief[:1]] = model.calls[0].params.max_tokens
+    assert asked["W"] == 256 + 96 * 20 and asked["写"] > 3 * asked["W"]
+
+
 def section_ctx(model: ScriptedModel, max_context: int | None = None) -> RunContext:
     return RunContext(model=model, settings=Settings(), max_context=max_context)
 

@@ -12,6 +12,7 @@ from agentwrite.events import PlanReady
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.structured import ask_until_valid
 from agentwrite.graph.state import WriteState
+from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
 from agentwrite.plans import normalise_budgets, parse_plan, section_count_bounds, with_budgets
 from agentwrite.prompts import render
@@ -92,6 +93,18 @@ def plan_schema(fewest: int, most: int) -> dict[str, Any]:
     return schema
 
 
+def plan_max_tokens(instruction: str, most: int) -> int:
+    """Room for a plan of ``most`` sections: 96 tokens a section in English and up to 396
+    in Chinese, whose characters cost a byte-level tokenizer several tokens each (8,192 at
+    most; the context window may cut it further).
+
+    >>> plan_max_tokens("Write a 4000-word guide", 10), plan_max_tokens("写一篇4000字的指南", 10)
+    (1216, 4216)
+    """
+    per_section = 96 + round(300 * cjk_share(instruction))
+    return min(8192, 256 + per_section * most)
+
+
 async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
     """Ask the model for a plan, retrying with the error fed back.
 
@@ -107,7 +120,7 @@ async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
         messages,
         lambda text: check_plan(parse_plan(text, fallback_title), brief, ctx),
         what="plan",
-        max_tokens=min(8192, 256 + 96 * most),
+        max_tokens=plan_max_tokens(brief.instruction, most),
         schema=schema,
     )
 
