@@ -126,8 +126,15 @@ def test_build_against_a_real_vllm_server(request: pytest.FixtureRequest, tmp_pa
     assert stats["instructions"] == 3 and stats["usage"]["completion_tokens"] > 0
     rows = load_dataset("json", data_files=str(tmp_path / "out" / "train.jsonl"), split="train",
                         cache_dir=str(tmp_path / "cache")).to_list()  # fmt: skip
-    assert stats["accepted"] == len(rows) == 3
-    assert sorted(r["messages"][0]["content"] for r in rows) == sorted(prompts)
+    # the 135M model, sampled, sometimes answers a section with nothing three times over:
+    # that instruction is then rejected with its reason, never written as a row
+    rejects_file = tmp_path / "out" / "rejects.jsonl"
+    reject_lines = rejects_file.read_text().splitlines() if rejects_file.exists() else []
+    rejects = [json.loads(line) for line in reject_lines]
+    assert 1 <= stats["accepted"] == len(rows) == 3 - len(rejects)
+    assert all(r["reason"] == "server error after retries" for r in rejects)
+    answered = [r["messages"][0]["content"] for r in rows] + [r["prompt"] for r in rejects]
+    assert sorted(answered) == sorted(prompts)
     assert all(r["messages"][1]["content"].strip() for r in rows)
 
 
