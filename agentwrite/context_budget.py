@@ -1,13 +1,18 @@
-"""Fit the text written so far into a token budget for the next section's prompt.
+"""Fit prompts and answers into the model's context window.
 
-Recent sections stay verbatim; when the whole text would not fit, the earliest sections
-are replaced by short extractive summaries (their opening sentences), oldest first.
+Token counts are estimated without a tokenizer (:func:`estimate_tokens`) and corrected by a
+:class:`TokenGauge` that learns, from the prompt tokens the server reports, how far the
+estimate undercounts this model's tokenizer. Recent sections stay verbatim; when the whole
+text so far would not fit, the earliest sections are replaced by short extractive summaries
+(their opening sentences), oldest first.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from agentwrite.errors import ModelError
 from agentwrite.length import estimate_tokens
@@ -18,20 +23,84 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 _MESSAGE_OVERHEAD = 8
 _CONTEXT_MARGIN = 64
 _MIN_ROOM = 32
+_MAX_RATIO = 4.0
+# vLLM: "... your prompt contains at least 8042 input tokens ..."; OpenAI: "... your messages
+# resulted in 8300 tokens ..."; both after "maximum context length is N tokens".
+_REFUSED_PROMPT = re.compile(
+    r"maximum context length.*?(?:prompt contains (?:at least )?|messages resulted in )(\d+)", re.S
+)
 
 
-def output_room(max_context: int | None, messages: list[Message], wanted: int) -> int:
-    """``wanted`` output tokens, capped so that the prompt (estimated, with a margin for
-    the chat template) plus the output fits ``max_context``; ModelError when too little is left.
+@dataclass
+class TokenGauge:
+    """Prompt-token estimates corrected by what the server reported: ``ratio`` is the largest
+    (reported / estimated) seen so far, never below 1, so a tokenizer that spends more tokens
+    than :func:`estimate_tokens` assumes (a small model on Chinese, say) cannot push a request
+    past the window twice.
+
+    >>> gauge, ask = TokenGauge(), [{"role": "user", "content": "x" * 250}]  # 100 + 8 estimated
+    >>> gauge.prompt_tokens(ask)
+    108
+    >>> gauge.observe(ask, 162); gauge.observe(ask, 120)
+    >>> gauge.ratio, gauge.prompt_tokens(ask), gauge.text_tokens("x" * 250)
+    (1.5, 162, 150)
+    """
+
+    ratio: float = 1.0
+
+    def prompt_tokens(self, messages: Sequence[Message]) -> int:
+        """The prompt's estimated size in tokens, chat-template overhead included."""
+        return math.ceil(_estimate(messages) * self.ratio)
+
+    def text_tokens(self, text: str) -> int:
+        """A text's estimated size in tokens."""
+        return math.ceil(estimate_tokens(text) * self.ratio)
+
+    def observe(self, messages: Sequence[Message], reported: int) -> None:
+        """Learn from the server's count of a prompt's tokens (0: it gave none)."""
+        estimated = _estimate(messages)
+        if reported > 0 and estimated > 0:
+            self.ratio = min(_MAX_RATIO, max(self.ratio, reported / estimated))
+
+
+def _estimate(messages: Sequence[Message]) -> int:
+    return sum(estimate_tokens(m["content"]) + _MESSAGE_OVERHEAD for m in messages)
+
+
+def refused_prompt_tokens(detail: str) -> int | None:
+    """The prompt size a server gave when it refused a request for not fitting its context
+    window (vLLM's and OpenAI's wording); None for any other error.
+
+    >>> refused_prompt_tokens("HTTP 400: This model's maximum context length is 8192 tokens. "
+    ...     "However, you requested 151 output tokens and your prompt contains at least 8042 input tokens")
+    8042
+    >>> refused_prompt_tokens("maximum context length is 4096 tokens. "
+    ...     "However, your messages resulted in 4100 tokens")
+    4100
+    >>> refused_prompt_tokens("HTTP 400: unknown model") is None
+    True
+    """
+    found = _REFUSED_PROMPT.search(detail)
+    return int(found.group(1)) if found else None
+
+
+def output_room(
+    max_context: int | None, messages: list[Message], wanted: int, gauge: TokenGauge | None = None
+) -> int:
+    """``wanted`` output tokens, capped so that the prompt (estimated, corrected by ``gauge``,
+    with a margin of 1% of the window but at least 64 tokens) plus the output fits
+    ``max_context``; ModelError when too little is left.
 
     >>> ask = [{"role": "user", "content": "x" * 300}]  # 120 estimated tokens
     >>> output_room(None, ask, 5000), output_room(1000, ask, 5000), output_room(1000, ask, 200)
     (5000, 808, 200)
+    >>> output_room(1000, ask, 5000, TokenGauge(ratio=2.0)), output_room(8192, ask, 9000)
+    (680, 7983)
     """
     if max_context is None:
         return wanted
-    room = max_context - sum(estimate_tokens(m["content"]) + _MESSAGE_OVERHEAD for m in messages)
-    room -= _CONTEXT_MARGIN
+    room = max_context - (gauge or TokenGauge()).prompt_tokens(messages)
+    room -= max(_CONTEXT_MARGIN, max_context // 100)
     if room < _MIN_ROOM:
         raise ModelError(f"the prompt leaves no room for output in a {max_context}-token context window")
     return min(wanted, room)

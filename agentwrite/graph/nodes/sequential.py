@@ -7,6 +7,7 @@ shortfall or surplus of the sections before it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -16,7 +17,6 @@ from agentwrite.domain import Plan, Section
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.write import generate_section, section_fields
 from agentwrite.graph.state import WriteState
-from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Message
 from agentwrite.plans import normalise_budgets
 from agentwrite.prompts import render
@@ -50,7 +50,8 @@ def sequential_messages(state: WriteState, ctx: RunContext, index: int, budget: 
     token_room = None
     if ctx.max_context is not None:
         output = round(budget * ctx.settings.tokens_per_word * 1.3) + 32
-        token_room = max(0, ctx.max_context - estimate_tokens(system + frame) - output - 128)
+        room = ctx.max_context - ctx.gauge.text_tokens(system + frame) - output - 128
+        token_room = max(0, math.floor(room / ctx.gauge.ratio))  # fit_prior_text counts uncorrected
     written = fit_prior_text(
         [(s.title, s.text) for s in state.get("sections", [])], token_room, ctx.settings.prior_text_chars
     )

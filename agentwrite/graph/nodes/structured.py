@@ -35,14 +35,17 @@ async def ask_until_valid(
     usage = Usage()
     error = PlanError("no attempt was made")
     for attempt in range(1, s.plan_attempts + 1):
-        params = GenerationParams(
-            max_tokens=output_room(ctx.max_context, messages, max_tokens),
-            temperature=s.temperature,
-            top_p=s.top_p,
-            seed=s.seed,
-            json_schema=schema,
-        )
-        completion = await ctx.model.complete(messages, params)
+
+        def params(messages: list[Message] = messages) -> GenerationParams:
+            return GenerationParams(
+                max_tokens=output_room(ctx.max_context, messages, max_tokens, ctx.gauge),
+                temperature=s.temperature,
+                top_p=s.top_p,
+                seed=s.seed,
+                json_schema=schema,
+            )
+
+        completion = await ctx.complete(messages, params)
         usage = usage + completion.usage
         try:
             return parse(completion.text), usage

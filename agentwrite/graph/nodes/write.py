@@ -8,6 +8,7 @@ import logging
 import math
 import re
 import time
+from functools import partial
 
 from agentwrite.context_budget import output_room
 from agentwrite.domain import Brief, Plan, Section, Usage
@@ -38,7 +39,8 @@ def section_params(
     far short of the budget.
     """
     s = ctx.settings
-    max_tokens = output_room(ctx.max_context, messages, math.ceil(words * s.tokens_per_word * 1.3) + 32)
+    wanted = math.ceil(words * s.tokens_per_word * 1.3) + 32
+    max_tokens = output_room(ctx.max_context, messages, wanted, ctx.gauge)
     min_tokens = None
     if force_length and s.min_tokens:
         min_tokens = min(round(words * s.tokens_per_word * 0.7), max_tokens)
@@ -103,8 +105,8 @@ async def generate_section(
     usage = Usage()
     text, finish = "", "stop"
     for attempt in range(_EMPTY_RETRIES + 1):
-        completion = await ctx.model.complete(
-            messages, section_params(ctx, messages, budget, force_length=True)
+        completion = await ctx.complete(
+            messages, partial(section_params, ctx, messages, budget, force_length=True)
         )
         usage = usage + completion.usage
         text, finish = completion.text, completion.finish_reason
@@ -132,11 +134,13 @@ async def generate_section(
             },
         ]
         try:
-            params = section_params(ctx, follow_up, more, force_length=short)
+            section_params(ctx, follow_up, more, force_length=short)
         except ModelError:
             log.warning("section %d: no room left in the context window to continue it", index + 1)
             break
-        completion = await ctx.model.complete(follow_up, params)
+        completion = await ctx.complete(
+            follow_up, partial(section_params, ctx, follow_up, more, force_length=short)
+        )
         usage = usage + completion.usage
         if not completion.text.strip():
             break

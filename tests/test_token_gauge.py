@@ -1,0 +1,113 @@
+"""The context window against a tokenizer that spends more tokens than the estimate (as the
+bundled model does on Chinese): the gauge learns from the prompt sizes the server reports,
+and a request the server refuses for not fitting its window is refitted once."""
+
+import asyncio
+import dataclasses
+import math
+from typing import Any
+
+import pytest
+
+from agentwrite.context_budget import output_room
+from agentwrite.domain import Usage
+from agentwrite.errors import ModelRequestError
+from agentwrite.graph.context import RunContext
+from agentwrite.length import estimate_tokens
+from agentwrite.llm.base import Completion, GenerationParams, Message
+from agentwrite.llm.fake import ScriptedModel
+from agentwrite.llm.openai_compat import OpenAICompatModel
+from agentwrite.runner import awrite
+from agentwrite.settings import Settings
+from tests.openai_server import OpenAIServer, Reply, writer_handler
+from tests.scripted import writer_reply
+
+BRIEF = "Write an 8000-word guide to the tea houses of Chengdu"
+GREEDY = 1.6  # the server's tokenizer spends 1.6 times the estimated tokens
+WINDOW = 4096
+
+
+def true_tokens(messages: list[Message]) -> int:
+    return math.ceil(GREEDY * sum(estimate_tokens(m["content"]) + 8 for m in messages))
+
+
+def refusal(prompt: int, wanted: int) -> str:
+    """vLLM's wording for a request past the window."""
+    return (
+        f"This model's maximum context length is {WINDOW} tokens. However, you requested {wanted} "
+        f"output tokens and your prompt contains at least {prompt} input tokens, for a total of at "
+        f"least {prompt + wanted} tokens. Please reduce the length of the input prompt."
+    )
+
+
+def greedy_writer(messages: list[Message], params: GenerationParams) -> Completion:
+    reply = writer_reply(messages, params)
+    usage = Usage(prompt_tokens=true_tokens(messages), completion_tokens=reply.usage.completion_tokens)
+    return Completion(reply.text, reply.finish_reason, usage)
+
+
+def test_sequential_requests_fit_a_window_counted_by_a_greedier_tokenizer() -> None:
+    model = ScriptedModel(responder=greedy_writer)
+    settings = Settings(mode="sequential", max_context=WINDOW)
+    doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=settings))
+    assert doc.words >= 7000
+    # by the estimate alone the text so far would fill the window: the gauge keeps every
+    # request inside it as the server counts, from the plan's reported size on
+    assert all(true_tokens(c.messages) + c.params.max_tokens <= WINDOW for c in model.calls)
+    assert any("(summary)" in c.messages[-1]["content"] for c in model.calls)
+
+
+def test_a_request_refused_for_the_window_is_refitted_once() -> None:
+    ask: list[Message] = [{"role": "user", "content": "x" * 2000}]  # 808 estimated tokens
+    model = ScriptedModel(
+        [
+            ModelRequestError("u", 400, refusal(1500, 900)),
+            Completion("Tea.", "stop", Usage(prompt_tokens=1500)),
+        ]
+    )
+    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+    completion = asyncio.run(
+        ctx.complete(ask, lambda: GenerationParams(max_tokens=output_room(WINDOW, ask, 3500, ctx.gauge)))
+    )
+    assert completion.text == "Tea."
+    first, second = (c.params.max_tokens for c in model.calls)
+    assert first == WINDOW - 808 - 64
+    assert second == WINDOW - 1500 - 64  # refitted to the size the refusal gave
+    assert ctx.gauge.ratio == pytest.approx(1500 / 808)
+
+
+def test_other_request_errors_are_not_retried() -> None:
+    model = ScriptedModel([ModelRequestError("u", 400, "The model `tea` does not exist.")])
+    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+    ask: list[Message] = [{"role": "user", "content": "Hello"}]
+    with pytest.raises(ModelRequestError, match="does not exist"):
+        asyncio.run(ctx.complete(ask, lambda: GenerationParams(max_tokens=100)))
+    assert len(model.calls) == 1
+
+
+def strict_window_server(refused: list[int]) -> OpenAIServer:
+    """The writer behind a server that counts prompts greedily, refuses what does not fit its
+    window as vLLM does (recording the prompt size in ``refused``) and reports no prompt sizes
+    in its usage."""
+
+    def handle(request: dict[str, Any]) -> Reply:
+        prompt, wanted = true_tokens(request["messages"]), request["max_tokens"]
+        if prompt + wanted > WINDOW:
+            refused.append(prompt)
+            return Reply.error(400, refusal(prompt, wanted))
+        reply = writer_handler(request)
+        assert reply.text is not None
+        return dataclasses.replace(reply, usage={"prompt_tokens": 0, "completion_tokens": 1})
+
+    return OpenAIServer(handle, max_model_len=WINDOW)
+
+
+def test_a_document_over_http_learns_the_window_from_refusals() -> None:
+    refused: list[int] = []
+    with strict_window_server(refused) as server:
+        model = OpenAICompatModel(server.base_url, model="test-model")
+        doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=Settings(mode="sequential")))
+        requests = len(server.completion_requests())
+    assert doc.words >= 7000 and len(doc.sections) == 16
+    # the first request past the window teaches the gauge; later prompts are fitted to it
+    assert 1 <= len(refused) <= 2 < requests, refused
