@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentwrite.errors import ModelError
+from agentwrite.errors import ContextFull
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Message
 
@@ -24,6 +24,7 @@ _MESSAGE_OVERHEAD = 8
 _CONTEXT_MARGIN = 64
 _MIN_ROOM = 32
 _MAX_RATIO = 4.0
+_REFUSAL_GROWTH = 1.1
 # vLLM: "... your prompt contains at least 8042 input tokens ..."; OpenAI: "... your messages
 # resulted in 8300 tokens ..."; both after "maximum context length is N tokens".
 _REFUSED_PROMPT = re.compile(
@@ -34,9 +35,10 @@ _REFUSED_PROMPT = re.compile(
 @dataclass
 class TokenGauge:
     """Prompt-token estimates corrected by what the server reported: ``ratio`` is the largest
-    (reported / estimated) seen so far, never below 1, so a tokenizer that spends more tokens
-    than :func:`estimate_tokens` assumes (a small model on Chinese, say) cannot push a request
-    past the window twice.
+    (reported / estimated) seen so far, never below 1, so that a tokenizer that spends more
+    tokens than :func:`estimate_tokens` assumes (a small model on Chinese, say) gets prompts
+    sized for it. A later prompt can still be denser than any before it; a refusal for length
+    then raises the ratio by a tenth (:meth:`refused`).
 
     >>> gauge, ask = TokenGauge(), [{"role": "user", "content": "x" * 250}]  # 100 + 8 estimated
     >>> gauge.prompt_tokens(ask)
@@ -44,6 +46,8 @@ class TokenGauge:
     >>> gauge.observe(ask, 162); gauge.observe(ask, 120)
     >>> gauge.ratio, gauge.prompt_tokens(ask), gauge.text_tokens("x" * 250)
     (1.5, 162, 150)
+    >>> gauge.refused(ask, 100); round(gauge.ratio, 3)
+    1.65
     """
 
     ratio: float = 1.0
@@ -62,14 +66,20 @@ class TokenGauge:
         if reported > 0 and estimated > 0:
             self.ratio = min(_MAX_RATIO, max(self.ratio, reported / estimated))
 
+    def refused(self, messages: Sequence[Message], at_least: int) -> None:
+        """Learn from a refusal for length that says the prompt has ``at_least`` tokens: vLLM
+        names only a lower bound (the window + 1 - max_tokens), so grow by a tenth as well."""
+        self.observe(messages, at_least)
+        self.ratio = min(_MAX_RATIO, self.ratio * _REFUSAL_GROWTH)
+
 
 def _estimate(messages: Sequence[Message]) -> int:
     return sum(estimate_tokens(m["content"]) + _MESSAGE_OVERHEAD for m in messages)
 
 
 def refused_prompt_tokens(detail: str) -> int | None:
-    """The prompt size a server gave when it refused a request for not fitting its context
-    window (vLLM's and OpenAI's wording); None for any other error.
+    """The prompt size a server named when it refused a request for not fitting its context
+    window (vLLM's and OpenAI's wording; vLLM's is a lower bound); None for any other error.
 
     >>> refused_prompt_tokens("HTTP 400: This model's maximum context length is 8192 tokens. "
     ...     "However, you requested 151 output tokens and your prompt contains at least 8042 input tokens")
@@ -89,7 +99,7 @@ def output_room(
 ) -> int:
     """``wanted`` output tokens, capped so that the prompt (estimated, corrected by ``gauge``,
     with a margin of 1% of the window but at least 64 tokens) plus the output fits
-    ``max_context``; ModelError when too little is left.
+    ``max_context``; ContextFull when too little is left.
 
     >>> ask = [{"role": "user", "content": "x" * 300}]  # 120 estimated tokens
     >>> output_room(None, ask, 5000), output_room(1000, ask, 5000), output_room(1000, ask, 200)
@@ -102,7 +112,7 @@ def output_room(
     room = max_context - (gauge or TokenGauge()).prompt_tokens(messages)
     room -= max(_CONTEXT_MARGIN, max_context // 100)
     if room < _MIN_ROOM:
-        raise ModelError(f"the prompt leaves no room for output in a {max_context}-token context window")
+        raise ContextFull(f"the prompt leaves no room for output in a {max_context}-token context window")
     return min(wanted, room)
 
 

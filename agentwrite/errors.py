@@ -33,6 +33,10 @@ class ServerUnreachable(ModelError):
         self.url = url
 
 
+class ContextFull(ModelError):
+    """A prompt leaves too little room for an answer in the model's context window."""
+
+
 class ModelRequestError(ModelError):
     """The server answered with an error status or an unusable body."""
 

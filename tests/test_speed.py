@@ -9,7 +9,7 @@ import pytest
 from agentwrite.domain import Usage
 from agentwrite.errors import PlanError
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section
+from agentwrite.graph.nodes.write import fixed, generate_section
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Completion
 from agentwrite.llm.factory import make_model
@@ -174,7 +174,9 @@ def section_ctx(model: ScriptedModel, max_context: int | None = None) -> RunCont
 def test_a_length_cut_past_the_budget_ends_at_a_sentence_without_another_request() -> None:
     model = ScriptedModel([Completion(prose(300) + " And then the tea", "length", Usage())])
     ask = [{"role": "user", "content": "Write section 1."}]
-    section = asyncio.run(generate_section(section_ctx(model), ask, index=0, count=1, title="Tea", budget=95))
+    section = asyncio.run(
+        generate_section(section_ctx(model), fixed(ask), index=0, count=1, title="Tea", budget=95)
+    )
     assert len(model.calls) == 1
     assert section.text == prose(100)  # the first sentence end at or past the budget
 
@@ -183,7 +185,7 @@ def test_a_length_cut_short_of_the_budget_is_continued_not_cut() -> None:
     model = ScriptedModel([Completion(prose(70) + " And then the tea", "length", Usage()), "was served."])
     ask = [{"role": "user", "content": "Write section 1."}]
     section = asyncio.run(
-        generate_section(section_ctx(model), ask, index=0, count=1, title="Tea", budget=100)
+        generate_section(section_ctx(model), fixed(ask), index=0, count=1, title="Tea", budget=100)
     )
     assert len(model.calls) == 2
     assert section.text.endswith("And then the tea was served.")
@@ -194,6 +196,6 @@ def test_a_continuation_without_room_in_the_window_ends_the_section() -> None:
     model = ScriptedModel([Completion(prose(150), "length", Usage(completion_tokens=150))])
     ask = [{"role": "user", "content": "x" * 1920}]  # 768 estimated tokens of a 1024-token window
     section = asyncio.run(
-        generate_section(section_ctx(model, 1024), ask, index=0, count=1, title="Tea", budget=400)
+        generate_section(section_ctx(model, 1024), fixed(ask), index=0, count=1, title="Tea", budget=400)
     )
     assert len(model.calls) == 1 and section.words == 150

@@ -1,6 +1,6 @@
-"""The context window against a tokenizer that spends more tokens than the estimate (as the
-bundled model does on Chinese): the gauge learns from the prompt sizes the server reports,
-and a request the server refuses for not fitting its window is refitted once."""
+"""The context window against a tokenizer that spends more tokens than the estimate: the
+gauge learns from the prompt sizes the server reports, and a request the server refuses for
+not fitting its window is built again, smaller, a bounded number of times."""
 
 import asyncio
 import dataclasses
@@ -12,7 +12,7 @@ import pytest
 from agentwrite.context_budget import output_room
 from agentwrite.domain import Usage
 from agentwrite.errors import ModelRequestError
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import REFITS, Request, RunContext
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.llm.fake import ScriptedModel
@@ -31,12 +31,14 @@ def true_tokens(messages: list[Message]) -> int:
     return math.ceil(GREEDY * sum(estimate_tokens(m["content"]) + 8 for m in messages))
 
 
-def refusal(prompt: int, wanted: int) -> str:
-    """vLLM's wording for a request past the window."""
+def refusal(wanted: int) -> str:
+    """vLLM's refusal of a request past the window: the prompt size it names is only the
+    lower bound that the requested ``max_tokens`` implies."""
+    at_least = WINDOW + 1 - wanted
     return (
         f"This model's maximum context length is {WINDOW} tokens. However, you requested {wanted} "
-        f"output tokens and your prompt contains at least {prompt} input tokens, for a total of at "
-        f"least {prompt + wanted} tokens. Please reduce the length of the input prompt."
+        f"output tokens and your prompt contains at least {at_least} input tokens, for a total of at "
+        f"least {WINDOW + 1} tokens. Please reduce the length of the input prompt."
     )
 
 
@@ -57,23 +59,38 @@ def test_sequential_requests_fit_a_window_counted_by_a_greedier_tokenizer() -> N
     assert any("(summary)" in c.messages[-1]["content"] for c in model.calls)
 
 
-def test_a_request_refused_for_the_window_is_refitted_once() -> None:
-    ask: list[Message] = [{"role": "user", "content": "x" * 2000}]  # 808 estimated tokens
-    model = ScriptedModel(
-        [
-            ModelRequestError("u", 400, refusal(1500, 900)),
-            Completion("Tea.", "stop", Usage(prompt_tokens=1500)),
-        ]
-    )
+def refusing_writer(messages: list[Message], params: GenerationParams) -> Completion:
+    if true_tokens(messages) + params.max_tokens > WINDOW:
+        raise ModelRequestError("u", 400, refusal(params.max_tokens))
+    return greedy_writer(messages, params)
+
+
+def fixed_request(ctx: RunContext, ask: list[Message]) -> Request:
+    return lambda: (ask, GenerationParams(max_tokens=output_room(WINDOW, ask, 3500, ctx.gauge)))
+
+
+def test_a_request_refused_for_the_window_is_refitted_until_it_fits() -> None:
+    ask: list[Message] = [{"role": "user", "content": "x" * 2000}]  # 808 estimated, 1293 true tokens
+    model = ScriptedModel(responder=refusing_writer)
     ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
-    completion = asyncio.run(
-        ctx.complete(ask, lambda: GenerationParams(max_tokens=output_room(WINDOW, ask, 3500, ctx.gauge)))
-    )
-    assert completion.text == "Tea."
-    first, second = (c.params.max_tokens for c in model.calls)
-    assert first == WINDOW - 808 - 64
-    assert second == WINDOW - 1500 - 64  # refitted to the size the refusal gave
-    assert ctx.gauge.ratio == pytest.approx(1500 / 808)
+    sent, completion = asyncio.run(ctx.complete(fixed_request(ctx, ask)))
+    assert sent == ask and completion.text
+    sizes = [c.params.max_tokens for c in model.calls]
+    # vLLM names only a lower bound of the prompt's size: the gauge grows until the answer fits
+    assert sizes[0] == WINDOW - 808 - 64 and sizes == sorted(sizes, reverse=True)
+    assert len(sizes) == REFITS + 1 and true_tokens(ask) + sizes[-1] <= WINDOW
+
+
+def always_refusing(messages: list[Message], params: GenerationParams) -> Completion:
+    raise ModelRequestError("u", 400, refusal(params.max_tokens))
+
+
+def test_refusals_beyond_the_refits_fail_the_request() -> None:
+    model = ScriptedModel(responder=always_refusing)
+    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+    with pytest.raises(ModelRequestError, match="maximum context length"):
+        asyncio.run(ctx.complete(fixed_request(ctx, [{"role": "user", "content": "Hello"}])))
+    assert len(model.calls) == REFITS + 1
 
 
 def test_other_request_errors_are_not_retried() -> None:
@@ -81,7 +98,7 @@ def test_other_request_errors_are_not_retried() -> None:
     ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
     ask: list[Message] = [{"role": "user", "content": "Hello"}]
     with pytest.raises(ModelRequestError, match="does not exist"):
-        asyncio.run(ctx.complete(ask, lambda: GenerationParams(max_tokens=100)))
+        asyncio.run(ctx.complete(fixed_request(ctx, ask)))
     assert len(model.calls) == 1
 
 
@@ -94,7 +111,7 @@ def strict_window_server(refused: list[int]) -> OpenAIServer:
         prompt, wanted = true_tokens(request["messages"]), request["max_tokens"]
         if prompt + wanted > WINDOW:
             refused.append(prompt)
-            return Reply.error(400, refusal(prompt, wanted))
+            return Reply.error(400, refusal(wanted))
         reply = writer_handler(request)
         assert reply.text is not None
         return dataclasses.replace(reply, usage={"prompt_tokens": 0, "completion_tokens": 1})

@@ -7,7 +7,7 @@ import pytest
 from agentwrite.domain import Usage
 from agentwrite.errors import ModelError
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section, section_params
+from agentwrite.graph.nodes.write import fixed, generate_section, section_params
 from agentwrite.llm.base import Completion
 from agentwrite.llm.fake import ScriptedModel
 from agentwrite.settings import Settings
@@ -18,7 +18,9 @@ PROMPT = [{"role": "user", "content": "Write section 1."}]
 
 def write(model: ScriptedModel, budget: int = 100, **settings: object):
     ctx = RunContext(model=model, settings=Settings(**settings))
-    return asyncio.run(generate_section(ctx, list(PROMPT), index=0, count=1, title="Tea", budget=budget))
+    return asyncio.run(
+        generate_section(ctx, fixed(list(PROMPT)), index=0, count=1, title="Tea", budget=budget)
+    )
 
 
 def test_length_cut_is_continued_and_joined_mid_sentence() -> None:

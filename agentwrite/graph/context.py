@@ -14,6 +14,9 @@ from agentwrite.settings import Settings
 
 log = logging.getLogger(__name__)
 
+REFITS = 3
+Request = Callable[[], tuple[list[Message], GenerationParams]]
+
 
 @dataclass
 class RunContext:
@@ -31,18 +34,22 @@ class RunContext:
     emit: EventSink = field(default=ignore)
     gauge: TokenGauge = field(default_factory=TokenGauge)
 
-    async def complete(self, messages: list[Message], params: Callable[[], GenerationParams]) -> Completion:
-        """Ask the model with ``params()`` (which sizes ``max_tokens`` through ``gauge``) and
-        learn the prompt's real size from the answer. A request the server refuses for not
-        fitting its window is sent once more, refitted to the prompt size the refusal gave."""
-        try:
-            completion = await self.model.complete(messages, params())
-        except ModelRequestError as error:
-            reported = refused_prompt_tokens(str(error))
-            if reported is None:
-                raise
-            self.gauge.observe(messages, reported)
-            log.warning("the server counted %d prompt tokens, more than estimated; refitting", reported)
-            completion = await self.model.complete(messages, params())
-        self.gauge.observe(messages, completion.usage.prompt_tokens)
-        return completion
+    async def complete(self, request: Request) -> tuple[list[Message], Completion]:
+        """Ask the model for ``request()`` (which sizes the prompt and ``max_tokens`` through
+        ``gauge``) and learn the prompt's real size from the answer. A request the server
+        refuses for not fitting its window is built again with the grown gauge, up to
+        ``REFITS`` times. Returns the messages sent and the completion."""
+        for refit in range(REFITS + 1):
+            messages, params = request()
+            try:
+                completion = await self.model.complete(messages, params)
+            except ModelRequestError as error:
+                at_least = refused_prompt_tokens(str(error))
+                if at_least is None or refit == REFITS:
+                    raise
+                self.gauge.refused(messages, at_least)
+                log.warning("the server refused a prompt as too long for its window; refitting it")
+                continue
+            self.gauge.observe(messages, completion.usage.prompt_tokens)
+            return messages, completion
+        raise AssertionError("unreachable")

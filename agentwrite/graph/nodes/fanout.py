@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section, section_fields
+from agentwrite.graph.nodes.write import fixed, generate_section, section_fields
 from agentwrite.graph.state import SectionTask, WriteState
 from agentwrite.llm.base import Message
 from agentwrite.prompts import render
@@ -52,7 +52,7 @@ async def write_section_node(task: SectionTask, runtime: Runtime[RunContext]) ->
     plan, index = task["plan"], task["index"]
     section = await generate_section(
         runtime.context,
-        fanout_messages(task),
+        fixed(fanout_messages(task)),
         index=index,
         count=len(plan.sections),
         title=plan.sections[index].title,

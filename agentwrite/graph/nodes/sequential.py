@@ -70,9 +70,13 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
     index = len(done)
     s = ctx.settings
     budget = next_budget(plan, done, state["brief"].target_words, s.min_section_words, s.max_section_words)
-    messages = sequential_messages(state, ctx, index, budget)
     section = await generate_section(
-        ctx, messages, index=index, count=len(plan.sections), title=plan.sections[index].title, budget=budget
+        ctx,
+        lambda: sequential_messages(state, ctx, index, budget),  # fitted to the gauge as it is then
+        index=index,
+        count=len(plan.sections),
+        title=plan.sections[index].title,
+        budget=budget,
     )
     return {"sections": [section]}
 

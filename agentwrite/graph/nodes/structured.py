@@ -36,8 +36,8 @@ async def ask_until_valid(
     error = PlanError("no attempt was made")
     for attempt in range(1, s.plan_attempts + 1):
 
-        def params(messages: list[Message] = messages) -> GenerationParams:
-            return GenerationParams(
+        def request(messages: list[Message] = messages) -> tuple[list[Message], GenerationParams]:
+            return messages, GenerationParams(
                 max_tokens=output_room(ctx.max_context, messages, max_tokens, ctx.gauge),
                 temperature=s.temperature,
                 top_p=s.top_p,
@@ -45,7 +45,7 @@ async def ask_until_valid(
                 json_schema=schema,
             )
 
-        completion = await ctx.complete(messages, params)
+        _, completion = await ctx.complete(request)
         usage = usage + completion.usage
         try:
             return parse(completion.text), usage

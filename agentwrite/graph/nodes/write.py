@@ -8,13 +8,13 @@ import logging
 import math
 import re
 import time
-from functools import partial
+from collections.abc import Callable
 
 from agentwrite.context_budget import output_room
 from agentwrite.domain import Brief, Plan, Section, Usage
-from agentwrite.errors import ModelError
+from agentwrite.errors import ContextFull, ModelError
 from agentwrite.events import SectionDone, SectionStarted
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words
 from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.markdown import clean_section_text
@@ -95,19 +95,37 @@ def trim_to_budget(text: str, budget: int) -> str:
     return text if last is None else text[:last]
 
 
+def section_request(
+    ctx: RunContext, prompt: Callable[[], list[Message]], words: int, *, force_length: bool
+) -> Request:
+    """A request for about ``words`` words; ``prompt`` builds the messages (again, smaller,
+    after the server refused them as too long for its window)."""
+
+    def build() -> tuple[list[Message], GenerationParams]:
+        messages = prompt()
+        return messages, section_params(ctx, messages, words, force_length=force_length)
+
+    return build
+
+
+def fixed(messages: list[Message]) -> Callable[[], list[Message]]:
+    """A prompt that cannot be made smaller."""
+    return lambda: messages
+
+
 async def generate_section(
-    ctx: RunContext, messages: list[Message], *, index: int, count: int, title: str, budget: int
+    ctx: RunContext, prompt: Callable[[], list[Message]], *, index: int, count: int, title: str, budget: int
 ) -> Section:
-    """Write one section from its prompt; raise ModelError rather than return bad text."""
+    """Write one section from the prompt ``prompt()`` builds; raise ModelError rather than
+    return bad text."""
     s = ctx.settings
     ctx.emit(SectionStarted(index, count, title, budget))
     started = time.monotonic()
     usage = Usage()
     text, finish = "", "stop"
+    messages: list[Message] = []
     for attempt in range(_EMPTY_RETRIES + 1):
-        completion = await ctx.complete(
-            messages, partial(section_params, ctx, messages, budget, force_length=True)
-        )
+        messages, completion = await ctx.complete(section_request(ctx, prompt, budget, force_length=True))
         usage = usage + completion.usage
         text, finish = completion.text, completion.finish_reason
         if clean_section_text(text, title):
@@ -134,13 +152,12 @@ async def generate_section(
             },
         ]
         try:
-            section_params(ctx, follow_up, more, force_length=short)
-        except ModelError:
+            _, completion = await ctx.complete(
+                section_request(ctx, fixed(follow_up), more, force_length=short)
+            )
+        except ContextFull:
             log.warning("section %d: no room left in the context window to continue it", index + 1)
             break
-        completion = await ctx.complete(
-            follow_up, partial(section_params, ctx, follow_up, more, force_length=short)
-        )
         usage = usage + completion.usage
         if not completion.text.strip():
             break
