@@ -181,6 +181,20 @@ def test_a_length_cut_past_the_budget_ends_at_a_sentence_without_another_request
     assert section.text == prose(100)  # the first sentence end at or past the budget
 
 
+def test_words_the_cleaner_drops_do_not_count_towards_the_budget() -> None:
+    # 20 words of prose among 200 words of plan lines that the section cleaner strips
+    filler = "\n".join(
+        "Main point: the long history of tea in Yunnan, Sichuan and Fujian." for _ in range(20)
+    )
+    model = ScriptedModel([Completion(f"{prose(20)}\n{filler}\nAnd then", "length", Usage()), prose(90)])
+    ask = [{"role": "user", "content": "Write section 1."}]
+    section = asyncio.run(
+        generate_section(section_ctx(model), fixed(ask), index=0, count=1, title="Tea", budget=100)
+    )
+    assert len(model.calls) == 2  # continued: 20 words kept is short of the budget
+    assert "Main point" not in section.text and section.words >= 100
+
+
 def test_a_length_cut_short_of_the_budget_is_continued_not_cut() -> None:
     model = ScriptedModel([Completion(prose(70) + " And then the tea", "length", Usage()), "was served."])
     ask = [{"role": "user", "content": "Write section 1."}]

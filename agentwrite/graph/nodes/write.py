@@ -1,6 +1,7 @@
 """Section writers: one request per section, continued when it comes back well short of
 its budget (cut by the token limit or not); a cut section that is long enough ends at the
-first full sentence that reaches its budget instead, saving a round trip."""
+first full sentence that reaches its budget instead, saving a round trip. Words are counted
+in the section as the document will hold it (cleaned of labels and plan lines)."""
 
 from __future__ import annotations
 
@@ -135,12 +136,13 @@ async def generate_section(
         raise ModelError(f"section {index + 1} came back empty {_EMPTY_RETRIES + 1} times")
 
     for _ in range(s.max_continuations):
-        words = count_words(text)
+        body = clean_section_text(text, title)  # what the document will hold: decide on that
+        words = count_words(body)
         short = words < s.short_section_ratio * budget
         if finish != "length" and not short:
             break
         if words >= budget:  # cut by the token limit past its budget: end at a sentence, no round trip
-            text = trim_to_budget(text, budget)
+            text = trim_to_budget(body, budget)
             break
         more = max(budget - words, 50)
         follow_up: list[Message] = [
