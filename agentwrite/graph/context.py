@@ -1,4 +1,5 @@
-"""What every node gets through LangGraph's runtime context: the model and the settings."""
+"""What every node gets through LangGraph's runtime context: the model, the settings, and
+requests fitted to the model's context window."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ class RunContext:
                 completion = await self.model.complete(messages, params)
             except ModelRequestError as error:
                 at_least = refused_prompt_tokens(str(error), self.max_context)
-                if at_least is None or refit == REFITS:
-                    raise
+                if at_least is None or self.max_context is None or refit == REFITS:
+                    raise  # not a refusal for length, no window to refit to, or refitted enough
                 self.gauge.refused(messages, at_least)
                 log.warning("the server refused a prompt as too long for its window; refitting it")
                 continue
