@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agentwrite.errors import ContextFull
@@ -173,11 +173,14 @@ def fit_prior_text(
     max_tokens: int | None,
     max_chars: int | None = None,
     keep_verbatim: int = 2,
+    count: Callable[[str], int] = estimate_tokens,
 ) -> str:
     """The text so far, summarising the oldest sections until it fits both budgets.
 
     If even the summaries of all but the last ``keep_verbatim`` sections do not fit,
     everything is summarised, and as a last resort the oldest summaries are dropped.
+    ``count`` measures a text in tokens (a :class:`TokenGauge`'s ``text_tokens`` corrects
+    the plain estimate).
 
     >>> secs = [("A", "Alpha one. " * 50), ("B", "Beta two. " * 50), ("C", "Gamma.")]
     >>> fit_prior_text(secs, max_tokens=None) == render_prior(secs)
@@ -187,7 +190,7 @@ def fit_prior_text(
     """
 
     def fits(text: str) -> bool:
-        return (max_tokens is None or estimate_tokens(text) <= max_tokens) and (
+        return (max_tokens is None or count(text) <= max_tokens) and (
             max_chars is None or len(text) <= max_chars
         )
 

@@ -7,7 +7,6 @@ shortfall or surplus of the sections before it.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -50,10 +49,12 @@ def sequential_messages(state: WriteState, ctx: RunContext, index: int, budget: 
     token_room = None
     if ctx.max_context is not None:
         output = round(budget * ctx.settings.tokens_per_word * 1.3) + 32
-        room = ctx.max_context - ctx.gauge.text_tokens(system + frame) - output - 128
-        token_room = max(0, math.floor(room / ctx.gauge.ratio))  # fit_prior_text counts uncorrected
+        token_room = max(0, ctx.max_context - ctx.gauge.text_tokens(system + frame) - output - 128)
     written = fit_prior_text(
-        [(s.title, s.text) for s in state.get("sections", [])], token_room, ctx.settings.prior_text_chars
+        [(s.title, s.text) for s in state.get("sections", [])],
+        token_room,
+        ctx.settings.prior_text_chars,
+        count=ctx.gauge.text_tokens,
     )
     return [
         {"role": "system", "content": system},
