@@ -124,6 +124,10 @@ class Document(BaseModel):
     brief: Brief
     plan: Plan
     plan_source: Literal["model", "user"]
+    plan_repairs: list[str] = Field(
+        default_factory=list,
+        description="What was cleaned in a model plan that kept failing the hygiene checks (empty if none).",
+    )
     mode: WriteMode
     model: str
     sections: list[Section]
