@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from typing import Literal
 
 from pydantic import ValidationError
 
-from agentwrite.domain import MAX_SECTIONS, Plan
+from agentwrite.domain import MAX_SECTIONS, Plan, SectionPlan
 from agentwrite.errors import InputError, PlanError
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
@@ -79,11 +80,21 @@ def parse_plan_lines(text: str, title: str) -> Plan:
 
 def parse_plan(text: str, title: str) -> Plan:
     """JSON first, then the line format; PlanError says why both failed."""
+    return parse_plan_with_format(text, title)[0]
+
+
+def parse_plan_with_format(text: str, title: str) -> tuple[Plan, Literal["json", "lines"]]:
+    """``parse_plan``, also saying which format the plan came in (in the line format the
+    section titles are derived from the main points, not written by the model).
+
+    >>> parse_plan_with_format("Paragraph 1 - Main Point: Tea. - Word Count: 300 words", "T")[1]
+    'lines'
+    """
     try:
-        return parse_plan_json(text)
+        return parse_plan_json(text), "json"
     except PlanError as json_error:
         try:
-            return parse_plan_lines(text, title)
+            return parse_plan_lines(text, title), "lines"
         except PlanError:
             raise json_error from None
 
@@ -91,9 +102,14 @@ def parse_plan(text: str, title: str) -> Plan:
 def _title_from_point(point: str, max_words: int = 8) -> str:
     """A heading from a main point: its first clause, at most ``max_words`` words.
 
+    A label the model put in front of the point is not part of the heading.
+
     >>> _title_from_point("Getting there: flights, trains and the long bus rides in between.")
     'Getting there'
+    >>> _title_from_point("Title 2: Planning a vegetable garden, from soil to seeds.")
+    'Planning a vegetable garden'
     """
+    point = strip_labels(point) or point
     clause = re.split(r"[:;.,，。；：!?！？]", point, maxsplit=1)[0].strip()
     words = clause.split()
     if len(words) > max_words:
@@ -203,3 +219,304 @@ def render_plan(plan: Plan) -> str:
         for i, s in enumerate(plan.sections, start=1)
     ]
     return "\n".join(lines)
+
+
+# --- plan hygiene ----------------------------------------------------------------------------
+#
+# Small models label their headings ("Title 1: ...", "Paragraph 2"), repeat one heading for
+# several sections and give main points that only restate the heading. Such a plan parses and
+# fits the target, but the writer echoes the labels and writes the same section twice.
+
+_EN_LABEL_WORD = r"(?:title|subtitle|heading|paragraph|section|part|chapter|topic|main\s*point)"
+_EN_NUMBER_WORD = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
+)
+_ZH_NUMBER = r"[\d一二三四五六七八九十百零〇两]+"
+_ZH_LABEL_WORD = r"(?:标题|段落|部分|章节|小节|主要内容|要点|主题)"
+_LABEL = re.compile(
+    r"^(?P<lead>[\s*_#>`\"'“‘\[(]*)"
+    r"(?P<label>"
+    # "Title 1", "Section 3.2:", "Part #4 The Harvest": a number, then the end, a separator or
+    # a capital ("Chapter 11 bankruptcy" and "Section 8 housing" are titles, not labels)
+    rf"{_EN_LABEL_WORD}\s*#?\s*\d{{1,3}}(?:\.\d{{1,3}})*"
+    r"(?=\s*$|\s*[:：.\-–—)\]*_]|\s+(?-i:[A-Z])|\s+[\u4e00-\u9fff\"“'‘])"
+    # "Part One:", "Chapter two -" (a number word needs a separator after it)
+    rf"|{_EN_LABEL_WORD}\s+{_EN_NUMBER_WORD}(?=\s*[:：.\-–—)\]*_])"
+    # "Title:", "Main point:", "Title - " (no number: a colon or a spaced dash)
+    rf"|{_EN_LABEL_WORD}(?=\s*[:：]|\s+[-–—]\s)"
+    # "第3部分", "第二章"
+    rf"|第\s*{_ZH_NUMBER}\s*(?:部分|段落|段|章|节|篇|部)"
+    # "段落2", "部分 3", "标题："
+    rf"|{_ZH_LABEL_WORD}\s*{_ZH_NUMBER}|{_ZH_LABEL_WORD}(?=\s*[:：])"
+    r")"
+    r"[\s:：.\-–—、，,)）\]]*[*_`]*\s*",
+    re.IGNORECASE,
+)
+_CLOSERS = {"*": "*", "_": "_", "`": "`", '"': '"', "'": "'", "“": "”", "‘": "’"}
+
+_TOKEN = re.compile(r"[\u4e00-\u9fff]|[^\W_\u4e00-\u9fff]+(?:[-'’][^\W_\u4e00-\u9fff]+)*")
+_STOPWORD_TEXT = (
+    "a an the of to in on at for from by with about into and or but nor as its it this "
+    "that these those your you our my their his her is are be being was were will can "
+    "的 了 和 与 及 在 之 是 等"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+NEAR_JACCARD = 0.8
+"""Two titles (or main points) whose content words overlap this much are near repeats."""
+NEAR_PREFIX_TOKENS = 3
+"""...as are two whose shorter starts the longer, when it has at least this many content words."""
+MAX_PROBLEMS_SHOWN = 10
+"""How many problems one hygiene error names (the rest are counted)."""
+
+
+def label_of(text: str) -> str:
+    """The label at the start of a title or main point, or ``""`` when there is none.
+
+    A label is a label word (title, paragraph, section, part, chapter, heading, topic, main
+    point, or 标题, 段落, 部分, 第N章...) at the very start, followed by a number or a colon.
+    Markdown around it does not hide it. Ordinary titles that begin with such a word do not
+    count.
+
+    >>> label_of("Title 1: Starting a Vegetable Garden"), label_of("**Section 3 -** Soil")
+    ('Title 1', 'Section 3')
+    >>> label_of("Paragraph 2"), label_of("第3部分：昆明"), label_of("段落2 大理"), label_of("Title: Tea")
+    ('Paragraph 2', '第3部分', '段落2', 'Title')
+    >>> label_of("Part of the problem"), label_of("Chapter and verse"), label_of("Chapter 11 bankruptcy")
+    ('', '', '')
+    """
+    found = _LABEL.match(text)
+    return found.group("label").strip() if found else ""
+
+
+def strip_labels(text: str) -> str:
+    """``text`` without the labels at its start (and markdown left unbalanced by removing them).
+
+    >>> strip_labels("**Title 1:** Starting a Vegetable Garden")
+    'Starting a Vegetable Garden'
+    >>> strip_labels("Paragraph 1 - Main Point: The soil."), strip_labels("Title 2:")
+    ('The soil.', '')
+    >>> strip_labels("Chapter and verse")
+    'Chapter and verse'
+    """
+    stripped = text
+    for _ in range(4):  # "Paragraph 1 - Main Point: ..." carries two
+        found = _LABEL.match(stripped)
+        if not found:
+            break
+        stripped = stripped[found.end() :]
+        for opener in found.group("lead"):
+            closer = _CLOSERS.get(opener)
+            if closer and stripped.endswith(closer):
+                stripped = stripped.rstrip(closer).rstrip()
+    return stripped.strip()
+
+
+def _tokens(text: str) -> list[str]:
+    """Content words of a title or main point, labels stripped: lowercased word runs (with
+    inner hyphens and apostrophes) and single CJK characters, without stopwords.
+
+    >>> _tokens("Title 3: Planning the Vegetable Garden..."), _tokens("昆明的春天")
+    (['planning', 'vegetable', 'garden'], ['昆', '明', '春', '天'])
+    """
+    return [t for t in _TOKEN.findall(strip_labels(text).lower()) if t not in _STOPWORDS]
+
+
+def near_repeat(a: str, b: str) -> bool:
+    """Whether two titles (or main points) say the same thing: the same content words after
+    labels, case and punctuation are dropped, a Jaccard overlap of those words of at least
+    ``NEAR_JACCARD``, or the shorter one (of at least ``NEAR_PREFIX_TOKENS`` content words)
+    being how the longer one starts.
+
+    >>> near_repeat("Title 1: Planning a Garden", "planning the garden!")
+    True
+    >>> near_repeat("Planning a vegetable garden", "Planning a vegetable garden: the tools")
+    True
+    >>> near_repeat("Soil preparation for tomatoes", "Soil preparation for peppers")
+    False
+    >>> near_repeat("Tea", "Tea ceremonies"), near_repeat("In part twenty", "In part twenty-one")
+    (False, False)
+    """
+    ta, tb = _tokens(a), _tokens(b)
+    sa, sb = set(ta), set(tb)
+    if not sa or not sb:
+        return False
+    if len(sa & sb) / len(sa | sb) >= NEAR_JACCARD:
+        return True
+    short, long = sorted((ta, tb), key=len)
+    return len(short) >= NEAR_PREFIX_TOKENS and long[: len(short)] == short
+
+
+def _restates(point: str, title: str) -> bool:
+    """Whether a main point says nothing its title does not: none of its content words is
+    new (it may be the title again, the title behind a label, or a piece of the title).
+
+    >>> _restates("Title 2: Planning a garden.", "Planning a Garden")
+    True
+    >>> _restates("How to plan the beds and choose seeds.", "Planning a garden")
+    False
+    """
+    return set(_tokens(point)) <= set(_tokens(title))
+
+
+def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
+    """What makes a plan untidy, one short sentence each, fit to feed back to the model.
+
+    - a title (the document's or a section's) or a main point that starts with a label
+      (``label_of``): "Title 1:", "Paragraph 2", "Section 3 -", "第3部分：";
+    - a main point that is empty once its label is gone, or that only restates its title
+      (``_restates``);
+    - a section whose title repeats or nearly repeats an earlier section's (``near_repeat``).
+
+    With ``titles_from_points`` (the line format, where each heading is cut from the start of
+    its main point) a main point is not held to differ from its title, and a repeated
+    heading is put to the model as a main point that begins like another.
+
+    >>> plan = Plan(title="Title: Gardens", sections=[
+    ...     SectionPlan(title="Title 1: Starting a garden", main_point="Title 1: Starting a garden.",
+    ...                 target_words=300),
+    ...     SectionPlan(title="Starting a Garden", main_point="Choosing the spot and the soil.",
+    ...                 target_words=300)])
+    >>> for problem in plan_problems(plan):
+    ...     print(problem)
+    the document title starts with a label ("Title"); give the title alone
+    section 1's title starts with a label ("Title 1"); give the heading alone
+    section 1's main point starts with a label ("Title 1"); give the point alone
+    section 1's main point only restates its title; say what the section covers
+    sections 1 and 2 have the same title ("Starting a Garden"); give each section its own subject
+    >>> plan_problems(Plan(title="Gardens", sections=[SectionPlan(title="Part of the problem",
+    ...     main_point="Why beds fail.", target_words=300)]))
+    []
+    """
+    problems = []
+    if label := label_of(plan.title):
+        problems.append(f'the document title starts with a label ("{label}"); give the title alone')
+    for number, section in enumerate(plan.sections, start=1):
+        if label := label_of(section.title):
+            problems.append(
+                f'section {number}\'s title starts with a label ("{label}"); give the heading alone'
+            )
+        if not _TOKEN.search(strip_labels(section.main_point)):
+            problems.append(f"section {number} has no main point, only a label; say what the section covers")
+            continue
+        if label := label_of(section.main_point):
+            problems.append(
+                f'section {number}\'s main point starts with a label ("{label}"); give the point alone'
+            )
+        if not titles_from_points and _restates(section.main_point, section.title):
+            problems.append(
+                f"section {number}'s main point only restates its title; say what the section covers"
+            )
+    titles = [s.title for s in plan.sections]
+    for later, earlier in _repeats(titles):
+        same = "the same" if _tokens(titles[later]) == _tokens(titles[earlier]) else "nearly the same"
+        quoted = strip_labels(titles[later])[:80]
+        if titles_from_points:
+            repeat = (
+                f'the main points of sections {earlier + 1} and {later + 1} begin in {same} way ("{quoted}")'
+            )
+        else:
+            repeat = f'sections {earlier + 1} and {later + 1} have {same} title ("{quoted}")'
+        problems.append(f"{repeat}; give each section its own subject")
+    return problems
+
+
+def _repeats(texts: list[str]) -> list[tuple[int, int]]:
+    """``(later, earlier)`` index pairs: each text that nearly repeats an earlier one, with
+    the first it repeats.
+
+    >>> _repeats(["Soil", "Seeds", "soil!", "Harvest", "SOIL"])
+    [(2, 0), (4, 0)]
+    """
+    pairs = []
+    for later in range(1, len(texts)):
+        earlier = next((i for i in range(later) if near_repeat(texts[later], texts[i])), None)
+        if earlier is not None:
+            pairs.append((later, earlier))
+    return pairs
+
+
+def describe_problems(problems: list[str]) -> str:
+    """The problems as one message (the first ``MAX_PROBLEMS_SHOWN`` of them).
+
+    >>> describe_problems(["a", "b"])
+    'a; b'
+    """
+    shown = "; ".join(problems[:MAX_PROBLEMS_SHOWN])
+    hidden = len(problems) - MAX_PROBLEMS_SHOWN
+    return shown + (f"; and {hidden} more like these" if hidden > 0 else "")
+
+
+def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, list[str]]:
+    """The plan with what ``plan_problems`` finds cleaned where that can be done without
+    inventing content, and a note on each thing cleaned or left as it was.
+
+    - Labels are stripped from the document title, the section titles and the main points
+      (a title that is nothing but a label is cut from its main point instead).
+    - A main point that is empty once its label is gone becomes the section's title.
+    - A section title that repeats an earlier one is replaced by a heading cut from its own
+      main point, when that one is new; otherwise it stays.
+    - A main point that restates its title stays as it is: nothing better is known.
+
+    No section is dropped or merged: the section count and the budgets never change.
+
+    ``titles_from_points`` as for ``plan_problems``.
+
+    >>> plan = Plan(title="Title: Gardens", sections=[
+    ...     SectionPlan(title="**Title 1:** Soil", main_point="Title 1: Soil", target_words=300),
+    ...     SectionPlan(title="Soil", main_point="Seeds: what to sow first.", target_words=500)])
+    >>> cleaned, notes = clean_plan(plan)
+    >>> cleaned.title, [(s.title, s.main_point, s.target_words) for s in cleaned.sections]
+    ('Gardens', [('Soil', 'Soil', 300), ('Seeds', 'Seeds: what to sow first.', 500)])
+    >>> for note in notes:
+    ...     print(note)
+    document title: label "Title" removed
+    section 1: label "Title 1" removed from the title
+    section 1: label "Title 1" removed from the main point
+    section 1: the main point only restates the title; kept
+    section 2: the title "Soil" repeated section 1's; replaced by "Seeds", from its main point
+    """
+    notes: list[str] = []
+    title = plan.title
+    if label := label_of(title):
+        if stripped := strip_labels(title):
+            title = stripped
+            notes.append(f'document title: label "{label}" removed')
+        else:
+            notes.append(f'document title: only a label ("{label}"); kept')
+    sections: list[SectionPlan] = []
+    for number, section in enumerate(plan.sections, start=1):
+        heading, point = strip_labels(section.title), strip_labels(section.main_point)
+        if not heading and not _TOKEN.search(point):
+            notes.append(f"section {number}: the title and the main point are only labels; kept")
+            sections.append(section)
+            continue
+        if label := label_of(section.title):
+            notes.append(f'section {number}: label "{label}" removed from the title')
+        if label := label_of(section.main_point):
+            notes.append(f'section {number}: label "{label}" removed from the main point')
+        if not _TOKEN.search(point):
+            point = heading
+            notes.append(f"section {number}: no main point beyond a label; the title stands in for it")
+        elif not titles_from_points and _restates(point, heading):
+            notes.append(f"section {number}: the main point only restates the title; kept")
+        if not heading:
+            heading = _title_from_point(point)
+            notes.append(f'section {number}: the title was only a label; "{heading}" cut from the main point')
+        sections.append(section.model_copy(update={"title": heading, "main_point": point}))
+    for later, earlier in _repeats([s.title for s in sections]):
+        repeated = sections[later].title
+        candidate = _title_from_point(sections[later].main_point)
+        others = [s.title for i, s in enumerate(sections) if i != later]
+        if not any(near_repeat(candidate, other) for other in [repeated, *others]):
+            sections[later] = sections[later].model_copy(update={"title": candidate})
+            notes.append(
+                f'section {later + 1}: the title "{repeated}" repeated section {earlier + 1}\'s; '
+                f'replaced by "{candidate}", from its main point'
+            )
+        else:
+            notes.append(
+                f'section {later + 1}: the title "{repeated}" repeats section {earlier + 1}\'s; kept'
+            )
+    return plan.model_copy(update={"title": title, "sections": sections}), notes
