@@ -42,16 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agentwrite.domain import Plan, SectionPlan, WriteMode
 from agentwrite.errors import ModelError, PlanError
-from agentwrite.evaluation.coherence import (
-    adjacent_similarity,
-    distinct_n,
-    repeated_ngram_rate,
-    repeated_sentence_rate,
-)
+from agentwrite.evaluation.coherence import adjacent_similarity
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
+from agentwrite.text_stats import cross_section_repeated_sentence_rate, distinct_n, repeated_ngram_rate
 
 log = logging.getLogger("bench_speed")
 
@@ -195,7 +191,7 @@ def text_figures(sections: list[str]) -> dict[str, Any]:
     whole = "\n\n".join(sections)
     return {
         "repeated_4gram_rate": round(repeated_ngram_rate(whole, 4), 4),
-        "repeated_sentence_rate": round(repeated_sentence_rate(sections), 4),
+        "repeated_sentence_rate": round(cross_section_repeated_sentence_rate(sections), 4),
         "distinct_2": round(distinct_n(whole, 2), 4),
     }
 

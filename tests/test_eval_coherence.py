@@ -5,18 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agentwrite.evaluation.coherence import (
-    adjacent_similarity,
-    brief_similarity,
-    distinct_n,
-    repeated_ngram_rate,
-    repeated_sentence_rate,
-    split_sentences,
-    word_tokens,
-)
+from agentwrite.evaluation.coherence import adjacent_similarity, brief_similarity
 from agentwrite.evaluation.embeddings import chunk_text, embed_long, load_embedder
 from agentwrite.evaluation.structure import plan_adherence, split_markdown_sections
 from agentwrite.length import count_words
+from agentwrite.text_stats import (
+    cross_section_repeated_sentence_rate,
+    distinct_n,
+    repeated_ngram_rate,
+    split_sentences,
+    word_tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -53,7 +52,7 @@ def test_split_sentences_handles_both_scripts() -> None:
     ]
 
 
-def test_repeated_sentence_rate() -> None:
+def test_cross_section_repeated_sentence_rate() -> None:
     shared = "Rivers carry silt down to the delta."
     sections = [
         f"{shared} Short one. Farmers plant rice on the fertile banks.",
@@ -61,11 +60,14 @@ def test_repeated_sentence_rate() -> None:
         "Nothing here repeats from the other sections at all.",
     ]
     # long sentences: 2 + 2 + 1 = 5; the shared one appears in sections 0 and 1 -> 2 of 5
-    assert repeated_sentence_rate(sections) == pytest.approx(2 / 5)
+    assert cross_section_repeated_sentence_rate(sections) == pytest.approx(2 / 5)
     # a sentence repeated inside one section is not a cross-section echo
-    assert repeated_sentence_rate([f"{shared} {shared}", "Something else entirely is said here."]) == 0.0
-    assert repeated_sentence_rate(["Too short.", "Too short."]) == 0.0
-    assert repeated_sentence_rate(["这是一个重复的句子。", "这是一个重复的句子。"]) == 1.0
+    assert (
+        cross_section_repeated_sentence_rate([f"{shared} {shared}", "Something else entirely is said here."])
+        == 0.0
+    )
+    assert cross_section_repeated_sentence_rate(["Too short.", "Too short."]) == 0.0
+    assert cross_section_repeated_sentence_rate(["这是一个重复的句子。", "这是一个重复的句子。"]) == 1.0
 
 
 def test_adjacent_and_brief_similarity_on_hand_vectors() -> None:

@@ -18,10 +18,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentwrite.errors import InputError
-from agentwrite.evaluation.coherence import repeated_ngram_rate, repeated_sentence_rate, word_tokens
 from agentwrite.evaluation.scoring import length_score
 from agentwrite.length import count_words, estimate_tokens
 from agentwrite.llm.base import Message
+from agentwrite.text_stats import cross_section_repeated_sentence_rate, repeated_ngram_rate, word_tokens
 
 DEFAULT_ARTEFACT_PATTERNS: tuple[str, ...] = (
     r"(?im)^\W*paragraph\s+\d+\s*[-–—:]",
@@ -177,7 +177,7 @@ def check_document(
     words = count_words(document)
     score = length_score(requested_words, words)
     ngram_rate = repeated_ngram_rate(document, config.ngram_n)
-    sentence_rate = repeated_sentence_rate(sections)
+    sentence_rate = cross_section_repeated_sentence_rate(sections)
     artefacts = count_artefacts(document, config.artefact_patterns)
     n_tokens = tokens.count(
         [{"role": "user", "content": instruction}, {"role": "assistant", "content": document}]

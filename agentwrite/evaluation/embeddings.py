@@ -16,8 +16,9 @@ from functools import cache
 import numpy as np
 
 from agentwrite.errors import AgentwriteError
-from agentwrite.evaluation.coherence import split_sentences, unit_rows
+from agentwrite.evaluation.coherence import unit_rows
 from agentwrite.length import count_words
+from agentwrite.text_stats import split_sentences
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
 """Texts in, one L2-normalised row per text out."""

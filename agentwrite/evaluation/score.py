@@ -22,13 +22,7 @@ from typing import Any
 
 from agentwrite.domain import Document
 from agentwrite.errors import InputError
-from agentwrite.evaluation.coherence import (
-    adjacent_similarity,
-    brief_similarity,
-    distinct_n,
-    repeated_ngram_rate,
-    repeated_sentence_rate,
-)
+from agentwrite.evaluation.coherence import adjacent_similarity, brief_similarity
 from agentwrite.evaluation.embeddings import Embedder, embed_long
 from agentwrite.evaluation.judge import JudgeError, judge
 from agentwrite.evaluation.run import DOCUMENTS, FAILURES, PREDICTIONS, RUN_FILE
@@ -38,6 +32,7 @@ from agentwrite.evaluation.suites import item_key, read_jsonl
 from agentwrite.length import count_words, language_of
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import context_window, supports_structured_output
+from agentwrite.text_stats import cross_section_repeated_sentence_rate, distinct_n, repeated_ngram_rate
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +79,7 @@ def text_figures(brief: str, sections: Sequence[str], embed: Embedder | None) ->
         "distinct_1": round(distinct_n(whole, 1), 4),
         "distinct_2": round(distinct_n(whole, 2), 4),
         "repeated_4gram_rate": round(repeated_ngram_rate(whole, 4), 4),
-        "repeated_sentence_rate": round(repeated_sentence_rate(sections), 4),
+        "repeated_sentence_rate": round(cross_section_repeated_sentence_rate(sections), 4),
         "section_count": len(sections),
     }
     if embed is not None and whole.strip():

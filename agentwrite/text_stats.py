@@ -1,0 +1,254 @@
+"""Judge-free figures of a text alone: tokens, n-grams, sentences, repetition, gibberish.
+
+Core module: plain Python plus ``wordfreq`` (no numpy, nothing from ``agentwrite.evaluation``),
+so that the writer can call it on text while it streams.
+
+Tokens follow ``agentwrite.length.count_words``: every CJK character is one token and every
+run of Latin letters standing alone between word boundaries is one (lowercased) token, so
+``len(word_tokens(t)) == count_words(t)`` for any text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import cache, lru_cache
+
+from agentwrite.length import count_words
+
+_TOKEN = re.compile(r"[\u4e00-\u9fff]|\b[a-zA-Z]+\b")
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
+_SENTENCE_BREAK = re.compile(
+    r"[.!?]+[\"'”’)\]]*(?=\s)"  # English: end marks and closing quotes/brackets, then a space
+    r"|[。！？；…]+[”’」』）]*"  # Chinese: end marks and closing quotes, no space needed
+    rf"|[{_LINE_BREAKS}]"  # any line break
+)
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+>]+|\d+[.)])\s+")
+_NOT_WORD = re.compile(r"[\W_]+")
+_SPACE_NEXT_TO_CJK = re.compile(r"(?<=[\u4e00-\u9fff]) | (?=[\u4e00-\u9fff])")
+
+MIN_SENTENCE_WORDS = 5
+"""Sentences shorter than this (in counted words) are too generic to call repeated."""
+
+COMMON_CHINESE_CHARACTERS = 5000
+"""How many of the most frequent characters of wordfreq's Chinese list count as common.
+
+A character's frequency is the summed frequency of the listed words that contain it. The
+top 5,000 miss none of the characters of a classical poem or of everyday prose, while the
+list's tail (9,135 characters) holds rare variants down to its frequency floor."""
+
+
+def word_tokens(text: str) -> list[str]:
+    """The counted words of ``text``: CJK characters and lowercased Latin words.
+
+    >>> word_tokens("The cat, THE hat! 猫和帽子")
+    ['the', 'cat', 'the', 'hat', '猫', '和', '帽', '子']
+    >>> text = "abc123 中文abc it's"
+    >>> word_tokens(text), len(word_tokens(text)) == count_words(text)
+    (['中', '文', 'it', 's'], True)
+    """
+    return [token.lower() for token in _TOKEN.findall(text)]
+
+
+def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def distinct_n(text: str, n: int) -> float:
+    """Distinct n-grams over all n-grams (1.0 when the text has no n-gram: nothing repeats).
+
+    >>> distinct_n("a b a b", 1), distinct_n("a b a b", 2), distinct_n("a", 2)
+    (0.5, 0.6666666666666666, 1.0)
+    """
+    grams = _ngrams(word_tokens(text), n)
+    return len(set(grams)) / len(grams) if grams else 1.0
+
+
+def repeated_ngram_rate(text: str, n: int = 4) -> float:
+    """Share of n-gram occurrences whose n-gram occurs more than once (0.0 without n-grams).
+
+    >>> repeated_ngram_rate("a b a b", n=2)  # ab, ba, ab: both "ab" count
+    0.6666666666666666
+    >>> repeated_ngram_rate("one two three four five"), repeated_ngram_rate("")
+    (0.0, 0.0)
+    """
+    grams = _ngrams(word_tokens(text), n)
+    if not grams:
+        return 0.0
+    counts = Counter(grams)
+    return sum(c for c in counts.values() if c > 1) / len(grams)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets of each sentence of ``text``, without surrounding whitespace.
+
+    A sentence ends after English end marks (``.!?``, with any closing quotes or brackets)
+    followed by whitespace, after Chinese end marks (``。！？；…``, with closing quotes), and
+    at every line break; empty pieces are dropped.
+
+    >>> text = "Tea is old. Is it?\\n\\n## Tea\\n茶很古老。是的"
+    >>> sentence_spans(text)
+    [(0, 11), (12, 18), (20, 26), (27, 32), (32, 34)]
+    >>> [text[a:b] for a, b in sentence_spans(text)]
+    ['Tea is old.', 'Is it?', '## Tea', '茶很古老。', '是的']
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_BREAK.finditer(text):
+        is_line_break = match.group() in _LINE_BREAKS
+        _add_span(text, start, match.start() if is_line_break else match.end(), spans)
+        start = match.end()
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        spans.append((start, end))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split on English and Chinese sentence ends and on line breaks; drop empty pieces.
+
+    >>> split_sentences("Tea is old. Is it? Yes!\\n# Heading\\n茶很古老。真的吗？是的")
+    ['Tea is old.', 'Is it?', 'Yes!', '# Heading', '茶很古老。', '真的吗？', '是的']
+    """
+    return [text[start:end] for start, end in sentence_spans(text)]
+
+
+def normalise_sentence(sentence: str) -> str:
+    """A sentence reduced for comparison: lowercase, without a leading list or quote marker,
+    punctuation and markdown markers, with whitespace collapsed (and none next to CJK).
+
+    >>> normalise_sentence("The river  runs **north**.") == normalise_sentence("the river runs north")
+    True
+    >>> normalise_sentence("## 1. Tea, *today*!"), normalise_sentence("- It's here")
+    ('1 tea today', 'it s here')
+    >>> normalise_sentence("“茶， 很古老。”")
+    '茶很古老'
+    """
+    text = _LIST_MARKER.sub("", sentence.lower())
+    text = " ".join(_NOT_WORD.sub(" ", text).split())
+    return _SPACE_NEXT_TO_CJK.sub("", text)
+
+
+def _counted_sentences(text: str, min_words: int) -> list[str]:
+    sentences = (normalise_sentence(s) for s in split_sentences(text))
+    return [s for s in sentences if count_words(s) >= min_words]
+
+
+def document_repeated_sentence_rate(text: str, min_words: int = MIN_SENTENCE_WORDS) -> float:
+    """Share of sentences (of ``min_words`` counted words or more) that occur more than once
+    anywhere in ``text``, within a section as well as across sections.
+
+    Sentences compare after ``normalise_sentence``. 0.0 when no sentence is long enough.
+
+    >>> document_repeated_sentence_rate("A b c d e. F g h i j. A b c d e.")
+    0.6666666666666666
+    >>> document_repeated_sentence_rate("Short. Short. Short."), document_repeated_sentence_rate("")
+    (0.0, 0.0)
+    """
+    sentences = _counted_sentences(text, min_words)
+    if not sentences:
+        return 0.0
+    counts = Counter(sentences)
+    return sum(c for c in counts.values() if c > 1) / len(sentences)
+
+
+def cross_section_repeated_sentence_rate(
+    sections: Sequence[str], min_words: int = MIN_SENTENCE_WORDS
+) -> float:
+    """Share of sentences (of ``min_words`` words or more) that also appear in another section.
+
+    Sentences compare after ``normalise_sentence``. A sentence repeated only inside its own
+    section does not count (``document_repeated_sentence_rate`` counts that). 0.0 when no
+    sentence is long enough.
+
+    >>> a = "The river runs north to the sea. It is cold."
+    >>> b = "the river  runs north to the SEA! Boats are many on it today."
+    >>> cross_section_repeated_sentence_rate([a, b])  # 3 long sentences, 2 of them shared
+    0.6666666666666666
+    """
+    per_section = [_counted_sentences(text, min_words) for text in sections]
+    where: dict[str, set[int]] = {}
+    for index, sentences in enumerate(per_section):
+        for sentence in sentences:
+            where.setdefault(sentence, set()).add(index)
+    total = sum(len(sentences) for sentences in per_section)
+    repeated = sum(1 for sentences in per_section for s in sentences if len(where[s]) > 1)
+    return repeated / total if total else 0.0
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    from wordfreq import get_frequency_dict
+
+    return frozenset(get_frequency_dict("en"))
+
+
+@cache
+def _common_chinese_characters() -> frozenset[str]:
+    from wordfreq import get_frequency_dict
+
+    per_character: Counter[str] = Counter()
+    for word, frequency in get_frequency_dict("zh").items():
+        for character in _CJK_CHAR.findall(word):
+            per_character[character] += frequency
+    return frozenset(c for c, _ in per_character.most_common(COMMON_CHINESE_CHARACTERS))
+
+
+@lru_cache(maxsize=65_536)
+def is_word(token: str, lang: str = "en") -> bool:
+    """Whether one counted token is a real word: for ``"en"`` a lowercase run of Latin letters
+    that is a single letter or in wordfreq's English list; for ``"zh"`` one CJK character
+    among the ``COMMON_CHINESE_CHARACTERS`` most frequent of wordfreq's Chinese list. Each
+    list is loaded once, on first use (about 0.2 s for English, 0.8 s for Chinese).
+
+    >>> is_word("river"), is_word("dunno"), is_word("x"), is_word("alrightdumminmjerry")
+    (True, True, True, False)
+    >>> is_word("茶", "zh"), is_word("龘", "zh")
+    (True, False)
+    """
+    if lang == "en":
+        return len(token) == 1 or token.lower() in _english_words()
+    if lang == "zh":
+        return token in _common_chinese_characters()
+    raise ValueError(f"no word list for language {lang!r}")
+
+
+def gibberish_rate(text: str) -> float:
+    """Share of counted tokens (``word_tokens``: Latin words and CJK characters) that are
+    not words by ``is_word``; 0.0 for a text without tokens.
+
+    Latin words are looked up in wordfreq's English list (321,180 words, offline, in the
+    wheel); single letters always count as words (``a``, ``I``, and the ``s`` of "it's"), so
+    the figure is over exactly ``count_words(text)`` tokens. Gibberish from small models is
+    mostly words run together ("biggerandtheir", "lovedones") and invented ones ("scorpice").
+
+    Chinese goes by character: wordfreq's ``zipf_frequency(c, "zh")`` segments with jieba,
+    which is not installed (and a per-word figure would need it too), so the list is read
+    with ``get_frequency_dict("zh")`` and a character counts as a word when it is among the
+    ``COMMON_CHINESE_CHARACTERS`` most frequent characters of that (simplified-script) list.
+    That catches rare, garbled and non-simplified characters, not nonsense built from common
+    ones; a text in traditional characters scores high.
+
+    >>> gibberish_rate("The garden on the balcony needs sun, water and a little patience.")
+    0.0
+    >>> gibberish_rate("yahda yeah dunno mr alrightdumminmjerry flibbertyjib")
+    0.5
+    >>> gibberish_rate("阳台上的小菜园需要阳光、水和一点耐心。"), gibberish_rate("")
+    (0.0, 0.0)
+    """
+    tokens = word_tokens(text)
+    if not tokens:
+        return 0.0
+    bad = sum(1 for t in tokens if not is_word(t, "zh" if _CJK_CHAR.match(t) else "en"))
+    return bad / len(tokens)
