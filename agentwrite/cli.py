@@ -20,6 +20,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from agentwrite.cli_options import DecodingFlags, Temperature
+from agentwrite.decoding import decoding_overrides
 from agentwrite.domain import WriteMode
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError
 from agentwrite.length import resolve_target
@@ -90,7 +92,10 @@ def run(coro_fn: Callable[[], Any]) -> Any:
 
 
 def settings_from(config: Path | None, **flags: Any) -> Settings:
-    """Defaults < config file < environment < these flags (None means not given)."""
+    """Defaults < config file < environment < these flags (None means not given);
+    ``decoding`` takes the ``--decoding ROLE.FIELD=VALUE`` flags as given."""
+    if flags.get("decoding"):
+        flags["decoding"] = decoding_overrides(flags["decoding"])
     return load_settings(config=config, overrides=flags)
 
 
@@ -161,7 +166,8 @@ def write(
     max_context: Annotated[
         int | None, typer.Option(help="Context window in tokens (default: the server's).")
     ] = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    temperature: Temperature = None,
+    decoding: DecodingFlags = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
     config: ConfigFile = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -173,7 +179,7 @@ def write(
     with handled(debug):
         settings = settings_from(
             config, base_url=base_url, model=model, mode=mode, max_inflight=max_inflight,
-            max_context=max_context, temperature=temperature, seed=seed,
+            max_context=max_context, temperature=temperature, decoding=decoding, seed=seed,
         )  # fmt: skip
         text = read_brief(brief)
         plan = None

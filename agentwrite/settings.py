@@ -14,11 +14,12 @@ import json
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from agentwrite.decoding import ROLE_DEFAULTS, Decoding, Role
 from agentwrite.domain import WriteMode
 from agentwrite.errors import InputError
 from agentwrite.length import MAX_TARGET_WORDS
@@ -59,8 +60,17 @@ class Settings(BaseModel):
     retry_max_delay: float = Field(30.0, ge=0, description="Longest backoff delay in seconds.")
     max_inflight: int = Field(64, ge=1, description="Most requests in flight at once from this process.")
 
-    temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature.")
-    top_p: float = Field(0.95, gt=0, le=1, description="Nucleus sampling mass.")
+    temperature: float | None = Field(
+        None, ge=0, le=2, description="Sampling temperature of every role (unset: each role's default)."
+    )
+    top_p: float | None = Field(
+        None, gt=0, le=1, description="Nucleus sampling mass of every role (unset: each role's default)."
+    )
+    decoding: dict[Role, Decoding] = Field(
+        default_factory=dict,
+        description="Decoding per role (planner, sketcher, writer, continuation, judge), over the "
+        "role defaults and temperature/top_p; on the command line --decoding ROLE.FIELD=VALUE.",
+    )
     seed: int | None = Field(None, description="Sampling seed, for servers that honour it.")
     min_tokens: bool = Field(
         True,
@@ -97,7 +107,40 @@ class Settings(BaseModel):
     prior_text_chars: int | None = Field(
         None, ge=0, description="Cap on the characters of earlier text in a section prompt."
     )
+    prior_text: PriorText = Field(
+        "digest",
+        description="What a sequential section sees of the text before it: digest (headings and "
+        "opening sentences of earlier sections, the latest one whole) or full (all of it, as the "
+        "window allows).",
+    )
+    loop_guard: bool = Field(
+        True,
+        description="Watch sections as they stream; stop, cut and continue a section that loops, "
+        "echoes the prompt or turns to gibberish.",
+    )
+    max_loop_cuts: int = Field(
+        3, ge=0, le=10, description="Loops cut in one section before it is ended at the last cut."
+    )
+    loop_penalty_step: float = Field(
+        0.05,
+        ge=0,
+        le=0.5,
+        description="Raise of the continuation's repetition penalty after each loop cut in a section.",
+    )
 
+    def decoding_for(self, role: Role) -> Decoding:
+        """The resolved decoding of ``role``: its defaults < temperature/top_p < decoding[role].
+
+        >>> writer = Settings(temperature=0.3, decoding={"writer": {"top_p": 0.8}}).decoding_for("writer")
+        >>> writer.model_dump(exclude_none=True)
+        {'temperature': 0.3, 'top_p': 0.8, 'repetition_penalty': 1.05}
+        """
+        run_wide = Decoding(temperature=self.temperature, top_p=self.top_p)
+        own = self.decoding.get(role, Decoding())
+        return own.over(run_wide.over(ROLE_DEFAULTS[role]))
+
+
+PriorText = Literal["digest", "full"]
 
 ENV_PREFIX = "AGENTWRITE_"
 
@@ -143,10 +186,16 @@ def load_settings(
     import os
 
     merged: dict[str, Any] = {}
-    if config is not None:
-        merged.update(_read_config(config))
-    merged.update(_from_env(os.environ if env is None else env))
-    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    layers = [
+        _read_config(config) if config is not None else {},
+        _from_env(os.environ if env is None else env),
+        {k: v for k, v in (overrides or {}).items() if v is not None},
+    ]
+    for layer in layers:
+        decoding = merge_decoding(merged.get("decoding"), layer.get("decoding"))
+        merged.update(layer)
+        if decoding is not None:
+            merged["decoding"] = decoding
     try:
         settings = Settings(**merged)
     except ValidationError as exc:
@@ -154,6 +203,22 @@ def load_settings(
     if settings.min_section_words > settings.max_section_words:
         raise InputError("min_section_words must not exceed max_section_words")
     return settings
+
+
+def merge_decoding(lower: Any, upper: Any) -> Any:
+    """Per-role decoding merged field by field, so that a flag for ``writer.temperature`` keeps
+    the config file's ``writer.min_p`` (anything but mappings is left for validation to refuse).
+
+    >>> merge_decoding({"writer": {"min_p": 0.05}}, {"writer": {"temperature": 0.9}})
+    {'writer': {'min_p': 0.05, 'temperature': 0.9}}
+    """
+    if not isinstance(lower, dict) or not isinstance(upper, dict):
+        return upper if upper is not None else lower
+    out = {role: dict(fields) if isinstance(fields, dict) else fields for role, fields in lower.items()}
+    for role, fields in upper.items():
+        below = out.get(role)
+        out[role] = {**below, **fields} if isinstance(below, dict) and isinstance(fields, dict) else fields
+    return out
 
 
 def _one_line(exc: ValidationError) -> str:

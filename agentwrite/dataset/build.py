@@ -34,6 +34,7 @@ from agentwrite.dataset.instructions import BadLine, Instruction, read_instructi
 from agentwrite.dataset.journal import TRAIN, Journal, read_jsonl, recover
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.stats import write_stats
+from agentwrite.decoding import ROLES
 from agentwrite.domain import Document
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ServerUnreachable
 from agentwrite.llm.base import ChatModel
@@ -75,8 +76,7 @@ def _now() -> str:
 def _sampling(settings: Settings) -> dict[str, Any]:
     return {
         "mode": settings.mode,
-        "temperature": settings.temperature,
-        "top_p": settings.top_p,
+        "decoding": {role: settings.decoding_for(role).model_dump(exclude_none=True) for role in ROLES},
         "seed": settings.seed,
         "min_tokens": settings.min_tokens,
         "tokens_per_word": settings.tokens_per_word,

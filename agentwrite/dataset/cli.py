@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from agentwrite.cli_options import DecodingFlags, Temperature
+from agentwrite.decoding import decoding_overrides
 from agentwrite.errors import InputError
 
 # agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
@@ -33,7 +35,8 @@ def build(
     base_url: BaseUrl = None,
     model: ModelName = None,
     mode: Annotated[str | None, typer.Option(help="sequential, parallel or sketch.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    temperature: Temperature = None,
+    decoding: DecodingFlags = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
     max_inflight: Annotated[int | None, typer.Option(help="Most requests in flight at once.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Drop examples longer than this (tokens).")] = None,
@@ -60,7 +63,7 @@ def build(
         settings = recipe_settings(
             the_recipe,
             {"base_url": base_url, "model": model, "mode": mode, "temperature": temperature, "seed": seed,
-             "max_inflight": max_inflight},
+             "max_inflight": max_inflight, "decoding": decoding_overrides(decoding or []) or None},
         )  # fmt: skip
 
         def show(event: BuildProgress) -> None:

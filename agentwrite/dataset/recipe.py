@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agentwrite.dataset.filters import FilterConfig
 from agentwrite.errors import InputError
-from agentwrite.settings import ENV_PREFIX, Settings, load_settings
+from agentwrite.settings import ENV_PREFIX, Settings, load_settings, merge_decoding
 
 
 class Recipe(BaseModel):
@@ -100,5 +100,8 @@ def recipe_settings(
         from_env.add("api_key")
     below_env = {k.replace("-", "_"): v for k, v in recipe.settings.items()}
     overrides = {k: v for k, v in below_env.items() if k not in from_env}
-    overrides.update({k: v for k, v in (flags or {}).items() if v is not None})
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    if "decoding" in given:  # flags for some roles' fields keep the recipe's others
+        given["decoding"] = merge_decoding(overrides.get("decoding"), given["decoding"])
+    overrides.update(given)
     return load_settings(env=env, overrides=overrides)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from agentwrite.cli_options import DecodingFlags, Temperature
 from agentwrite.evaluation.run import Target
 
 # agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
@@ -41,7 +42,8 @@ def run_command(
         int | None, typer.Option(help="Context window in tokens (default: the server's).")
     ] = None,
     max_inflight: Annotated[int | None, typer.Option(help="Most requests in flight at once.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    temperature: Temperature = None,
+    decoding: DecodingFlags = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
     config: ConfigFile = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-prompt lines.")] = False,
@@ -57,7 +59,7 @@ def run_command(
             raise InputError(f"--target must be agentwrite or direct, not {target!r}")
         settings = settings_from(
             config, base_url=base_url, model=model, mode=mode, max_context=max_context,
-            max_inflight=max_inflight, temperature=temperature, seed=seed,
+            max_inflight=max_inflight, temperature=temperature, decoding=decoding, seed=seed,
         )  # fmt: skip
 
         def progress(key: str, outcome: str) -> None:

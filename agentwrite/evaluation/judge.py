@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentwrite.context_budget import output_room
+from agentwrite.decoding import ROLE_DEFAULTS, Decoding
 from agentwrite.errors import AgentwriteError, ModelError, ModelRequestError, ServerUnreachable
 from agentwrite.evaluation.scoring import DIMENSIONS
 from agentwrite.llm.base import ChatModel, GenerationParams
@@ -189,10 +190,12 @@ async def judge(
     structured: bool = True,
     max_response_chars: int = DEFAULT_MAX_RESPONSE_CHARS,
     max_context: int | None = None,
+    decoding: Decoding = ROLE_DEFAULTS["judge"],
 ) -> Judgement:
     """Rate ``response`` to ``instruction`` with ``model``.
 
-    The first attempt is greedy; later ones sample (temperature 0.7) so that a judge that
+    The first attempt decodes as ``decoding`` says (greedy by default); later ones sample
+    (temperature 0.7) so that a judge that
     went wrong once can do better. With ``structured`` the request carries the ratings'
     JSON schema; a server that refuses it (HTTP 400) is asked again without. With
     ``max_context`` (the judge's window in tokens) a response too long for it is cut in
@@ -206,9 +209,9 @@ async def judge(
     prompt = render("judge", instruction=instruction, response=shown)
     problem = ""
     for attempt in range(1, attempts + 1):
-        params = GenerationParams(
-            max_tokens=JUDGE_MAX_TOKENS,
-            temperature=0.0 if attempt == 1 else 0.7,
+        params = GenerationParams.of(
+            decoding if attempt == 1 else Decoding(temperature=0.7).over(decoding),
+            JUDGE_MAX_TOKENS,
             json_schema=RATINGS_SCHEMA if structured else None,
         )
         try:

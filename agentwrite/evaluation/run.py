@@ -139,11 +139,8 @@ def _write_line(handle: TextIO, record: dict[str, Any]) -> None:
 async def _direct(
     item: SuiteItem, model: ChatModel, settings: Settings, max_context: int | None
 ) -> dict[str, Any]:
-    params = GenerationParams(
-        max_tokens=direct_max_tokens(item.prompt, max_context),
-        temperature=settings.temperature,
-        top_p=settings.top_p,
-        seed=settings.seed,
+    params = GenerationParams.of(
+        settings.decoding_for("writer"), direct_max_tokens(item.prompt, max_context), seed=settings.seed
     )
     completion = await model.complete([{"role": "user", "content": item.prompt}], params)
     return {

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
+from agentwrite.decoding import Decoding
 from agentwrite.domain import Usage
+
+Watch = Callable[[str], bool]
+"""Called with each new piece of a streamed answer; True stops the request at once."""
+
+HALTED = "halted"
+"""The finish reason of an answer that a ``watch`` stopped."""
 
 
 class Message(TypedDict):
@@ -19,8 +27,11 @@ class Message(TypedDict):
 class GenerationParams:
     """Sampling settings of one request.
 
-    ``min_tokens`` is a vLLM extension (ignored by backends that lack it);
-    ``json_schema`` asks for structured output that matches the schema.
+    ``min_tokens``, ``min_p`` and ``repetition_penalty`` are vLLM extensions (ignored by
+    backends that lack them); ``json_schema`` asks for structured output that matches the
+    schema; ``extra`` goes into the request body as it is. ``watch`` sees the answer as it
+    streams and may stop it (the completion then ends with ``HALTED``); backends that do not
+    stream ignore it, and callers check the whole answer as well.
     """
 
     max_tokens: int
@@ -29,7 +40,35 @@ class GenerationParams:
     min_tokens: int | None = None
     json_schema: dict[str, Any] | None = None
     seed: int | None = None
+    min_p: float | None = None
+    repetition_penalty: float | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    stop: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    watch: Watch | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, decoding: Decoding, max_tokens: int, **fields: Any) -> GenerationParams:
+        """Parameters from a role's decoding; ``max_tokens`` is capped by the role's own.
+
+        >>> p = GenerationParams.of(Decoding(temperature=0.2, max_tokens=100, stop=["END"]), 500, seed=3)
+        >>> p.max_tokens, p.temperature, p.top_p, p.stop, p.seed
+        (100, 0.2, 0.95, ('END',), 3)
+        """
+        d = decoding
+        return cls(
+            max_tokens=min(max_tokens, d.max_tokens or max_tokens),
+            temperature=0.7 if d.temperature is None else d.temperature,
+            top_p=0.95 if d.top_p is None else d.top_p,
+            min_p=d.min_p,
+            repetition_penalty=d.repetition_penalty,
+            frequency_penalty=d.frequency_penalty,
+            presence_penalty=d.presence_penalty,
+            stop=tuple(d.stop or ()),
+            extra=dict(d.extra_body or {}),
+            **fields,
+        )
 
 
 @dataclass(frozen=True)

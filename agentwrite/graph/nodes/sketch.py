@@ -72,6 +72,7 @@ async def sketch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[s
         messages,
         lambda text: parse_sketches(text, count),
         what="sketch",
+        role="sketcher",
         max_tokens=120 * count + 64,
         schema=schema,
     )
