@@ -174,19 +174,23 @@ def fit_prior_text(
     max_chars: int | None = None,
     keep_verbatim: int = 2,
     count: Callable[[str], int] = estimate_tokens,
+    least_summarised: int = 0,
 ) -> str:
     """The text so far, summarising the oldest sections until it fits both budgets.
 
     If even the summaries of all but the last ``keep_verbatim`` sections do not fit,
     everything is summarised, and as a last resort the oldest summaries are dropped.
     ``count`` measures a text in tokens (a :class:`TokenGauge`'s ``text_tokens`` corrects
-    the plain estimate).
+    the plain estimate). ``least_summarised`` sections are summarised even when all would
+    fit (a digest of the text so far).
 
     >>> secs = [("A", "Alpha one. " * 50), ("B", "Beta two. " * 50), ("C", "Gamma.")]
     >>> fit_prior_text(secs, max_tokens=None) == render_prior(secs)
     True
     >>> fit_prior_text(secs, max_tokens=200).startswith("## A\\n(summary)")
     True
+    >>> fit_prior_text(secs, max_tokens=None, least_summarised=2).count("(summary)")
+    2
     """
 
     def fits(text: str) -> bool:
@@ -195,7 +199,8 @@ def fit_prior_text(
         )
 
     most_summarised = max(0, len(sections) - keep_verbatim)
-    for summarised in [*range(most_summarised + 1), len(sections)]:
+    start = min(least_summarised, len(sections))
+    for summarised in [*range(start, max(start, most_summarised) + 1), len(sections)]:
         text = render_prior(sections, summarised)
         if fits(text):
             return text

@@ -7,9 +7,9 @@ field doubles as the JSON schema sent to the server for structured output.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from agentwrite.length import MAX_TARGET_WORDS, count_words, language_of
 
@@ -111,6 +111,13 @@ class Section(BaseModel):
     finish_reason: str
     usage: Usage = Usage()
     seconds: float = 0.0
+    loops_cut: int = Field(0, ge=0, description="Loops the loop guard cut out of this section.")
+    words_dropped: int = Field(
+        0,
+        ge=0,
+        description="Words removed from what the model wrote: loops cut, repeated or copied sentences, "
+        "prompt echoes.",
+    )
 
     @model_validator(mode="after")
     def _count(self) -> Section:
@@ -130,12 +137,27 @@ class Document(BaseModel):
     )
     mode: WriteMode
     model: str
+    decoding: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="The decoding settings of each role, as sent."
+    )
     sections: list[Section]
     markdown: str
     words: int
     usage: Usage
     wall_seconds: float
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def loops_cut(self) -> int:
+        """Loops cut in all sections."""
+        return sum(s.loops_cut for s in self.sections)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def words_dropped(self) -> int:
+        """Words removed from what the model wrote, in all sections."""
+        return sum(s.words_dropped for s in self.sections)
 
     def sidecar(self) -> dict[str, object]:
         """The JSON sidecar: everything but the Markdown, which lives in its own file."""

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+import zlib
 
 import pytest
 
@@ -36,24 +37,28 @@ def test_ten_thousand_words_with_sections_matching_the_plan(mode: str) -> None:
     assert doc.usage.requests == sum(s.usage.requests for s in doc.sections) + (2 if mode == "sketch" else 1)
 
 
-def test_sequential_prompts_carry_the_text_so_far_in_prefix_order() -> None:
+@pytest.mark.parametrize("prior_text", ["full", "digest"])
+def test_sequential_prompts_carry_the_text_so_far_in_prefix_order(prior_text: str) -> None:
     model = writer_model()
-    doc = run("Write a 2000-word essay on tea", model)
+    doc = run("Write a 2000-word essay on tea", model, settings=Settings(prior_text=prior_text))
     section_calls = model.calls[1:]
-    assert len(section_calls) == len(doc.plan.sections)
+    assert len(section_calls) == len(doc.plan.sections) > 2
     for i, call in enumerate(section_calls):
         prompt = call.messages[-1]["content"]
         order = [
             prompt.index(h) for h in ("## Instruction", "## Plan", "## Text written so far", "## Your step")
         ]
         assert order == sorted(order)
-        for earlier in doc.sections[:i]:
-            assert earlier.text in prompt
+        for j, earlier in enumerate(doc.sections[:i]):
+            verbatim = prior_text == "full" or j == i - 1  # a digest keeps only the latest whole
+            assert (earlier.text in prompt) == verbatim
+            assert f"## {earlier.title}" in prompt
+        assert prompt.count("(summary)") == (max(0, i - 1) if prior_text == "digest" else 0)
         assert f"Write section {i + 1} of {len(doc.plan.sections)}" in prompt
 
 
 def test_shortfall_is_carried_into_later_budgets() -> None:
-    short = iter([prose(250), prose(90)])  # first section far short, then its continuation
+    short = iter([prose(250), prose(90, seed=1)])  # first section far short, then its continuation
 
     def reply(messages, params):
         if params.json_schema is not None:
@@ -88,7 +93,7 @@ def test_doubled_headings_and_plan_labels_are_removed() -> None:
         if params.json_schema is not None:
             return writer_reply(messages, params)
         title = re.search(r'Write section \d+ of \d+, "([^"]+)"', messages[-1]["content"]).group(1)
-        body = f"## {title}\n\nParagraph 2 - {prose(520)}\n\nWord Count: 520 words"
+        body = f"## {title}\n\nParagraph 2 - {prose(520, seed=zlib.crc32(title.encode()))}\n\nWord Count: 520 words"
         return Completion(body, "stop", writer_reply(messages, params).usage)
 
     doc = run("Write a 1000-word essay", ScriptedModel(responder=reply))

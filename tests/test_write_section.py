@@ -93,3 +93,61 @@ def test_params_respect_the_context_window() -> None:
 def test_min_tokens_can_be_turned_off() -> None:
     ctx = RunContext(model=ScriptedModel(), settings=Settings(min_tokens=False))
     assert section_params(ctx, list(PROMPT), 500, force_length=True).min_tokens is None
+
+
+LOOPED = "I was experimenting with different types of seeds that are good for people."
+
+
+def looping(fresh_words: int, seed: int, repeats: int = 40) -> str:
+    """Fresh prose, then one sentence until the token limit, as a small model does."""
+    return prose(fresh_words, seed=seed) + " " + " ".join([LOOPED] * repeats)
+
+
+def test_a_loop_is_stopped_cut_and_the_section_continued_without_it() -> None:
+    model = ScriptedModel(
+        [Completion(looping(60, seed=1), "length", Usage()), Completion(prose(60, seed=2), "stop", Usage())]
+    )
+    section = write(model, budget=120)
+    assert section.text.count(LOOPED) == 1  # the first time it was still a fine sentence
+    assert section.loops_cut == 1 and section.words_dropped > 0
+    assert section.words >= 120 * 0.9
+    first, then = model.calls
+    assert first.params.watch is not None  # the stream was watched, and stopped early:
+    assert first.params.repetition_penalty == 1.05
+    follow_up = then.messages
+    assert follow_up[1]["role"] == "assistant" and LOOPED in follow_up[1]["content"]
+    assert follow_up[1]["content"].count(LOOPED) == 1
+    assert f'Do not write this again: "{LOOPED}"' in follow_up[2]["content"]
+    assert then.params.repetition_penalty == pytest.approx(1.1 + 0.05)  # continuation, one step stronger
+
+
+def test_a_stream_is_stopped_as_soon_as_it_loops() -> None:
+    seen: list[str] = []
+
+    def answer(messages, params):
+        text = looping(40, seed=3, repeats=200)
+        for i, piece in enumerate(text.split(" ")):  # what a streaming server would send
+            seen.append(piece)
+            if params.watch(" " + piece if i else piece):
+                return Completion(" ".join(seen), "halted", Usage())
+        raise AssertionError("the watch never stopped the stream")
+
+    model = ScriptedModel([answer], responder=lambda m, p: prose(80, seed=len(m)))
+    write(model, budget=100)
+    assert len(seen) <= 40 + 3 * len(LOOPED.split())  # stopped at the second repeat, not after 200
+
+
+def test_loops_are_cut_a_bounded_number_of_times_and_never_reach_the_text() -> None:
+    model = ScriptedModel(responder=lambda messages, params: looping(15, seed=len(model.calls)))
+    section = write(model, budget=300, max_loop_cuts=2)
+    assert len(model.calls) == 3  # the first answer and two continuations, each cut
+    assert section.loops_cut == 3 and section.text.count(LOOPED) == 1
+    penalties = [call.params.repetition_penalty for call in model.calls]
+    assert penalties == [1.05, pytest.approx(1.15), pytest.approx(1.2)]
+
+
+def test_the_guard_can_be_turned_off() -> None:
+    model = ScriptedModel([Completion(looping(60, seed=1, repeats=5), "stop", Usage())])
+    section = write(model, budget=100, loop_guard=False)
+    assert section.text.count(LOOPED) == 5 and section.loops_cut == 0
+    assert model.calls[0].params.watch is None

@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from agentwrite.domain import Usage
-from agentwrite.llm.base import Completion, GenerationParams, Message
+from agentwrite.llm.base import HALTED, Completion, GenerationParams, Message
 
 Responder = Callable[[list[Message], GenerationParams], "Completion | str"]
 Script = str | Completion | BaseException | Responder
@@ -90,13 +91,35 @@ class ScriptedModel:
                 item = item(call.messages, params)
             if isinstance(item, str):
                 item = Completion(item, "stop", _usage(call.prompt, item))
-            return item
+            return _watched(item, params, call.prompt)
         finally:
             self.in_flight -= 1
             call.ended = time.monotonic()
 
     async def aclose(self) -> None:
         return None
+
+
+def _watched(completion: Completion, params: GenerationParams, prompt: str) -> Completion:
+    """The completion as a streaming server would give it to ``params.watch``: word by
+    word, cut where the watch stops it.
+
+    >>> seen = []
+    >>> def watch(piece):
+    ...     seen.append(piece)
+    ...     return "stop" in piece
+    >>> done = _watched(Completion("go on stop here", "stop", Usage()), GenerationParams(8, watch=watch), "")
+    >>> done.text, done.finish_reason, seen
+    ('go on stop', 'halted', ['go', ' on', ' stop'])
+    """
+    if params.watch is None:
+        return completion
+    pieces = re.findall(r"\s*\S+", completion.text)
+    for i, piece in enumerate(pieces):
+        if params.watch(piece):
+            text = "".join(pieces[: i + 1])
+            return Completion(text, HALTED, _usage(prompt, text))
+    return completion
 
 
 def _usage(prompt: str, text: str) -> Usage:

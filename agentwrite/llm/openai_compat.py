@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import httpx
 
 from agentwrite.errors import ModelError, ModelRequestError, ServerUnreachable
-from agentwrite.llm.base import Completion, GenerationParams, Message
+from agentwrite.llm.base import Completion, GenerationParams, Message, Watch
 from agentwrite.llm.retry import RetryPolicy, is_retryable, parse_retry_after
 from agentwrite.llm.stream import CompletionStream, StreamError, mapping, usage_of
 
@@ -55,7 +55,8 @@ class OpenAICompatModel:
 
     ``base_url`` is the API root, e.g. ``http://127.0.0.1:8000/v1``. When ``model`` is
     None the server's first model (``GET {base_url}/models``) is used, looked up once.
-    ``vllm_extensions`` allows vLLM's own request fields (``min_tokens``).
+    ``vllm_extensions`` allows vLLM's own request fields (``min_tokens``, ``min_p``,
+    ``repetition_penalty``).
     With ``stream`` (the default) completions are streamed and ``timeout`` bounds the
     silence between chunks; without it the server sends nothing until the answer is
     done, so ``timeout`` bounds the whole generation. A server that answers a streamed
@@ -115,7 +116,8 @@ class OpenAICompatModel:
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         model = await self._resolve_model()
-        return await self._call("POST", "/chat/completions", self._body(model, messages, params), _completion)
+        body = self._body(model, messages, params)
+        return await self._call("POST", "/chat/completions", body, _completion, watch=params.watch)
 
     async def server_info(self) -> ServerInfo:
         """Model ids and context window, from ``GET /models``."""
@@ -151,8 +153,17 @@ class OpenAICompatModel:
             body["stream_options"] = {"include_usage": True}
         if params.seed is not None:
             body["seed"] = params.seed
-        if params.min_tokens and self.vllm_extensions:
-            body["min_tokens"] = params.min_tokens
+        for name in ("frequency_penalty", "presence_penalty"):
+            if getattr(params, name) is not None:
+                body[name] = getattr(params, name)
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if self.vllm_extensions:
+            if params.min_tokens:
+                body["min_tokens"] = params.min_tokens
+            for name in ("min_p", "repetition_penalty"):
+                if getattr(params, name) is not None:
+                    body[name] = getattr(params, name)
         if params.json_schema is not None:
             body["response_format"] = {
                 "type": "json_schema",
@@ -166,10 +177,15 @@ class OpenAICompatModel:
         return body
 
     async def _call(
-        self, method: str, path: str, body: dict[str, Any] | None, parse: Callable[[Any], T]
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        parse: Callable[[Any], T],
+        watch: Watch | None = None,
     ) -> T:
         """One request with retries; ``parse`` turns the JSON answer into the result or
-        raises ``_BadBody``."""
+        raises ``_BadBody``; ``watch`` sees a streamed answer's pieces and may stop it."""
         url = self.base_url + path
         for attempt in range(self.retry.attempts):
             retry_after: float | None = None
@@ -182,7 +198,7 @@ class OpenAICompatModel:
                             url, response.status_code, self._scrub(_error_detail(response))
                         )
                     if response.headers.get("content-type", "").startswith("text/event-stream"):
-                        return cast(T, await self._read_stream(url, response))
+                        return cast(T, await self._read_stream(url, response, watch))
                     await response.aread()
                 try:
                     return parse(response.json())
@@ -207,12 +223,16 @@ class OpenAICompatModel:
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last try raises")  # pragma: no cover
 
-    async def _read_stream(self, url: str, response: httpx.Response) -> Completion:
-        """A streamed completion, whole, or ``ModelRequestError`` (never a partial answer)."""
+    async def _read_stream(self, url: str, response: httpx.Response, watch: Watch | None) -> Completion:
+        """A streamed completion, whole, or ``ModelRequestError`` (never a partial answer),
+        or the answer so far when ``watch`` stops it: leaving the response closes the
+        connection, and vLLM aborts a request whose client has gone."""
         stream = CompletionStream()
         try:
             async for line in response.aiter_lines():
-                stream.feed(line)
+                piece = stream.feed(line)
+                if piece and watch is not None and watch(piece):
+                    return stream.halted()
             return stream.completion()
         except StreamError as exc:
             raise ModelRequestError(url, exc.status, self._scrub(str(exc))) from None

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from agentwrite.domain import Usage
-from agentwrite.llm.base import Completion
+from agentwrite.llm.base import HALTED, Completion
 
 
 class StreamError(Exception):
@@ -37,11 +37,12 @@ class CompletionStream:
     ...              'data: "finish_reason": "stop"}]}', "",
     ...              'data: {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2}}',
     ...              "", "data: [DONE]", ""]:
-    ...     stream.feed(line)
+    ...     _ = stream.feed(line)
     >>> done = stream.completion()
     >>> done.text, done.finish_reason, done.usage.completion_tokens
     ('Tea grew.', 'stop', 2)
-    >>> cut = CompletionStream(); cut.feed('data: {"choices": [{"delta": {"content": "Tea"}}]}'); cut.feed("")
+    >>> cut = CompletionStream(); _ = cut.feed('data: {"choices": [{"delta": {"content": "Tea"}}]}')
+    >>> _ = cut.feed("")
     >>> cut.completion()
     Traceback (most recent call last):
     ...
@@ -55,14 +56,34 @@ class CompletionStream:
         self.usage: dict[str, Any] = {}
         self.done = False
 
-    def feed(self, line: str) -> None:
-        """One line of the body, without its line ending; a blank line ends an event."""
+    def feed(self, line: str) -> str:
+        """One line of the body, without its line ending; a blank line ends an event.
+        Returns the text this line completed ("" for most lines)."""
         if not line:
+            before = len(self._pieces)
             self._event("\n".join(self._data))
             self._data.clear()
-        elif line.startswith("data:"):
+            return "".join(self._pieces[before:])
+        if line.startswith("data:"):
             self._data.append(line.removeprefix("data:").removeprefix(" "))
         # other fields (event:, id:, retry:) and comments (":") carry nothing for us
+        return ""
+
+    def halted(self) -> Completion:
+        """The answer so far, for a request stopped on purpose: the server sends no usage
+        then, so each content event counts as one completion token (vLLM streams a token
+        an event).
+
+        >>> stream = CompletionStream()
+        >>> for line in ['data: {"choices": [{"delta": {"content": "Tea "}}]}', "",
+        ...              'data: {"choices": [{"delta": {"content": "tea"}}]}', ""]:
+        ...     _ = stream.feed(line)
+        >>> done = stream.halted()
+        >>> done.text, done.finish_reason, done.usage.completion_tokens
+        ('Tea tea', 'halted', 2)
+        """
+        usage = usage_of(self.usage) if self.usage else Usage(completion_tokens=len(self._pieces), requests=1)
+        return Completion("".join(self._pieces), HALTED, usage)
 
     def completion(self) -> Completion:
         """The assembled answer; raise ``StreamError`` if the answer did not finish."""

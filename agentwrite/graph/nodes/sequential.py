@@ -1,4 +1,5 @@
-"""Sequential mode (AgentWrite's): each section sees the plan and all text before it.
+"""Sequential mode (AgentWrite's): each section sees the plan and the text before it (a
+digest of it by default: earlier sections summarised, the latest one whole).
 
 The prompt is ordered instruction, plan, text so far, step, so that the server's
 prefix cache can reuse everything up to the step. Each section's budget carries the
@@ -50,11 +51,13 @@ def sequential_messages(state: WriteState, ctx: RunContext, index: int, budget: 
     if ctx.max_context is not None:
         output = round(budget * ctx.settings.tokens_per_word * 1.3) + 32
         token_room = max(0, ctx.max_context - ctx.gauge.text_tokens(system + frame) - output - 128)
+    done = [(s.title, s.text) for s in state.get("sections", [])]
     written = fit_prior_text(
-        [(s.title, s.text) for s in state.get("sections", [])],
+        done,
         token_room,
         ctx.settings.prior_text_chars,
         count=ctx.gauge.text_tokens,
+        least_summarised=max(0, len(done) - 1) if ctx.settings.prior_text == "digest" else 0,
     )
     return [
         {"role": "system", "content": system},
@@ -78,6 +81,7 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
         count=len(plan.sections),
         title=plan.sections[index].title,
         budget=budget,
+        earlier=[s.text for s in done],
     )
     return {"sections": [section]}
 

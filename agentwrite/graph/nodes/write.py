@@ -9,18 +9,22 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from agentwrite.context_budget import output_room
+from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Plan, Section, Usage
 from agentwrite.errors import ContextFull, ModelError
 from agentwrite.events import SectionDone, SectionStarted
 from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words
-from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
+from agentwrite.loop_guard import LoopGuard
 from agentwrite.markdown import clean_section_text
 from agentwrite.plans import render_plan
 from agentwrite.prompts import render
+from agentwrite.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -31,23 +35,28 @@ _ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
 
 
 def section_params(
-    ctx: RunContext, messages: list[Message], words: int, *, force_length: bool
+    ctx: RunContext,
+    messages: list[Message],
+    words: int,
+    *,
+    force_length: bool,
+    decoding: Decoding | None = None,
+    watch: Watch | None = None,
 ) -> GenerationParams:
     """Sampling for a request that should add about ``words`` words.
 
     ``max_tokens`` allows for the budget with headroom and never runs past the context
     window; with ``force_length`` (and the server's ``min_tokens``) the model cannot stop
-    far short of the budget.
+    far short of the budget. ``decoding`` defaults to the writer's.
     """
     s = ctx.settings
+    decoding = decoding or s.decoding_for("writer")
     wanted = math.ceil(words * s.tokens_per_word * 1.3) + 32
     max_tokens = output_room(ctx.max_context, messages, wanted, ctx.gauge)
     min_tokens = None
     if force_length and s.min_tokens:
         min_tokens = min(round(words * s.tokens_per_word * 0.7), max_tokens)
-    return GenerationParams(
-        max_tokens=max_tokens, temperature=s.temperature, top_p=s.top_p, min_tokens=min_tokens, seed=s.seed
-    )
+    return GenerationParams.of(decoding, max_tokens, min_tokens=min_tokens, seed=s.seed, watch=watch)
 
 
 def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str, object]:
@@ -97,14 +106,23 @@ def trim_to_budget(text: str, budget: int) -> str:
 
 
 def section_request(
-    ctx: RunContext, prompt: Callable[[], list[Message]], words: int, *, force_length: bool
+    ctx: RunContext,
+    prompt: Callable[[], list[Message]],
+    words: int,
+    *,
+    decoding: Decoding,
+    force_length: bool,
+    watch: Callable[[], Watch | None] = lambda: None,
 ) -> Request:
     """A request for about ``words`` words; ``prompt`` builds the messages (again, smaller,
-    after the server refused them as too long for its window)."""
+    after the server refused them as too long for its window), ``watch`` a fresh watch for
+    each try."""
 
     def build() -> tuple[list[Message], GenerationParams]:
         messages = prompt()
-        return messages, section_params(ctx, messages, words, force_length=force_length)
+        return messages, section_params(
+            ctx, messages, words, decoding=decoding, force_length=force_length, watch=watch()
+        )
 
     return build
 
@@ -114,65 +132,147 @@ def fixed(messages: list[Message]) -> Callable[[], list[Message]]:
     return lambda: messages
 
 
+@dataclass
+class _Draft:
+    """A section while it is written: the text kept so far and what it took."""
+
+    text: str = ""
+    finish: str = "stop"
+    usage: Usage = field(default_factory=Usage)
+    loops_cut: int = 0
+    words_dropped: int = 0
+    continuations: int = 0
+    empty_answers: int = 0
+    avoid: str = ""
+
+
 async def generate_section(
-    ctx: RunContext, prompt: Callable[[], list[Message]], *, index: int, count: int, title: str, budget: int
+    ctx: RunContext,
+    prompt: Callable[[], list[Message]],
+    *,
+    index: int,
+    count: int,
+    title: str,
+    budget: int,
+    earlier: Sequence[str] = (),
 ) -> Section:
     """Write one section from the prompt ``prompt()`` builds; raise ModelError rather than
-    return bad text."""
+    return bad text.
+
+    With the loop guard on, the answer is watched as it streams: a loop stops the request,
+    is cut off, and the section is continued from before it with a stronger repetition
+    penalty and the looping sentence named; sentences that repeat one another or
+    ``earlier`` sections, or echo the prompt, are dropped. A section cut short (by the token
+    limit or a loop) or well short of its budget is continued; one past its budget ends at
+    the first sentence that reaches it.
+    """
     s = ctx.settings
     ctx.emit(SectionStarted(index, count, title, budget))
     started = time.monotonic()
-    usage = Usage()
-    text, finish = "", "stop"
-    messages: list[Message] = []
-    for attempt in range(_EMPTY_RETRIES + 1):
-        messages, completion = await ctx.complete(section_request(ctx, prompt, budget, force_length=True))
-        usage = usage + completion.usage
-        text, finish = completion.text, completion.finish_reason
-        if clean_section_text(text, title):
-            break
-        log.warning("section %d came back empty (attempt %d)", index + 1, attempt + 1)
-    else:
-        raise ModelError(f"section {index + 1} came back empty {_EMPTY_RETRIES + 1} times")
-
-    for _ in range(s.max_continuations):
-        body = clean_section_text(text, title)  # what the document will hold: decide on that
-        words = count_words(body)
-        short = words < s.short_section_ratio * budget
-        if finish != "length" and not short:
-            break
-        if words >= budget:  # cut by the token limit past its budget: end at a sentence, no round trip
-            text = trim_to_budget(body, budget)
-            break
-        more = max(budget - words, 50)
-        follow_up: list[Message] = [
-            *messages,
-            {"role": "assistant", "content": text},
-            {
-                "role": "user",
-                "content": render("continue_section", number=index + 1, title=title, words=more),
-            },
-        ]
-        try:
-            _, completion = await ctx.complete(
-                section_request(ctx, fixed(follow_up), more, force_length=short)
+    guard = LoopGuard([m["content"] for m in prompt()], earlier) if s.loop_guard else None
+    draft = _Draft()
+    first: list[Message] = []
+    while True:
+        if not draft.text:  # the first request, or again after an empty or all-loop answer
+            decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
+            request = section_request(
+                ctx, prompt, budget, decoding=decoding, force_length=True, watch=_watch(guard, "")
             )
+        else:
+            more = max(budget - count_words(draft.text), 50)
+            decoding = s.decoding_for("continuation").stronger(s.loop_penalty_step * draft.loops_cut)
+            follow_up = continuation_messages(first, draft.text, index, title, more, draft.avoid)
+            request = section_request(
+                ctx,
+                fixed(follow_up),
+                more,
+                decoding=decoding,
+                force_length=count_words(draft.text) < s.short_section_ratio * budget,
+                watch=_watch(guard, draft.text + " "),
+            )
+        try:
+            sent, completion = await ctx.complete(request)
         except ContextFull:
+            if not draft.text:
+                raise
             log.warning("section %d: no room left in the context window to continue it", index + 1)
             break
-        usage = usage + completion.usage
-        if not completion.text.strip():
+        if not draft.text:
+            first = sent
+        draft.usage = draft.usage + completion.usage
+        _take(draft, completion.text, completion.finish_reason, guard, title, index)
+        if not draft.text:
+            draft.empty_answers += 1
+            if draft.empty_answers > _EMPTY_RETRIES:
+                looping = " (looping from its start)" if draft.loops_cut else ""
+                raise ModelError(f"section {index + 1} came back empty {draft.empty_answers} times{looping}")
+            log.warning("section %d came back empty (attempt %d)", index + 1, draft.empty_answers)
+            continue
+        if not _needs_more(draft, budget, s):
             break
-        text, finish = join_continuation(text, completion.text), completion.finish_reason
-
     section = Section(
         index=index,
         title=title,
-        text=clean_section_text(text, title),
+        text=draft.text,
         target_words=budget,
-        finish_reason=finish,
-        usage=usage,
+        finish_reason="length" if draft.finish in ("loop", HALTED) else draft.finish,
+        usage=draft.usage,
         seconds=time.monotonic() - started,
+        loops_cut=draft.loops_cut,
+        words_dropped=draft.words_dropped,
     )
     ctx.emit(SectionDone(section, count))
     return section
+
+
+def _watch(guard: LoopGuard | None, prefix: str) -> Callable[[], Watch | None]:
+    return (lambda: guard.watch(prefix)) if guard is not None else (lambda: None)
+
+
+def continuation_messages(
+    first: list[Message], text: str, index: int, title: str, words: int, avoid: str
+) -> list[Message]:
+    """The request that continues a section: the first request, the text kept so far as
+    the assistant's answer, and the step (naming the sentence not to write again, if any)."""
+    step = render(
+        "continue_section",
+        number=index + 1,
+        title=title,
+        words=words,
+        avoid=f'Do not write this again: "{avoid}"' if avoid else "",
+    )
+    return [*first, {"role": "assistant", "content": text}, {"role": "user", "content": step.strip()}]
+
+
+def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, title: str, index: int) -> None:
+    """Add an answer to the draft: cut a loop, clean the text, drop bad sentences."""
+    raw = join_continuation(draft.text, answer) if draft.text else answer
+    if guard is not None and (loop := guard.find(raw)):
+        kept = raw[: loop.start]
+        draft.words_dropped += count_words(raw) - count_words(kept)
+        draft.loops_cut += 1
+        draft.avoid = loop.sample
+        log.info("section %d: cut a loop (%s): %.80s", index + 1, loop.kind, loop.sample)
+        raw, finish = kept, "loop"
+    elif finish == HALTED:
+        finish = "length"  # stopped by a watch the whole text no longer trips: treat as cut
+    body = clean_section_text(raw, title)
+    if guard is not None:
+        body, dropped = guard.clean(body)
+        draft.words_dropped += dropped
+    draft.text, draft.finish = body, finish
+
+
+def _needs_more(draft: _Draft, budget: int, s: Settings) -> bool:
+    """Whether to continue the section; a section past its budget is trimmed instead."""
+    words = count_words(draft.text)
+    cut = draft.finish in ("length", "loop")
+    if not cut and words >= s.short_section_ratio * budget:
+        return False
+    if words >= budget:
+        draft.text = trim_to_budget(draft.text, budget)
+        return False
+    if draft.finish == "loop":
+        return draft.loops_cut <= s.max_loop_cuts
+    draft.continuations += 1
+    return draft.continuations <= s.max_continuations

@@ -1,0 +1,88 @@
+"""The loop guard on hand-made texts: where a loop starts, what is dropped, what is left alone."""
+
+from agentwrite.length import count_words
+from agentwrite.loop_guard import RUN_ON_WORDS, LoopGuard
+from agentwrite.text_stats import document_repeated_sentence_rate
+from tests.openai_server import prose
+
+STEP = (
+    "## Your step\n"
+    'Write section 2 of 4, "Soil": What soil a balcony garden needs.\n'
+    "Write about 500 words. Write only the prose of this section: no heading, no section number."
+)
+FRESH = "Balcony gardens need light. Pots must drain well after rain. Herbs forgive a missed watering."
+LOOPED = "I was experimenting with different types of seeds that are good for people."
+
+
+def test_a_sentence_coming_back_is_cut_before_its_second_occurrence() -> None:
+    text = f"{FRESH} {LOOPED} Then the rain came. {LOOPED} {LOOPED} {LOOPED}"
+    loop = LoopGuard().find(text)
+    assert loop is not None and loop.kind == "repeated sentence"
+    assert text[: loop.start].rstrip() == f"{FRESH} {LOOPED} Then the rain came."
+    assert loop.sample == LOOPED
+
+
+def test_one_stray_repeat_is_dropped_not_cut() -> None:
+    text = f"{LOOPED} {FRESH} Compost feeds the soil slowly. Worms help as well. {LOOPED}"
+    guard = LoopGuard()
+    assert guard.find(text) is None
+    cleaned, dropped = guard.clean(text)
+    assert cleaned.count(LOOPED) == 1 and dropped == count_words(LOOPED)
+
+
+def test_a_loop_without_sentence_ends_is_caught_by_its_spans() -> None:
+    text = "The beds were ready. " + "and we planted beans and peas along the rail " * 4
+    loop = LoopGuard().find(text)
+    assert loop is not None and loop.kind == "repeated span"
+    assert text[: loop.start] == "The beds were ready. "
+
+
+def test_a_run_on_and_a_gibberish_tail_are_loops() -> None:
+    run_on = FRESH + " " + " ".join(prose(RUN_ON_WORDS + 20).replace(".", "").split())
+    loop = LoopGuard().find(run_on)
+    assert loop is not None and loop.kind == "run-on text" and run_on[: loop.start].rstrip() == FRESH
+    babble = FRESH + " yahda yeah dunno mr alrightdumminmjerry frobnax quilpert zandivox " * 5
+    loop = LoopGuard().find(babble)
+    assert loop is not None and loop.kind in ("gibberish", "repeated span")
+    assert babble[: loop.start].rstrip() == FRESH
+
+
+def test_prompt_lines_and_headings_echoed_back_are_removed() -> None:
+    guard = LoopGuard(prompt=[STEP])
+    text = f"## Your step\nWrite about 500 words. {FRESH}"
+    assert guard.find(text) is None  # restating the directions once is dropped, not a loop
+    cleaned, _ = guard.clean(text)
+    assert cleaned == FRESH
+    echoes = "## Your step\nWrite about 500 words. Write only the prose of this section: no heading."
+    loop = guard.find(f"{FRESH}\n{echoes}\n{echoes}")
+    assert loop is not None and loop.kind == "repeated sentence" and loop.sample == "Write about 500 words."
+
+
+def test_sentences_of_earlier_sections_are_copies() -> None:
+    earlier = "Tomatoes want six hours of sun. Basil grows beside them happily."
+    guard = LoopGuard(earlier=[earlier])
+    text = f"{FRESH} Tomatoes want six hours of sun."
+    cleaned, dropped = guard.clean(text)
+    assert cleaned == FRESH and dropped == 6
+    copied = f"{FRESH} Tomatoes want six hours of sun. Basil grows beside them happily."
+    loop = guard.find(copied)
+    assert loop is not None and loop.kind == "copied from an earlier section"
+
+
+def test_ordinary_prose_code_and_short_sentences_pass_untouched() -> None:
+    text = prose(800, seed=5) + "\n\n```bash\npip install the package now\npip install the package now\n```\nYes. Yes. Yes."
+    guard = LoopGuard(prompt=[STEP])
+    assert guard.find(text) is None
+    assert guard.clean(text) == (text, 0)
+
+
+def test_the_watch_stops_a_stream_soon_after_the_loop_starts() -> None:
+    guard = LoopGuard()
+    watch = guard.watch(prefix=FRESH + " ")
+    pieces = [f" {w}" for w in (" ".join([LOOPED] * 30)).split()]
+    stopped_at = next(i for i, piece in enumerate(pieces) if watch(piece))
+    words_per_sentence = len(LOOPED.split())
+    assert stopped_at < 3 * words_per_sentence  # the second repeat ends the stream
+    text = FRESH + " " + "".join(pieces[: stopped_at + 1]).strip()
+    loop = guard.find(text)
+    assert loop is not None and document_repeated_sentence_rate(text[: loop.start]) == 0.0
