@@ -7,6 +7,9 @@ It serves ``GET /v1/models`` and ``POST /v1/chat/completions``. What each comple
 request gets is decided by ``handler(request_json) -> Reply``: a completion, an HTTP
 error, a raw (non-JSON or cut-short) body, each after an optional delay. Every request is
 recorded with its headers, and the number of completion requests in flight is tracked.
+A streamed answer can go out word by word (``Reply.completion(..., words_per_event=1,
+trickle=0.001)``), as an engine writes; each request records how its answer went out
+(``RecordedRequest.delivery``), including a client that hung up before the end.
 ``writer_handler`` is a deterministic stand-in for a model, good enough for the agent to
 plan and write a whole document against it.
 """
@@ -44,6 +47,7 @@ class Reply:
     delay: float = 0.0
     declared_length: int | None = None
     trickle: float = 0.0
+    words_per_event: int = 3
 
     @classmethod
     def completion(
@@ -53,10 +57,22 @@ class Reply:
         usage: dict[str, Any] | None = None,
         delay: float = 0.0,
         trickle: float = 0.0,
+        words_per_event: int = 3,
     ) -> Reply:
         """A chat completion; ``usage`` defaults to one token per whitespace-separated piece.
-        Streamed, its events are ``trickle`` seconds apart (a slow engine writing)."""
-        return cls(text=text, finish_reason=finish_reason, usage=usage, delay=delay, trickle=trickle)
+        Streamed, it goes out ``words_per_event`` words to an event, the events ``trickle``
+        seconds apart (a slow engine writing). ``words_per_event=1`` with a small trickle
+        (a millisecond) streams like an engine, one token at a time: a client that stops
+        reading part-way is then seen to hang up (``Delivery.aborted``), since the answer
+        has not all been written into the socket's buffer before it does."""
+        return cls(
+            text=text,
+            finish_reason=finish_reason,
+            usage=usage,
+            delay=delay,
+            trickle=trickle,
+            words_per_event=words_per_event,
+        )
 
     @classmethod
     def events(cls, body: str, trickle: float = 0.0) -> Reply:
@@ -88,14 +104,51 @@ class Reply:
 Handler = Callable[[dict[str, Any]], Reply]
 
 
+@dataclass
+class Delivery:
+    """How the answer to one request went out, filled in as it is written.
+
+    ``content_events`` counts the server-sent events with text that were written whole
+    into the socket, ``words_sent`` the whitespace-separated pieces of text in them (one
+    token a word for the handlers here), out of ``content_events_total`` and
+    ``words_total`` in the whole answer. ``aborted`` is set when the client closed the
+    connection before the answer's end (a write failed: broken pipe or reset), and
+    ``finished`` when the whole body was written. A write that the kernel accepted just
+    before the client's close still counts as sent, so a hang-up shows up one or two
+    events after the client's last read; with ``trickle=0`` a short answer may fit
+    whole in the socket's buffer and then reads as ``finished`` even if the client never
+    read it.
+    """
+
+    streamed: bool = False
+    content_events: int = 0
+    content_events_total: int = 0
+    words_sent: int = 0
+    words_total: int = 0
+    aborted: bool = False
+    finished: bool = False
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the server saw it (header names lower-cased)."""
+    """One request as the server saw it (header names lower-cased), and how its answer
+    went out (``delivery``, filled in while it is written)."""
 
     method: str
     path: str
     headers: dict[str, str]
     body: dict[str, Any] | None
+    delivery: Delivery = field(default_factory=Delivery, compare=False)
+
+    @property
+    def aborted(self) -> bool:
+        """The client hung up before the whole answer was written."""
+        return self.delivery.aborted
+
+    @property
+    def content_events_sent(self) -> int:
+        """Events with text written before the answer ended or the client hung up."""
+        return self.delivery.content_events
 
 
 class OpenAIServer:
@@ -133,6 +186,38 @@ class OpenAIServer:
     def completion_requests(self) -> list[RecordedRequest]:
         """The recorded ``POST /v1/chat/completions`` requests, in arrival order."""
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def aborted_requests(self) -> list[RecordedRequest]:
+        """The completion requests whose client hung up before the answer's end (call
+        ``wait_idle`` first: a hang-up is seen at the server's next write).
+
+        >>> import httpx
+        >>> def engine(request):  # 400 tokens, one an event, a millisecond apart
+        ...     return Reply.completion("tea " * 400, "length", trickle=0.001, words_per_event=1)
+        >>> with OpenAIServer(engine) as server:
+        ...     url = server.base_url + "/chat/completions"
+        ...     with httpx.stream("POST", url, json={"stream": True}) as answer:
+        ...         read = [line for line, _ in zip(answer.iter_lines(), range(40))]  # stop early
+        ...     server.wait_idle()
+        True
+        >>> [request] = server.aborted_requests()
+        >>> request.content_events_sent < 50, request.delivery.words_total
+        (True, 400)
+        """
+        return [r for r in self.completion_requests() if r.aborted]
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no completion request is in flight, so that every answer has ended
+        or seen its client hang up (leaving the ``with`` block first would cut answers
+        still streaming, unrecorded); False if one is still going after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self.in_flight == 0:
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
 
     def __enter__(self) -> OpenAIServer:
         self._thread.start()
@@ -172,13 +257,15 @@ class _Server(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    _recorded: RecordedRequest | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read ``OpenAIServer.requests`` instead."""
 
     def do_GET(self) -> None:
         owner = self.server.owner
-        owner._record(RecordedRequest("GET", self.path, _lower(self.headers), None))
+        self._recorded = RecordedRequest("GET", self.path, _lower(self.headers), None)
+        owner._record(self._recorded)
         if self.path.rstrip("/") != "/v1/models":
             self._send(Reply.error(404, f"no route {self.path}"))
             return
@@ -195,7 +282,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length) or b"null")
         except ValueError:
             body = None
-        owner._record(RecordedRequest("POST", self.path, _lower(self.headers), body))
+        self._recorded = RecordedRequest("POST", self.path, _lower(self.headers), body)
+        owner._record(self._recorded)
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send(Reply.error(404, f"no route {self.path}"))
             return
@@ -209,7 +297,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.close_connection = True  # the server is shutting down
                 return
             if reply.body is None and body.get("stream"):
-                events = sse_body(_completion_json(body, reply), _include_usage(body))
+                events = sse_body(_completion_json(body, reply), _include_usage(body), reply.words_per_event)
                 headers = {**EVENT_STREAM, **reply.headers}
                 self._send(Reply(reply.status, body=events, headers=headers, trickle=reply.trickle))
             elif reply.body is None:
@@ -231,17 +319,58 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(reply.declared_length or len(body)))
         self.end_headers()
-        if reply.trickle:
-            for event in re.split(rb"(?<=\n\n)", body):  # each event with its blank line
-                if self.server.owner._closing.wait(reply.trickle):
-                    self.close_connection = True
-                    return
-                self.wfile.write(event)
+        delivery = self._recorded.delivery if self._recorded is not None else Delivery()
+        streamed = reply.headers.get("Content-Type", "").startswith("text/event-stream")
+        # each event with its blank line, and the words of text it carries
+        events = [(e, _event_words(e) if streamed else None) for e in re.split(rb"(?<=\n\n)", body)]
+        delivery.streamed = streamed
+        delivery.content_events_total = sum(1 for _, words in events if words is not None)
+        delivery.words_total = sum(words or 0 for _, words in events)
+        try:
+            if reply.trickle:
+                for event, words in events:
+                    if self.server.owner._closing.wait(reply.trickle):
+                        self.close_connection = True
+                        return
+                    self.wfile.write(event)
+                    self.wfile.flush()
+                    _count_sent(delivery, words)
+            else:
+                self.wfile.write(body)
                 self.wfile.flush()
-        else:
-            self.wfile.write(body)
+                for _, words in events:
+                    _count_sent(delivery, words)
+        except ConnectionError:  # BrokenPipeError, ConnectionResetError: the client hung up
+            delivery.aborted = True
+            self.close_connection = True
+            return
+        delivery.finished = True
         if reply.declared_length is not None and reply.declared_length > len(body):
             self.close_connection = True
+
+
+def _event_words(event: bytes) -> int | None:
+    """The number of words of text in one server-sent event, None if it carries no text.
+
+    >>> _event_words(b'data: {"choices": [{"delta": {"content": "Tea grew "}}]}\\n\\n')
+    2
+    >>> _event_words(b"data: [DONE]\\n\\n") is None, _event_words(b'data: {"choices": []}\\n\\n') is None
+    (True, True)
+    """
+    if not event.startswith(b"data: {"):
+        return None
+    try:
+        data = json.loads(event[6:])
+        content = data["choices"][0]["delta"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return len(content.split()) if isinstance(content, str) else None
+
+
+def _count_sent(delivery: Delivery, words: int | None) -> None:
+    if words is not None:
+        delivery.content_events += 1
+        delivery.words_sent += words
 
 
 def _lower(headers: Any) -> dict[str, str]:
@@ -271,18 +400,23 @@ def _completion_json(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
     }
 
 
-def sse_body(completion: dict[str, Any], include_usage: bool = True) -> bytes:
+def sse_body(completion: dict[str, Any], include_usage: bool = True, words_per_event: int = 3) -> bytes:
     """A chat completion as the server-sent events of a streamed answer: the text in
-    pieces of a few words, the finish reason on the last piece, usage, ``[DONE]``.
+    pieces of ``words_per_event`` words, the finish reason on the last piece, usage,
+    ``[DONE]``.
 
     >>> answer = {"choices": [{"message": {"content": "Tea grew slowly here."}, "finish_reason": "stop"}],
     ...           "usage": {"prompt_tokens": 3}}
     >>> sse_body(answer).count(b"data: "), completion_of_sse(sse_body(answer)) == answer
     (4, True)
+    >>> word_by_word = sse_body(answer, words_per_event=1)
+    >>> word_by_word.count(b"data: "), completion_of_sse(word_by_word) == answer
+    (6, True)
     """
     choice = completion["choices"][0]
     words = re.findall(r"\S+\s*|\s+", choice["message"]["content"] or "") or [""]
-    pieces = ["".join(words[i : i + 3]) for i in range(0, len(words), 3)]
+    step = max(1, words_per_event)
+    pieces = ["".join(words[i : i + step]) for i in range(0, len(words), step)]
     events = [
         {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]} for piece in pieces
     ]
@@ -398,14 +532,15 @@ def writer_handler(request: dict[str, Any]) -> Reply:
 
 def prose(words: int, seed: int = 0) -> str:
     """``words`` words (as ``count_words`` counts them) of filler prose in sentences and
-    paragraphs, the same for the same seed.
+    paragraphs, the same for the same seed. Words are drawn by a hash of seed and position,
+    so that no two sentences repeat (as a model that writes well would not).
 
     >>> prose(12, seed=3)
-    'Market temple garden road village morning evening traveller guide tea. Rice bridge.'
+    'Stone evening tea notice lake bridge market light follow slowly. Late quiet.'
     """
     out = []
     for i in range(words):
-        word = _VOCABULARY[(seed + i) % len(_VOCABULARY)]
+        word = _VOCABULARY[zlib.crc32(f"{seed}:{i}".encode()) % len(_VOCABULARY)]
         if i % 10 == 0:
             word = word.capitalize()
         end_of_sentence = i % 10 == 9 or i == words - 1
