@@ -7,6 +7,10 @@ every other ``AgentwriteError`` is a runtime failure (exit code 1).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentwrite.domain import Plan
 
 
 class AgentwriteError(Exception):
@@ -49,6 +53,21 @@ class ModelRequestError(ModelError):
 
 class PlanError(AgentwriteError):
     """The model did not produce a usable plan within the allowed attempts."""
+
+
+class PlanHygieneError(PlanError):
+    """A plan that parses and fits the target but is untidy: labelled titles ("Title 1:"),
+    repeated titles, main points that are empty or restate their title.
+
+    The message names the problems (it is fed back to the model). ``cleaned`` is the plan
+    with what could be cleaned cleaned and ``repairs`` says what: the planner falls back to
+    it when no attempt gives a tidy plan.
+    """
+
+    def __init__(self, message: str, cleaned: Plan, repairs: list[str]) -> None:
+        super().__init__(message)
+        self.cleaned = cleaned
+        self.repairs = repairs
 
 
 class PromptError(AgentwriteError):

@@ -492,9 +492,9 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
             notes.append(f"section {number}: the title and the main point are only labels; kept")
             sections.append(section)
             continue
-        if label := label_of(section.title):
+        if heading and (label := label_of(section.title)):
             notes.append(f'section {number}: label "{label}" removed from the title')
-        if label := label_of(section.main_point):
+        if _TOKEN.search(point) and (label := label_of(section.main_point)):
             notes.append(f'section {number}: label "{label}" removed from the main point')
         if not _TOKEN.search(point):
             point = heading

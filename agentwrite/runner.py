@@ -161,7 +161,7 @@ async def aplan(
     settings = settings or load_settings()
     the_brief = make_brief(brief, resolve_target(brief, words, settings.max_words))
     async with _run_context(settings, model, ignore) as ctx:
-        plan, _ = await make_plan(the_brief, ctx)
+        plan, _, _ = await make_plan(the_brief, ctx)
     return plan
 
 
@@ -204,6 +204,7 @@ def _document(state: dict[str, Any], model_name: str, settings: Settings, second
         brief=state["brief"],
         plan=state["plan"],
         plan_source=state["plan_source"],
+        plan_repairs=state.get("plan_repairs", []),
         mode=settings.mode,
         model=model_name,
         sections=sections,

@@ -1,24 +1,32 @@
-"""Plan parsing in both formats, budget normalisation, and the planner's retry loop."""
+"""Plan parsing in both formats, budget normalisation, plan hygiene, and the planner's retry loop."""
 
 import asyncio
 import json
+import re
 
 import pytest
 
-from agentwrite.domain import Brief, Plan
+from agentwrite.domain import Brief, Plan, SectionPlan
 from agentwrite.errors import InputError, PlanError
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.llm.fake import ScriptedModel
 from agentwrite.plans import (
+    clean_plan,
+    label_of,
     load_plan_file,
+    near_repeat,
     normalise_budgets,
     parse_plan,
     parse_plan_json,
     parse_plan_lines,
+    plan_problems,
     section_count_bounds,
+    strip_labels,
 )
+from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
+from tests.scripted import writer_reply
 
 AGENTWRITE_LINES = """Here is the plan.
 Paragraph 1 - Main Point: Arriving in Kunming, the spring city, and getting around. - Word Count: 700 words
@@ -109,9 +117,11 @@ def test_user_plan_file_errors_are_input_errors() -> None:
 def test_planner_feeds_errors_back_then_succeeds() -> None:
     model = ScriptedModel(["I cannot plan.", plan_json([100] * 3), plan_json([1000] * 4)])
     ctx = RunContext(model=model, settings=Settings())
-    plan, usage = asyncio.run(make_plan(Brief(instruction="Write a 4000-word essay", target_words=4000), ctx))
+    plan, usage, repairs = asyncio.run(
+        make_plan(Brief(instruction="Write a 4000-word essay", target_words=4000), ctx)
+    )
     assert isinstance(plan, Plan) and len(plan.sections) == 4 and plan.total_words == 4000
-    assert usage.requests == 3
+    assert usage.requests == 3 and repairs == []
     second, third = model.calls[1], model.calls[2]
     assert "That plan cannot be used: the plan is not a JSON object" in second.messages[-1]["content"]
     assert "it has 3 sections; a 4000-word document needs between 4 and 20" in third.messages[-1]["content"]
@@ -131,7 +141,322 @@ def test_planner_gives_up_after_its_attempts() -> None:
 def test_planner_asks_for_lines_without_structured_output() -> None:
     model = ScriptedModel([AGENTWRITE_LINES])
     ctx = RunContext(model=model, settings=Settings(), structured_output=False)
-    plan, _ = asyncio.run(make_plan(Brief(instruction="Write about Yunnan", target_words=3000), ctx))
+    plan, _, repairs = asyncio.run(make_plan(Brief(instruction="Write about Yunnan", target_words=3000), ctx))
     assert model.calls[0].params.json_schema is None
     assert "Paragraph 1 - Main Point:" in model.calls[0].prompt
-    assert plan.total_words == 3000
+    assert plan.total_words == 3000 and repairs == []
+
+
+# --- plan hygiene ----------------------------------------------------------------------------
+
+
+def sections_json(
+    sections: list[tuple[str, str]], title: str = "Growing Vegetables", words: int = 500
+) -> str:
+    return json.dumps(
+        {
+            "title": title,
+            "sections": [{"title": t, "main_point": m, "target_words": words} for t, m in sections],
+        }
+    )
+
+
+TIDY = [
+    ("Choosing the spot", "Sun, shelter and drainage decide where the beds go."),
+    ("Part of the problem", "Why most first gardens fail in their first summer."),
+    ("Chapter and verse", "The rules of crop rotation, and where they come from."),
+    ("Heading south: late crops", "What still grows when the nights get cold."),
+]
+"""Ordinary titles that begin with a label word: none of them is a label."""
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "rest"),
+    [
+        ("Title 1: Starting a Vegetable Garden", "Title 1", "Starting a Vegetable Garden"),
+        ("Title: Gardens", "Title", "Gardens"),
+        ("Paragraph 2", "Paragraph 2", ""),
+        ("Section 3 - Soil", "Section 3", "Soil"),
+        ("Part 4: Water", "Part 4", "Water"),
+        ("Chapter 5. Harvest", "Chapter 5", "Harvest"),
+        ("chapter 5 The Harvest", "chapter 5", "The Harvest"),
+        ("PART TWO: Pests", "PART TWO", "Pests"),
+        ("**Title 1:** Seeds", "Title 1", "Seeds"),
+        ("**Title 1: Seeds**", "Title 1", "Seeds"),
+        ("## Section 2 – Tools", "Section 2", "Tools"),
+        ("Main point: the soil", "Main point", "the soil"),
+        ("第3部分：昆明", "第3部分", "昆明"),
+        ("第二章 大理", "第二章", "大理"),
+        ("段落2", "段落2", ""),
+        ("标题：云南之旅", "标题", "云南之旅"),
+    ],
+)
+def test_labels_are_found_and_stripped(text: str, label: str, rest: str) -> None:
+    assert label_of(text) == label
+    assert strip_labels(text) == rest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Part of the problem",
+        "Chapter and verse",
+        "Part-time work",
+        "Titles of nobility",
+        "Section 8 housing",
+        "Chapter 11 bankruptcy",
+        "Heading south",
+        "Part one",
+        "The Title: a film",
+        "第一次去云南",
+        "部分地区的天气",
+        "主题公园",
+    ],
+)
+def test_ordinary_titles_are_not_labels(text: str) -> None:
+    assert label_of(text) == ""
+    assert strip_labels(text) == text
+
+
+def test_tidy_plan_has_no_problems_and_is_left_alone() -> None:
+    plan = parse_plan_json(sections_json(TIDY))
+    assert plan_problems(plan) == []
+    assert clean_plan(plan) == (plan, [])
+
+
+@pytest.mark.parametrize(
+    ("sections", "title", "problem"),
+    [
+        (
+            [("Title 1: Choosing the spot", TIDY[0][1]), *TIDY[1:]],
+            "Gardens",
+            'section 1\'s title starts with a label ("Title 1")',
+        ),
+        (TIDY, "Title: Gardens", 'the document title starts with a label ("Title")'),
+        (
+            [TIDY[0], ("**Section 2 -** Failures", TIDY[1][1]), *TIDY[2:]],
+            "Gardens",
+            'section 2\'s title starts with a label ("Section 2")',
+        ),
+        ([*TIDY[:3], ("Late crops", "Paragraph 4")], "Gardens", "section 4 has no main point, only a label"),
+        (
+            [*TIDY[:2], ("Crop rotation", "Title 3: Crop rotation.")],
+            "Gardens",
+            "section 3's main point only restates its title",
+        ),
+        (
+            [*TIDY[:2], ("Crop rotation", "Crop rotation")],
+            "Gardens",
+            "section 3's main point only restates its title",
+        ),
+        (
+            [TIDY[0], ("Choosing the Spot!", "Light and wind, measured over a week.")],
+            "Gardens",
+            'sections 1 and 2 have the same title ("Choosing the Spot!")',
+        ),
+        (
+            [
+                ("Planning a vegetable garden", TIDY[0][1]),
+                ("Planning the vegetable garden: beds", TIDY[1][1]),
+            ],
+            "Gardens",
+            "sections 1 and 2 have nearly the same title",
+        ),
+        (
+            [TIDY[0], ("Main point: the soil", "Loam, clay and sand, and how to tell them apart.")],
+            "Gardens",
+            'section 2\'s title starts with a label ("Main point")',
+        ),
+    ],
+)
+def test_each_kind_of_problem_is_named_with_its_section(
+    sections: list[tuple[str, str]], title: str, problem: str
+) -> None:
+    problems = plan_problems(parse_plan_json(sections_json(sections, title)))
+    assert any(p.startswith(problem) for p in problems), problems
+    assert all(p.startswith(problem) or "starts with a label" in p for p in problems), problems
+
+
+def test_near_repeats() -> None:
+    assert near_repeat("Title 1: Planning a Garden", "planning the garden!")
+    assert near_repeat("Growing tomatoes from seed indoors", "Growing tomatoes from seed indoors in March")
+    assert not near_repeat("Soil preparation for tomatoes", "Soil preparation for peppers")
+    assert not near_repeat("Growing tomatoes", "Harvesting tomatoes")
+    assert not near_repeat("昆明的春天", "大理的春天")
+
+
+def test_line_format_titles_carry_no_labels_and_are_not_held_to_differ_from_points() -> None:
+    text = (
+        "Paragraph 1 - Main Point: Title 1: Choosing the spot, by sun and shelter. - Word Count: 400 words\n"
+        "Paragraph 2 - Main Point: Crop rotation. - Word Count: 400 words"
+    )
+    plan = parse_plan_lines(text, "Gardens")
+    assert [s.title for s in plan.sections] == ["Choosing the spot", "Crop rotation"]
+    problems = plan_problems(plan, titles_from_points=True)
+    assert problems == ['section 1\'s main point starts with a label ("Title 1"); give the point alone']
+
+
+def test_clean_plan_strips_labels_and_keeps_count_and_budgets() -> None:
+    plan = parse_plan_json(
+        json.dumps(
+            {
+                "title": "**Title:** Gardens",
+                "sections": [
+                    {
+                        "title": "Title 1: Starting a garden",
+                        "main_point": "Title 1: Starting a garden",
+                        "target_words": 300,
+                    },
+                    {"title": "Title 2: Seeds", "main_point": "Paragraph 2", "target_words": 500},
+                    {
+                        "title": "Paragraph 3",
+                        "main_point": "Part 3: Watering in dry weeks.",
+                        "target_words": 700,
+                    },
+                    {
+                        "title": "Starting a Garden",
+                        "main_point": "Tools: what to buy first.",
+                        "target_words": 500,
+                    },
+                ],
+            }
+        )
+    )
+    cleaned, notes = clean_plan(plan)
+    assert cleaned.title == "Gardens"
+    assert [(s.title, s.main_point) for s in cleaned.sections] == [
+        ("Starting a garden", "Starting a garden"),
+        ("Seeds", "Seeds"),
+        ("Watering in dry weeks", "Watering in dry weeks."),
+        ("Tools", "Tools: what to buy first."),
+    ]
+    assert [s.target_words for s in cleaned.sections] == [300, 500, 700, 500]
+    assert not any(label_of(s.title) or label_of(s.main_point) for s in cleaned.sections)
+    assert notes == [
+        'document title: label "Title" removed',
+        'section 1: label "Title 1" removed from the title',
+        'section 1: label "Title 1" removed from the main point',
+        "section 1: the main point only restates the title; kept",
+        'section 2: label "Title 2" removed from the title',
+        "section 2: no main point beyond a label; the title stands in for it",
+        'section 3: label "Part 3" removed from the main point',
+        'section 3: the title was only a label; "Watering in dry weeks" cut from the main point',
+        'section 4: the title "Starting a Garden" repeated section 1\'s; '
+        'replaced by "Tools", from its main point',
+    ]
+
+
+BAD_PLAN = sections_json(
+    [
+        ("Title 1: Starting a Vegetable Garden", "Title 1: Starting a vegetable garden."),
+        ("Title 2: Choosing seeds", "Which seeds suit a first garden."),
+        ("Title 3: Planning a vegetable garden", "Where the beds go."),
+        ("Title 4: Watering", "How often, and when."),
+    ],
+    words=1000,
+)
+GOOD_PLAN = sections_json(TIDY, words=1000)
+BRIEF = Brief(instruction="Write a 4000-word guide to vegetable gardens", target_words=4000)
+
+
+def test_planner_rejects_untidy_plans_with_the_problems_fed_back() -> None:
+    model = ScriptedModel([BAD_PLAN, GOOD_PLAN])
+    plan, usage, repairs = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
+    assert [s.title for s in plan.sections] == [t for t, _ in TIDY]
+    assert repairs == [] and usage.requests == 2
+    retry = model.calls[1].prompt
+    assert 'That plan cannot be used: section 1\'s title starts with a label ("Title 1")' in retry
+    assert "section 1's main point only restates its title" in retry
+    assert 'section 4\'s title starts with a label ("Title 4")' in retry
+
+
+def test_planner_cleans_a_plan_that_stays_untidy() -> None:
+    model = ScriptedModel([BAD_PLAN] * 3)
+    plan, _, repairs = asyncio.run(
+        make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3)))
+    )
+    assert len(model.calls) == 3
+    assert [s.title for s in plan.sections] == [
+        "Starting a Vegetable Garden",
+        "Choosing seeds",
+        "Planning a vegetable garden",
+        "Watering",
+    ]
+    assert plan.total_words == 4000
+    assert 'section 1: label "Title 1" removed from the title' in repairs
+    assert "section 1: the main point only restates the title; kept" in repairs
+
+
+def test_planner_falls_back_to_the_latest_untidy_plan_after_a_structural_failure() -> None:
+    model = ScriptedModel([BAD_PLAN, BAD_PLAN.replace("Watering", "Weeding"), "not a plan at all"])
+    plan, _, repairs = asyncio.run(
+        make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3)))
+    )
+    assert plan.sections[3].title == "Weeding" and repairs
+    assert "the plan is not a JSON object" not in model.calls[2].prompt
+
+
+def test_structural_failures_still_fail_even_with_hygiene_problems_too() -> None:
+    too_few = sections_json([("Title 1: Soil", "Title 1: Soil"), ("Title 2: Seeds", "Seeds")], words=2000)
+    model = ScriptedModel([too_few] * 3)
+    with pytest.raises(PlanError, match="no usable plan after 3 attempts; last problem: it has 2 sections"):
+        asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3))))
+
+
+def test_line_format_plans_are_checked_too() -> None:
+    lines = "\n".join(
+        f"Paragraph {i} - Main Point: Part {i}: {point} - Word Count: 1000 words"
+        for i, point in enumerate(["Soil.", "Seeds.", "Water.", "Harvest."], 1)
+    )
+    model = ScriptedModel([lines, AGENTWRITE_LINES])
+    ctx = RunContext(model=model, settings=Settings(), structured_output=False)
+    plan, _, repairs = asyncio.run(make_plan(Brief(instruction="Write about Yunnan", target_words=3000), ctx))
+    assert 'section 1\'s main point starts with a label ("Part 1")' in model.calls[1].prompt
+    assert repairs == [] and plan.sections[0].title == "Arriving in Kunming"
+
+
+def test_aplan_cleans_as_the_planner_node_does() -> None:
+    plan = asyncio.run(aplan(BRIEF.instruction, model=ScriptedModel([BAD_PLAN] * 3)))
+    assert not any(label_of(s.title) for s in plan.sections)
+
+
+def headings(markdown: str) -> list[str]:
+    return re.findall(r"^## (.+)$", markdown, flags=re.MULTILINE)
+
+
+def test_a_document_from_an_untidy_plan_records_its_repairs() -> None:
+    model = ScriptedModel([BAD_PLAN] * 3, responder=writer_reply)
+    doc = asyncio.run(awrite(BRIEF.instruction, model=model, settings=Settings(plan_attempts=3)))
+    assert headings(doc.markdown) == [
+        "Starting a Vegetable Garden",
+        "Choosing seeds",
+        "Planning a vegetable garden",
+        "Watering",
+    ]
+    assert "Title 1" not in doc.markdown
+    sidecar = doc.sidecar()
+    assert sidecar["plan_repairs"] == doc.plan_repairs and len(doc.plan_repairs) >= 4
+    assert 'section 4: label "Title 4" removed from the title' in sidecar["plan_repairs"]
+    assert "That plan cannot be used: section 1's title" in model.calls[1].prompt
+
+
+def test_a_document_from_a_plan_fixed_on_retry_has_no_repairs() -> None:
+    model = ScriptedModel([BAD_PLAN, GOOD_PLAN], responder=writer_reply)
+    doc = asyncio.run(awrite(BRIEF.instruction, model=model))
+    assert headings(doc.markdown) == [t for t, _ in TIDY]
+    assert doc.plan_repairs == [] and doc.sidecar()["plan_repairs"] == []
+    assert "section 2's title starts with a label" in model.calls[1].prompt
+
+
+def test_user_plans_are_not_checked_for_hygiene() -> None:
+    plan = Plan(
+        title="Title: Mine",
+        sections=[
+            SectionPlan(title=f"Part {i}: As I like it", main_point="Part 1", target_words=300)
+            for i in (1, 2)
+        ],
+    )
+    model = ScriptedModel(responder=writer_reply)
+    doc = asyncio.run(awrite("Essay", model=model, plan=plan))
+    assert doc.plan == plan and doc.plan_repairs == [] and doc.plan_source == "user"
+    assert headings(doc.markdown) == ["Part 1: As I like it", "Part 2: As I like it"]

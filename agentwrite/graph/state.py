@@ -27,6 +27,7 @@ class WriteState(TypedDict, total=False):
     plan: Plan | None
     plan_source: str
     plan_usage: Usage
+    plan_repairs: list[str]
     sketches: list[str]
     sketch_usage: Usage
     sections: Annotated[list[Section], merge_sections]

@@ -1,4 +1,5 @@
-"""The planner: ask for an outline, validate it, feed errors back, normalise budgets."""
+"""The planner: ask for an outline, validate it, feed errors back, normalise budgets,
+and clean a plan that stays untidy."""
 
 from __future__ import annotations
 
@@ -7,14 +8,22 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agentwrite.domain import Brief, Plan, Usage
-from agentwrite.errors import PlanError
+from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.events import PlanReady
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.structured import ask_until_valid
 from agentwrite.graph.state import WriteState
 from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
-from agentwrite.plans import normalise_budgets, parse_plan, section_count_bounds, with_budgets
+from agentwrite.plans import (
+    clean_plan,
+    describe_problems,
+    normalise_budgets,
+    parse_plan_with_format,
+    plan_problems,
+    section_count_bounds,
+    with_budgets,
+)
 from agentwrite.prompts import render
 
 SECTION_WORDS_HINT = 500
@@ -56,8 +65,14 @@ def plan_messages(brief: Brief, ctx: RunContext) -> list[Message]:
     return [{"role": "system", "content": render("system")}, {"role": "user", "content": prompt}]
 
 
-def check_plan(plan: Plan, brief: Brief, ctx: RunContext) -> Plan:
-    """Enforce the section count for the target, then normalise the budgets."""
+def check_plan(plan: Plan, brief: Brief, ctx: RunContext, *, titles_from_points: bool = False) -> Plan:
+    """Enforce the section count for the target, normalise the budgets, then check the
+    plan's hygiene (``plan_problems``).
+
+    A wrong section count raises PlanError; hygiene problems raise PlanHygieneError, which
+    carries the plan cleaned (``clean_plan``) for when no attempt does better.
+    ``titles_from_points``: the plan came in the line format (headings cut from main points).
+    """
     s = ctx.settings
     fewest, most = section_count_bounds(brief.target_words, s.min_section_words, s.max_section_words)
     count = len(plan.sections)
@@ -71,7 +86,11 @@ def check_plan(plan: Plan, brief: Brief, ctx: RunContext) -> Plan:
         s.min_section_words,
         s.max_section_words,
     )
-    return with_budgets(plan, budgets)
+    plan = with_budgets(plan, budgets)
+    if problems := plan_problems(plan, titles_from_points=titles_from_points):
+        cleaned, repairs = clean_plan(plan, titles_from_points=titles_from_points)
+        raise PlanHygieneError(describe_problems(problems), cleaned, repairs)
+    return plan
 
 
 def plan_schema(fewest: int, most: int) -> dict[str, Any]:
@@ -105,9 +124,12 @@ def plan_max_tokens(instruction: str, most: int) -> int:
     return min(8192, 256 + per_section * most)
 
 
-async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
-    """Ask the model for a plan, retrying with the error fed back.
+async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage, list[str]]:
+    """Ask the model for a plan, retrying with the error fed back; return it with its usage
+    and the repairs made to it (empty unless it had to be cleaned).
 
+    A plan whose only problems are hygiene is asked for again like any other; when no
+    attempt is tidy, the latest such plan is used cleaned, and the repairs say what changed.
     Raises PlanError after ``settings.plan_attempts`` unusable answers.
     """
     s = ctx.settings
@@ -115,14 +137,21 @@ async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage]:
     fallback_title = brief.instruction.splitlines()[0][:120]
     fewest, _, most = asked_section_bounds(brief.target_words, s.min_section_words, s.max_section_words)
     schema = plan_schema(fewest, most) if ctx.structured_output and s.structured_output else None
-    return await ask_until_valid(
+
+    def parse(text: str) -> tuple[Plan, list[str]]:
+        plan, form = parse_plan_with_format(text, fallback_title)
+        return check_plan(plan, brief, ctx, titles_from_points=form == "lines"), []
+
+    (plan, repairs), usage = await ask_until_valid(
         ctx,
         messages,
-        lambda text: check_plan(parse_plan(text, fallback_title), brief, ctx),
+        parse,
         what="plan",
         max_tokens=plan_max_tokens(brief.instruction, most),
         schema=schema,
+        fallback=lambda untidy: (untidy.cleaned, untidy.repairs),
     )
+    return plan, usage, repairs
 
 
 async def plan_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -130,6 +159,6 @@ async def plan_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str
     ctx = runtime.context
     if state.get("plan") is not None:
         return {}
-    plan, usage = await make_plan(state["brief"], ctx)
+    plan, usage, repairs = await make_plan(state["brief"], ctx)
     ctx.emit(PlanReady(plan, "model"))
-    return {"plan": plan, "plan_source": "model", "plan_usage": usage}
+    return {"plan": plan, "plan_source": "model", "plan_usage": usage, "plan_repairs": repairs}

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from agentwrite.context_budget import output_room
 from agentwrite.domain import Usage
-from agentwrite.errors import PlanError
+from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.graph.context import RunContext
 from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.prompts import render
@@ -28,12 +28,19 @@ async def ask_until_valid(
     what: str,
     max_tokens: int,
     schema: dict[str, Any] | None,
+    fallback: Callable[[PlanHygieneError], T] | None = None,
 ) -> tuple[T, Usage]:
     """Request, parse, and on a PlanError retry with the error fed back, up to
-    ``settings.plan_attempts`` times; raise PlanError naming ``what`` after that."""
+    ``settings.plan_attempts`` times; raise PlanError naming ``what`` after that.
+
+    With ``fallback``, an answer that failed only on hygiene (``PlanHygieneError``) is not
+    thrown away: when no attempt succeeds, ``fallback`` makes the result from the latest
+    such failure (for a plan, the plan cleaned) instead of raising.
+    """
     s = ctx.settings
     usage = Usage()
     error = PlanError("no attempt was made")
+    untidy: PlanHygieneError | None = None
     for attempt in range(1, s.plan_attempts + 1):
 
         def request(messages: list[Message] = messages) -> tuple[list[Message], GenerationParams]:
@@ -51,10 +58,17 @@ async def ask_until_valid(
             return parse(completion.text), usage
         except PlanError as exc:
             error = exc
+            if isinstance(exc, PlanHygieneError):
+                untidy = exc
             log.warning("%s attempt %d of %d unusable: %s", what, attempt, s.plan_attempts, exc)
             messages = [
                 *messages[:2],
                 {"role": "assistant", "content": completion.text[:ECHO_CHARS]},
                 {"role": "user", "content": render("plan_retry", error=str(exc))},
             ]
+    if untidy is not None and fallback is not None:
+        log.warning(
+            "no tidy %s after %d attempts; using one cleaned: %s", what, s.plan_attempts, untidy.repairs
+        )
+        return fallback(untidy), usage
     raise PlanError(f"no usable {what} after {s.plan_attempts} attempts; last problem: {error}")
