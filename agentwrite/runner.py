@@ -21,6 +21,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pydantic import ValidationError
 
+from agentwrite.decoding import ROLES
 from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
 from agentwrite.errors import InputError
 from agentwrite.events import EventSink, PlanReady, SectionDone, ignore
@@ -207,6 +208,7 @@ def _document(state: dict[str, Any], model_name: str, settings: Settings, second
         plan_repairs=state.get("plan_repairs", []),
         mode=settings.mode,
         model=model_name,
+        decoding={role: settings.decoding_for(role).model_dump(exclude_none=True) for role in ROLES},
         sections=sections,
         markdown=state["markdown"],
         words=count_words(state["markdown"]),

@@ -47,16 +47,19 @@ class _Request:
     future: asyncio.Future[Completion]
 
     @property
-    def batch_key(self) -> tuple[float, float, int | None]:
+    def batch_key(self) -> tuple[object, ...]:
         """Requests batch together when they sample alike (one ``generate`` call, one sampler)."""
-        return (self.params.temperature, self.params.top_p, self.params.seed)
+        p = self.params
+        return (p.temperature, p.top_p, p.min_p, p.repetition_penalty, p.seed)
 
 
 class LocalModel:
     """A ``ChatModel`` that runs a Hugging Face model folder in this process.
 
     ``model_dir`` defaults to the bundled model (converted on first use); the weights load on
-    the first request, in the worker thread.
+    the first request, in the worker thread. It samples with temperature, top_p, min_p and
+    repetition_penalty (transformers has no frequency or presence penalty, and answers are
+    not streamed: the section writer checks them for loops whole).
     """
 
     def __init__(
@@ -216,6 +219,10 @@ class LocalModel:
             if first.temperature > 0
             else {"do_sample": False}
         )
+        if first.temperature > 0 and first.min_p:
+            sampling["min_p"] = first.min_p
+        if first.repetition_penalty is not None:
+            sampling["repetition_penalty"] = first.repetition_penalty
         if first.seed is not None:
             torch.manual_seed(first.seed)
         limits = RowLimits(

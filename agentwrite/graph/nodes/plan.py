@@ -147,6 +147,7 @@ async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage, list[st
         messages,
         parse,
         what="plan",
+        role="planner",
         max_tokens=plan_max_tokens(brief.instruction, most),
         schema=schema,
         fallback=lambda untidy: (untidy.cleaned, untidy.repairs),

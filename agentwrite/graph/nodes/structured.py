@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from agentwrite.context_budget import output_room
+from agentwrite.decoding import Role
 from agentwrite.domain import Usage
 from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.graph.context import RunContext
@@ -26,6 +27,7 @@ async def ask_until_valid(
     parse: Callable[[str], T],
     *,
     what: str,
+    role: Role,
     max_tokens: int,
     schema: dict[str, Any] | None,
     fallback: Callable[[PlanHygieneError], T] | None = None,
@@ -44,10 +46,9 @@ async def ask_until_valid(
     for attempt in range(1, s.plan_attempts + 1):
 
         def request(messages: list[Message] = messages) -> tuple[list[Message], GenerationParams]:
-            return messages, GenerationParams(
-                max_tokens=output_room(ctx.max_context, messages, max_tokens, ctx.gauge),
-                temperature=s.temperature,
-                top_p=s.top_p,
+            return messages, GenerationParams.of(
+                s.decoding_for(role),
+                output_room(ctx.max_context, messages, max_tokens, ctx.gauge),
                 seed=s.seed,
                 json_schema=schema,
             )
