@@ -8,18 +8,19 @@ written before, and the sentences before it in the same text.
 
 A sentence is *bad* when it repeats an earlier sentence of the text or of an earlier
 section, restates a line of the prompt (a direction, a plan line, a heading), or is mostly
-not words. Bad sentences are dropped (:meth:`LoopGuard.clean`). Two of them close together
-(echoes of the prompt aside: a model often starts by restating its directions, and an echo
-that comes back is a repeat), a word span coming back a third time, a run of words with no
-sentence end, or a gibberish tail make a *loop* (:meth:`LoopGuard.find`): the text is cut
-just before it began, and the writer asks for the rest of the section again.
+not words. Bad sentences are dropped (:meth:`LoopGuard.clean`). A *loop*
+(:meth:`LoopGuard.find`) is three repeated or gibberish sentences close together, a run of
+``COPY_RUN`` sentences copied from earlier sections, a word span coming back a third time,
+a run of words with no sentence end, or a gibberish tail: the text is cut just before it
+began, and the writer asks for the rest of the section again. Echoes of the prompt are
+dropped but never make a loop by themselves: a model often starts by restating its
+directions and then writes well, and an echo that comes back is a repeat.
 
 Sentences shorter than ``MIN_WORDS`` counted words ("Yes.", "Step 2:") are never judged.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,8 +31,12 @@ from agentwrite.text_stats import gibberish_rate, normalise_sentence, sentence_s
 
 MIN_WORDS = 3
 """Shorter sentences are too generic to call repeated ("Write about 800 words." is three)."""
-LOOP_WINDOW = 4
-"""Two bad sentences at most this many sentences apart make a loop."""
+LOOP_REPEATS = 3
+LOOP_WINDOW = 5
+"""``LOOP_REPEATS`` repeated or gibberish sentences among ``LOOP_WINDOW`` in a row make a
+loop ("S S S", or "A B A B A"); one or two are dropped."""
+COPY_RUN = 4
+"""This many sentences copied from earlier sections, in a row, make a loop."""
 SPAN_WORDS = 8
 """A span of this many words that comes back a third time is a loop (loops without sentence ends)."""
 RUN_ON_WORDS = 150
@@ -74,7 +79,7 @@ class LoopGuard:
     >>> text = "Write about 300 words. Tea spread along the old caravan roads. It reached Tibet."
     >>> guard.clean(text)
     ('Tea spread along the old caravan roads. It reached Tibet.', 3)
-    >>> looping = "Tea is grown on terraces. " + "We picked the leaves every single morning. " * 3
+    >>> looping = "Tea is grown on terraces. " + "We picked the leaves every single morning. " * 4
     >>> loop = guard.find(looping)
     >>> looping[: loop.start], loop.kind
     ('Tea is grown on terraces. We picked the leaves every single morning. ', 'repeated sentence')
@@ -84,15 +89,19 @@ class LoopGuard:
         self._prompt: set[str] = set()
         self._headings: set[str] = set()
         for text in prompt:
-            for start, end in sentence_spans(text):
-                sentence = text[start:end]
-                if _HEADING_MARK.match(sentence):
-                    self._headings.add(normalise_sentence(sentence))
-                elif _judged(sentence):
-                    self._prompt.add(normalise_sentence(sentence))
+            self.add_prompt(text)
         self._earlier: set[str] = set()
         for text in earlier:
             self.remember(text)
+
+    def add_prompt(self, text: str) -> None:
+        """Count the lines of ``text`` as prompt too (a later request's step)."""
+        for start, end in sentence_spans(text):
+            sentence = text[start:end]
+            if _HEADING_MARK.match(sentence):
+                self._headings.add(normalise_sentence(sentence))
+            elif _judged(sentence):
+                self._prompt.add(normalise_sentence(sentence))
 
     def remember(self, text: str) -> None:
         """Count the sentences of ``text`` as already written (a finished section)."""
@@ -103,19 +112,19 @@ class LoopGuard:
     def find(self, text: str) -> Loop | None:
         """The first loop in ``text``, or None.
 
-        >>> LoopGuard().find("Fine. " + "and then we dug and then we dug the bed " * 3)
-        Loop(start=6, kind='repeated span', sample='and then we dug and then we dug')
+        >>> LoopGuard().find("Fine. " + "and then we dug and then we dug the bed " * 3).kind
+        'repeated span'
         >>> distinct = " ".join(a + b for a in "abcdefghijklm" for b in "nopqrstuvwxyz")
         >>> LoopGuard().find("A clear start. " + distinct).kind
         'run-on text'
         """
         judged = self._judge(text)
-        bad = [i for i, s in enumerate(judged) if s.fault and s.fault != "prompt echo"]
-        for first, second in itertools.pairwise(bad):
-            if second - first <= LOOP_WINDOW - 1:
-                s = judged[first]
-                return Loop(s.start, s.fault or "", text[s.start : s.end])
-        return _repeated_span(text, judged) or _run_on(text, judged)
+        return (
+            _repeats_close_together(text, judged)
+            or _copied_run(text, judged)
+            or _repeated_span(text, judged)
+            or _run_on(text, judged)
+        )
 
     def clean(self, text: str) -> tuple[str, int]:
         """``text`` without its bad sentences, and how many counted words went with them."""
@@ -187,10 +196,45 @@ def _joined(pieces: list[str]) -> str:
     return pieces[0]
 
 
+_LOOPING = ("repeated sentence", "gibberish")
+_COPIED = "copied from an earlier section"
+
+
+def _repeats_close_together(text: str, judged: list[_Judged]) -> Loop | None:
+    """``LOOP_REPEATS`` repeated or gibberish sentences among ``LOOP_WINDOW`` in a row."""
+    bad = [i for i, s in enumerate(judged) if s.fault in _LOOPING]
+    for k in range(len(bad) - LOOP_REPEATS + 1):
+        if bad[k + LOOP_REPEATS - 1] - bad[k] <= LOOP_WINDOW - 1:
+            s = judged[bad[k]]
+            return Loop(s.start, s.fault or "", text[s.start : s.end])
+    return None
+
+
+def _copied_run(text: str, judged: list[_Judged]) -> Loop | None:
+    """``COPY_RUN`` sentences copied from earlier sections in a row (echoes in between
+    neither break nor extend the run)."""
+    run = 0
+    for i, s in enumerate(judged):
+        if s.fault == "prompt echo":
+            continue
+        run = run + 1 if s.fault == _COPIED else 0
+        if run == COPY_RUN:
+            copies = [c for c in judged[: i + 1] if c.fault == _COPIED]
+            first = copies[-COPY_RUN]
+            return Loop(first.start, _COPIED, text[first.start : first.end])
+    return None
+
+
 def _repeated_span(text: str, judged: list[_Judged]) -> Loop | None:
-    """A span of ``SPAN_WORDS`` words that occurs a third time: the loop starts at the
+    """A span of ``SPAN_WORDS`` words that occurs a third time in sentences not already bad
+    (whole repeats, copies and echoes are weighed by the other rules): the loop starts at the
     sentence holding its second occurrence."""
-    tokens = [(m.group().lower(), m.start()) for m in _TOKEN.finditer(text)]
+    judged_bad = [(s.start, s.end) for s in judged if s.fault]  # the other rules weigh those
+    tokens = [
+        (m.group().lower(), m.start())
+        for m in _TOKEN.finditer(text)
+        if not any(a <= m.start() < b for a, b in judged_bad)
+    ]
     seen: dict[tuple[str, ...], list[int]] = {}
     for i in range(len(tokens) - SPAN_WORDS + 1):
         gram = tuple(t for t, _ in tokens[i : i + SPAN_WORDS])
@@ -200,8 +244,10 @@ def _repeated_span(text: str, judged: list[_Judged]) -> Loop | None:
         where.append(i)
         if len(where) == 3:
             second = tokens[where[1]][1]
-            start = max((s.start for s in judged if s.start <= second), default=0)
-            return Loop(start, "repeated span", " ".join(gram))
+            holder = max((s for s in judged if s.start <= second), key=lambda s: s.start, default=None)
+            if holder is None:
+                return Loop(0, "repeated span", " ".join(gram))
+            return Loop(holder.start, "repeated span", text[holder.start : holder.end][:200])
     return None
 
 

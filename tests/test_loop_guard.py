@@ -15,19 +15,19 @@ LOOPED = "I was experimenting with different types of seeds that are good for pe
 
 
 def test_a_sentence_coming_back_is_cut_before_its_second_occurrence() -> None:
-    text = f"{FRESH} {LOOPED} Then the rain came. {LOOPED} {LOOPED} {LOOPED}"
+    text = f"{FRESH} {LOOPED} Then the rain came. {LOOPED} {LOOPED} {LOOPED} {LOOPED}"
     loop = LoopGuard().find(text)
     assert loop is not None and loop.kind == "repeated sentence"
     assert text[: loop.start].rstrip() == f"{FRESH} {LOOPED} Then the rain came."
     assert loop.sample == LOOPED
 
 
-def test_one_stray_repeat_is_dropped_not_cut() -> None:
-    text = f"{LOOPED} {FRESH} Compost feeds the soil slowly. Worms help as well. {LOOPED}"
+def test_stray_repeats_are_dropped_not_cut() -> None:
+    text = f"{LOOPED} {FRESH} Compost feeds the soil slowly. {LOOPED} Worms help as well. {LOOPED}"
     guard = LoopGuard()
     assert guard.find(text) is None
     cleaned, dropped = guard.clean(text)
-    assert cleaned.count(LOOPED) == 1 and dropped == count_words(LOOPED)
+    assert cleaned.count(LOOPED) == 1 and dropped == 2 * count_words(LOOPED)
 
 
 def test_a_loop_without_sentence_ends_is_caught_by_its_spans() -> None:
@@ -54,7 +54,7 @@ def test_prompt_lines_and_headings_echoed_back_are_removed() -> None:
     cleaned, _ = guard.clean(text)
     assert cleaned == FRESH
     echoes = "## Your step\nWrite about 500 words. Write only the prose of this section: no heading."
-    loop = guard.find(f"{FRESH}\n{echoes}\n{echoes}")
+    loop = guard.find(f"{FRESH}\n{echoes}\n{echoes}\n{echoes}")
     assert loop is not None and loop.kind == "repeated sentence" and loop.sample == "Write about 500 words."
 
 
@@ -64,9 +64,12 @@ def test_sentences_of_earlier_sections_are_copies() -> None:
     text = f"{FRESH} Tomatoes want six hours of sun."
     cleaned, dropped = guard.clean(text)
     assert cleaned == FRESH and dropped == 6
-    copied = f"{FRESH} Tomatoes want six hours of sun. Basil grows beside them happily."
+    assert guard.find(f"{FRESH} {earlier}") is None  # a quoted sentence or two is dropped, not a loop
+    guard.remember("Water early in the day. Mulch keeps the roots cool.")
+    copied = f"{FRESH} {earlier} Water early in the day. Mulch keeps the roots cool."
     loop = guard.find(copied)
     assert loop is not None and loop.kind == "copied from an earlier section"
+    assert copied[: loop.start].rstrip() == FRESH
 
 
 def test_ordinary_prose_code_and_short_sentences_pass_untouched() -> None:
@@ -82,7 +85,7 @@ def test_the_watch_stops_a_stream_soon_after_the_loop_starts() -> None:
     pieces = [f" {w}" for w in (" ".join([LOOPED] * 30)).split()]
     stopped_at = next(i for i, piece in enumerate(pieces) if watch(piece))
     words_per_sentence = len(LOOPED.split())
-    assert stopped_at < 3 * words_per_sentence  # the second repeat ends the stream
+    assert stopped_at < 4 * words_per_sentence  # the third repeat ends the stream
     text = FRESH + " " + "".join(pieces[: stopped_at + 1]).strip()
     loop = guard.find(text)
     assert loop is not None and document_repeated_sentence_rate(text[: loop.start]) == 0.0

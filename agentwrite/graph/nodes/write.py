@@ -182,6 +182,8 @@ async def generate_section(
             more = max(budget - count_words(draft.text), 50)
             decoding = s.decoding_for("continuation").stronger(s.loop_penalty_step * draft.loops_cut)
             follow_up = continuation_messages(first, draft.text, index, title, more, draft.avoid)
+            if guard is not None:
+                guard.add_prompt(follow_up[-1]["content"])  # its step may be echoed back too
             request = section_request(
                 ctx,
                 fixed(follow_up),
