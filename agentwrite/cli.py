@@ -174,6 +174,7 @@ def write(
     debug: Debug = False,
 ) -> None:
     """Plan and write one long document, with a JSON sidecar of everything it took."""
+    from agentwrite.llm.factory import check_backend
     from agentwrite.runner import awrite, make_brief
 
     with handled(debug):
@@ -181,6 +182,8 @@ def write(
             config, base_url=base_url, model=model, mode=mode, max_inflight=max_inflight,
             max_context=max_context, temperature=temperature, decoding=decoding, seed=seed,
         )  # fmt: skip
+        if not serve:
+            check_backend(settings)  # a missing 'local' extra is said before any work
         text = read_brief(brief)
         plan = None
         if plan_file is not None:
