@@ -60,6 +60,8 @@ async def test_direct_run_scores_and_reports(tmp_path: Path) -> None:
     assert scores["overall"] == round((50.0 + S_Q) / 2, 2)
     assert judge.calls[0].params.json_schema == RATINGS_SCHEMA
     assert 0 < scores["coherence"]["distinct_2"] <= 1 and "brief_similarity" in scores["coherence"]
+    for name in ("document_repeated_sentence_rate", "cross_section_repeated_sentence_rate", "gibberish_rate"):
+        assert 0 <= scores["coherence"][name] <= 1  # direct answers (one section) have them too
 
     # a second scoring asks the judge nothing new
     await ascore_run(direct, judge, embed=letter_counts)
@@ -75,6 +77,45 @@ async def test_direct_run_scores_and_reports(tmp_path: Path) -> None:
     text = report.read_text("utf-8")
     assert "| | direct | agent |" in text and "| **S_l** | 50.00 |" in text
     assert "| agent mode | – | sequential |" in text
+    rows = [line.split(" | ")[0].lstrip("| ") for line in text.splitlines() if line.startswith("| ")]
+    assert rows[rows.index("**S_l**") + 1 : rows.index("**S_l**") + 6] == [
+        "repeated sentences (document)",
+        "repeated sentences (across sections)",
+        "repeated 4-grams",
+        "distinct-2",
+        "gibberish",
+    ]
+
+
+def test_the_report_reads_scores_from_before_the_new_figures(tmp_path: Path) -> None:
+    run = tmp_path / "old"
+    run.mkdir()
+    old = {"repeated_sentence_rate": 0.415, "repeated_4gram_rate": 0.857, "distinct_2": 0.167}
+    scores = {
+        "run": {"target": "agentwrite", "mode": "sequential"},
+        "items": 1,
+        "failed_items": 0,
+        "s_l": 91.6,
+        "s_l_by_bucket": {"[0,500)": {"n": 1, "s_l": 91.6}},
+        "s_l_by_type": {"essay": {"n": 1, "s_l": 91.6}},
+        "coherence": old,
+        "plan_adherence": {},
+    }
+    (run / "scores.json").write_text(json.dumps(scores))
+    item = {
+        "key": "k",
+        "type": "essay",
+        "length": 300,
+        "response_length": 280,
+        "s_l": 91.6,
+        "bucket": "[0,500)",
+    }
+    (run / "item_scores.jsonl").write_text(json.dumps(item) + "\n")
+    text = write_report([run], tmp_path / "report").read_text("utf-8")
+    assert "| repeated sentences (document) | – |" in text  # not measured then
+    assert "| repeated sentences (across sections) | 0.415 |" in text  # the old name, read as the new
+    assert "| gibberish | – |" in text and "| distinct-2 | 0.167 |" in text
+    assert "repeated_sentence_rate" not in text
     for name in ("length", "s_l_by_bucket", "s_l_by_type", "coherence_by_position"):
         png = tmp_path / "report" / f"{name}.png"
         assert png.stat().st_size > 1000

@@ -32,6 +32,16 @@ POSITION_BINS = 5
 POSITION_FIGURES = ("brief_similarity", "adjacent_similarity", "distinct_2", "repeated_4gram_rate")
 LENGTH_FLOOR = 10
 """Produced lengths below this are drawn at it (a log axis has no zero)."""
+QUALITY_FIGURES = (
+    ("repeated sentences (document)", "document_repeated_sentence_rate"),
+    ("repeated sentences (across sections)", "cross_section_repeated_sentence_rate"),
+    ("repeated 4-grams", "repeated_4gram_rate"),
+    ("distinct-2", "distinct_2"),
+    ("gibberish", "gibberish_rate"),
+)
+"""Figures shown right under S_l, so that length is never read without repetition and gibberish."""
+RENAMED_FIGURES = {"repeated_sentence_rate": "cross_section_repeated_sentence_rate"}
+"""Old names of coherence figures in scores.json, read under their current names."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +187,20 @@ def _mode(run: dict[str, object]) -> object:
     return run.get("mode") if run.get("target") == "agentwrite" else None
 
 
+def coherence_of(scores: dict[str, Any]) -> dict[str, Any]:
+    """A run's mean coherence figures under their current names (old scores.json files
+    carry the cross-section repeated-sentence rate as ``repeated_sentence_rate``).
+
+    >>> coherence_of({"coherence": {"repeated_sentence_rate": 0.4, "distinct_2": 0.2}})
+    {'cross_section_repeated_sentence_rate': 0.4, 'distinct_2': 0.2}
+    >>> coherence_of({})
+    {}
+    """
+    return {RENAMED_FIGURES.get(k, k): v for k, v in scores.get("coherence", {}).items()}
+
+
 def _table(runs: list[ScoredRun]) -> list[str]:
+    coherence = [coherence_of(r.scores) for r in runs]
     rows: list[tuple[str, list[object]]] = [
         ("target", [r.scores.get("run", {}).get("target") for r in runs]),
         ("model", [r.scores.get("run", {}).get("model") for r in runs]),
@@ -185,6 +208,7 @@ def _table(runs: list[ScoredRun]) -> list[str]:
         ("items (failed)", [f"{r.scores['items']} ({r.scores['failed_items']})" for r in runs]),
         ("**S_l**", [r.scores["s_l"] for r in runs]),
     ]
+    rows += [(label, [c.get(name) for c in coherence]) for label, name in QUALITY_FIGURES]
     for name, _, _ in BUCKETS:
         if any(name in r.scores["s_l_by_bucket"] for r in runs):
             rows.append((f"S_l {name}", [r.scores["s_l_by_bucket"].get(name, {}).get("s_l") for r in runs]))
@@ -193,8 +217,9 @@ def _table(runs: list[ScoredRun]) -> list[str]:
         for d in DIMENSIONS:
             rows.append((f"S_q {d}", [r.scores.get("s_q_by_dimension", {}).get(d) for r in runs]))
         rows.append(("**overall**", [r.scores.get("overall") for r in runs]))
-    figures = sorted({k for r in runs for k in r.scores.get("coherence", {})})
-    rows += [(name, [r.scores["coherence"].get(name) for r in runs]) for name in figures]
+    shown = {name for _, name in QUALITY_FIGURES}
+    figures = sorted({k for c in coherence for k in c} - shown)
+    rows += [(name, [c.get(name) for c in coherence]) for name in figures]
     adherence = sorted({k for r in runs for k in r.scores.get("plan_adherence", {})})
     rows += [(f"plan {name}", [r.scores["plan_adherence"].get(name) for r in runs]) for name in adherence]
     lines = ["| | " + " | ".join(r.label for r in runs) + " |", "|---" * (len(runs) + 1) + "|"]

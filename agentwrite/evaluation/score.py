@@ -32,7 +32,13 @@ from agentwrite.evaluation.suites import item_key, read_jsonl
 from agentwrite.length import count_words, language_of
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import context_window, supports_structured_output
-from agentwrite.text_stats import cross_section_repeated_sentence_rate, distinct_n, repeated_ngram_rate
+from agentwrite.text_stats import (
+    cross_section_repeated_sentence_rate,
+    distinct_n,
+    document_repeated_sentence_rate,
+    gibberish_rate,
+    repeated_ngram_rate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +65,25 @@ def bucket_of(length: int) -> str:
     return next(name for name, low, high in BUCKETS if low <= length < high)
 
 
-def text_figures(brief: str, sections: Sequence[str], embed: Embedder | None) -> dict[str, Any]:
+def text_figures(
+    brief: str, sections: Sequence[str], embed: Embedder | None, response: str | None = None
+) -> dict[str, Any]:
     """Coherence figures of one response given as its sections' texts.
 
-    ``sections`` holds per-section records (position, words, distinct-2, repeated 4-gram
-    rate and, with ``embed``, similarity to the brief and to the previous section).
+    ``response`` is the whole text as delivered (headings included; the sections joined
+    when not given): the document-level repeated-sentence rate and the gibberish rate are
+    taken on it, so a direct answer, one section, gets them too. ``sections`` in the result
+    holds per-section records (position, words, distinct-2, repeated 4-gram rate and, with
+    ``embed``, similarity to the brief and to the previous section).
+
+    >>> figures = text_figures("Tea.", ["Tea grows on the hills. Tea grows on the hills."], None)
+    >>> figures["document_repeated_sentence_rate"], figures["cross_section_repeated_sentence_rate"]
+    (1.0, 0.0)
+    >>> text_figures("Tea.", ["Tea grows on the hills of scorpice."], None)["gibberish_rate"]
+    0.1429
     """
     whole = "\n\n".join(sections)
+    delivered = whole if response is None else response
     per_section: list[dict[str, Any]] = [
         {
             "position": i,
@@ -79,7 +97,9 @@ def text_figures(brief: str, sections: Sequence[str], embed: Embedder | None) ->
         "distinct_1": round(distinct_n(whole, 1), 4),
         "distinct_2": round(distinct_n(whole, 2), 4),
         "repeated_4gram_rate": round(repeated_ngram_rate(whole, 4), 4),
-        "repeated_sentence_rate": round(cross_section_repeated_sentence_rate(sections), 4),
+        "document_repeated_sentence_rate": round(document_repeated_sentence_rate(delivered), 4),
+        "cross_section_repeated_sentence_rate": round(cross_section_repeated_sentence_rate(sections), 4),
+        "gibberish_rate": round(gibberish_rate(delivered), 4),
         "section_count": len(sections),
     }
     if embed is not None and whole.strip():
@@ -262,7 +282,9 @@ async def ascore_run(
         }
         if isinstance(row.get("response"), str):
             document = _load_document(run_dir, row["key"])
-            item["coherence"] = text_figures(row["prompt"], _sections_of(row, document), embed)
+            item["coherence"] = text_figures(
+                row["prompt"], _sections_of(row, document), embed, row["response"]
+            )
             if document is not None:
                 item["plan"] = _adherence(document, row["response"])
         if row["key"] in judged:
