@@ -1,8 +1,8 @@
 """A scripted model for dataset builds, and a build you can run (and SIGKILL) in a subprocess.
 
 The writer answers plan requests like ``tests.scripted.writer_reply`` and section requests
-with prose of random words (seeded by the request), so that honest documents pass the
-repetition and duplicate filters. An instruction can ask for misbehaviour by naming a
+with prose of random common English words (seeded by the request), so that honest documents
+pass the repetition, gibberish and duplicate filters. An instruction can ask for misbehaviour by naming a
 marker; each marker's effect is what a test expects to see filtered out.
 
     python -m tests.dataset_fakes INSTRUCTIONS OUT_DIR [DELAY]
@@ -17,15 +17,15 @@ import sys
 import zlib
 from pathlib import Path
 
+from wordfreq import top_n_list
+
 from agentwrite.errors import ModelRequestError, ServerUnreachable
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.llm.fake import ScriptedModel
 from tests.scripted import writer_reply
 
-VOCABULARY = [
-    "".join(random.Random(i).choices("abcdefghijklmnopqrstuvwxyz", k=random.Random(-i).randint(3, 9)))
-    for i in range(500)
-]
+VOCABULARY = [w for w in top_n_list("en", 3000) if w.isascii() and w.isalpha() and 3 <= len(w) <= 9][:500]
+"""Real words (so that fake prose passes the gibberish filter), drawn at random into prose."""
 
 SHORT = "MARK-SHORT"  # sections come back at half their budget (builds here allow no continuation)
 LOOP = "MARK-LOOP"  # every section repeats one sentence

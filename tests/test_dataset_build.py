@@ -88,8 +88,8 @@ async def test_build_writes_the_longwriter_format_and_records(tmp_path: Path) ->
     assert first["plan"]["title"] == "A Test Document" and first["model"] == "scripted"
     assert first["sampling"]["temperature"] == 0.7 and first["usage"]["requests"] == 2
     assert set(first["filters"]) == {
-        "min_words", "length_score", "repeated_ngrams", "repeated_sentences", "plan_artefacts", "max_tokens",
-        "near_duplicate",
+        "min_words", "length_score", "repeated_ngrams", "repeated_sentences", "gibberish", "plan_artefacts",
+        "max_tokens", "near_duplicate",
     }  # fmt: skip
     assert all(v["passed"] for v in first["filters"].values())
     assert lines(out / REJECTS) == []

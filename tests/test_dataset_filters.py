@@ -59,13 +59,34 @@ def test_repeated_ngrams() -> None:
     assert verdicts_of(random_prose(2000, seed=3), 2000)["repeated_ngrams"] == (0.0, True)
 
 
-def test_repeated_sentences_across_sections() -> None:
+def test_repeated_sentences_anywhere_in_the_document() -> None:
     shared = "The caravans carried tea across the mountains every spring."
     one = f"{shared} Rain fell on the high passes for days."
     two = f"Traders rested in the valley towns after the climb. {shared}"
-    # four sentences of five words or more, two of them shared: 0.5
-    assert verdicts_of(one + " " + two, 40, [one, two])["repeated_sentences"] == (0.5, False)
+    # four sentences of five words or more, two of them the same: 0.5
+    result = verdicts_of(one + " " + two, 40, [one, two])
+    assert result["repeated_sentences"] == (0.5, False)
+    assert result["figures"]["cross_section_repeated_sentence_rate"] == 0.5
     assert verdicts_of(one, 20, [one])["repeated_sentences"] == (0.0, True)
+    # a loop inside one section is caught too, though no sentence crosses sections
+    looped = f"{one} {shared.upper()} {shared}"
+    result = verdicts_of(looped, 20, [looped, two.split(". ")[0] + "."])
+    assert result["repeated_sentences"] == (0.75, False)  # the shared sentence 3 times of 4
+    assert result["figures"]["cross_section_repeated_sentence_rate"] == 0.0
+    assert result["figures"]["document_repeated_sentence_rate"] == 0.75
+    assert verdicts_of(looped, 20, max_repeated_sentence_rate=0.75)["repeated_sentences"] == (0.75, True)
+
+
+def test_gibberish() -> None:
+    text = random_prose(300, seed=7)
+    assert verdicts_of(text, 300)["gibberish"] == (0.0, True)
+    # 270 words of prose and 30 glued or invented ones: 0.1 is at the default threshold, still kept
+    noise = " ".join(["biggerandtheir", "lovedones", "scorpice"] * 10)
+    noisy = random_prose(270, seed=7) + " " + noise + "."
+    assert verdicts_of(noisy, 300)["gibberish"] == (0.1, True)
+    assert verdicts_of(noisy, 300, max_gibberish_rate=0.05)["gibberish"] == (0.1, False)
+    assert verdicts_of(noisy, 300)["figures"]["gibberish_rate"] == 0.1
+    assert verdicts_of("yahda yeah dunno mr alrightdumminmjerry " * 100, 500)["gibberish"] == (0.4, False)
 
 
 def test_plan_artefacts() -> None:

@@ -21,7 +21,13 @@ from agentwrite.errors import InputError
 from agentwrite.evaluation.scoring import length_score
 from agentwrite.length import count_words, estimate_tokens
 from agentwrite.llm.base import Message
-from agentwrite.text_stats import cross_section_repeated_sentence_rate, repeated_ngram_rate, word_tokens
+from agentwrite.text_stats import (
+    cross_section_repeated_sentence_rate,
+    document_repeated_sentence_rate,
+    gibberish_rate,
+    repeated_ngram_rate,
+    word_tokens,
+)
 
 DEFAULT_ARTEFACT_PATTERNS: tuple[str, ...] = (
     r"(?im)^\W*paragraph\s+\d+\s*[-–—:]",
@@ -48,7 +54,18 @@ class FilterConfig(BaseModel):
         0.25, ge=0, le=1, description="Highest share of n-gram occurrences whose n-gram recurs."
     )
     max_repeated_sentence_rate: float = Field(
-        0.15, ge=0, le=1, description="Highest share of sentences that also appear in another section."
+        0.10,
+        ge=0,
+        le=1,
+        description="Highest share of sentences (of 5 words or more) that occur more than once anywhere "
+        "in the document, within a section as well as across sections.",
+    )
+    max_gibberish_rate: float = Field(
+        0.10,
+        ge=0,
+        le=1,
+        description="Highest share of counted words that are not words: Latin words missing from "
+        "wordfreq's English list, CJK characters outside the common ones (agentwrite.text_stats).",
     )
     artefact_patterns: tuple[str, ...] = Field(
         DEFAULT_ARTEFACT_PATTERNS, description="Regular expressions of plan artefacts left in the text."
@@ -78,6 +95,7 @@ REJECT_REASONS = {
     "length_score": "length score too low",
     "repeated_ngrams": "too repetitive",
     "repeated_sentences": "too repetitive",
+    "gibberish": "gibberish",
     "plan_artefacts": "plan artefacts in the text",
     "max_tokens": "too many tokens",
     "near_duplicate": "duplicate",
@@ -132,6 +150,11 @@ class HFTokens:
     template is applied when the tokenizer has one."""
 
     def __init__(self, folder: Path) -> None:
+        from agentwrite.bundled import require_local_extra
+
+        require_local_extra(
+            "exact token counts", ("transformers",), instead="leave the tokenizer out for an estimate"
+        )
         from transformers import AutoTokenizer
 
         self._tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
@@ -171,13 +194,15 @@ def check_document(
 ) -> tuple[list[Verdict], dict[str, Any]]:
     """Every single-document filter's verdict, and the figures for the record.
 
-    ``sections`` are the section texts (for the cross-section repetition check);
-    ``document`` is the stitched text that would go into the training example.
+    ``sections`` are the section texts (for the cross-section repetition figure, recorded
+    but not filtered on); ``document`` is the stitched text that would go into the
+    training example, on which the filters look.
     """
     words = count_words(document)
     score = length_score(requested_words, words)
     ngram_rate = repeated_ngram_rate(document, config.ngram_n)
-    sentence_rate = cross_section_repeated_sentence_rate(sections)
+    sentence_rate = document_repeated_sentence_rate(document)
+    gibberish = gibberish_rate(document)
     artefacts = count_artefacts(document, config.artefact_patterns)
     n_tokens = tokens.count(
         [{"role": "user", "content": instruction}, {"role": "assistant", "content": document}]
@@ -197,6 +222,12 @@ def check_document(
             config.max_repeated_sentence_rate,
             sentence_rate <= config.max_repeated_sentence_rate,
         ),
+        Verdict(
+            "gibberish",
+            round(gibberish, 4),
+            config.max_gibberish_rate,
+            gibberish <= config.max_gibberish_rate,
+        ),
         Verdict("plan_artefacts", artefacts, config.max_artefacts, artefacts <= config.max_artefacts),
         Verdict("max_tokens", n_tokens, config.max_tokens, n_tokens <= config.max_tokens),
     ]
@@ -205,7 +236,9 @@ def check_document(
         "length_score": round(score, 2),
         "repeated_ngram_rate": round(ngram_rate, 4),
         "repeated_ngram_n": config.ngram_n,
-        "repeated_sentence_rate": round(sentence_rate, 4),
+        "document_repeated_sentence_rate": round(sentence_rate, 4),
+        "cross_section_repeated_sentence_rate": round(cross_section_repeated_sentence_rate(sections), 4),
+        "gibberish_rate": round(gibberish, 4),
         "plan_artefacts": artefacts,
         "tokens": n_tokens,
         "tokenizer": tokens.name,
