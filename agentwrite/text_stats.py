@@ -198,11 +198,12 @@ def _english_words() -> frozenset[str]:
 def _common_chinese_characters() -> frozenset[str]:
     from wordfreq import get_frequency_dict
 
-    per_character: Counter[str] = Counter()
+    per_character: dict[str, float] = {}
     for word, frequency in get_frequency_dict("zh").items():
         for character in _CJK_CHAR.findall(word):
-            per_character[character] += frequency
-    return frozenset(c for c, _ in per_character.most_common(COMMON_CHINESE_CHARACTERS))
+            per_character[character] = per_character.get(character, 0.0) + frequency
+    ranked = sorted(per_character, key=per_character.__getitem__, reverse=True)
+    return frozenset(ranked[:COMMON_CHINESE_CHARACTERS])
 
 
 @lru_cache(maxsize=65_536)
