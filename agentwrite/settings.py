@@ -122,7 +122,7 @@ class Settings(BaseModel):
         3, ge=0, le=10, description="Loops cut in one section before it is ended at the last cut."
     )
     loop_penalty_step: float = Field(
-        0.05,
+        0.03,
         ge=0,
         le=0.5,
         description="Raise of the continuation's repetition penalty after each loop cut in a section.",
@@ -133,7 +133,7 @@ class Settings(BaseModel):
 
         >>> writer = Settings(temperature=0.3, decoding={"writer": {"top_p": 0.8}}).decoding_for("writer")
         >>> writer.model_dump(exclude_none=True)
-        {'temperature': 0.3, 'top_p': 0.8, 'repetition_penalty': 1.05}
+        {'temperature': 0.3, 'top_p': 0.8, 'repetition_penalty': 1.1}
         """
         run_wide = Decoding(temperature=self.temperature, top_p=self.top_p)
         own = self.decoding.get(role, Decoding())

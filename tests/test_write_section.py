@@ -113,12 +113,12 @@ def test_a_loop_is_stopped_cut_and_the_section_continued_without_it() -> None:
     assert section.words >= 120 * 0.9
     first, then = model.calls
     assert first.params.watch is not None  # the stream was watched, and stopped early:
-    assert first.params.repetition_penalty == 1.05
+    assert first.params.repetition_penalty == 1.1
     follow_up = then.messages
     assert follow_up[1]["role"] == "assistant" and LOOPED in follow_up[1]["content"]
     assert follow_up[1]["content"].count(LOOPED) == 1
     assert f'Do not write this again: "{LOOPED}"' in follow_up[2]["content"]
-    assert then.params.repetition_penalty == pytest.approx(1.1 + 0.05)  # continuation, one step stronger
+    assert then.params.repetition_penalty == pytest.approx(1.1 + 0.03)  # continuation, one step stronger
 
 
 def test_a_stream_is_stopped_as_soon_as_it_loops() -> None:
@@ -143,7 +143,7 @@ def test_loops_are_cut_a_bounded_number_of_times_and_never_reach_the_text() -> N
     assert len(model.calls) == 3  # the first answer and two continuations, each cut
     assert section.loops_cut == 3 and section.text.count(LOOPED) == 1
     penalties = [call.params.repetition_penalty for call in model.calls]
-    assert penalties == [1.05, pytest.approx(1.15), pytest.approx(1.2)]
+    assert penalties == [1.1, pytest.approx(1.13), pytest.approx(1.16)]
 
 
 def test_the_guard_can_be_turned_off() -> None:
