@@ -41,6 +41,10 @@ class ContextFull(ModelError):
     """A prompt leaves too little room for an answer in the model's context window."""
 
 
+class EmptySection(ModelError):
+    """A section came back empty, or looping from its first sentence, every time it was asked."""
+
+
 class ModelRequestError(ModelError):
     """The server answered with an error status or an unusable body."""
 

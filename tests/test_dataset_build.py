@@ -86,7 +86,7 @@ async def test_build_writes_the_longwriter_format_and_records(tmp_path: Path) ->
     assert [s["target_words"] for s in first["sections"]] == [600]
     assert sum(s["words"] for s in first["sections"]) <= first["words"]
     assert first["plan"]["title"] == "A Test Document" and first["model"] == "scripted"
-    assert first["sampling"]["temperature"] == 0.7 and first["usage"]["requests"] == 2
+    assert first["sampling"]["decoding"]["writer"]["temperature"] == 0.7 and first["usage"]["requests"] == 2
     assert set(first["filters"]) == {
         "min_words", "length_score", "repeated_ngrams", "repeated_sentences", "gibberish", "plan_artefacts",
         "max_tokens", "near_duplicate",
@@ -99,6 +99,20 @@ async def test_build_writes_the_longwriter_format_and_records(tmp_path: Path) ->
     assert json.loads((out / "stats.json").read_text()) == stats
     assert (out / "lengths.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not (out / "runs" / "doc-00").exists()  # run folders go once committed
+
+
+async def test_a_model_that_only_loops_leaves_no_loop_in_the_record(tmp_path: Path) -> None:
+    """With the loop guard on, a loop never reaches a document: each section keeps its one
+    sentence, and the instruction is rejected for length, not for repetition."""
+    item = {"prompt": f"Write a 600-word essay on rain. {fakes.LOOP}", "id": "loop"}
+    source = write_jsonl(tmp_path / "in.jsonl", [item])
+    recipe = Recipe(concurrency=1)
+    await abuild_dataset(source, tmp_path / "out", SETTINGS, fakes.dataset_model(), recipe=recipe)
+    (reject,) = lines(tmp_path / "out" / REJECTS)
+    assert reject["reason"] == "too short"
+    (meta,) = lines(tmp_path / "out" / META)
+    assert meta["filters"]["repeated_sentences"]["value"] == 0.0
+    assert lines(tmp_path / "out" / TRAIN) == []
 
 
 async def test_every_filter_and_failure_lands_in_rejects_with_its_reason(tmp_path: Path) -> None:
@@ -115,8 +129,8 @@ async def test_every_filter_and_failure_lands_in_rejects_with_its_reason(tmp_pat
     ]
     source = write_jsonl(tmp_path / "in.jsonl", items, tail='{"prompt": "cut sho')
     recipe = Recipe(concurrency=1, filters=FilterConfig(min_words=100, max_tokens=20_000))
-    await abuild_dataset(source, tmp_path / "out", SETTINGS.model_copy(update={"plan_attempts": 2}),
-                         fakes.dataset_model(), recipe=recipe)  # fmt: skip
+    unguarded = SETTINGS.model_copy(update={"plan_attempts": 2, "loop_guard": False})  # the filters' turn
+    await abuild_dataset(source, tmp_path / "out", unguarded, fakes.dataset_model(), recipe=recipe)
     out = tmp_path / "out"
     reasons = {r["id"]: r["reason"] for r in lines(out / REJECTS)}
     assert reasons == {

@@ -171,4 +171,6 @@ def test_cli_build_over_http_with_a_recipe_and_flags(tmp_path: Path) -> None:
     assert "4 accepted, 0 rejected of 4 (100%)" in result.output  # the flag beat the recipe's 99.5
     meta = [json.loads(line) for line in (tmp_path / "out" / "meta.jsonl").read_text().splitlines()]
     assert {m["model"] for m in meta} == {"test-model"}
-    assert {m["sampling"]["temperature"] for m in meta} == {0.2}
+    assert {
+        m["sampling"]["decoding"][role]["temperature"] for m in meta for role in ("planner", "writer")
+    } == {0.2}

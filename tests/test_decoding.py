@@ -18,7 +18,12 @@ def test_layers_role_defaults_run_wide_config_env_flags(tmp_path: Path) -> None:
     env = {"AGENTWRITE_DECODING": json.dumps({"writer": {"top_p": 0.8}, "judge": {"max_tokens": 64}})}
     settings = load_settings(config, env=env, overrides={"decoding": {"writer": {"repetition_penalty": 1.1}}})
     writer = settings.decoding_for("writer")
-    assert (writer.temperature, writer.top_p, writer.min_p, writer.repetition_penalty) == (0.5, 0.8, 0.05, 1.1)
+    assert (writer.temperature, writer.top_p, writer.min_p, writer.repetition_penalty) == (
+        0.5,
+        0.8,
+        0.05,
+        1.1,
+    )
     judge = settings.decoding_for("judge")
     assert (judge.temperature, judge.max_tokens) == (0.5, 64)  # the run-wide temperature covers every role
     assert load_settings(env={}).decoding_for("judge") == ROLE_DEFAULTS["judge"]

@@ -93,7 +93,8 @@ def test_doubled_headings_and_plan_labels_are_removed() -> None:
         if params.json_schema is not None:
             return writer_reply(messages, params)
         title = re.search(r'Write section \d+ of \d+, "([^"]+)"', messages[-1]["content"]).group(1)
-        body = f"## {title}\n\nParagraph 2 - {prose(520, seed=zlib.crc32(title.encode()))}\n\nWord Count: 520 words"
+        text = prose(520, seed=zlib.crc32(title.encode()))
+        body = f"## {title}\n\nParagraph 2 - {text}\n\nWord Count: 520 words"
         return Completion(body, "stop", writer_reply(messages, params).usage)
 
     doc = run("Write a 1000-word essay", ScriptedModel(responder=reply))

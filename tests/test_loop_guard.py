@@ -73,7 +73,10 @@ def test_sentences_of_earlier_sections_are_copies() -> None:
 
 
 def test_ordinary_prose_code_and_short_sentences_pass_untouched() -> None:
-    text = prose(800, seed=5) + "\n\n```bash\npip install the package now\npip install the package now\n```\nYes. Yes. Yes."
+    text = (
+        prose(800, seed=5)
+        + "\n\n```bash\npip install the package now\npip install the package now\n```\nYes. Yes. Yes."
+    )
     guard = LoopGuard(prompt=[STEP])
     assert guard.find(text) is None
     assert guard.clean(text) == (text, 0)

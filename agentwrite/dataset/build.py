@@ -36,7 +36,14 @@ from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.stats import write_stats
 from agentwrite.decoding import ROLES
 from agentwrite.domain import Document
-from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ServerUnreachable
+from agentwrite.errors import (
+    AgentwriteError,
+    EmptySection,
+    InputError,
+    ModelError,
+    PlanError,
+    ServerUnreachable,
+)
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
 from agentwrite.runner import awrite
@@ -144,6 +151,8 @@ async def _write_one(
         raise  # the server is gone: stop the build rather than reject everything left
     except PlanError as exc:
         return _failed(meta, item, "plan failed", exc, started)
+    except EmptySection as exc:
+        return _failed(meta, item, "model wrote nothing usable", exc, started)
     except ModelError as exc:
         return _failed(meta, item, "server error after retries", exc, started)
     except InputError as exc:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from agentwrite.context_budget import output_room
 from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Plan, Section, Usage
-from agentwrite.errors import ContextFull, ModelError
+from agentwrite.errors import ContextFull, EmptySection
 from agentwrite.events import SectionDone, SectionStarted
 from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words
@@ -207,7 +207,9 @@ async def generate_section(
             draft.empty_answers += 1
             if draft.empty_answers > _EMPTY_RETRIES:
                 looping = " (looping from its start)" if draft.loops_cut else ""
-                raise ModelError(f"section {index + 1} came back empty {draft.empty_answers} times{looping}")
+                raise EmptySection(
+                    f"section {index + 1} came back empty {draft.empty_answers} times{looping}"
+                )
             log.warning("section %d came back empty (attempt %d)", index + 1, draft.empty_answers)
             continue
         if not _needs_more(draft, budget, s):
