@@ -108,3 +108,20 @@ def test_events_name_each_section_as_it_starts() -> None:
     run("Write a 1000-word essay", writer_model(), on_event=events.append)
     started = [e for e in events if isinstance(e, SectionStarted)]
     assert [e.index for e in started] == list(range(len(started)))
+
+
+@pytest.mark.parametrize("mode", ["sequential", "parallel"])
+def test_a_sentence_is_written_once_across_sections(mode: str) -> None:
+    shared = "Every guide to tea should start in the hills of Yunnan."
+
+    def reply(messages, params):
+        if params.json_schema is not None:
+            return writer_reply(messages, params)
+        text = prose(300, seed=zlib.crc32(messages[-1]["content"].encode()))
+        return Completion(f"{shared} {text}", "stop", writer_reply(messages, params).usage)
+
+    doc = run("Write a 1500-word essay on tea", ScriptedModel(responder=reply), settings=Settings(mode=mode))
+    assert doc.markdown.count(shared) == 1
+    assert doc.sections[0].text.startswith(shared) and doc.sections[0].words_dropped == 0
+    assert all(s.words_dropped >= 11 for s in doc.sections[1:])
+    assert doc.words_dropped == sum(s.words_dropped for s in doc.sections)
