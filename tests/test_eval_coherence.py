@@ -103,6 +103,53 @@ def test_markdown_sections_follow_the_repeated_level() -> None:
     ]
 
 
+def test_hash_lines_in_code_are_not_headings() -> None:
+    doc = (
+        "# Guide\n\n## Install\n```bash\n# install packages\npip install tea\n## not a heading\n```\n"
+        "~~~\n# tilde fence\n~~~\n\n    # indented code\n\n## Use\nRun it.\n"
+    )
+    assert split_markdown_sections(doc) == [
+        (
+            "Install",
+            "```bash\n# install packages\npip install tea\n## not a heading\n```\n"
+            "~~~\n# tilde fence\n~~~\n\n    # indented code",
+        ),
+        ("Use", "Run it."),
+    ]
+    # plan adherence sees the two planned headings and nothing from the code
+    headings = [title for title, _ in split_markdown_sections(doc)]
+    assert plan_adherence([10, 10], [9, 2], ["Install", "Use"], headings).heading_match == 1.0
+
+
+def test_setext_and_closed_atx_headings_count() -> None:
+    doc = "Tea\n===\n\nLead.\n\nOrigins\n-------\nYunnan.\n\n## Trade ##\nCaravans.\n"
+    assert split_markdown_sections(doc) == [
+        ("", "Tea\n===\n\nLead."),
+        ("Origins", "Yunnan."),
+        ("Trade", "Caravans."),
+    ]
+    # a title line with no other words before the sections is not a preamble
+    assert split_markdown_sections("Tea\n===\n\nA\n-\nx\n\nB\n-\ny") == [("A", "x"), ("B", "y")]
+
+
+def test_headings_in_blockquotes_and_lists_belong_to_them() -> None:
+    # CommonMark makes these headings, but of the quote and the list item: no section starts there
+    doc = "## One\n> ## Quoted\n> words\n\n- ## In a list\n  item\n\n## Two\nB.\n"
+    assert split_markdown_sections(doc) == [
+        ("One", "> ## Quoted\n> words\n\n- ## In a list\n  item"),
+        ("Two", "B."),
+    ]
+    assert split_markdown_sections("> # Quoted\n\nText.") == [("", "> # Quoted\n\nText.")]
+
+
+def test_windows_line_endings() -> None:
+    assert split_markdown_sections("Lead.\r\n## One\r\nA.\r\n## Two\r\nB.") == [
+        ("", "Lead."),
+        ("One", "A."),
+        ("Two", "B."),
+    ]
+
+
 def test_plan_adherence_by_hand() -> None:
     result = plan_adherence(
         budgets=[500, 500, 1000],
