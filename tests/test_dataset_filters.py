@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,6 @@ from agentwrite.dataset.filters import (
     EstimatedTokens,
     FilterConfig,
     HFTokens,
-    MinHasher,
     NearDuplicateIndex,
     check_document,
     count_artefacts,
@@ -139,11 +139,43 @@ def test_shingles_and_jaccard() -> None:
     assert jaccard({"a", "b", "c"}, {"b", "c", "d"}) == 0.5
 
 
-def test_minhash_estimates_jaccard() -> None:
-    a = {f"s{i}" for i in range(0, 300)}
-    b = {f"s{i}" for i in range(100, 400)}  # overlap 200 of 400: Jaccard 0.5
-    hasher = MinHasher(num_perm=256)
-    assert abs(hasher.similarity(hasher.signature(a), hasher.signature(b)) - 0.5) < 0.1
+def test_the_index_estimates_jaccard_and_gives_the_same_figure_every_run() -> None:
+    words = random_prose(1000, seed=7).split()
+    a, b = " ".join(words[:800]), " ".join(words[200:])  # 596 of 996 5-grams shared
+    exact = jaccard(shingles(a), shingles(b))
+    assert 0.59 < exact < 0.61
+    figures = []
+    for _ in range(2):
+        index = NearDuplicateIndex(threshold=0.8)
+        index.add("a", a)
+        figures.append(index.check(b))
+    assert figures[0] == figures[1]  # seeded: the same estimate in every fresh index
+    assert figures[0][0] == "a" and abs(figures[0][1] - exact) < 0.15
+
+
+def test_a_duplicate_is_of_the_most_similar_document() -> None:
+    index = NearDuplicateIndex(threshold=0.9)
+    words = random_prose(1000, seed=8).split()
+    edited = [w if i % 20 else "changed" for i, w in enumerate(words)]  # Jaccard about 0.6
+    assert index.add("b", " ".join(words))[1] == 0.0
+    near, similarity = index.add("a", " ".join(edited))  # similar, below threshold: added
+    assert near == "b" and 0.2 < similarity < 0.9 and len(index) == 2
+    assert index.add("c", " ".join([*words, "one", "more"])) == ("b", pytest.approx(1.0, abs=0.05))
+    assert len(index) == 2
+
+
+def test_an_id_added_again_replaces_its_text() -> None:
+    index = NearDuplicateIndex(threshold=0.8)
+    index.add("a", random_prose(500, seed=10))
+    index.add("a", random_prose(500, seed=11))
+    assert len(index) == 1 and index.find(random_prose(500, seed=11)) == "a"
+    assert index.find(random_prose(500, seed=10)) is None
+
+
+def test_the_index_without_datasketch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "datasketch", None)  # import raises ModuleNotFoundError
+    with pytest.raises(InputError, match=r"needs the 'dataset' extra \(datasketch not installed\)"):
+        NearDuplicateIndex()
 
 
 def test_near_duplicates_are_caught_and_distinct_documents_are_not() -> None:

@@ -8,13 +8,11 @@ or dropped. The near-duplicate check needs the documents accepted before it and 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentwrite.errors import InputError
@@ -28,6 +26,9 @@ from agentwrite.text_stats import (
     repeated_ngram_rate,
     word_tokens,
 )
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 DEFAULT_ARTEFACT_PATTERNS: tuple[str, ...] = (
     r"(?im)^\W*paragraph\s+\d+\s*[-–—:]",
@@ -247,7 +248,6 @@ def check_document(
 
 
 SHINGLE_WORDS = 5
-_PRIME = 4_294_967_311  # the first prime above 2**32: hashes are taken modulo it
 
 
 def shingles(text: str, n: int = SHINGLE_WORDS) -> set[str]:
@@ -266,7 +266,8 @@ def shingles(text: str, n: int = SHINGLE_WORDS) -> set[str]:
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
-    """Jaccard similarity of two sets (1.0 for two empty sets).
+    """Exact Jaccard similarity of two sets (1.0 for two empty sets), for short texts where
+    an estimate is not needed (generated instructions).
 
     >>> jaccard({"x", "y"}, {"y", "z"})
     0.3333333333333333
@@ -274,48 +275,14 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
-class MinHasher:
-    """MinHash signatures of shingle sets: the share of equal signature slots estimates
-    the Jaccard similarity of two sets (Broder, 1997). Hash functions are ``(a*x + b) mod p``
-    over a 32-bit BLAKE2 hash of each shingle, with ``a`` and ``b`` drawn from ``seed``.
-
-    >>> h = MinHasher(num_perm=128)
-    >>> a, b = shingles("the quick brown fox jumps over the lazy dog " * 3), shingles("an unrelated text")
-    >>> h.similarity(h.signature(a), h.signature(a)), h.similarity(h.signature(a), h.signature(b))
-    (1.0, 0.0)
-    """
-
-    def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
-        rng = np.random.default_rng(seed)
-        self.num_perm = num_perm
-        self._a = rng.integers(1, 2**31, size=(num_perm, 1), dtype=np.uint64)
-        self._b = rng.integers(0, 2**31, size=(num_perm, 1), dtype=np.uint64)
-
-    def signature(self, items: set[str]) -> np.ndarray:
-        """The signature of a set; an empty set gets an all-maximum signature."""
-        if not items:
-            return np.full(self.num_perm, _PRIME, dtype=np.uint64)
-        hashes = np.fromiter(
-            (
-                int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=4).digest(), "little")
-                for s in items
-            ),
-            dtype=np.uint64,
-            count=len(items),
-        )
-        # a < 2**31 and a hash < 2**32, so a*x + b stays below 2**64: no overflow.
-        return ((self._a * hashes[None, :] + self._b) % np.uint64(_PRIME)).min(axis=1)
-
-    @staticmethod
-    def similarity(a: np.ndarray, b: np.ndarray) -> float:
-        return float(np.mean(a == b))
-
-
 class NearDuplicateIndex:
     """Finds documents whose word 5-gram sets are near-duplicates of ones already added.
 
-    Candidates come from locality-sensitive hashing over signature bands; a candidate is
-    a duplicate when its estimated Jaccard similarity reaches ``threshold``.
+    Each document's shingles go into a ``datasketch.MinHash`` (seeded, so the figures are
+    the same on every run); ``datasketch.MinHashLSH`` over ``bands`` bands proposes
+    candidates, and a candidate is a duplicate when its estimated Jaccard similarity reaches
+    ``threshold``. The bands are fixed rather than fitted to the threshold so that less
+    similar candidates come back too: the build records the highest similarity found.
 
     >>> index = NearDuplicateIndex(threshold=0.8)
     >>> text = " ".join(f"word{i % 7} and item {chr(97 + i % 26)}" for i in range(300))
@@ -323,34 +290,40 @@ class NearDuplicateIndex:
     ((None, 0.0), 'a', None)
     """
 
-    def __init__(self, threshold: float = 0.8, num_perm: int = 128, bands: int = 32) -> None:
+    def __init__(self, threshold: float = 0.8, num_perm: int = 128, bands: int = 32, seed: int = 1) -> None:
         if num_perm % bands:
             raise ValueError("num_perm must be a multiple of bands")
+        try:
+            from datasketch import MinHash, MinHashLSH
+        except ModuleNotFoundError as exc:
+            raise InputError(
+                "the near-duplicate filter needs the 'dataset' extra (datasketch not installed): "
+                "pip install 'agentwrite[dataset]'"
+            ) from exc
         self.threshold = threshold
-        self._hasher = MinHasher(num_perm)
-        self._rows = num_perm // bands
-        self._buckets: dict[tuple[int, bytes], list[str]] = {}
-        self._signatures: dict[str, np.ndarray] = {}
+        self._template = MinHash(num_perm, seed=seed)
+        self._lsh = MinHashLSH(threshold, num_perm, params=(bands, num_perm // bands))
+        self._minhashes: dict[str, MinHash] = {}
 
     def __len__(self) -> int:
-        return len(self._signatures)
+        return len(self._minhashes)
 
-    def _bands(self, signature: np.ndarray) -> list[tuple[int, bytes]]:
-        r = self._rows
-        return [(i, signature[i * r : (i + 1) * r].tobytes()) for i in range(len(signature) // r)]
+    def _minhash(self, text: str) -> MinHash:
+        minhash = self._template.copy()
+        minhash.update_batch([s.encode("utf-8") for s in shingles(text)])
+        return minhash
 
-    def check(self, text: str) -> tuple[str | None, float]:
-        """The most similar document added so far (by estimate) and its similarity."""
-        return self._best(self._hasher.signature(shingles(text)))
-
-    def _best(self, signature: np.ndarray) -> tuple[str | None, float]:
-        candidates = {doc for band in self._bands(signature) for doc in self._buckets.get(band, ())}
+    def _best(self, minhash: MinHash) -> tuple[str | None, float]:
         best: tuple[str | None, float] = (None, 0.0)
-        for doc in sorted(candidates):
-            similarity = self._hasher.similarity(signature, self._signatures[doc])
+        for doc in sorted(self._lsh.query(minhash)):
+            similarity = minhash.jaccard(self._minhashes[doc])
             if similarity > best[1]:
                 best = (doc, similarity)
         return best
+
+    def check(self, text: str) -> tuple[str | None, float]:
+        """The most similar document added so far (by estimate) and its similarity."""
+        return self._best(self._minhash(text))
 
     def find(self, text: str) -> str | None:
         """The id of a near-duplicate already in the index, or None."""
@@ -360,10 +333,11 @@ class NearDuplicateIndex:
     def add(self, doc_id: str, text: str) -> tuple[str | None, float]:
         """Add a document unless it is a near-duplicate. Returns the most similar earlier
         document and the similarity; the document was added when that is below threshold."""
-        signature = self._hasher.signature(shingles(text))
-        doc, similarity = self._best(signature)
+        minhash = self._minhash(text)
+        doc, similarity = self._best(minhash)
         if similarity < self.threshold:
-            self._signatures[doc_id] = signature
-            for band in self._bands(signature):
-                self._buckets.setdefault(band, []).append(doc_id)
+            if doc_id in self._minhashes:  # an id added again: its new text replaces the old
+                self._lsh.remove(doc_id)
+            self._lsh.insert(doc_id, minhash)
+            self._minhashes[doc_id] = minhash
         return doc, similarity
