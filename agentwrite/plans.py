@@ -245,6 +245,8 @@ _LABEL = re.compile(
     rf"|{_EN_LABEL_WORD}\s+{_EN_NUMBER_WORD}(?=\s*[:：.\-–—)\]*_])"
     # "Title:", "Main point:", "Title - " (no number: a colon or a spaced dash)
     rf"|{_EN_LABEL_WORD}(?=\s*[:：]|\s+[-–—]\s)"
+    # "1. Local food", "2) Getting there": an enumeration (the stitcher numbers nothing)
+    r"|\d{1,3}[.):](?=\s+\S)"
     # "第3部分", "第二章"
     rf"|第\s*{_ZH_NUMBER}\s*(?:部分|段落|段|章|节|篇|部)"
     # "段落2", "部分 3", "标题："

@@ -460,3 +460,14 @@ def test_user_plans_are_not_checked_for_hygiene() -> None:
     doc = asyncio.run(awrite("Essay", model=model, plan=plan))
     assert doc.plan == plan and doc.plan_repairs == [] and doc.plan_source == "user"
     assert headings(doc.markdown) == ["Part 1: As I like it", "Part 2: As I like it"]
+
+
+@pytest.mark.parametrize(
+    ("title", "stripped"),
+    [("1. Exploring Cornwall", "Exploring Cornwall"), ("10) Local food", "Local food"),
+     ("1984: The year", "1984: The year"), ("3.5 million visitors", "3.5 million visitors")],
+)  # fmt: skip
+def test_an_enumeration_is_a_label_and_a_year_is_not(title: str, stripped: str) -> None:
+    from agentwrite.plans import strip_labels
+
+    assert strip_labels(title) == stripped
