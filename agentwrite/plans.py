@@ -522,3 +522,39 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
                 f'section {later + 1}: the title "{repeated}" repeats section {earlier + 1}\'s; kept'
             )
     return plan.model_copy(update={"title": title, "sections": sections}), notes
+
+
+def titles_from_text(plan: Plan, texts: list[str]) -> tuple[Plan, list[str]]:
+    """Headings for written sections whose planned title is only a label or repeats an
+    earlier one (what ``clean_plan`` could not mend): the opening clause of the section's
+    own text, where that is new. Returns the plan and a note for each heading replaced.
+
+    >>> plan = Plan(title="Gardens", sections=[
+    ...     SectionPlan(title="Soil", main_point="Soil.", target_words=300),
+    ...     SectionPlan(title="Title 2", main_point="Title 2", target_words=300),
+    ...     SectionPlan(title="Soil", main_point="Soil.", target_words=300)])
+    >>> texts = ["Good soil drains.", "Seeds want warmth, light and water. They sprout.", "Soil again."]
+    >>> fixed, notes = titles_from_text(plan, texts)
+    >>> [s.title for s in fixed.sections], len(notes)
+    (['Soil', 'Seeds want warmth', 'Soil again'], 2)
+    """
+    sections = list(plan.sections)
+    notes: list[str] = []
+    for i, (section, text) in enumerate(zip(sections, texts, strict=True)):
+        earlier = [s.title for s in sections[:i]]
+        label_only = not strip_labels(section.title)
+        if not label_only and not any(near_repeat(section.title, t) for t in earlier):
+            continue
+        candidate = _title_from_point(strip_labels(text.lstrip("#* \n")))
+        others = [s.title for j, s in enumerate(sections) if j != i]
+        if (
+            not _TOKEN.search(candidate)
+            or label_of(candidate)
+            or any(near_repeat(candidate, t) for t in others)
+        ):
+            continue
+        sections[i] = section.model_copy(update={"title": candidate})
+        notes.append(
+            f'section {i + 1}: heading "{candidate}" taken from its text (the plan had "{section.title}")'
+        )
+    return plan.model_copy(update={"sections": sections}), notes

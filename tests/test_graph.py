@@ -1,6 +1,7 @@
 """The whole workflow end to end with the scripted fake model."""
 
 import asyncio
+import json
 import re
 import zlib
 
@@ -125,3 +126,20 @@ def test_a_sentence_is_written_once_across_sections(mode: str) -> None:
     assert doc.sections[0].text.startswith(shared) and doc.sections[0].words_dropped == 0
     assert all(s.words_dropped >= 11 for s in doc.sections[1:])
     assert doc.words_dropped == sum(s.words_dropped for s in doc.sections)
+
+
+def test_a_heading_the_plan_left_as_a_label_comes_from_the_section_text() -> None:
+    def reply(messages, params):
+        if params.json_schema is not None:  # every attempt: titles and main points that are labels
+            sections = [
+                {"title": f"Title {i}", "main_point": f"Title {i}", "target_words": 300} for i in (1, 2)
+            ]
+            return json.dumps({"title": "Tea", "sections": sections})
+        return f"Leaves are picked at dawn in spring. {prose(290, seed=len(model.calls))}"
+
+    model = ScriptedModel(responder=reply)
+    doc = run("Write a 600-word essay on tea", model)
+    headings = re.findall(r"^## (.+)$", doc.markdown, flags=re.MULTILINE)
+    assert headings[0] == "Leaves are picked at dawn in spring"
+    assert not any(re.match(r"(?i)title\b", h) for h in headings)
+    assert any("taken from its text" in note for note in doc.plan_repairs)

@@ -11,6 +11,7 @@ from agentwrite.graph.context import RunContext
 from agentwrite.graph.state import WriteState
 from agentwrite.loop_guard import LoopGuard
 from agentwrite.markdown import stitch
+from agentwrite.plans import titles_from_text
 
 
 def drop_repeats_across(sections: list[Section]) -> list[Section]:
@@ -38,8 +39,9 @@ def drop_repeats_across(sections: list[Section]) -> list[Section]:
 
 
 def stitch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Graph node: sentences repeated across sections dropped, then the title and each
-    section under its planned heading."""
+    """Graph node: sentences repeated across sections dropped, a heading from its own text
+    for a section whose planned title is only a label or a repeat, then the title and each
+    section under its heading."""
     plan = state["plan"]
     assert plan is not None
     sections = state.get("sections", [])
@@ -47,5 +49,11 @@ def stitch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, An
         raise RuntimeError("stitch reached with sections missing")
     if runtime.context.settings.loop_guard:
         sections = drop_repeats_across(sections)
+    notes: list[str] = []
+    if state.get("plan_source") == "model":  # a plan of the user's is theirs
+        plan, notes = titles_from_text(plan, [s.text for s in sections])
     markdown = stitch(plan.title, [(plan.sections[s.index].title, s.text) for s in sections])
-    return {"sections": sections, "markdown": markdown}
+    update: dict[str, Any] = {"sections": sections, "markdown": markdown}
+    if notes:
+        update |= {"plan": plan, "plan_repairs": [*state.get("plan_repairs", []), *notes]}
+    return update
