@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import json
 import logging
 import socket
 import time
@@ -13,7 +14,7 @@ import pytest
 
 from agentwrite.domain import Plan, Usage
 from agentwrite.errors import ModelRequestError, ServerUnreachable
-from agentwrite.llm.base import GenerationParams
+from agentwrite.llm.base import HALTED, GenerationParams
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.llm.openai_compat import OpenAICompatModel, ServerInfo
 from agentwrite.llm.retry import RetryPolicy
@@ -238,6 +239,36 @@ async def test_without_streaming_a_plain_json_answer_is_asked_for():
     assert "stream" not in server.requests[0].body and "stream_options" not in server.requests[0].body
 
 
+async def test_a_plain_json_answer_to_a_streamed_request_is_read():
+    answer = {
+        "choices": [{"message": {"content": "Tea grew."}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 4, "completion_tokens": 2},
+    }
+    result, server = await complete_once(scripted(Reply.raw(json.dumps(answer))))
+    assert (result.text, result.finish_reason) == ("Tea grew.", "stop")
+    assert result.usage == Usage(prompt_tokens=4, completion_tokens=2, requests=1)
+    assert server.requests[0].body["stream"] is True
+
+
+async def test_a_watch_stops_the_stream_and_the_server_sees_the_client_hang_up():
+    seen: list[str] = []
+
+    def watch(piece: str) -> bool:
+        seen.append(piece)
+        return len(seen) == 5
+
+    engine = Reply.completion("tea " * 400, "length", trickle=0.001, words_per_event=1)
+    with OpenAIServer(scripted(engine)) as server:
+        model = client(server)
+        result = await model.complete(ASK, GenerationParams(max_tokens=400, watch=watch))
+        await model.aclose()
+        assert server.wait_idle()
+        [request] = server.aborted_requests()
+    assert (result.text, result.finish_reason) == ("tea " * 5, HALTED)
+    assert result.usage == Usage(completion_tokens=5, requests=1)  # one token an event, as vLLM streams
+    assert request.content_events_sent < 50 and len(server.completion_requests()) == 1
+
+
 CUT_STREAM = 'data: {"choices": [{"delta": {"content": "Tea grew"}, "finish_reason": null}]}\n\n'
 
 
@@ -364,3 +395,8 @@ async def test_tests_cannot_reach_a_remote_host():
             await http.get("http://192.0.2.1/v1/models")
     with pytest.raises(RealNetworkBlocked):
         httpx.get("https://api.openai.com/v1/models")
+    remote = OpenAICompatModel("http://192.0.2.1/v1", "m", retry=RetryPolicy(max_retries=0))
+    with pytest.raises((RealNetworkBlocked, ServerUnreachable)) as caught:  # the SDK's requests too
+        await remote.complete(ASK, PARAMS)  # (openai < 3 wraps the guard's error, then it is retried)
+    await remote.aclose()
+    assert "RealNetworkBlocked" in caught.typename + str(caught.value)

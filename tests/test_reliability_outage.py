@@ -5,6 +5,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,7 +30,22 @@ def start_cli(args: list[str], cwd: Path, key: str) -> subprocess.Popen[str]:
         "AGENTWRITE_TIMEOUT": "0.5",
     }
     argv = [sys.executable, "-m", "agentwrite.cli", *args]
-    return subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # output goes to files: a pipe read only at the end fills up with --debug's logs and stalls the run
+    outputs = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in finish)
+    cli = subprocess.Popen(argv, cwd=cwd, env=env, stdout=outputs[0], stderr=outputs[1], text=True)
+    cli.outputs = outputs  # type: ignore[attr-defined]
+    return cli
+
+
+def finish(cli: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """Wait for the command; its stdout and stderr."""
+    cli.wait(timeout=timeout)
+    texts = []
+    for output in cli.outputs:  # type: ignore[attr-defined]
+        output.seek(0)
+        texts.append(output.read())
+        output.close()
+    return texts[0], texts[1]
 
 
 def test_server_gone_then_back_with_faults_and_the_key_never_written(tmp_path: Path) -> None:
@@ -42,7 +58,7 @@ def test_server_gone_then_back_with_faults_and_the_key_never_written(tmp_path: P
         first = start_cli([*argv, "--base-url", proxy.base_url], tmp_path, key)
         assert pacer.wait_for(3, timeout=60), "the run never got to its second section"
         proxy.__exit__(None, None, None)  # the server goes away: connections are refused
-        out1, err1 = first.communicate(timeout=60)
+        out1, err1 = finish(first, timeout=60)
         lines = [line for line in err1.splitlines() if line.startswith("agentwrite: error:")]
         assert first.returncode == 1
         assert len(lines) == 1 and f"http://127.0.0.1:{port}/v1" in lines[0] and "--resume" in lines[0]
@@ -56,7 +72,7 @@ def test_server_gone_then_back_with_faults_and_the_key_never_written(tmp_path: P
             again = start_cli(
                 [*argv, "--base-url", back.base_url, "--resume", "--keep-run-dir"], tmp_path, key
             )
-            out2, err2 = again.communicate(timeout=120)
+            out2, err2 = finish(again, timeout=120)
         assert again.returncode == 0, err2
         assert back.faulted >= 1
     written = (tmp_path / "doc.md").read_text("utf-8")
@@ -78,7 +94,7 @@ def test_unwritable_output_fails_before_any_model_call(tmp_path: Path) -> None:
         cli = start_cli(
             ["write", BRIEF, "--base-url", server.base_url, "-o", "taken/doc.md"], tmp_path, "sk-unused"
         )
-        _, err = cli.communicate(timeout=60)
+        _, err = finish(cli, timeout=60)
         assert server.requests == []
     assert cli.returncode == 2 and err.strip().count("\n") == 0, err
     assert "taken" in err and time.monotonic() - started < 60

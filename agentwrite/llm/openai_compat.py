@@ -1,28 +1,37 @@
 """A ``ChatModel`` over any OpenAI-compatible chat-completions server (vLLM first of all).
 
-One ``httpx.AsyncClient`` per instance, with a connection pool large enough for many
-requests at once (bound them with ``LimitedModel``). Failed requests are retried as the
-``RetryPolicy`` says; what still fails is raised as ``ServerUnreachable`` (no connection
-or no answer in time) or ``ModelRequestError`` (an error status or an unusable body).
-The API key travels only in the ``Authorization`` header: it is kept out of every
-message, log line and repr, and scrubbed from server error text that echoes it.
+Requests go through the ``openai`` SDK (its own retries off) on one ``httpx.AsyncClient``
+per instance, with a connection pool large enough for many requests at once (bound them
+with ``LimitedModel``); ``tenacity`` retries them as the ``RetryPolicy`` says. What still
+fails is raised as ``ServerUnreachable`` (no connection or no answer in time) or
+``ModelRequestError`` (an error status or an unusable answer, in the server's own words).
+
+Kept here because the SDK does not do it: a streamed answer counts only once it has a
+``finish_reason`` and its stream ended with ``[DONE]`` (the SDK ends a cut stream quietly,
+so the last bytes of each body are kept to check), a plain JSON answer to a streamed
+request is read too, and the API key, sent only in the ``Authorization`` header, is kept
+out of every message, log line and repr and scrubbed from server text that echoes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+import openai
+from openai.types.chat import ChatCompletion
+from tenacity import RetryCallState
 
-from agentwrite.errors import ModelError, ModelRequestError, ServerUnreachable
-from agentwrite.llm.base import Completion, GenerationParams, Message, Watch
-from agentwrite.llm.retry import RetryPolicy, is_retryable, parse_retry_after
-from agentwrite.llm.stream import CompletionStream, StreamError, mapping, usage_of
+from agentwrite.domain import Usage
+from agentwrite.errors import ModelRequestError, ServerUnreachable
+from agentwrite.llm.base import HALTED, Completion, GenerationParams, Message, Watch
+from agentwrite.llm.retry import RequestFailure, RetryPolicy, parse_retry_after
 
 if TYPE_CHECKING:
     from agentwrite.settings import Settings
@@ -46,8 +55,24 @@ class ServerInfo:
     max_model_len: int | None
 
 
-class _BadBody(Exception):
-    """A 2xx answer whose body cannot be used."""
+class _Tail(httpx.AsyncByteStream):
+    """A response body passed on unchanged, its last bytes kept: a streamed answer ended
+    properly when they are ``data: [DONE]``."""
+
+    def __init__(self, body: httpx.AsyncByteStream) -> None:
+        self._body, self.last = body, b""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._body:
+            self.last = (self.last + chunk)[-32:]
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._body.aclose()
+
+
+async def _keep_tail(response: httpx.Response) -> None:
+    response.stream = _Tail(response.stream)  # type: ignore[arg-type]
 
 
 class OpenAICompatModel:
@@ -59,8 +84,7 @@ class OpenAICompatModel:
     ``repetition_penalty``).
     With ``stream`` (the default) completions are streamed and ``timeout`` bounds the
     silence between chunks; without it the server sends nothing until the answer is
-    done, so ``timeout`` bounds the whole generation. A server that answers a streamed
-    request with plain JSON is understood too.
+    done, so ``timeout`` bounds the whole generation.
     """
 
     def __init__(
@@ -82,12 +106,20 @@ class OpenAICompatModel:
         self.vllm_extensions = vllm_extensions
         self.stream = stream
         self._model_lock = asyncio.Lock()
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout, pool=None),
+        self._headers: dict[str, Any] = {} if self._api_key else {"Authorization": openai.Omit()}
+        timeouts = httpx.Timeout(timeout, connect=connect_timeout, pool=None)
+        http = httpx.AsyncClient(  # openai 3 types its own httpx2 client, and takes httpx's too
+            timeout=timeouts,
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             trust_env=False,
+            event_hooks={"response": [_keep_tail]},
+        )
+        self._client = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=self._api_key or "EMPTY",  # the SDK wants one; without a key no header goes out
+            http_client=http,  # type: ignore[arg-type]
+            timeout=timeouts,  # type: ignore[arg-type]
+            max_retries=0,
         )
 
     @classmethod
@@ -116,21 +148,37 @@ class OpenAICompatModel:
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         model = await self._resolve_model()
-        body = self._body(model, messages, params)
-        return await self._call("POST", "/chat/completions", body, _completion, watch=params.watch)
+        request = self._request(model, messages, params)
+
+        async def once() -> Completion:
+            answer = await self._client.chat.completions.create(**request)
+            try:
+                if isinstance(answer, openai.AsyncStream):
+                    return await _read_stream(answer, params.watch)
+                return _completion(answer)
+            except (AttributeError, TypeError, IndexError) as exc:  # a part missing or of the wrong type
+                raise RequestFailure(f"unusable answer ({type(exc).__name__}: {exc})") from None
+
+        return await self._call("POST", "/chat/completions", once)
 
     async def server_info(self) -> ServerInfo:
         """Model ids and context window, from ``GET /models``."""
-        cards = await self._call("GET", "/models", None, _model_cards)
-        ids = tuple(card["id"] for card in cards)
+
+        async def once() -> list[Any]:
+            cards = (await self._client.models.list(extra_headers=self._headers)).data
+            if not cards or not all(isinstance(getattr(c, "id", None), str) for c in cards):
+                raise RequestFailure("the server lists no models, or a model without an id")
+            return cards
+
+        cards = await self._call("GET", "/models", once)
+        ids = tuple(card.id for card in cards)
         if self._model is None:
             self._model = ids[0]
-        card = next((c for c in cards if c["id"] == self._model), cards[0])
-        max_len = card.get("max_model_len")
+        max_len = getattr(next((c for c in cards if c.id == self._model), cards[0]), "max_model_len", None)
         return ServerInfo(ids, max_len if isinstance(max_len, int) and max_len > 0 else None)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._client.close()
 
     async def _resolve_model(self) -> str:
         if self._model is None:
@@ -140,8 +188,9 @@ class OpenAICompatModel:
         assert self._model is not None
         return self._model
 
-    def _body(self, model: str, messages: list[Message], params: GenerationParams) -> dict[str, Any]:
-        body: dict[str, Any] = {
+    def _request(self, model: str, messages: list[Message], params: GenerationParams) -> dict[str, Any]:
+        """The SDK's arguments; vLLM's own fields and ``params.extra`` go in ``extra_body``."""
+        request: dict[str, Any] = {
             "model": model,
             "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
             "max_tokens": params.max_tokens,
@@ -149,107 +198,79 @@ class OpenAICompatModel:
             "top_p": params.top_p,
         }
         if self.stream:
-            body["stream"] = True
-            body["stream_options"] = {"include_usage": True}
-        if params.seed is not None:
-            body["seed"] = params.seed
-        for name in ("frequency_penalty", "presence_penalty"):
-            if getattr(params, name) is not None:
-                body[name] = getattr(params, name)
-        if params.stop:
-            body["stop"] = list(params.stop)
-        if self.vllm_extensions:
-            if params.min_tokens:
-                body["min_tokens"] = params.min_tokens
-            for name in ("min_p", "repetition_penalty"):
-                if getattr(params, name) is not None:
-                    body[name] = getattr(params, name)
+            request |= {"stream": True, "stream_options": {"include_usage": True}}
+        optional = {
+            "seed": params.seed,
+            "frequency_penalty": params.frequency_penalty,
+            "presence_penalty": params.presence_penalty,
+            "stop": list(params.stop) or None,
+        }
+        request |= {name: value for name, value in optional.items() if value is not None}
         if params.json_schema is not None:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": _schema_name(params.json_schema),
-                    "schema": params.json_schema,
-                    "strict": True,
-                },
-            }
-        body.update(params.extra)
-        return body
+            name = _schema_name(params.json_schema)
+            schema = {"name": name, "schema": params.json_schema, "strict": True}
+            request["response_format"] = {"type": "json_schema", "json_schema": schema}
+        extra: dict[str, Any] = {}
+        if self.vllm_extensions:
+            vllm = {"min_tokens": params.min_tokens or None, "min_p": params.min_p}
+            vllm["repetition_penalty"] = params.repetition_penalty
+            extra |= {name: value for name, value in vllm.items() if value is not None}
+        request["extra_body"] = extra | params.extra
+        request["extra_headers"] = self._headers
+        return request
 
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        parse: Callable[[Any], T],
-        watch: Watch | None = None,
-    ) -> T:
-        """One request with retries; ``parse`` turns the JSON answer into the result or
-        raises ``_BadBody``; ``watch`` sees a streamed answer's pieces and may stop it."""
+    async def _call(self, method: str, path: str, once: Callable[[], Awaitable[T]]) -> T:
+        """``once()`` with retries; what still fails is raised as this package's error."""
         url = self.base_url + path
-        for attempt in range(self.retry.attempts):
-            retry_after: float | None = None
+
+        async def attempt() -> T:
             try:
-                async with self._client.stream(method, url, json=body) as response:
-                    if response.status_code >= 400:
-                        await response.aread()
-                        retry_after = parse_retry_after(response.headers.get("retry-after"))
-                        raise ModelRequestError(
-                            url, response.status_code, self._scrub(_error_detail(response))
-                        )
-                    if response.headers.get("content-type", "").startswith("text/event-stream"):
-                        return cast(T, await self._read_stream(url, response, watch))
-                    await response.aread()
-                try:
-                    return parse(response.json())
-                except ValueError as exc:  # json.JSONDecodeError is a ValueError
-                    raise ModelRequestError(url, None, f"body is not JSON ({exc})") from None
-                except _BadBody as exc:
-                    raise ModelRequestError(url, None, self._scrub(str(exc))) from None
-            except (httpx.TransportError, ModelRequestError) as exc:
-                last_try = attempt + 1 >= self.retry.attempts
-                if last_try or not is_retryable(exc):
-                    raise self._final_error(url, exc) from None
-                delay = self.retry.delay_for(attempt, retry_after)
-                logger.warning(
-                    "%s %s failed (try %d of %d): %s; retrying in %.2f s",
-                    method,
-                    url,
-                    attempt + 1,
-                    self.retry.attempts,
-                    self._reason(exc),
-                    delay,
-                )
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable: the last try raises")  # pragma: no cover
+                return await once()
+            except (RequestFailure, openai.APIError, httpx.TransportError, ValueError) as exc:
+                raise self._failure(exc) from None
 
-    async def _read_stream(self, url: str, response: httpx.Response, watch: Watch | None) -> Completion:
-        """A streamed completion, whole, or ``ModelRequestError`` (never a partial answer),
-        or the answer so far when ``watch`` stops it: leaving the response closes the
-        connection, and vLLM aborts a request whose client has gone."""
-        stream = CompletionStream()
+        def log_retry(state: RetryCallState) -> None:
+            failure = state.outcome.exception() if state.outcome else None
+            logger.warning(
+                "%s %s failed (try %d of %d): %s; retrying in %.2f s",
+                method, url, state.attempt_number, self.retry.attempts,
+                _describe(failure), state.next_action.sleep if state.next_action else 0.0,
+            )  # fmt: skip
+
         try:
-            async for line in response.aiter_lines():
-                piece = stream.feed(line)
-                if piece and watch is not None and watch(piece):
-                    return stream.halted()
-            return stream.completion()
-        except StreamError as exc:
-            raise ModelRequestError(url, exc.status, self._scrub(str(exc))) from None
+            return await self.retry.retrying(log_retry)(attempt)
+        except RequestFailure as failure:
+            if failure.unreachable:
+                raise ServerUnreachable(url, failure.reason) from None
+            raise ModelRequestError(url, failure.status, failure.reason) from None
 
-    def _final_error(self, url: str, exc: Exception) -> ModelError:
-        if isinstance(exc, ModelRequestError):
-            return exc
-        return ServerUnreachable(url, self._reason(exc))
-
-    def _reason(self, exc: Exception) -> str:
-        if isinstance(exc, ModelRequestError):
-            return str(exc)
+    def _failure(self, exc: Exception) -> RequestFailure:
+        """What one failed try means: the SDK's and httpx's errors, and answers that do not
+        parse, as a ``RequestFailure`` with the server's words, scrubbed."""
+        if isinstance(exc, RequestFailure):
+            return RequestFailure(self._scrub(exc.reason), exc.status, unreachable=exc.unreachable)
+        if isinstance(exc, openai.APIStatusError):
+            detail = self._scrub(_error_detail(exc.response.text) or exc.response.reason_phrase)
+            after = parse_retry_after(exc.response.headers.get("retry-after"))
+            return RequestFailure(detail, exc.status_code, retry_after=after)
+        if isinstance(exc, openai.APIConnectionError):  # timeouts too; the SDK wraps httpx's error
+            exc = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+            if isinstance(exc, openai.APIConnectionError):
+                return RequestFailure(self._scrub(str(exc)), unreachable=True)
+        if isinstance(exc, openai.APIError):  # an error event in the middle of a stream
+            code = exc.body.get("code") if isinstance(exc.body, dict) else None
+            status = code if isinstance(code, int) else None
+            return RequestFailure(self._scrub(f"the server failed mid-answer: {exc.message}"), status)
         if isinstance(exc, httpx.TimeoutException):
             kind = type(exc).__name__.removesuffix("Timeout").lower() or "request"
-            return f"no answer in time ({kind} timeout)"
-        detail = str(exc)
-        return self._scrub(f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)
+            return RequestFailure(f"no answer in time ({kind} timeout)", unreachable=True)
+        if isinstance(exc, json.JSONDecodeError):
+            return RequestFailure(f"body is not JSON ({exc})")
+        if isinstance(exc, ValueError):
+            return RequestFailure(self._scrub(f"unusable answer ({type(exc).__name__}: {exc})"))
+        detail = self._scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        retryable = not isinstance(exc, httpx.UnsupportedProtocol)
+        return RequestFailure(detail, unreachable=True, retryable=retryable)
 
     def _scrub(self, text: str) -> str:
         """Server text made safe to show: one line, short, the key blanked out."""
@@ -259,13 +280,73 @@ class OpenAICompatModel:
         return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
 
 
-def _error_detail(response: httpx.Response) -> str:
+async def _read_stream(stream: openai.AsyncStream[Any], watch: Watch | None) -> Completion:
+    """A streamed completion, whole, or ``RequestFailure`` (never a partial answer), or the
+    answer so far when ``watch`` stops it: closing the stream closes the connection, and
+    vLLM aborts a request whose client has gone."""
+    response = stream.response
+    if not response.headers.get("content-type", "").startswith("text/event-stream"):
+        await response.aread()  # a plain JSON answer to a streamed request
+        return _completion(ChatCompletion.model_construct(**response.json()))
+    pieces: list[str] = []
+    finish_reason, usage = None, None
+    async for chunk in stream:
+        usage = chunk.usage or usage
+        choice = chunk.choices[0] if chunk.choices else None
+        finish_reason = getattr(choice, "finish_reason", None) or finish_reason
+        piece = getattr(getattr(choice, "delta", None), "content", None)
+        if not isinstance(piece, str):
+            continue
+        pieces.append(piece)
+        if piece and watch is not None and watch(piece):
+            await stream.close()  # the server sends no usage then: one token an event, as vLLM streams
+            estimate = Usage(completion_tokens=len(pieces), requests=1)
+            return Completion("".join(pieces), HALTED, _usage(usage) if usage else estimate)
+    tail = response.stream.last if isinstance(response.stream, _Tail) else b""
+    if finish_reason is None or not tail.rstrip().endswith(b"[DONE]"):
+        missing = "finish_reason" if finish_reason is None else "[DONE]"
+        raise RequestFailure(f"the stream ended before the answer did (no {missing})")
+    return Completion("".join(pieces), str(finish_reason), _usage(usage))
+
+
+def _completion(answer: Any) -> Completion:
+    """A whole chat completion; ``RequestFailure`` if it has no text."""
+    if isinstance(answer, str):  # the SDK's answer for a body that is not JSON
+        raise RequestFailure(f"body is not JSON ({answer[:80]!r})")
+    choice = answer.choices[0] if answer.choices else None
+    text = choice.message.content if choice is not None else None
+    if choice is None or not isinstance(text, str):
+        raise RequestFailure("answer has no choices[0].message.content text")
+    return Completion(text, str(choice.finish_reason or "unknown"), _usage(answer.usage))
+
+
+def _usage(usage: Any) -> Usage:
+    """One request's ``Usage`` from an answer's ``usage`` (missing parts count 0)."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    return Usage(
+        prompt_tokens=getattr(usage, "prompt_tokens", None) or 0,
+        completion_tokens=getattr(usage, "completion_tokens", None) or 0,
+        cached_tokens=getattr(details, "cached_tokens", None) or 0,
+        requests=1,
+    )
+
+
+def _describe(failure: BaseException | None) -> str:
+    status = getattr(failure, "status", None)
+    return f"HTTP {status}: {failure}" if status is not None else str(failure)
+
+
+def _error_detail(text: str) -> str:
     """The server's own words about an error: OpenAI's ``error.message``, vLLM's older
-    ``message`` or FastAPI's ``detail``, else the raw text."""
+    ``message`` or FastAPI's ``detail``, else the raw text.
+
+    >>> _error_detail('{"error": {"message": "too long"}}'), _error_detail('{"detail": "no"}')
+    ('too long', 'no')
+    """
     try:
-        data = response.json()
+        data = json.loads(text)
     except ValueError:
-        return response.text or response.reason_phrase
+        return text
     if isinstance(data, dict):
         error = data.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
@@ -273,41 +354,7 @@ def _error_detail(response: httpx.Response) -> str:
         for key in ("message", "detail", "error"):
             if isinstance(data.get(key), str):
                 return data[key]
-    return response.text
-
-
-def _completion(data: Any) -> Completion:
-    """Parse a chat-completions answer.
-
-    >>> done = _completion({"choices": [{"message": {"content": "Hi."}, "finish_reason": "stop"}],
-    ...                     "usage": {"prompt_tokens": 9, "completion_tokens": 2,
-    ...                               "prompt_tokens_details": {"cached_tokens": 8}}})
-    >>> done.text, done.finish_reason, done.usage
-    ('Hi.', 'stop', Usage(prompt_tokens=9, completion_tokens=2, cached_tokens=8, requests=1))
-    """
-    try:
-        choice = data["choices"][0]
-        text = choice["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        raise _BadBody("answer has no choices[0].message.content") from None
-    if not isinstance(text, str):
-        raise _BadBody("choices[0].message.content is not text")
-    finish = str(choice.get("finish_reason") or "unknown")
-    return Completion(text=text, finish_reason=finish, usage=usage_of(mapping(data.get("usage"))))
-
-
-def _model_cards(data: Any) -> list[dict[str, Any]]:
-    """The model entries of a ``/models`` answer (at least one, each with an id).
-
-    >>> _model_cards({"data": [{"id": "smol", "max_model_len": 8192}]})
-    [{'id': 'smol', 'max_model_len': 8192}]
-    """
-    cards = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(cards, list) or not cards:
-        raise _BadBody("the server lists no models")
-    if not all(isinstance(c, dict) and isinstance(c.get("id"), str) for c in cards):
-        raise _BadBody("a model entry has no id")
-    return cards
+    return text
 
 
 def _schema_name(schema: dict[str, Any]) -> str:
