@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from statistics import fmean
 from typing import Any
 
 COLUMNS = [
@@ -38,17 +37,9 @@ COLUMNS = [
 def run_figures(run_dir: Path) -> dict[str, Any]:
     """One run's row: the run-level means of ``scores.json`` plus totals from its files."""
     scores = json.loads((run_dir / "scores.json").read_text("utf-8"))
-    items = scores["items"]
-    figures: dict[str, Any] = {"scored": len(items), "s_l": scores["s_l"]}
-    for name in ("document_repeated_sentence_rate", "cross_section_repeated_sentence_rate",
-                 "repeated_4gram_rate", "distinct_2", "gibberish_rate", "adjacent_similarity",
-                 "section_count"):  # fmt: skip
-        values = [i["coherence"].get(name) for i in items if i.get("coherence")]
-        present = [v for v in values if v is not None]
-        figures[name] = fmean(present) if present else None
-    predictions = [
-        json.loads(line) for line in (run_dir / "predictions.jsonl").read_text("utf-8").splitlines()
-    ]
+    figures: dict[str, Any] = {"scored": scores["items"], "s_l": scores["s_l"], **scores["coherence"]}
+    lines = (run_dir / "predictions.jsonl").read_text("utf-8").splitlines()
+    predictions = [json.loads(line) for line in lines if line.strip()]
     figures["completion_tokens"] = sum(p["usage"]["completion_tokens"] for p in predictions)
     sidecars = [json.loads(f.read_text("utf-8")) for f in sorted((run_dir / "documents").glob("*.json"))]
     if sidecars and all("loops_cut" in s for s in sidecars):
