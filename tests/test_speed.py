@@ -86,7 +86,7 @@ def test_no_request_exceeds_a_small_context_window(mode: str) -> None:
 
 def test_sequential_summarises_the_oldest_text_and_keeps_the_latest_verbatim() -> None:
     model = writer_model()
-    doc = write(model, "sequential", words=8000, max_context=8192)
+    doc = write(model, "sequential", words=8000, max_context=8192, prior_text="full")
     assert fits(model.calls, 8192)
     last = user_prompt(section_calls(model.calls)[-1])
     summarised = last.count("(summary)")
@@ -126,10 +126,11 @@ def test_make_model_applies_max_inflight() -> None:
 
 
 def test_sequential_prompts_extend_the_previous_prompt() -> None:
-    """Request k+1 starts with request k's prompt up to its step, so the server's prefix
-    cache reuses the instruction, the plan and all the text before."""
+    """With the full text so far, request k+1 starts with request k's prompt up to its step,
+    so the server's prefix cache reuses the instruction, the plan and all the text before
+    (a digest, the default, shares only what comes before the text so far)."""
     model = writer_model()
-    write(model, "sequential")
+    write(model, "sequential", prior_text="full")
     calls = section_calls(model.calls)
     system = {c.messages[0]["content"] for c in calls}
     assert len(system) == 1
@@ -186,7 +187,9 @@ def test_words_the_cleaner_drops_do_not_count_towards_the_budget() -> None:
     filler = "\n".join(
         "Main point: the long history of tea in Yunnan, Sichuan and Fujian." for _ in range(20)
     )
-    model = ScriptedModel([Completion(f"{prose(20)}\n{filler}\nAnd then", "length", Usage()), prose(90)])
+    model = ScriptedModel(
+        [Completion(f"{prose(20)}\n{filler}\nAnd then", "length", Usage()), prose(90, seed=1)]
+    )
     ask = [{"role": "user", "content": "Write section 1."}]
     section = asyncio.run(
         generate_section(section_ctx(model), fixed(ask), index=0, count=1, title="Tea", budget=100)
