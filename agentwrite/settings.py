@@ -108,10 +108,10 @@ class Settings(BaseModel):
         None, ge=0, description="Cap on the characters of earlier text in a section prompt."
     )
     prior_text: PriorText = Field(
-        "digest",
-        description="What a sequential section sees of the text before it: digest (headings and "
-        "opening sentences of earlier sections, the latest one whole) or full (all of it, as the "
-        "window allows).",
+        "full",
+        description="What a sequential section sees of the text before it: full (all of it, as the "
+        "window allows; consecutive prompts share their prefix, for the server's cache) or digest "
+        "(headings and opening sentences of earlier sections, the latest one whole).",
     )
     loop_guard: bool = Field(
         True,

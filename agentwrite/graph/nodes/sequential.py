@@ -1,5 +1,6 @@
-"""Sequential mode (AgentWrite's): each section sees the plan and the text before it (a
-digest of it by default: earlier sections summarised, the latest one whole).
+"""Sequential mode (AgentWrite's): each section sees the plan and the text before it (all
+of it as the window allows, or with ``prior_text: digest`` earlier sections summarised and
+the latest one whole).
 
 The prompt is ordered instruction, plan, text so far, step, so that the server's
 prefix cache can reuse everything up to the step. Each section's budget carries the
