@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from agentwrite.domain import MAX_SECTIONS, Plan, SectionPlan
 from agentwrite.errors import InputError, PlanError
+from agentwrite.text_stats import split_sentences
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _LINE = re.compile(
@@ -545,7 +546,7 @@ def titles_from_text(plan: Plan, texts: list[str]) -> tuple[Plan, list[str]]:
         label_only = not strip_labels(section.title)
         if not label_only and not any(near_repeat(section.title, t) for t in earlier):
             continue
-        candidate = _title_from_point(strip_labels(text.lstrip("#* \n")))
+        candidate = _title_from_point(_opening_sentence(text))
         others = [s.title for j, s in enumerate(sections) if j != i]
         if (
             not _TOKEN.search(candidate)
@@ -558,3 +559,19 @@ def titles_from_text(plan: Plan, texts: list[str]) -> tuple[Plan, list[str]]:
             f'section {i + 1}: heading "{candidate}" taken from its text (the plan had "{section.title}")'
         )
     return plan.model_copy(update={"sections": sections}), notes
+
+
+def _opening_sentence(text: str) -> str:
+    """The first line of prose in a section: not a heading, a rule, a fence or a table row,
+    and at least two words, with any label stripped.
+
+    >>> _opening_sentence("---\\n\\n### Intro\\n| a | b |\\nNew restaurants open. More come.")
+    'New restaurants open.'
+    """
+    for sentence in split_sentences(text):
+        if re.match(r"\s*(?:#|[-*_=~`|]{3}|\|)", sentence):
+            continue
+        sentence = strip_labels(sentence.strip("*_>•–—- "))
+        if len(_TOKEN.findall(sentence)) >= 2:
+            return sentence
+    return ""
