@@ -119,3 +119,27 @@ async def test_judge_without_room_for_any_response_fails_without_a_call() -> Non
 
 def test_fit_response_leaves_a_short_response_whole() -> None:
     assert fit_response("Write", "A short answer.", 60_000, 4096) == ("A short answer.", False)
+
+
+class LateNamedJudge(ScriptedModel):
+    """A server-backed judge whose name is known only once its server was asked."""
+
+    def __init__(self) -> None:
+        super().__init__(responder=lambda messages, params: json.dumps(dict.fromkeys(DIMENSIONS, 4)))
+        self._name = "(first model at http://127.0.0.1:9/v1)"
+
+    async def server_info(self):
+        from agentwrite.llm.openai_compat import ServerInfo
+
+        self._name = "judge-7b"
+        return ServerInfo(("judge-7b",), 4096)
+
+
+async def test_the_judge_cache_is_keyed_on_the_servers_model_name(tmp_path) -> None:
+    from agentwrite.evaluation.score import JUDGEMENTS, _judge_all, _judge_id
+
+    rows = [{"key": "k1", "prompt": "Write about tea.", "response": "Tea grows on hills."}]
+    found, failures = await _judge_all(rows, tmp_path, LateNamedJudge(), 1, 1, max_context=2048)
+    assert failures == [] and found["k1"]["judge"] == "judge-7b"
+    (record,) = [json.loads(line) for line in (tmp_path / JUDGEMENTS).read_text().splitlines()]
+    assert record["id"] == _judge_id("k1", "Tea grows on hills.", "judge-7b")

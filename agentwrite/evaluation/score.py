@@ -177,13 +177,10 @@ async def _judge_all(
     cache_path = run_dir / JUDGEMENTS
     cache = {r["id"]: r for _, r in read_jsonl(cache_path)} if cache_path.exists() else {}
     structured = supports_structured_output(model)
-    uncached = any(
-        _judge_id(r["key"], r["response"], model.name) not in cache
-        for r in rows
-        if isinstance(r.get("response"), str)
-    )
-    if max_context is None and uncached:
-        max_context = await context_window(model)
+    # asking for the window resolves a server's model name, which keys the cache: a
+    # placeholder name would let another model's ratings pass for this one's
+    window = await context_window(model)
+    max_context = window if max_context is None else max_context
     semaphore = asyncio.Semaphore(concurrency)
     found: dict[str, dict[str, Any]] = {}
     failures: list[dict[str, str]] = []
