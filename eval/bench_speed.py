@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agentwrite.domain import Plan, SectionPlan, WriteMode
 from agentwrite.errors import ModelError, PlanError
 from agentwrite.evaluation.coherence import adjacent_similarity
-from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
+from agentwrite.llm.base import Capabilities, ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
@@ -88,8 +88,8 @@ class Call:
 class RecordingModel:
     """A ChatModel wrapper that records every request with its timing and usage.
 
-    It exposes ``inner``, so the runner still finds the server behind it (context window,
-    structured output); closing it leaves the shared client open.
+    It passes on what the server behind it declares (context window, capabilities); closing
+    it leaves the shared client open.
     """
 
     def __init__(self, inner: ChatModel) -> None:
@@ -99,6 +99,13 @@ class RecordingModel:
     @property
     def name(self) -> str:
         return self.inner.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.inner.capabilities
+
+    async def context_window(self) -> int | None:
+        return await self.inner.context_window()
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         started = time.monotonic()

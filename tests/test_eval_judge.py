@@ -128,11 +128,9 @@ class LateNamedJudge(ScriptedModel):
         super().__init__(responder=lambda messages, params: json.dumps(dict.fromkeys(DIMENSIONS, 4)))
         self._name = "(first model at http://127.0.0.1:9/v1)"
 
-    async def server_info(self):
-        from agentwrite.llm.openai_compat import ServerInfo
-
+    async def context_window(self) -> int | None:
         self._name = "judge-7b"
-        return ServerInfo(("judge-7b",), 4096)
+        return 4096
 
 
 async def test_the_judge_cache_is_keyed_on_the_servers_model_name(tmp_path) -> None:

@@ -31,8 +31,8 @@ def ask(text: str) -> list[Message]:
 async def test_speaks_the_protocol(local: LocalModel) -> None:
     assert isinstance(local, ChatModel)
     assert local.name == BUNDLED_MODEL_NAME
-    assert local.context_window == 8192
-    assert local.supports_structured_output is False
+    assert await local.context_window() == 8192
+    assert local.capabilities.structured_output is False
 
 
 async def test_a_reply_cut_by_max_tokens_says_length(local: LocalModel) -> None:

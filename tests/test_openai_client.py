@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from agentwrite.domain import Plan, Usage
-from agentwrite.errors import ModelRequestError, ServerUnreachable
-from agentwrite.llm.base import HALTED, GenerationParams
+from agentwrite.errors import ModelRequestError, PromptTooLong, ServerUnreachable
+from agentwrite.llm.base import HALTED, Capabilities, GenerationParams
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.llm.openai_compat import OpenAICompatModel, ServerInfo
 from agentwrite.llm.retry import RetryPolicy
@@ -167,6 +167,33 @@ async def test_other_client_errors_fail_at_once_with_the_server_message(status):
     assert "max_tokens is too large for this model" in str(exc)
     assert "/v1/chat/completions" in str(exc)
     assert len(server.requests) == 1
+
+
+VLLM_REFUSAL = (
+    "This model's maximum context length is 4096 tokens. However, you requested 96 output tokens "
+    "and your prompt contains at least 4001 input tokens, for a total of at least 4097 tokens."
+)
+
+
+@pytest.mark.parametrize(
+    ("detail", "window", "size"),
+    [
+        (VLLM_REFUSAL, None, 4001),
+        ("min_tokens must be less than or equal to max_tokens=530, got 648.", 4096, 3566),
+        ("max_tokens must be at least 1, got -3.", 4096, 4099),
+        ("max_tokens must be at least 1, got 0.", None, 0),  # the window was never asked for
+    ],
+)
+async def test_a_refusal_for_length_is_raised_with_the_prompt_size_it_tells(detail, window, size):
+    with OpenAIServer(scripted(Reply.error(400, detail)), max_model_len=window) as server:
+        model = client(server)
+        if window:
+            assert await model.context_window() == window
+        with pytest.raises(PromptTooLong) as refused:
+            await model.complete(ASK, PARAMS)
+        await model.aclose()
+    assert (refused.value.prompt_tokens, refused.value.status) == (size, 400)
+    assert detail[:40] in str(refused.value)
 
 
 async def test_tries_are_bounded_then_the_http_error_is_raised():
@@ -358,6 +385,7 @@ async def test_from_settings():
     model = OpenAICompatModel.from_settings(settings)
     await model.aclose()
     assert (model.base_url, model.name, model.vllm_extensions) == ("http://127.0.0.1:9/v1", "m", False)
+    assert model.capabilities == Capabilities(structured_output=True, min_tokens=False, streaming_watch=True)
     assert model.retry.attempts == 2
     assert KEY not in repr(model)
 
@@ -381,7 +409,7 @@ async def test_a_shared_limit_bounds_requests_in_flight_across_wrappers():
         await first.aclose()
     assert len(results) == 10
     assert server.max_concurrency == 3
-    assert first.name == "test-model"
+    assert first.name == "test-model" and first.capabilities == inner.capabilities
 
 
 def test_limit_must_be_positive():

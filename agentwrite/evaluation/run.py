@@ -29,7 +29,7 @@ from agentwrite.errors import AgentwriteError, InputError, ServerUnreachable
 from agentwrite.evaluation.suites import SuiteItem, load_suite
 from agentwrite.length import count_words
 from agentwrite.llm.base import ChatModel, GenerationParams
-from agentwrite.llm.factory import context_window, make_model
+from agentwrite.llm.factory import make_model
 from agentwrite.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,7 @@ async def arun_suite(
     model = model or make_model(settings)
     counts = {"done": 0, "failed": 0}
     try:
-        max_context = settings.max_context or (await context_window(model) if todo else None)
+        max_context = settings.max_context or (await model.context_window() if todo else None)
         semaphore = asyncio.Semaphore(concurrency)
         unreachable = asyncio.Event()
         with (

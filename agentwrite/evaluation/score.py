@@ -31,7 +31,6 @@ from agentwrite.evaluation.structure import plan_adherence, split_markdown_secti
 from agentwrite.evaluation.suites import item_key, read_jsonl
 from agentwrite.length import count_words, language_of
 from agentwrite.llm.base import ChatModel
-from agentwrite.llm.factory import context_window, supports_structured_output
 from agentwrite.text_stats import (
     cross_section_repeated_sentence_rate,
     distinct_n,
@@ -176,10 +175,10 @@ async def _judge_all(
     responses too long for it are cut in the middle."""
     cache_path = run_dir / JUDGEMENTS
     cache = {r["id"]: r for _, r in read_jsonl(cache_path)} if cache_path.exists() else {}
-    structured = supports_structured_output(model)
+    structured = model.capabilities.structured_output
     # asking for the window resolves a server's model name, which keys the cache: a
     # placeholder name would let another model's ratings pass for this one's
-    window = await context_window(model)
+    window = await model.context_window()
     max_context = window if max_context is None else max_context
     semaphore = asyncio.Semaphore(concurrency)
     found: dict[str, dict[str, Any]] = {}

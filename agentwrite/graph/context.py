@@ -7,8 +7,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agentwrite.context_budget import TokenGauge, refused_prompt_tokens
-from agentwrite.errors import ModelRequestError
+from agentwrite.context_budget import TokenGauge
+from agentwrite.errors import PromptTooLong
 from agentwrite.events import EventSink, ignore
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.settings import Settings
@@ -44,11 +44,10 @@ class RunContext:
             messages, params = request()
             try:
                 completion = await self.model.complete(messages, params)
-            except ModelRequestError as error:
-                at_least = refused_prompt_tokens(str(error), self.max_context)
-                if at_least is None or self.max_context is None or refit == REFITS:
-                    raise  # not a refusal for length, no window to refit to, or refitted enough
-                self.gauge.refused(messages, at_least)
+            except PromptTooLong as error:
+                if self.max_context is None or refit == REFITS:
+                    raise  # no window to refit to, or refitted enough
+                self.gauge.refused(messages, error.prompt_tokens)
                 log.warning("the server refused a prompt as too long for its window; refitting it")
                 continue
             self.gauge.observe(messages, completion.usage.prompt_tokens)

@@ -81,6 +81,16 @@ class Completion:
     usage: Usage
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend honours of ``GenerationParams``: a ``json_schema`` (``structured_output``),
+    ``min_tokens``, and a ``watch`` that sees the answer as it streams (``streaming_watch``)."""
+
+    structured_output: bool = True
+    min_tokens: bool = True
+    streaming_watch: bool = True
+
+
 @runtime_checkable
 class ChatModel(Protocol):
     """An asynchronous chat model. Implementations raise ``ModelError`` on failure;
@@ -89,6 +99,16 @@ class ChatModel(Protocol):
     @property
     def name(self) -> str:
         """The model's name, as recorded in sidecars."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this backend does with a request's parameters."""
+        ...
+
+    async def context_window(self) -> int | None:
+        """The context window in tokens, where the backend can tell (a server is asked, which
+        proves it reachable and resolves its model name)."""
         ...
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:

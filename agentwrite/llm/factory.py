@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.settings import Settings
@@ -40,27 +38,3 @@ def make_model(settings: Settings) -> ChatModel:
 
         inner = LocalModel.from_settings(settings)
     return LimitedModel(inner, settings.max_inflight)
-
-
-def unwrap(model: ChatModel) -> Any:
-    """The innermost backend behind wrappers such as ``LimitedModel``."""
-    while hasattr(model, "inner"):
-        model = model.inner
-    return model
-
-
-async def context_window(model: ChatModel) -> int | None:
-    """The model's context window in tokens, where the backend can tell it.
-
-    Asking an HTTP server also proves it is reachable before any work starts.
-    """
-    backend = unwrap(model)
-    if hasattr(backend, "server_info"):
-        return (await backend.server_info()).max_model_len
-    value = getattr(backend, "context_window", None)
-    return value if isinstance(value, int) else None
-
-
-def supports_structured_output(model: ChatModel) -> bool:
-    """Whether the backend constrains output to a JSON schema (local models do not)."""
-    return bool(getattr(unwrap(model), "supports_structured_output", True))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from agentwrite.domain import Usage
-from agentwrite.llm.base import HALTED, Completion, GenerationParams, Message
+from agentwrite.llm.base import HALTED, Capabilities, Completion, GenerationParams, Message
 
 Responder = Callable[[list[Message], GenerationParams], "Completion | str"]
 Script = str | Completion | BaseException | Responder
@@ -45,6 +45,8 @@ class ScriptedModel:
     A reply is a string (finish reason ``"stop"``), a ``Completion``, an exception to
     raise, or a callable of ``(messages, params)``. ``delay`` seconds pass in each call,
     so that concurrent calls overlap; ``max_concurrency`` records how many did.
+    ``capabilities`` and ``context_window`` are what it declares (by default: everything, and
+    no known window).
     """
 
     def __init__(
@@ -54,11 +56,15 @@ class ScriptedModel:
         responder: Responder | None = None,
         delay: float = 0.0,
         name: str = "scripted",
+        capabilities: Capabilities | None = None,
+        context_window: int | None = None,
     ) -> None:
         self._script: deque[Script] = deque(script)
         self._responder = responder
         self._delay = delay
         self._name = name
+        self.capabilities = capabilities or Capabilities()
+        self._window = context_window
         self.calls: list[RecordedCall] = []
         self.in_flight = 0
         self.max_concurrency = 0
@@ -66,6 +72,9 @@ class ScriptedModel:
     @property
     def name(self) -> str:
         return self._name
+
+    async def context_window(self) -> int | None:
+        return self._window
 
     def enqueue(self, *items: Script) -> None:
         self._script.extend(items)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
+from agentwrite.llm.base import Capabilities, ChatModel, Completion, GenerationParams, Message
 
 
 class LimitedModel:
@@ -35,6 +35,13 @@ class LimitedModel:
     @property
     def name(self) -> str:
         return self.inner.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.inner.capabilities
+
+    async def context_window(self) -> int | None:
+        return await self.inner.context_window()
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         async with self.semaphore:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from agentwrite.bundled import BUNDLED_MODEL_NAME
 from agentwrite.domain import Usage
 from agentwrite.errors import InputError, ModelError
-from agentwrite.llm.base import Completion, GenerationParams, Message
+from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Message
 
 if TYPE_CHECKING:
     import torch
@@ -98,15 +98,14 @@ class LocalModel:
             )
         return cls(folder)
 
-    supports_structured_output = False
-    """``json_schema`` is not enforced (see the module docstring)."""
+    capabilities = Capabilities(structured_output=False, streaming_watch=False)
+    """``json_schema`` is not enforced (see the module docstring), nor is ``watch`` called."""
 
     @property
     def name(self) -> str:
         return self._name
 
-    @property
-    def context_window(self) -> int | None:
+    async def context_window(self) -> int | None:
         """The model's context length in tokens, from its ``config.json`` (the bundled model is
         converted first if it has not been yet)."""
         from agentwrite.bundled import bundled_model_dir

