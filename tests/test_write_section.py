@@ -151,3 +151,16 @@ def test_the_guard_can_be_turned_off() -> None:
     section = write(model, budget=100, loop_guard=False)
     assert section.text.count(LOOPED) == 5 and section.loops_cut == 0
     assert model.calls[0].params.watch is None
+
+
+def test_a_backend_that_cannot_stream_gets_its_whole_answers_checked() -> None:
+    from agentwrite.llm.base import Capabilities
+
+    answers = [
+        Completion(looping(60, seed=1), "length", Usage()),
+        Completion(prose(60, seed=2), "stop", Usage()),
+    ]
+    model = ScriptedModel(answers, capabilities=Capabilities(streaming_watch=False))
+    section = write(model, budget=120)
+    assert model.calls[0].params.watch is None  # nothing to watch: the answer arrives whole
+    assert section.loops_cut == 1 and section.text.count(LOOPED) == 1

@@ -170,13 +170,14 @@ async def generate_section(
     ctx.emit(SectionStarted(index, count, title, budget))
     started = time.monotonic()
     guard = LoopGuard([m["content"] for m in prompt()], earlier) if s.loop_guard else None
+    watched = guard if ctx.model.capabilities.streaming_watch else None  # else whole answers only
     draft = _Draft()
     first: list[Message] = []
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
             request = section_request(
-                ctx, prompt, budget, decoding=decoding, force_length=True, watch=_watch(guard, "")
+                ctx, prompt, budget, decoding=decoding, force_length=True, watch=_watch(watched, "")
             )
         else:
             more = max(budget - count_words(draft.text), 50)
@@ -190,7 +191,7 @@ async def generate_section(
                 more,
                 decoding=decoding,
                 force_length=count_words(draft.text) < s.short_section_ratio * budget,
-                watch=_watch(guard, draft.text + " "),
+                watch=_watch(watched, draft.text + " "),
             )
         try:
             sent, completion = await ctx.complete(request)
