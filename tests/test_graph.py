@@ -141,5 +141,6 @@ def test_a_heading_the_plan_left_as_a_label_comes_from_the_section_text() -> Non
     doc = run("Write a 600-word essay on tea", model)
     headings = re.findall(r"^## (.+)$", doc.markdown, flags=re.MULTILINE)
     assert headings[0] == "Leaves are picked at dawn in spring"
+    assert [s.title for s in doc.sections] == [s.title for s in doc.plan.sections] == headings
     assert not any(re.match(r"(?i)title\b", h) for h in headings)
     assert any("taken from its text" in note for note in doc.plan_repairs)

@@ -55,5 +55,6 @@ def stitch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, An
     markdown = stitch(plan.title, [(plan.sections[s.index].title, s.text) for s in sections])
     update: dict[str, Any] = {"sections": sections, "markdown": markdown}
     if notes:
-        update |= {"plan": plan, "plan_repairs": [*state.get("plan_repairs", []), *notes]}
+        titled = [s.model_copy(update={"title": plan.sections[s.index].title}) for s in sections]
+        update |= {"sections": titled, "plan": plan, "plan_repairs": [*state.get("plan_repairs", []), *notes]}
     return update
