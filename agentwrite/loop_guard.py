@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from agentwrite.length import count_words
 from agentwrite.llm.base import Watch
-from agentwrite.text_stats import gibberish_rate, normalise_sentence, sentence_spans
+from agentwrite.text_stats import WORD_TOKEN, gibberish_rate, normalise_sentence, sentence_spans
 
 MIN_WORDS = 3
 """Shorter sentences are too generic to call repeated ("Write about 800 words." is three)."""
@@ -48,7 +48,6 @@ the last ``GIBBERISH_WORDS`` of a longer tail) whose share of non-words is above
 CHECK_CHARS = 80
 """While streaming, a check runs at each sentence end or line break, or after this many characters."""
 
-_TOKEN = re.compile(r"[\u4e00-\u9fff]|\b[a-zA-Z]+\b")
 _HEADING_MARK = re.compile(r"^\s{0,3}#{1,6}\s+")
 _CHECK_NOW = re.compile(r"[.!?。！？\n]")
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?(?:^ {0,3}\1|\Z)", re.M | re.S)
@@ -232,7 +231,7 @@ def _repeated_span(text: str, judged: list[_Judged]) -> Loop | None:
     judged_bad = [(s.start, s.end) for s in judged if s.fault]  # the other rules weigh those
     tokens = [
         (m.group().lower(), m.start())
-        for m in _TOKEN.finditer(text)
+        for m in WORD_TOKEN.finditer(text)
         if not any(a <= m.start() < b for a, b in judged_bad)
     ]
     seen: dict[tuple[str, ...], list[int]] = {}
@@ -260,7 +259,7 @@ def _run_on(text: str, judged: list[_Judged]) -> Loop | None:
             return Loop(s.start, "run-on text", sentence[:200])
     if judged:
         tail = text[judged[-1].start :]
-        last = " ".join(_TOKEN.findall(tail)[-GIBBERISH_WORDS:])
+        last = " ".join(WORD_TOKEN.findall(tail)[-GIBBERISH_WORDS:])
         if count_words(last) >= GIBBERISH_WORDS and gibberish_rate(last) > GIBBERISH_SHARE:
             return Loop(judged[-1].start, "gibberish", tail[:200])
     return None

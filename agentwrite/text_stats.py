@@ -17,7 +17,8 @@ from functools import cache, lru_cache
 
 from agentwrite.length import count_words
 
-_TOKEN = re.compile(r"[\u4e00-\u9fff]|\b[a-zA-Z]+\b")
+WORD_TOKEN = re.compile(r"[\u4e00-\u9fff]|\b[a-zA-Z]+\b")
+"""One counted word: a CJK character or a run of Latin letters between word boundaries."""
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
 _SENTENCE_BREAK = re.compile(
@@ -49,7 +50,7 @@ def word_tokens(text: str) -> list[str]:
     >>> word_tokens(text), len(word_tokens(text)) == count_words(text)
     (['中', '文', 'it', 's'], True)
     """
-    return [token.lower() for token in _TOKEN.findall(text)]
+    return [token.lower() for token in WORD_TOKEN.findall(text)]
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
