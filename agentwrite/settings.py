@@ -1,34 +1,43 @@
 """Run settings: defaults in one place, then a config file, the environment and flags.
 
-Precedence, lowest first: the defaults below < a config file (YAML or TOML, ``--config``)
-< environment variables (``AGENTWRITE_<FIELD>``; the API key also from ``OPENAI_API_KEY``)
-< explicit arguments (command-line flags or keyword arguments of ``agentwrite.write``).
+``pydantic-settings`` layers them, lowest first: the defaults below < a config file (YAML or
+TOML, ``--config``; or a build recipe's ``settings:``) < environment variables
+(``AGENTWRITE_<FIELD>``, JSON for ``decoding``; the API key also from ``OPENAI_API_KEY``) <
+explicit arguments (command-line flags or keyword arguments). Mappings merge key by key, so a
+flag for ``writer.temperature`` keeps the config file's ``writer.min_p``.
 
->>> load_settings(env={"AGENTWRITE_MODEL": "smol"}, overrides={"temperature": 0.2}).model
+>>> load_settings(overrides={"model": "smol", "temperature": 0.2}).model
 'smol'
 """
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, EnvSettingsSource, InitSettingsSource, SettingsConfigDict
 
 from agentwrite.decoding import ROLE_DEFAULTS, Decoding, Role
 from agentwrite.domain import WriteMode
 from agentwrite.errors import InputError
 from agentwrite.length import MAX_TARGET_WORDS
 
+ENV_PREFIX = "AGENTWRITE_"
+PriorText = Literal["digest", "full"]
 
-class Settings(BaseModel):
-    """Everything a run can be told. Each field's description is its help text."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+class Settings(BaseSettings):
+    """Everything a run can be told. Each field's description is its help text. Made
+    directly (``Settings(model=...)``), the environment still applies below the arguments."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="forbid", validate_assignment=True,
+        validate_by_name=True,
+    )  # fmt: skip
 
     base_url: str | None = Field(
         None,
@@ -39,7 +48,9 @@ class Settings(BaseModel):
         None, description="Model name as the server knows it (default: the server's first model)."
     )
     api_key: SecretStr | None = Field(
-        None, description="API key sent as a bearer token; never written anywhere."
+        None,
+        validation_alias=AliasChoices("AGENTWRITE_API_KEY", "OPENAI_API_KEY"),
+        description="API key sent as a bearer token; never written anywhere.",
     )
     timeout: float = Field(
         600.0,
@@ -139,10 +150,10 @@ class Settings(BaseModel):
         own = self.decoding.get(role, Decoding())
         return own.over(run_wide.over(ROLE_DEFAULTS[role]))
 
-
-PriorText = Literal["digest", "full"]
-
-ENV_PREFIX = "AGENTWRITE_"
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, **_: Any):  # type: ignore[no-untyped-def,override]
+        """Arguments over the environment; no dotenv or secrets files."""
+        return init_settings, env_settings
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -159,45 +170,24 @@ def _read_config(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise InputError(f"config file {path} must hold a mapping of settings")
-    return {k.replace("-", "_"): v for k, v in data.items()}
-
-
-def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    if env.get("OPENAI_API_KEY"):
-        values["api_key"] = env["OPENAI_API_KEY"]
-    for name in Settings.model_fields:
-        raw = env.get(ENV_PREFIX + name.upper())
-        if raw is None or raw == "":
-            continue
-        try:
-            values[name] = json.loads(raw) if name not in ("base_url", "model", "api_key", "mode") else raw
-        except json.JSONDecodeError:
-            values[name] = raw
-    return values
+    return data
 
 
 def load_settings(
-    config: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
+    config: Path | Mapping[str, Any] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Settings:
-    """Merge defaults < config file < environment < overrides (None values are skipped)."""
-    import os
-
-    merged: dict[str, Any] = {}
-    layers = [
-        _read_config(config) if config is not None else {},
-        _from_env(os.environ if env is None else env),
-        {k: v for k, v in (overrides or {}).items() if v is not None},
-    ]
-    for layer in layers:
-        decoding = merge_decoding(merged.get("decoding"), layer.get("decoding"))
-        merged.update(layer)
-        if decoding is not None:
-            merged["decoding"] = decoding
+    """Defaults < ``config`` (a YAML/TOML file, or its mapping) < environment < ``overrides``
+    (None values are skipped). A bad value anywhere is an ``InputError`` naming the setting."""
+    data = _read_config(config) if isinstance(config, Path) else dict(config or {})
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    layers = [_dashes_to_underscores(given), _dashes_to_underscores(data)]
+    sources = (
+        InitSettingsSource(Settings, init_kwargs=layers[0]),
+        EnvSettingsSource(Settings),
+        InitSettingsSource(Settings, init_kwargs=layers[1]),
+    )
     try:
-        settings = Settings(**merged)
+        settings = Settings(_build_sources=(sources, layers[0]))
     except ValidationError as exc:
         raise InputError(_one_line(exc)) from None
     if settings.min_section_words > settings.max_section_words:
@@ -205,20 +195,8 @@ def load_settings(
     return settings
 
 
-def merge_decoding(lower: Any, upper: Any) -> Any:
-    """Per-role decoding merged field by field, so that a flag for ``writer.temperature`` keeps
-    the config file's ``writer.min_p`` (anything but mappings is left for validation to refuse).
-
-    >>> merge_decoding({"writer": {"min_p": 0.05}}, {"writer": {"temperature": 0.9}})
-    {'writer': {'min_p': 0.05, 'temperature': 0.9}}
-    """
-    if not isinstance(lower, dict) or not isinstance(upper, dict):
-        return upper if upper is not None else lower
-    out = {role: dict(fields) if isinstance(fields, dict) else fields for role, fields in lower.items()}
-    for role, fields in upper.items():
-        below = out.get(role)
-        out[role] = {**below, **fields} if isinstance(below, dict) and isinstance(fields, dict) else fields
-    return out
+def _dashes_to_underscores(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k.replace("-", "_"): v for k, v in data.items()}
 
 
 def _one_line(exc: ValidationError) -> str:

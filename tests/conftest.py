@@ -40,6 +40,17 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read ``AGENTWRITE_*`` and ``OPENAI_API_KEY``: the shell's must not reach a test
+    (``AGENTWRITE_TEST_*``, which point the tests at a server, stay)."""
+    for name in list(os.environ):
+        if name == "OPENAI_API_KEY" or (
+            name.startswith("AGENTWRITE_") and not name.startswith("AGENTWRITE_TEST_")
+        ):
+            monkeypatch.delenv(name)
+
+
 # --- a real vLLM server for the tests marked `vllm` ------------------------------------------
 
 

@@ -19,7 +19,7 @@ from agentwrite.dataset.instructions import (
 from agentwrite.errors import ModelError, ModelRequestError
 from agentwrite.length import DEFAULT_TARGET_WORDS, parse_target
 from agentwrite.llm.base import GenerationParams, Message
-from agentwrite.llm.fake import ScriptedModel
+from tests.fake_model import ScriptedModel
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_SET = REPO / "datasets" / "instructions" / "seed.jsonl"
@@ -167,6 +167,6 @@ def test_the_shipped_recipes_load(name: str) -> None:
     from agentwrite.dataset.recipe import load_recipe, recipe_settings
 
     recipe = load_recipe(REPO / "datasets" / "recipes" / name)
-    settings = recipe_settings(recipe, {"base_url": "http://127.0.0.1:8000/v1"}, env={})
+    settings = recipe_settings(recipe, {"base_url": "http://127.0.0.1:8000/v1"})
     assert settings.base_url == "http://127.0.0.1:8000/v1" and recipe.concurrency >= 1
     assert all(getattr(settings, name) == value for name, value in recipe.settings.items())

@@ -12,11 +12,15 @@ from tests.openai_server import OpenAIServer, writer_handler
 from tests.test_cli_http import run_cli
 
 
-def test_layers_role_defaults_run_wide_config_env_flags(tmp_path: Path) -> None:
+def test_layers_role_defaults_run_wide_config_env_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "run.yaml"
     config.write_text("temperature: 0.5\ndecoding:\n  writer: {min_p: 0.05, top_p: 0.9}\n")
-    env = {"AGENTWRITE_DECODING": json.dumps({"writer": {"top_p": 0.8}, "judge": {"max_tokens": 64}})}
-    settings = load_settings(config, env=env, overrides={"decoding": {"writer": {"repetition_penalty": 1.1}}})
+    monkeypatch.setenv(
+        "AGENTWRITE_DECODING", json.dumps({"writer": {"top_p": 0.8}, "judge": {"max_tokens": 64}})
+    )
+    settings = load_settings(config, overrides={"decoding": {"writer": {"repetition_penalty": 1.1}}})
     writer = settings.decoding_for("writer")
     assert (writer.temperature, writer.top_p, writer.min_p, writer.repetition_penalty) == (
         0.5,
@@ -26,14 +30,15 @@ def test_layers_role_defaults_run_wide_config_env_flags(tmp_path: Path) -> None:
     )
     judge = settings.decoding_for("judge")
     assert (judge.temperature, judge.max_tokens) == (0.5, 64)  # the run-wide temperature covers every role
-    assert load_settings(env={}).decoding_for("judge") == ROLE_DEFAULTS["judge"]
+    monkeypatch.delenv("AGENTWRITE_DECODING")
+    assert load_settings().decoding_for("judge") == ROLE_DEFAULTS["judge"]
 
 
 def test_bad_decoding_settings_are_one_line_input_errors() -> None:
     with pytest.raises(InputError, match="decoding"):
-        load_settings(env={}, overrides={"decoding": {"writer": {"temperature": 5}}})
+        load_settings(overrides={"decoding": {"writer": {"temperature": 5}}})
     with pytest.raises(InputError, match="decoding"):
-        load_settings(env={}, overrides={"decoding": {"editor": {"temperature": 0.5}}})
+        load_settings(overrides={"decoding": {"editor": {"temperature": 0.5}}})
 
 
 def test_stronger_raises_only_the_repetition_penalty() -> None:

@@ -53,9 +53,7 @@ def test_bad_policies_are_refused():
 
 
 def test_policy_from_settings():
-    settings = load_settings(
-        env={}, overrides={"max_retries": 2, "retry_base_delay": 0.1, "retry_max_delay": 0.4}
-    )
+    settings = load_settings(overrides={"max_retries": 2, "retry_base_delay": 0.1, "retry_max_delay": 0.4})
     assert RetryPolicy.from_settings(settings) == RetryPolicy(max_retries=2, base_delay=0.1, max_delay=0.4)
 
 

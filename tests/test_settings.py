@@ -8,27 +8,51 @@ from agentwrite.errors import InputError
 from agentwrite.settings import Settings, load_settings
 
 
-def test_precedence(tmp_path: Path) -> None:
+def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "run.yaml"
-    config.write_text("model: from-file\ntemperature: 0.3\nmax_retries: 2\nmode: parallel\n")
-    env = {"AGENTWRITE_MODEL": "from-env", "AGENTWRITE_MAX_RETRIES": "7"}
-    settings = load_settings(config, env=env, overrides={"model": "from-flag", "temperature": None})
+    config.write_text("model: from-file\ntemperature: 0.3\nmax_retries: 2\nmode: parallel\ntop-p: 0.9\n")
+    monkeypatch.setenv("AGENTWRITE_MODEL", "from-env")
+    monkeypatch.setenv("AGENTWRITE_MAX_RETRIES", "7")
+    monkeypatch.setenv("AGENTWRITE_SEED", "")  # empty is unset
+    settings = load_settings(config, overrides={"model": "from-flag", "temperature": None})
     assert settings.model == "from-flag"  # flag beats env and file
     assert settings.max_retries == 7  # env beats file
     assert settings.temperature == 0.3  # file beats default; a None flag is "not given"
-    assert settings.mode == "parallel"
+    assert (settings.mode, settings.top_p, settings.seed) == ("parallel", 0.9, None)
     assert settings.timeout == Settings().timeout  # default
 
 
-def test_toml_config_and_api_key_from_openai_env(tmp_path: Path) -> None:
+def test_mappings_merge_key_by_key_across_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text("decoding:\n  writer: {min_p: 0.05}\n")
+    monkeypatch.setenv("AGENTWRITE_DECODING", '{"judge": {"temperature": 0.1}}')
+    settings = load_settings(config, overrides={"decoding": {"writer": {"temperature": 0.9}}})
+    assert (settings.decoding["writer"].min_p, settings.decoding["writer"].temperature) == (0.05, 0.9)
+    assert settings.decoding["judge"].temperature == 0.1
+
+
+def test_toml_config_and_api_key_from_openai_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "run.toml"
     config.write_text('base_url = "http://127.0.0.1:8000/v1"\n')
-    settings = load_settings(config, env={"OPENAI_API_KEY": "sk-1"})
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-1")
+    monkeypatch.setenv("API_KEY", "not-ours")
+    settings = load_settings(config)
     assert settings.base_url == "http://127.0.0.1:8000/v1"
     assert settings.api_key is not None and settings.api_key.get_secret_value() == "sk-1"
     assert "sk-1" not in repr(settings)
-    both = load_settings(env={"OPENAI_API_KEY": "sk-1", "AGENTWRITE_API_KEY": "sk-2"})
+    monkeypatch.setenv("AGENTWRITE_API_KEY", "sk-2")
+    both = load_settings()
     assert both.api_key is not None and both.api_key.get_secret_value() == "sk-2"
+    flag = load_settings(overrides={"api_key": "sk-3"})
+    assert flag.api_key is not None and flag.api_key.get_secret_value() == "sk-3"
+
+
+def test_settings_made_directly_see_the_environment_below_their_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AGENTWRITE_MODEL", "from-env")
+    monkeypatch.setenv("AGENTWRITE_MODE", "sketch")
+    assert (Settings().model, Settings(mode="parallel").mode) == ("from-env", "parallel")
 
 
 @pytest.mark.parametrize(
@@ -38,15 +62,22 @@ def test_toml_config_and_api_key_from_openai_env(tmp_path: Path) -> None:
         ("no_such_setting: 1\n", "invalid setting no_such_setting"),
         ("- a list\n", "must hold a mapping"),
         ("key: [unclosed\n", "not valid YAML"),
+        ("min_section_words: 900\nmax_section_words: 300\n", "must not exceed"),
     ],
 )
 def test_bad_config_is_an_input_error(tmp_path: Path, text: str, message: str) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text(text)
     with pytest.raises(InputError, match=message):
-        load_settings(config, env={})
+        load_settings(config)
 
 
-def test_bad_environment_value_is_an_input_error() -> None:
+def test_missing_config_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read config file"):
+        load_settings(tmp_path / "absent.yaml")
+
+
+def test_bad_environment_value_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTWRITE_MAX_RETRIES", "many")
     with pytest.raises(InputError, match="max_retries"):
-        load_settings(env={"AGENTWRITE_MAX_RETRIES": "many"})
+        load_settings()

@@ -14,7 +14,6 @@ Precedence of a setting, lowest first: its default < the recipe < the environmen
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agentwrite.dataset.filters import FilterConfig
 from agentwrite.errors import InputError
-from agentwrite.settings import ENV_PREFIX, Settings, load_settings, merge_decoding
+from agentwrite.settings import Settings, load_settings
 
 
 class Recipe(BaseModel):
@@ -84,24 +83,11 @@ def with_overrides(recipe: Recipe, overrides: Mapping[str, Any], filters: Mappin
         raise InputError(f"invalid flag {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
 
 
-def recipe_settings(
-    recipe: Recipe, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
-    """Settings from the recipe, overridden by the environment, overridden by ``flags``.
+def recipe_settings(recipe: Recipe, flags: Mapping[str, Any] | None = None) -> Settings:
+    """Settings from the recipe, overridden by the environment, overridden by ``flags``
+    (the recipe's ``settings:`` is the config-file layer of ``load_settings``).
 
-    >>> r = Recipe(settings={"temperature": 0.3, "mode": "parallel"})
-    >>> s = recipe_settings(r, {"mode": "sketch"}, env={"AGENTWRITE_TEMPERATURE": "0.5"})
-    >>> s.temperature, s.mode
-    (0.5, 'sketch')
+    >>> recipe_settings(Recipe(settings={"temperature": 0.3, "mode": "parallel"}), {"mode": "sketch"}).mode
+    'sketch'
     """
-    env = os.environ if env is None else env
-    from_env = {name for name in Settings.model_fields if env.get(ENV_PREFIX + name.upper())}
-    if env.get("OPENAI_API_KEY"):
-        from_env.add("api_key")
-    below_env = {k.replace("-", "_"): v for k, v in recipe.settings.items()}
-    overrides = {k: v for k, v in below_env.items() if k not in from_env}
-    given = {k: v for k, v in (flags or {}).items() if v is not None}
-    if "decoding" in given:  # flags for some roles' fields keep the recipe's others
-        given["decoding"] = merge_decoding(overrides.get("decoding"), given["decoding"])
-    overrides.update(given)
-    return load_settings(env=env, overrides=overrides)
+    return load_settings(recipe.settings, flags)
