@@ -1,8 +1,10 @@
 """Fit prompts and answers into the model's context window.
 
-Token counts are estimated without a tokenizer (:func:`estimate_tokens`) and corrected by a
-:class:`TokenGauge` that learns, from the prompt tokens the server reports, how far the
-estimate undercounts this model's tokenizer. Recent sections stay verbatim; when the whole
+A prompt's size is exact where the backend counts it (vLLM's ``/tokenize``, the in-process
+model's tokenizer); otherwise, and for texts not yet in a prompt, it is estimated without a
+tokenizer (:func:`estimate_tokens`) and corrected by a :class:`TokenGauge` that learns, from
+the exact counts and the prompt tokens the server reports, how far the estimate undercounts
+this model's tokenizer. Recent sections stay verbatim; when the whole
 text so far would not fit, the earliest sections are replaced by short extractive summaries
 (their opening sentences), oldest first.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agentwrite.errors import ContextFull
 from agentwrite.length import estimate_tokens
@@ -25,6 +27,7 @@ _CONTEXT_MARGIN = 64
 _MIN_ROOM = 32
 _MAX_RATIO = 4.0
 _REFUSAL_GROWTH = 1.1
+_EXACT_KEPT = 16
 
 
 @dataclass
@@ -43,13 +46,25 @@ class TokenGauge:
     (1.5, 162, 150)
     >>> gauge.refused(ask, 100); round(gauge.ratio, 3)
     1.65
+    >>> gauge.counted(ask, 140); gauge.prompt_tokens(ask), round(gauge.ratio, 3)  # exact beats the estimate
+    (140, 1.65)
     """
 
     ratio: float = 1.0
+    exact: dict[tuple[tuple[str, str], ...], int] = field(default_factory=dict, repr=False)
 
     def prompt_tokens(self, messages: Sequence[Message]) -> int:
-        """The prompt's estimated size in tokens, chat-template overhead included."""
-        return math.ceil(_estimate(messages) * self.ratio)
+        """The prompt's size in tokens, chat-template overhead included: as counted, or
+        estimated."""
+        counted = self.exact.get(_key(messages))
+        return counted if counted is not None else math.ceil(_estimate(messages) * self.ratio)
+
+    def counted(self, messages: Sequence[Message], tokens: int) -> None:
+        """Remember a prompt's exact size (the latest few) and learn from it."""
+        if len(self.exact) >= _EXACT_KEPT:
+            del self.exact[next(iter(self.exact))]
+        self.exact[_key(messages)] = tokens
+        self.observe(messages, tokens)
 
     def text_tokens(self, text: str) -> int:
         """A text's estimated size in tokens."""
@@ -66,6 +81,10 @@ class TokenGauge:
         names only a lower bound (the window + 1 - max_tokens), so grow by a tenth as well."""
         self.observe(messages, at_least)
         self.ratio = min(_MAX_RATIO, self.ratio * _REFUSAL_GROWTH)
+
+
+def _key(messages: Sequence[Message]) -> tuple[tuple[str, str], ...]:
+    return tuple((m["role"], m["content"]) for m in messages)
 
 
 def _estimate(messages: Sequence[Message]) -> int:

@@ -32,6 +32,9 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     cached_tokens: int = Field(0, description="Prompt tokens the server served from its prefix cache.")
     requests: int = 0
+    refused: int = Field(
+        0, description="Requests the server refused as too long for its window (each refitted, sent again)."
+    )
 
     @property
     def total_tokens(self) -> int:
@@ -43,6 +46,7 @@ class Usage(BaseModel):
             completion_tokens=self.completion_tokens + other.completion_tokens,
             cached_tokens=self.cached_tokens + other.cached_tokens,
             requests=self.requests + other.requests,
+            refused=self.refused + other.refused,
         )
 
 

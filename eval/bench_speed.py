@@ -107,6 +107,9 @@ class RecordingModel:
     async def context_window(self) -> int | None:
         return await self.inner.context_window()
 
+    async def count_tokens(self, messages: list[Message]) -> int | None:
+        return await self.inner.count_tokens(messages)
+
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         started = time.monotonic()
         completion = await self.inner.complete(messages, params)

@@ -3,7 +3,8 @@
     with OpenAIServer(handler) as server:
         model = OpenAICompatModel(server.base_url)
 
-It serves ``GET /v1/models`` and ``POST /v1/chat/completions``. What each completion
+It serves ``GET /v1/models`` and ``POST /v1/chat/completions`` (and vLLM's ``POST /tokenize``
+when given a ``tokenizer`` that counts a request's messages). What each completion
 request gets is decided by ``handler(request_json) -> Reply``: a completion, an HTTP
 error, a raw (non-JSON or cut-short) body, each after an optional delay. Every request is
 recorded with its headers, and the number of completion requests in flight is tracked.
@@ -160,8 +161,10 @@ class OpenAIServer:
         *,
         models: tuple[str, ...] = ("test-model",),
         max_model_len: int | None = 32768,
+        tokenizer: Callable[[list[dict[str, str]]], int] | None = None,
     ) -> None:
         self.handler = handler or writer_handler
+        self.tokenizer = tokenizer
         self.models = models
         self.max_model_len = max_model_len
         self.requests: list[RecordedRequest] = []
@@ -284,6 +287,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body = None
         self._recorded = RecordedRequest("POST", self.path, _lower(self.headers), body)
         owner._record(self._recorded)
+        if self.path.rstrip("/") == "/tokenize" and owner.tokenizer and isinstance(body, dict):
+            self._send_json(
+                {"count": owner.tokenizer(body["messages"]), "max_model_len": owner.max_model_len}
+            )
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send(Reply.error(404, f"no route {self.path}"))
             return

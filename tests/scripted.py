@@ -6,7 +6,7 @@ from typing import Any
 
 from agentwrite.domain import Usage
 from agentwrite.llm.base import Completion, GenerationParams, Message
-from agentwrite.llm.fake import ScriptedModel
+from tests.fake_model import ScriptedModel
 from tests.openai_server import writer_handler
 
 

@@ -23,9 +23,9 @@ from agentwrite.dataset.recipe import Recipe
 from agentwrite.errors import InputError, ServerUnreachable
 from agentwrite.evaluation.scoring import length_score
 from agentwrite.llm.base import Completion, GenerationParams, Message
-from agentwrite.llm.fake import ScriptedModel
 from agentwrite.settings import Settings
 from tests import dataset_fakes as fakes
+from tests.fake_model import ScriptedModel
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = Settings(max_continuations=0)

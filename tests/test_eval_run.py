@@ -12,8 +12,8 @@ from agentwrite.evaluation.run import arun_suite, direct_max_tokens, finished_ke
 from agentwrite.evaluation.suites import load_suite
 from agentwrite.length import count_words, parse_target
 from agentwrite.llm.base import GenerationParams, Message
-from agentwrite.llm.fake import ScriptedModel
 from agentwrite.settings import Settings
+from tests.fake_model import ScriptedModel
 from tests.openai_server import prose
 from tests.scripted import writer_model
 

@@ -11,9 +11,9 @@ from agentwrite.domain import Plan, SectionPlan
 from agentwrite.errors import InputError
 from agentwrite.events import PlanReady, SectionDone, SectionStarted
 from agentwrite.llm.base import Completion
-from agentwrite.llm.fake import ScriptedModel
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
+from tests.fake_model import ScriptedModel
 from tests.openai_server import prose
 from tests.scripted import writer_model, writer_reply
 

@@ -377,9 +377,9 @@ async def test_api_key_is_sent_but_never_shown(caplog):
     assert KEY not in repr(unreachable)
 
 
-async def test_from_settings():
+async def test_from_settings(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
     settings = load_settings(
-        env={"OPENAI_API_KEY": KEY},
         overrides={"base_url": "http://127.0.0.1:9/v1/", "model": "m", "max_retries": 1, "min_tokens": False},
     )
     model = OpenAICompatModel.from_settings(settings)

@@ -10,7 +10,6 @@ from agentwrite.domain import Brief, Plan, SectionPlan
 from agentwrite.errors import InputError, PlanError
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
-from agentwrite.llm.fake import ScriptedModel
 from agentwrite.plans import (
     clean_plan,
     label_of,
@@ -26,6 +25,7 @@ from agentwrite.plans import (
 )
 from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
+from tests.fake_model import ScriptedModel
 from tests.scripted import writer_reply
 
 AGENTWRITE_LINES = """Here is the plan.

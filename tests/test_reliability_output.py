@@ -7,10 +7,10 @@ from markdown_it import MarkdownIt
 
 from agentwrite.evaluation.judge import JudgeError, parse_ratings
 from agentwrite.llm.base import GenerationParams, Message
-from agentwrite.llm.fake import ScriptedModel
 from agentwrite.runner import awrite
 from agentwrite.serve import DEFAULT_HOST, VLLMServer
 from agentwrite.settings import Settings
+from tests.fake_model import ScriptedModel
 from tests.openai_server import prose
 
 TITLES = [

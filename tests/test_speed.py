@@ -13,10 +13,10 @@ from agentwrite.graph.nodes.write import fixed, generate_section
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Completion
 from agentwrite.llm.factory import make_model
-from agentwrite.llm.fake import RecordedCall, ScriptedModel
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
+from tests.fake_model import RecordedCall, ScriptedModel
 from tests.openai_server import prose
 from tests.scripted import writer_model
 

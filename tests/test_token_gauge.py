@@ -14,11 +14,11 @@ from agentwrite.domain import Usage
 from agentwrite.errors import ModelRequestError, PromptTooLong
 from agentwrite.graph.context import REFITS, Request, RunContext
 from agentwrite.length import estimate_tokens
-from agentwrite.llm.base import Completion, GenerationParams, Message
-from agentwrite.llm.fake import ScriptedModel
+from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Message
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
+from tests.fake_model import ScriptedModel
 from tests.openai_server import OpenAIServer, Reply, writer_handler
 from tests.scripted import writer_reply
 
@@ -84,6 +84,17 @@ def test_a_request_refused_for_the_window_is_refitted_until_it_fits() -> None:
     # vLLM names only a lower bound of the prompt's size: the gauge grows until the answer fits
     assert sizes[0] == WINDOW - 808 - 64 and sizes == sorted(sizes, reverse=True)
     assert len(sizes) == REFITS + 1 and true_tokens(ask) + sizes[-1] <= WINDOW
+    assert completion.usage.refused == REFITS
+
+
+def test_a_prompt_the_model_counts_is_sized_by_its_count() -> None:
+    ask: list[Message] = [{"role": "user", "content": "x" * 2000}]  # 808 estimated, 1293 true tokens
+    counting = Capabilities(tokenize=True)
+    model = ScriptedModel(responder=refusing_writer, capabilities=counting, token_counter=true_tokens)
+    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+    _, completion = asyncio.run(ctx.complete(fixed_request(ctx, ask)))
+    (call,) = model.calls  # no refusal: max_tokens left room for the prompt as counted
+    assert call.params.max_tokens == WINDOW - true_tokens(ask) - 64 and completion.usage.refused == 0
 
 
 def clamping_writer(messages: list[Message], params: GenerationParams) -> Completion:
@@ -147,10 +158,10 @@ def test_other_request_errors_are_not_retried() -> None:
     assert len(model.calls) == 1
 
 
-def strict_window_server(refused: list[int]) -> OpenAIServer:
+def strict_window_server(refused: list[int], *, tokenize: bool = False) -> OpenAIServer:
     """The writer behind a server that counts prompts greedily, refuses what does not fit its
     window as vLLM does (recording the prompt size in ``refused``) and reports no prompt sizes
-    in its usage."""
+    in its usage; with ``tokenize`` it counts prompts for ``POST /tokenize``, as vLLM does."""
 
     def handle(request: dict[str, Any]) -> Reply:
         prompt, wanted = true_tokens(request["messages"]), request["max_tokens"]
@@ -161,7 +172,7 @@ def strict_window_server(refused: list[int]) -> OpenAIServer:
         assert reply.text is not None
         return dataclasses.replace(reply, usage={"prompt_tokens": 0, "completion_tokens": 1})
 
-    return OpenAIServer(handle, max_model_len=WINDOW)
+    return OpenAIServer(handle, max_model_len=WINDOW, tokenizer=true_tokens if tokenize else None)
 
 
 def test_a_document_over_http_learns_the_window_from_refusals() -> None:
@@ -173,3 +184,25 @@ def test_a_document_over_http_learns_the_window_from_refusals() -> None:
     assert doc.words >= 7000 and len(doc.sections) == 16
     # the first request past the window teaches the gauge; later prompts are fitted to it
     assert 1 <= len(refused) <= 2 < requests, refused
+
+
+def test_a_document_over_http_counted_by_the_servers_tokenize_is_never_refused() -> None:
+    refused: list[int] = []
+    with strict_window_server(refused, tokenize=True) as server:
+        model = OpenAICompatModel(server.base_url, model="test-model")
+        doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=Settings(mode="sequential")))
+        counts = [r for r in server.requests if r.path == "/tokenize"]
+    assert doc.words >= 7000 and len(doc.sections) == 16
+    assert refused == [] and doc.usage.refused == 0
+    assert len(counts) >= len(server.completion_requests())  # every prompt counted before it went
+
+
+async def test_a_server_without_tokenize_is_asked_once() -> None:
+    with OpenAIServer() as server:
+        model = OpenAICompatModel(server.base_url, model="test-model")
+        ask: list[Message] = [{"role": "user", "content": "Hello"}]
+        assert model.capabilities.tokenize
+        assert await model.count_tokens(ask) is None and not model.capabilities.tokenize
+        assert await model.count_tokens(ask) is None
+        await model.aclose()
+        assert [r.path for r in server.requests] == ["/tokenize"]

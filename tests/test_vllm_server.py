@@ -12,9 +12,10 @@ import pytest
 
 from agentwrite.domain import Plan
 from agentwrite.graph.nodes.plan import plan_schema
-from agentwrite.length import count_words
-from agentwrite.llm.base import GenerationParams
+from agentwrite.length import count_words, estimate_tokens
+from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.llm.openai_compat import OpenAICompatModel
+from agentwrite.llm.retry import RetryPolicy
 from agentwrite.settings import Settings
 from tests.conftest import ServedModel
 
@@ -47,6 +48,22 @@ async def test_the_server_returns_a_plan_that_matches_the_schema(vllm_server: Se
     assert plan.sections and all(s.target_words >= 1 for s in plan.sections)
 
 
+async def test_tokenize_counts_a_prompt_as_the_server_bills_it(vllm_server: ServedModel) -> None:
+    client = OpenAICompatModel(vllm_server.base_url, vllm_server.model_name, retry=RetryPolicy(max_retries=0))
+    ask: list[Message] = [
+        {"role": "system", "content": "You are a careful writer."},
+        {"role": "user", "content": "写一段关于普洱茶的介绍。Then say it again in English, briefly."},
+    ]
+    try:
+        counted = await client.count_tokens(ask)
+        completion = await client.complete(ask, GenerationParams(max_tokens=8, temperature=0))
+    finally:
+        await client.aclose()
+    assert client.capabilities.tokenize and counted is not None
+    assert counted == completion.usage.prompt_tokens  # chat template included, exactly
+    assert counted > estimate_tokens(ask[1]["content"])  # this tokenizer spends more on Chinese
+
+
 def test_write_reaches_3000_words_with_one_section_per_planned_section(
     vllm_server: ServedModel, tmp_path: Path
 ) -> None:
@@ -76,3 +93,4 @@ def test_write_reaches_3000_words_with_one_section_per_planned_section(
     headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
     assert headings == [p["title"] for p in planned]
     assert all(s["words"] > 0 for s in written)
+    assert sidecar["usage"]["refused"] == 0  # prompts sized by the server's /tokenize

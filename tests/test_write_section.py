@@ -9,8 +9,8 @@ from agentwrite.errors import ModelError
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.write import fixed, generate_section, section_params
 from agentwrite.llm.base import Completion
-from agentwrite.llm.fake import ScriptedModel
 from agentwrite.settings import Settings
+from tests.fake_model import ScriptedModel
 from tests.openai_server import prose
 
 PROMPT = [{"role": "user", "content": "Write section 1."}]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agentwrite.context_budget import TokenGauge
+from agentwrite.domain import Usage
 from agentwrite.errors import PromptTooLong
 from agentwrite.events import EventSink, ignore
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
@@ -39,9 +40,10 @@ class RunContext:
         """Ask the model for ``request()`` (which sizes the prompt and ``max_tokens`` through
         ``gauge``) and learn the prompt's real size from the answer. A request the server
         refuses for not fitting its window is built again with the grown gauge, up to
-        ``REFITS`` times. Returns the messages sent and the completion."""
+        ``REFITS`` times (counted in the completion's ``usage.refused``). Returns the
+        messages sent and the completion."""
         for refit in range(REFITS + 1):
-            messages, params = request()
+            messages, params = await self._counted(request)
             try:
                 completion = await self.model.complete(messages, params)
             except PromptTooLong as error:
@@ -51,5 +53,26 @@ class RunContext:
                 log.warning("the server refused a prompt as too long for its window; refitting it")
                 continue
             self.gauge.observe(messages, completion.usage.prompt_tokens)
+            if refit:
+                completion = replace(completion, usage=completion.usage + Usage(refused=refit))
             return messages, completion
         raise AssertionError("unreachable")
+
+    async def _counted(self, request: Request) -> tuple[list[Message], GenerationParams]:
+        """``request()``, sized by the prompt's exact token count where the model can count
+        it and there is a window to fit: counted, then built again with the count known
+        (the same messages, now with ``max_tokens`` from the count; or a prompt fitted anew
+        when the count taught the gauge that the text is denser than estimated)."""
+        messages, params = request()
+        if self.max_context is None or not self.model.capabilities.tokenize:
+            return messages, params
+        for _ in range(REFITS):
+            tokens = await self.model.count_tokens(messages)
+            if tokens is None:
+                break
+            self.gauge.counted(messages, tokens)
+            refitted, params = request()
+            if refitted == messages:
+                break
+            messages = refitted
+        return messages, params

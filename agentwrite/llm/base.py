@@ -84,11 +84,13 @@ class Completion:
 @dataclass(frozen=True)
 class Capabilities:
     """What a backend honours of ``GenerationParams``: a ``json_schema`` (``structured_output``),
-    ``min_tokens``, and a ``watch`` that sees the answer as it streams (``streaming_watch``)."""
+    ``min_tokens``, and a ``watch`` that sees the answer as it streams (``streaming_watch``);
+    and whether ``count_tokens`` can give a prompt's exact size (``tokenize``)."""
 
     structured_output: bool = True
     min_tokens: bool = True
     streaming_watch: bool = True
+    tokenize: bool = False
 
 
 @runtime_checkable
@@ -109,6 +111,11 @@ class ChatModel(Protocol):
     async def context_window(self) -> int | None:
         """The context window in tokens, where the backend can tell (a server is asked, which
         proves it reachable and resolves its model name)."""
+        ...
+
+    async def count_tokens(self, messages: list[Message]) -> int | None:
+        """The prompt's exact size in tokens, chat template included, or None where the backend
+        cannot tell (then callers estimate)."""
         ...
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:

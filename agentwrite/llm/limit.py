@@ -1,16 +1,4 @@
-"""A bound on the requests in flight, shared by as many models and documents as hold it.
-
->>> import asyncio
->>> from agentwrite.llm.base import GenerationParams
->>> from agentwrite.llm.fake import ScriptedModel
->>> inner = ScriptedModel(responder=lambda messages, params: "ok", delay=0.01)
->>> model = LimitedModel(inner, 2)
->>> async def five():
-...     ask = [{"role": "user", "content": "hi"}]
-...     return await asyncio.gather(*(model.complete(ask, GenerationParams(max_tokens=4)) for _ in range(5)))
->>> len(asyncio.run(five())), inner.max_concurrency
-(5, 2)
-"""
+"""A bound on the requests in flight, shared by as many models and documents as hold it."""
 
 from __future__ import annotations
 
@@ -42,6 +30,9 @@ class LimitedModel:
 
     async def context_window(self) -> int | None:
         return await self.inner.context_window()
+
+    async def count_tokens(self, messages: list[Message]) -> int | None:
+        return await self.inner.count_tokens(messages)  # cheap: not held back by the bound
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         async with self.semaphore:

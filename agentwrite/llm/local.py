@@ -78,6 +78,7 @@ class LocalModel:
         self._load_lock = threading.Lock()
         self._model: Any = None
         self._tokenizer: Any = None
+        self._counter: Any = None  # a tokenizer of its own for count_tokens, off the worker thread
         self._pending: list[_Request] = []
         self._drainer: asyncio.Task[None] | None = None
         self.batch_sizes: list[int] = []
@@ -98,7 +99,7 @@ class LocalModel:
             )
         return cls(folder)
 
-    capabilities = Capabilities(structured_output=False, streaming_watch=False)
+    capabilities = Capabilities(structured_output=False, streaming_watch=False, tokenize=True)
     """``json_schema`` is not enforced (see the module docstring), nor is ``watch`` called."""
 
     @property
@@ -117,6 +118,17 @@ class LocalModel:
             return None
         value = config.get("max_position_embeddings")
         return value if isinstance(value, int) else None
+
+    async def count_tokens(self, messages: list[Message]) -> int | None:
+        """The prompt's size through the model's own chat template (its tokenizer is loaded on
+        the first call; counting takes milliseconds, so it runs in the caller's thread)."""
+        if self._counter is None:
+            from transformers import AutoTokenizer
+
+            from agentwrite.bundled import bundled_model_dir
+
+            self._counter = AutoTokenizer.from_pretrained(self._model_dir or bundled_model_dir())
+        return len(_prompt_ids(self._counter, messages))
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         if params.max_tokens < 1:
@@ -177,13 +189,7 @@ class LocalModel:
     ) -> list[Completion | ModelError]:
         """Run one batch; a request that cannot fit the context gets its own error."""
         model, tokenizer = self._load()
-        prompts = [
-            tokenizer(
-                tokenizer.apply_chat_template(list(m), tokenize=False, add_generation_prompt=True),
-                add_special_tokens=False,
-            )["input_ids"]
-            for m in conversations
-        ]
+        prompts = [_prompt_ids(tokenizer, m) for m in conversations]
         context = int(getattr(model.config, "max_position_embeddings", 0) or 0)
         results: list[Completion | ModelError | None] = [
             ModelError(
@@ -258,6 +264,12 @@ class LocalModel:
     async def aclose(self) -> None:
         self._executor.shutdown(wait=True)
         self._model = self._tokenizer = None
+
+
+def _prompt_ids(tokenizer: Any, messages: Sequence[Message]) -> list[int]:
+    """A conversation's token ids as the model sees it: chat template, generation prompt."""
+    text = tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
 def split_at_stop(generated: list[int], stop_ids: Sequence[int], max_tokens: int) -> tuple[list[int], bool]:

@@ -118,9 +118,10 @@ class OpenAICompatModel:
         self.stream = stream
         self._model_lock = asyncio.Lock()
         self._window: int | None = None  # the server's max_model_len, once server_info() has told it
+        self._tokenize = vllm_extensions  # vLLM's POST /tokenize, until a server shows it has none
         self._headers: dict[str, Any] = {} if self._api_key else {"Authorization": openai.Omit()}
         timeouts = httpx.Timeout(timeout, connect=connect_timeout, pool=None)
-        http = httpx.AsyncClient(  # openai 3 types its own httpx2 client, and takes httpx's too
+        self._http = httpx.AsyncClient(  # openai 3 types its own httpx2 client, and takes httpx's too
             timeout=timeouts,
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             trust_env=False,
@@ -129,7 +130,7 @@ class OpenAICompatModel:
         self._client = openai.AsyncOpenAI(
             base_url=self.base_url,
             api_key=self._api_key or "EMPTY",  # the SDK wants one; without a key no header goes out
-            http_client=http,  # type: ignore[arg-type]
+            http_client=self._http,  # type: ignore[arg-type]
             timeout=timeouts,  # type: ignore[arg-type]
             max_retries=0,
         )
@@ -160,11 +161,36 @@ class OpenAICompatModel:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(min_tokens=self.vllm_extensions, streaming_watch=self.stream)
+        return Capabilities(
+            min_tokens=self.vllm_extensions, streaming_watch=self.stream, tokenize=self._tokenize
+        )
 
     async def context_window(self) -> int | None:
         """The server's ``max_model_len`` (``GET /models``), which also proves it reachable."""
         return (await self.server_info()).max_model_len
+
+    async def count_tokens(self, messages: list[Message]) -> int | None:
+        """The prompt's size, chat template included, from vLLM's ``POST /tokenize`` (at the
+        server's root, beside ``/v1``). None, once and for all, from a server without that
+        route; None for this call when it fails (callers estimate; the request itself will
+        show what is wrong)."""
+        if not self._tokenize:
+            return None
+        body = {"model": await self._resolve_model(), "add_generation_prompt": True}
+        body["messages"] = [{"role": m["role"], "content": m["content"]} for m in messages]
+        auth = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        try:
+            response = await self._http.post(
+                self.base_url.removesuffix("/v1") + "/tokenize", json=body, headers=auth
+            )
+            count = response.json().get("count") if response.is_success else None
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            logger.debug("POST /tokenize failed: %s", self._scrub(f"{type(exc).__name__}: {exc}"))
+            return None
+        if response.status_code in (404, 405):
+            logger.info("%s has no /tokenize; prompt sizes are estimated", self.base_url)
+            self._tokenize = False
+        return count if isinstance(count, int) and count > 0 else None
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         model = await self._resolve_model()
