@@ -33,6 +33,7 @@ from agentwrite.dataset.filters import (
 from agentwrite.dataset.instructions import BadLine, Instruction, read_instructions
 from agentwrite.dataset.journal import TRAIN, Journal, read_jsonl, recover
 from agentwrite.dataset.recipe import Recipe
+from agentwrite.dataset.shards import Shard, check_resume
 from agentwrite.dataset.stats import write_stats
 from agentwrite.decoding import ROLES
 from agentwrite.domain import Document
@@ -271,7 +272,7 @@ class _Committer:
 
 
 def _record_session(
-    out_dir: Path, instructions: Path, settings: Settings, recipe: Recipe, session: str
+    out_dir: Path, instructions: Path, settings: Settings, recipe: Recipe, session: str, shard: Shard | None
 ) -> None:
     """Add this session's configuration to ``build.json`` (written atomically)."""
     path = out_dir / BUILD_FILE
@@ -282,6 +283,7 @@ def _record_session(
             "instructions": str(instructions),
             "settings": settings.model_dump(mode="json", exclude={"api_key"}),
             "recipe": recipe.model_dump(mode="json"),
+            "shard": str(shard) if shard is not None else None,
         }
     )
     tmp = path.with_name(path.name + ".tmp")
@@ -307,17 +309,22 @@ async def abuild_dataset(
     recipe: Recipe | None = None,
     limit: int | None = None,
     on_event: Callable[[BuildProgress], None] | None = None,
+    shard: Shard | None = None,
 ) -> dict[str, Any]:
     """Write, filter and record one document per instruction; return the build's stats.
 
     Restarting with the same arguments continues where an interrupted build stopped.
     ``model`` defaults to the backend ``settings`` name (and is closed at the end);
-    ``limit`` caps how many new instructions this call starts.
+    ``limit`` caps how many new instructions this call starts; ``shard`` builds only
+    that shard's instructions and bad lines (``agentwrite.dataset.shards``).
     """
     recipe = recipe or Recipe()
     settings = settings or Settings()
     out_dir = Path(out_dir)
     items, bad_lines = read_instructions(instructions_path, max_words=settings.max_words)
+    check_resume(out_dir / BUILD_FILE, shard)
+    if shard is not None:
+        items, bad_lines = shard.select(items), shard.select(bad_lines)
     out_dir.mkdir(parents=True, exist_ok=True)
     committed = recover(out_dir)
     finished = {r["id"] for r in committed}
@@ -332,7 +339,7 @@ async def abuild_dataset(
     own_model = model is None
     model = model or make_model(settings)
     pending = iter(todo)  # shared by the workers: each item is taken once
-    _record_session(out_dir, instructions_path, settings, recipe, session)
+    _record_session(out_dir, instructions_path, settings, recipe, session, shard)
     started = time.monotonic()
     try:
         with Journal(out_dir) as journal:

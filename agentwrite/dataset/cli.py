@@ -1,4 +1,4 @@
-"""``agentwrite dataset build|export|stats|instructions``: thin wrappers of the library."""
+"""``agentwrite dataset build|export|stats|instructions|merge``: thin wrappers of the library."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ def build(
     recipe: Recipe = None,
     concurrency: Annotated[int | None, typer.Option(help="Documents in flight at once.")] = None,
     limit: Annotated[int | None, typer.Option(help="Start at most this many new documents.")] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Build only shard I of N, numbered from 1 (1/4 to 4/4): the instructions whose id hashes "
+            "to it. Join the shard folders with 'agentwrite dataset merge'."
+        ),
+    ] = None,
     base_url: BaseUrl = None,
     model: ModelName = None,
     mode: Annotated[str | None, typer.Option(help="sequential, parallel or sketch.")] = None,
@@ -52,8 +59,10 @@ def build(
     from agentwrite.cli import handled, run
     from agentwrite.dataset.build import BuildProgress, abuild_dataset
     from agentwrite.dataset.recipe import load_recipe, recipe_settings, with_overrides
+    from agentwrite.dataset.shards import parse_shard
 
     with handled(debug):
+        the_shard = parse_shard(shard) if shard is not None else None
         the_recipe = load_recipe(recipe)
         the_recipe = with_overrides(
             the_recipe,
@@ -72,7 +81,9 @@ def build(
                 typer.echo(f"[{event.done}/{event.total}] {event.id} {event.status}{why}", err=True)
 
         stats = run(
-            lambda: abuild_dataset(instructions, out, settings, recipe=the_recipe, limit=limit, on_event=show)
+            lambda: abuild_dataset(
+                instructions, out, settings, recipe=the_recipe, limit=limit, on_event=show, shard=the_shard
+            )
         )
         typer.echo(
             f"{stats['accepted']} accepted, {stats['rejected']} rejected of {stats['instructions']} "
@@ -158,3 +169,24 @@ def instructions(
             return write_instructions(out, items)
 
         typer.echo(f"wrote {run(go)} instructions to {out}", err=True)
+
+
+@app.command()
+def merge(
+    folders: Annotated[list[Path], typer.Argument(help="Build folders (the shards), merged in this order.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="New folder for the merged build.")],
+    debug: Debug = False,
+) -> None:
+    """Merge build folders into one, dropping near-duplicates across them with the builds' filter."""
+    from agentwrite.cli import handled
+    from agentwrite.dataset.merge import merge_builds
+
+    with handled(debug):
+        merged = merge_builds(folders, out)
+        stats = merged.stats
+        typer.echo(
+            f"{stats['accepted']} accepted, {stats['rejected']} rejected of {stats['instructions']} "
+            f"({stats['acceptance_rate']:.0%}), {len(merged.duplicates)} dropped as near-duplicates "
+            f"across the sources; {out / 'train.jsonl'}",
+            err=True,
+        )
