@@ -300,6 +300,66 @@ def _seed_index(out_dir: Path, committed: list[dict[str, Any]], threshold: float
     return index
 
 
+@dataclass
+class _Session:
+    """Where a build session starts: what the folder holds already, and what is left to write."""
+
+    started_at: str
+    committed: list[dict[str, Any]]
+    todo: list[Instruction]
+    bad_lines: list[BadLine]
+    total: int
+    index: NearDuplicateIndex
+
+    def committer(
+        self,
+        journal: Journal,
+        out_dir: Path,
+        recipe: Recipe,
+        on_event: Callable[[BuildProgress], None] | None,
+    ) -> _Committer:
+        """The session's one writer, once it has recorded the input lines that could not be used."""
+        committer = _Committer(
+            journal,
+            self.index,
+            out_dir,
+            recipe,
+            accepted=sum(1 for r in self.committed if r["status"] == "accepted"),
+            done=len(self.committed),
+            total=self.total,
+            on_event=on_event,
+        )
+        for bad in self.bad_lines:
+            committer.commit_bad_line(bad, self.started_at)
+        return committer
+
+
+def _open_session(
+    instructions_path: Path,
+    out_dir: Path,
+    settings: Settings,
+    recipe: Recipe,
+    limit: int | None,
+    shard: Shard | None,
+) -> _Session:
+    """Read the instructions, repair what an interrupted build left and skip its finished ids."""
+    items, bad_lines = read_instructions(instructions_path, max_words=settings.max_words)
+    check_resume(out_dir / BUILD_FILE, shard)
+    if shard is not None:
+        items, bad_lines = shard.select(items), shard.select(bad_lines)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    committed = recover(out_dir)
+    finished = {r["id"] for r in committed}
+    started_at = _now()
+    todo = [i for i in items if i.id not in finished]
+    if limit is not None:
+        todo = todo[:limit]
+    index = _seed_index(out_dir, committed, recipe.filters.near_duplicate_threshold)
+    log.info("%d instructions, %d finished before, %d to write", len(items), len(finished), len(todo))
+    bad_left = [b for b in bad_lines if b.id not in finished]
+    return _Session(started_at, committed, todo, bad_left, len(items) + len(bad_lines), index)
+
+
 async def abuild_dataset(
     instructions_path: Path,
     out_dir: Path,
@@ -321,41 +381,17 @@ async def abuild_dataset(
     recipe = recipe or Recipe()
     settings = settings or Settings()
     out_dir = Path(out_dir)
-    items, bad_lines = read_instructions(instructions_path, max_words=settings.max_words)
-    check_resume(out_dir / BUILD_FILE, shard)
-    if shard is not None:
-        items, bad_lines = shard.select(items), shard.select(bad_lines)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    committed = recover(out_dir)
-    finished = {r["id"] for r in committed}
-    session = _now()
-    todo = [i for i in items if i.id not in finished]
-    if limit is not None:
-        todo = todo[:limit]
+    start = _open_session(instructions_path, out_dir, settings, recipe, limit, shard)
     tokens = token_counter(recipe.tokenizer)
-    index = _seed_index(out_dir, committed, recipe.filters.near_duplicate_threshold)
-    log.info("%d instructions, %d finished before, %d to write", len(items), len(finished), len(todo))
 
     own_model = model is None
     model = model or make_model(settings)
-    pending = iter(todo)  # shared by the workers: each item is taken once
-    _record_session(out_dir, instructions_path, settings, recipe, session, shard)
+    pending = iter(start.todo)  # shared by the workers: each item is taken once
+    _record_session(out_dir, instructions_path, settings, recipe, start.started_at, shard)
     started = time.monotonic()
     try:
         with Journal(out_dir) as journal:
-            committer = _Committer(
-                journal,
-                index,
-                out_dir,
-                recipe,
-                accepted=sum(1 for r in committed if r["status"] == "accepted"),
-                done=len(committed),
-                total=len(items) + len(bad_lines),
-                on_event=on_event,
-            )
-            for bad in bad_lines:
-                if bad.id not in finished:
-                    committer.commit_bad_line(bad, session)
+            committer = start.committer(journal, out_dir, recipe, on_event)
 
             async def worker() -> None:
                 for item in pending:
@@ -366,12 +402,12 @@ async def abuild_dataset(
                         recipe=recipe,
                         tokens=tokens,
                         runs=out_dir / RUNS,
-                        session=session,
+                        session=start.started_at,
                     )
                     committer.commit(outcome)
 
             async with asyncio.TaskGroup() as group:
-                for _ in range(min(recipe.concurrency, len(todo))):
+                for _ in range(min(recipe.concurrency, len(start.todo))):
                     group.create_task(worker())
     except* ServerUnreachable as group_error:
         raise group_error.exceptions[0] from None
