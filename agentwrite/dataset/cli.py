@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,6 +52,23 @@ def build(
     tokenizer: Annotated[
         str | None, typer.Option(help="Tokenizer folder for exact token counts, or 'bundled'.")
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Run as a Ray Data job: 'local' starts a cluster of this machine for the build, 'auto' "
+            "joins the one 'ray start' runs here, HOST:PORT that one (needs the 'ray' extra).",
+        ),
+    ] = None,
+    actors: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="With --ray: writer actors, each with --concurrency documents in flight (default: "
+            "one per node).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-document lines.")] = False,
     debug: Debug = False,
 ) -> None:
@@ -62,6 +79,8 @@ def build(
     from agentwrite.dataset.shards import parse_shard
 
     with handled(debug):
+        if actors is not None and ray is None:
+            raise InputError("--actors needs --ray")
         the_shard = parse_shard(shard) if shard is not None else None
         the_recipe = load_recipe(recipe)
         the_recipe = with_overrides(
@@ -80,11 +99,13 @@ def build(
                 why = f" ({event.reason})" if event.reason else ""
                 typer.echo(f"[{event.done}/{event.total}] {event.id} {event.status}{why}", err=True)
 
-        stats = run(
-            lambda: abuild_dataset(
-                instructions, out, settings, recipe=the_recipe, limit=limit, on_event=show, shard=the_shard
-            )
-        )
+        common: dict[str, Any] = {"recipe": the_recipe, "limit": limit, "on_event": show, "shard": the_shard}
+        if ray is not None:
+            from agentwrite.dataset.ray_build import build_dataset_ray
+
+            stats = build_dataset_ray(instructions, out, settings, address=ray, actors=actors, **common)
+        else:
+            stats = run(lambda: abuild_dataset(instructions, out, settings, **common))
         typer.echo(
             f"{stats['accepted']} accepted, {stats['rejected']} rejected of {stats['instructions']} "
             f"({stats['acceptance_rate']:.0%}); {out / 'train.jsonl'}",
