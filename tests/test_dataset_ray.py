@@ -7,7 +7,7 @@ and the same ``meta.jsonl`` records but for their timings (``started_at``, ``fin
 ``seconds``, ``write_seconds``, ``session``) and what each server did (``endpoints``, by
 URL: each build here has a server of its own); lines follow the order documents finish in,
 as in a local build with ``concurrency`` above 1. ``stats.json`` differs only in
-``throughput``.
+``throughput`` and ``endpoints``.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def outputs(out: Path) -> dict[str, Any]:
         TRAIN: sorted(lines(out / TRAIN)),
         REJECTS: sorted(lines(out / REJECTS)),
         META: {m["id"]: {k: v for k, v in m.items() if k not in RUN_SPECIFIC} for m in meta},
-        "stats": {k: v for k, v in stats.items() if k != "throughput"},
+        "stats": {k: v for k, v in stats.items() if k not in ("throughput", "endpoints")},
         "runs left": sorted(p.name for p in (out / "runs").iterdir()),
     }
 
