@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from agentwrite.cli_options import DecodingFlags, Temperature
+from agentwrite.cli_options import BaseUrls, DecodingFlags, Temperature
 from agentwrite.decoding import decoding_overrides
 from agentwrite.domain import WriteMode
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError
@@ -37,12 +37,6 @@ app = typer.Typer(
 )
 T = TypeVar("T")
 
-BaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        help="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1 [env: AGENTWRITE_BASE_URL]."
-    ),
-]
 ModelName = Annotated[
     str | None,
     typer.Option(help="Model name on the server (default: its first model) [env: AGENTWRITE_MODEL]."),
@@ -96,7 +90,7 @@ def settings_from(config: Path | None, **flags: Any) -> Settings:
     ``decoding`` takes the ``--decoding ROLE.FIELD=VALUE`` flags as given."""
     if flags.get("decoding"):
         flags["decoding"] = decoding_overrides(flags["decoding"])
-    return load_settings(config=config, overrides=flags)
+    return load_settings(config=config, overrides={k: v for k, v in flags.items() if v != []})
 
 
 def read_brief(brief: str) -> str:
@@ -157,7 +151,7 @@ def write(
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in the run folder.")] = False,
     keep_run_dir: Annotated[bool, typer.Option(help="Keep the run folder after success.")] = False,
-    base_url: BaseUrl = None,
+    base_url: BaseUrls = None,
     model: ModelName = None,
     serve: Annotated[
         bool, typer.Option("--serve", help="Start a vLLM server for the bundled model for this run.")
@@ -238,7 +232,7 @@ def _served(serve: bool, settings: Settings) -> Iterator[Settings]:
 
     typer.echo("starting a vLLM server for the bundled model (a few minutes on CPU)...", err=True)
     with start_server() as server:
-        yield settings.model_copy(update={"base_url": server.base_url, "model": server.model_name})
+        yield settings.model_copy(update={"base_url": [server.base_url], "model": server.model_name})
 
 
 @app.command()
@@ -247,7 +241,7 @@ def plan(
         str, typer.Argument(help="The writing instruction; '-' reads standard input, '@FILE' a file.")
     ],
     words: Words = None,
-    base_url: BaseUrl = None,
+    base_url: BaseUrls = None,
     model: ModelName = None,
     config: ConfigFile = None,
     debug: Debug = False,

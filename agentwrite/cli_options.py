@@ -15,6 +15,14 @@ DecodingFlags = Annotated[
         "presence_penalty, stop, max_tokens, extra_body), e.g. writer.repetition_penalty=1.1; repeatable.",
     ),
 ]
+BaseUrls = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--base-url",
+        help="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1; repeat it to spread the requests "
+        "over several servers [env: AGENTWRITE_BASE_URL, comma-separated].",
+    ),
+]
 Temperature = Annotated[
     float | None, typer.Option(help="Sampling temperature of every role (default: each role's).")
 ]

@@ -6,8 +6,10 @@ field doubles as the JSON schema sent to the server for structured output.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
@@ -17,6 +19,14 @@ MAX_BRIEF_CHARS = 20_000
 MAX_SECTIONS = 200
 
 WriteMode = Literal["sequential", "parallel", "sketch"]
+
+
+CountsT = TypeVar("CountsT", bound=BaseModel)
+
+
+def _field_sums(a: CountsT, b: CountsT) -> CountsT:
+    """A model of counts whose every field is the sum of ``a``'s and ``b``'s."""
+    return type(a)(**{name: getattr(a, name) + getattr(b, name) for name in type(a).model_fields})
 
 
 class Usage(BaseModel):
@@ -41,13 +51,42 @@ class Usage(BaseModel):
         return self.prompt_tokens + self.completion_tokens
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            cached_tokens=self.cached_tokens + other.cached_tokens,
-            requests=self.requests + other.requests,
-            refused=self.refused + other.refused,
-        )
+        return _field_sums(self, other)
+
+
+class EndpointUsage(BaseModel):
+    """What one server did: requests answered and failed, tokens billed.
+
+    >>> (EndpointUsage(requests=1, prompt_tokens=9) + EndpointUsage(failures=1)).model_dump()
+    {'requests': 1, 'failures': 1, 'prompt_tokens': 9, 'completion_tokens': 0}
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    requests: int = Field(0, description="Requests it answered.")
+    failures: int = Field(
+        0, description="Requests that failed there after its retries (sent elsewhere, or raised)."
+    )
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: EndpointUsage) -> EndpointUsage:
+        return _field_sums(self, other)
+
+
+def endpoint_totals(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """What each server did over many records (documents, predictions), by URL: the sums of
+    their ``endpoints`` figures.
+
+    >>> endpoint_totals([{"endpoints": {"http://a/v1": {"requests": 2, "failures": 1}}},
+    ...                  {"endpoints": {"http://a/v1": {"requests": 3, "failures": 0}}}, {}])
+    {'http://a/v1': {'requests': 5, 'failures': 1}}
+    """
+    total: dict[str, Counter[str]] = defaultdict(Counter)
+    for record in records:
+        for url, figures in record.get("endpoints", {}).items():
+            total[url].update(figures)
+    return {url: dict(figures) for url, figures in sorted(total.items())}
 
 
 class Brief(BaseModel):
@@ -148,6 +187,9 @@ class Document(BaseModel):
     markdown: str
     words: int
     usage: Usage
+    endpoints: dict[str, EndpointUsage] = Field(
+        default_factory=dict, description="What each server did for this run, by URL (empty in process)."
+    )
     wall_seconds: float
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 

@@ -35,6 +35,19 @@ class ServerUnreachable(ModelError):
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"cannot reach the model server at {url}: {reason}")
         self.url = url
+        self.reason = reason
+
+
+class NoServerLeft(ServerUnreachable):
+    """Every server of a pool failed; ``failures`` says why, by URL."""
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        ModelError.__init__(
+            self, "no model server left: " + "; ".join(f"{url} ({why})" for url, why in failures.items())
+        )
+        self.url = ", ".join(failures)
+        self.reason = "every server failed"
+        self.failures = failures
 
 
 class ContextFull(ModelError):
@@ -53,6 +66,7 @@ class ModelRequestError(ModelError):
         super().__init__(f"{where}: {detail}")
         self.url = url
         self.status = status
+        self.reason = f"HTTP {status}: {detail}" if status is not None else f"bad answer: {detail}"
 
 
 class PromptTooLong(ModelRequestError):

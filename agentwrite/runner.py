@@ -24,13 +24,14 @@ from pydantic import ValidationError
 from agentwrite.decoding import ROLES
 from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
 from agentwrite.errors import InputError
-from agentwrite.events import EventSink, PlanReady, SectionDone, ignore
+from agentwrite.events import Event, EventSink, PlanReady, SectionDone, ignore
 from agentwrite.graph.build import RECURSION_LIMIT, build_graph
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.length import count_words, resolve_target
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
+from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_ticket
 from agentwrite.model_profiles import for_model
 from agentwrite.plans import normalise_budgets, with_budgets
 from agentwrite.settings import Settings, load_settings
@@ -127,14 +128,44 @@ async def awrite(
     receives progress events.
     """
     settings = settings or load_settings()
-    emit = on_event or ignore
     if plan is not None:
         plan, target = resolve_plan_target(plan, words, settings.max_words)
     else:
         target = resolve_target(brief, words, settings.max_words)
     the_brief = make_brief(brief, target)
     continuing = _prepare_run_dir(run_dir, the_brief, settings, resume) if run_dir is not None else False
+    ticket = current_ticket() or DocumentTicket()  # a caller may hold one, to see it even if this fails
+    entered = CURRENT_DOCUMENT.set(ticket)
+    try:
+        emit = _tracked(on_event, ticket, target)
+        return await _write(the_brief, settings, model, plan, run_dir, continuing, emit)
+    finally:
+        CURRENT_DOCUMENT.reset(entered)
 
+
+def _tracked(on_event: EventSink | None, ticket: DocumentTicket, target: int) -> EventSink:
+    """``on_event``, and the ticket's progress kept up to date: the words written over the
+    target, which puts the document's requests ahead of those of documents less far along."""
+    written: dict[int, int] = {}
+
+    def emit(event: Event) -> None:
+        if isinstance(event, SectionDone):
+            written[event.section.index] = event.section.words
+            ticket.progress = min(1.0, sum(written.values()) / target)
+        (on_event or ignore)(event)
+
+    return emit
+
+
+async def _write(
+    the_brief: Brief,
+    settings: Settings,
+    model: ChatModel | None,
+    plan: Plan | None,
+    run_dir: Path | None,
+    continuing: bool,
+    emit: EventSink,
+) -> Document:
     started = time.monotonic()
     async with _run_context(settings, model, emit) as ctx, _checkpointer(run_dir) as saver:
         graph = build_graph(settings.mode, saver)
@@ -153,7 +184,7 @@ async def awrite(
                 emit(PlanReady(plan, "user"))
             start = {"brief": the_brief, "plan": plan, "plan_source": "user" if plan else "model"}
             state = await graph.ainvoke(start, _THREAD, context=ctx, durability="sync")
-    return _document(state, ctx.model.name, settings, time.monotonic() - started)
+    return _document(state, ctx.model.name, settings, time.monotonic() - started, current_ticket())
 
 
 async def aplan(
@@ -198,7 +229,9 @@ def _replay(values: dict[str, Any], emit: EventSink) -> None:
         emit(SectionDone(section, len(plan.sections)))
 
 
-def _document(state: dict[str, Any], model_name: str, settings: Settings, seconds: float) -> Document:
+def _document(
+    state: dict[str, Any], model_name: str, settings: Settings, seconds: float, ticket: DocumentTicket | None
+) -> Document:
     sections: list[Section] = state["sections"]
     usage = sum(
         (s.usage for s in sections), state.get("plan_usage", Usage()) + state.get("sketch_usage", Usage())
@@ -215,6 +248,7 @@ def _document(state: dict[str, Any], model_name: str, settings: Settings, second
         markdown=state["markdown"],
         words=count_words(state["markdown"]),
         usage=usage,
+        endpoints=dict(ticket.endpoints) if ticket is not None else {},
         wall_seconds=seconds,
     )
 

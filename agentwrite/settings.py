@@ -12,14 +12,22 @@ flag for ``writer.temperature`` keeps the config file's ``writer.min_p``.
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, EnvSettingsSource, InitSettingsSource, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    SettingsConfigDict,
+)
 
 from agentwrite.decoding import ROLE_DEFAULTS, Decoding, Role
 from agentwrite.domain import WriteMode
@@ -39,9 +47,10 @@ class Settings(BaseSettings):
         validate_by_name=True,
     )  # fmt: skip
 
-    base_url: str | None = Field(
-        None,
-        description="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1. "
+    base_url: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="OpenAI-compatible API roots, e.g. http://127.0.0.1:8000/v1; several spread the "
+        "requests (config file: base_urls or base_url; environment: comma-separated). "
         "Unset: the bundled model runs in process.",
     )
     model: str | None = Field(
@@ -139,6 +148,23 @@ class Settings(BaseSettings):
         description="Raise of the continuation's repetition penalty after each loop cut in a section.",
     )
 
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _url_list(cls, value: Any) -> Any:
+        """One URL, a comma-separated list, a JSON list or a list; each must be http(s)."""
+        if value is None:
+            return []
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else [u for u in text.split(",") if u.strip()]
+        if isinstance(value, list | tuple):
+            urls = [u.strip().rstrip("/") if isinstance(u, str) else u for u in value]
+            for url in urls:
+                if isinstance(url, str) and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+                    raise ValueError(f"{url!r} is not an http(s) URL such as http://127.0.0.1:8000/v1")
+            return list(dict.fromkeys(urls))
+        return value
+
     def decoding_for(self, role: Role) -> Decoding:
         """The resolved decoding of ``role``: its defaults < temperature/top_p < decoding[role].
 
@@ -196,12 +222,18 @@ def load_settings(
 
 
 def _dashes_to_underscores(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k.replace("-", "_"): v for k, v in data.items()}
+    """Keys as the fields spell them (``base_urls``, the plural a config file may use, too)."""
+    out = {k.replace("-", "_"): v for k, v in data.items()}
+    if "base_urls" in out:
+        if "base_url" in out:
+            raise InputError("give base_url or base_urls, not both")
+        out["base_url"] = out.pop("base_urls")
+    return out
 
 
 def _one_line(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "settings"
-    return f"invalid setting {where}: {first['msg']}" + (
+    return f"invalid setting {where}: {first['msg'].removeprefix('Value error, ')}" + (
         f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     )

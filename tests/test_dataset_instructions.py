@@ -168,5 +168,5 @@ def test_the_shipped_recipes_load(name: str) -> None:
 
     recipe = load_recipe(REPO / "datasets" / "recipes" / name)
     settings = recipe_settings(recipe, {"base_url": "http://127.0.0.1:8000/v1"})
-    assert settings.base_url == "http://127.0.0.1:8000/v1" and recipe.concurrency >= 1
+    assert settings.base_url == ["http://127.0.0.1:8000/v1"] and recipe.concurrency >= 1
     assert all(getattr(settings, name) == value for name, value in recipe.settings.items())

@@ -18,6 +18,7 @@ from agentwrite.llm.base import HALTED, Capabilities, GenerationParams
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.llm.openai_compat import OpenAICompatModel, ServerInfo
 from agentwrite.llm.retry import RetryPolicy
+from agentwrite.llm.scheduling import FairLimiter
 from agentwrite.settings import load_settings
 from tests.conftest import RealNetworkBlocked
 from tests.openai_server import OpenAIServer, Reply
@@ -400,7 +401,7 @@ async def test_many_requests_run_at_once_without_a_limit():
 
 
 async def test_a_shared_limit_bounds_requests_in_flight_across_wrappers():
-    shared = asyncio.Semaphore(3)
+    shared = FairLimiter(3)
     with OpenAIServer(scripted(Reply.completion("ok", delay=0.1))) as server:
         inner = client(server)
         first, second = LimitedModel(inner, shared), LimitedModel(inner, shared)

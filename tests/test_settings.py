@@ -37,7 +37,7 @@ def test_toml_config_and_api_key_from_openai_env(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("OPENAI_API_KEY", "sk-1")
     monkeypatch.setenv("API_KEY", "not-ours")
     settings = load_settings(config)
-    assert settings.base_url == "http://127.0.0.1:8000/v1"
+    assert settings.base_url == ["http://127.0.0.1:8000/v1"]
     assert settings.api_key is not None and settings.api_key.get_secret_value() == "sk-1"
     assert "sk-1" not in repr(settings)
     monkeypatch.setenv("AGENTWRITE_API_KEY", "sk-2")

@@ -121,7 +121,7 @@ def test_sequential_requests_never_overlap() -> None:
 
 def test_make_model_applies_max_inflight() -> None:
     model = make_model(Settings(base_url="http://127.0.0.1:9/v1", max_inflight=3))
-    assert isinstance(model, LimitedModel) and model.semaphore._value == 3
+    assert isinstance(model, LimitedModel) and model.limiter.slots == 3
     asyncio.run(model.aclose())
 
 

@@ -31,12 +31,12 @@ from agentwrite.dataset.filters import (
     token_counter,
 )
 from agentwrite.dataset.instructions import BadLine, Instruction, read_instructions
-from agentwrite.dataset.journal import TRAIN, Journal, read_jsonl, recover
+from agentwrite.dataset.journal import META, TRAIN, Journal, read_jsonl, recover
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.shards import Shard, check_resume
 from agentwrite.dataset.stats import write_stats
 from agentwrite.decoding import ROLES
-from agentwrite.domain import Document
+from agentwrite.domain import Document, endpoint_totals
 from agentwrite.errors import (
     AgentwriteError,
     EmptySection,
@@ -47,6 +47,7 @@ from agentwrite.errors import (
 )
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
+from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
 
@@ -139,6 +140,8 @@ async def _write_one(
     meta["sampling"] = _sampling(settings)
     meta["started_at"] = _now()
     started = time.monotonic()
+    ticket = DocumentTicket()  # what each server did for this document, failed or not
+    entered = CURRENT_DOCUMENT.set(ticket)
     try:
         doc = await awrite(
             item.prompt,
@@ -160,6 +163,9 @@ async def _write_one(
         return _failed(meta, item, "bad input", exc, started)
     except AgentwriteError as exc:
         return _failed(meta, item, type(exc).__name__, exc, started)
+    finally:
+        CURRENT_DOCUMENT.reset(entered)
+        meta["endpoints"] = {url: u.model_dump() for url, u in ticket.endpoints.items()}
     meta.update(_document_meta(doc))
     verdicts, figures = await asyncio.to_thread(
         check_document,
@@ -286,6 +292,21 @@ def _record_session(
             "shard": str(shard) if shard is not None else None,
         }
     )
+    _write_build_file(path, record)
+
+
+def finish_session(out_dir: Path, session: str) -> dict[str, Any]:
+    """Put what each server did in this session into its ``build.json`` record; write and
+    return the build's stats."""
+    path = out_dir / BUILD_FILE
+    record = json.loads(path.read_text("utf-8"))
+    this = [r for r in read_jsonl(out_dir / META) if r.get("session") == session]
+    record["sessions"][-1]["endpoints"] = endpoint_totals(this)
+    _write_build_file(path, record)
+    return write_stats(out_dir)
+
+
+def _write_build_file(path: Path, record: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
     os.replace(tmp, path)
@@ -415,7 +436,7 @@ async def abuild_dataset(
         if own_model:
             await model.aclose()
     log.info("build session finished in %.1f s", time.monotonic() - started)
-    return write_stats(out_dir)
+    return finish_session(out_dir, start.started_at)
 
 
 def build_dataset(

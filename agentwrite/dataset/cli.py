@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from agentwrite.cli_options import DecodingFlags, Temperature
+from agentwrite.cli_options import BaseUrls, DecodingFlags, Temperature
 from agentwrite.decoding import decoding_overrides
 from agentwrite.errors import InputError
 
@@ -16,7 +16,6 @@ from agentwrite.errors import InputError
 # settings_from) are imported inside the commands, never at import time.
 app = typer.Typer(no_args_is_help=True, help="Build LongWriter-style fine-tuning data with the agent.")
 
-BaseUrl = Annotated[str | None, typer.Option(help="OpenAI-compatible API root [env: AGENTWRITE_BASE_URL].")]
 ModelName = Annotated[str | None, typer.Option(help="Model name on the server [env: AGENTWRITE_MODEL].")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 
@@ -39,7 +38,7 @@ def build(
             "to it. Join the shard folders with 'agentwrite dataset merge'."
         ),
     ] = None,
-    base_url: BaseUrl = None,
+    base_url: BaseUrls = None,
     model: ModelName = None,
     mode: Annotated[str | None, typer.Option(help="sequential, parallel or sketch.")] = None,
     temperature: Temperature = None,
@@ -159,7 +158,7 @@ def instructions(
     ] = None,
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
     seed: Annotated[int, typer.Option(help="Seed of the genre/topic/length draws.")] = 0,
-    base_url: BaseUrl = None,
+    base_url: BaseUrls = None,
     model: ModelName = None,
     config: Annotated[Path | None, typer.Option("--config", help="Settings file (YAML or TOML).")] = None,
     debug: Debug = False,

@@ -33,13 +33,13 @@ from agentwrite.dataset.build import (
     _record_session,
     _Session,
     _write_one,
+    finish_session,
 )
 from agentwrite.dataset.filters import token_counter
 from agentwrite.dataset.instructions import Instruction
 from agentwrite.dataset.journal import Journal
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.shards import Shard
-from agentwrite.dataset.stats import write_stats
 from agentwrite.errors import InputError, ServerUnreachable
 from agentwrite.llm.factory import check_backend, make_model
 from agentwrite.settings import Settings
@@ -209,4 +209,4 @@ def build_dataset_ray(
         if connected_here:
             ray.shutdown()
     log.info("build session finished in %.1f s", time.monotonic() - started)
-    return write_stats(out_dir)
+    return finish_session(out_dir, start.started_at)

@@ -11,6 +11,7 @@ from statistics import median
 from typing import Any
 
 from agentwrite.dataset.journal import META, read_jsonl
+from agentwrite.domain import endpoint_totals
 
 STATS_FILE = "stats.json"
 PLOT_FILE = "lengths.png"
@@ -86,6 +87,7 @@ def compute_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
             for key in ("prompt_tokens", "completion_tokens", "cached_tokens", "requests")
         },
         "throughput": _throughput(records),
+        "endpoints": endpoint_totals(records),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agentwrite.cli_options import DecodingFlags, Temperature
+from agentwrite.cli_options import BaseUrls, DecodingFlags, Temperature
 from agentwrite.evaluation.run import Target
 
 # agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
@@ -16,7 +16,6 @@ app = typer.Typer(
     no_args_is_help=True, help="Benchmark long outputs: LongBench-Write length score, judge, coherence."
 )
 
-BaseUrl = Annotated[str | None, typer.Option(help="OpenAI-compatible API root [env: AGENTWRITE_BASE_URL].")]
 ModelName = Annotated[str | None, typer.Option(help="Model name on the server [env: AGENTWRITE_MODEL].")]
 ConfigFile = Annotated[Path | None, typer.Option("--config", help="Settings file (YAML or TOML).")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
@@ -32,7 +31,7 @@ def run_command(
     ] = "agentwrite",
     concurrency: Concurrency = 4,
     limit: Annotated[int | None, typer.Option(help="Only the first N prompts of the suite.")] = None,
-    base_url: BaseUrl = None,
+    base_url: BaseUrls = None,
     model: ModelName = None,
     serve: Annotated[
         bool, typer.Option("--serve", help="Start a vLLM server for the bundled model.")

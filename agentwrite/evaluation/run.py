@@ -17,6 +17,7 @@ Lines are written whole and flushed by the one coroutine that owns each file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -25,11 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from agentwrite.domain import endpoint_totals
 from agentwrite.errors import AgentwriteError, InputError, ServerUnreachable
 from agentwrite.evaluation.suites import SuiteItem, load_suite
 from agentwrite.length import count_words
 from agentwrite.llm.base import ChatModel, GenerationParams
 from agentwrite.llm.factory import make_model
+from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
 from agentwrite.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -127,6 +130,22 @@ def _record_model(out_dir: Path, name: str) -> None:
     _write_json(path, json.loads(path.read_text("utf-8")) | {"model": name})
 
 
+def _figures(ticket: DocumentTicket) -> dict[str, dict[str, int]]:
+    return {url: usage.model_dump() for url, usage in ticket.endpoints.items()}
+
+
+def _record_endpoints(out_dir: Path) -> None:
+    """Put what each server did, over every prediction and failure so far, into ``run.json``."""
+    rows = []
+    for name in (PREDICTIONS, FAILURES):
+        if (out_dir / name).exists():
+            for line in (out_dir / name).read_text("utf-8").splitlines():
+                with contextlib.suppress(json.JSONDecodeError):  # a torn last line counts nothing
+                    rows.append(json.loads(line))
+    path = out_dir / RUN_FILE
+    _write_json(path, json.loads(path.read_text("utf-8")) | {"endpoints": endpoint_totals(rows)})
+
+
 def _write_json(path: Path, record: dict[str, Any]) -> None:
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
@@ -218,6 +237,7 @@ async def arun_suite(
         ):
 
             async def one(item: SuiteItem) -> None:
+                CURRENT_DOCUMENT.set(ticket := DocumentTicket())  # this task's own context
                 async with semaphore:
                     if unreachable.is_set():
                         return
@@ -239,6 +259,7 @@ async def arun_suite(
                                 **item.fields(),
                                 "error": type(exc).__name__,
                                 "reason": str(exc),
+                                "endpoints": _figures(ticket),
                             },
                         )
                         counts["failed"] += 1
@@ -255,6 +276,7 @@ async def arun_suite(
                         "model": model.name,
                         "seconds": round(time.monotonic() - started, 3),
                         **result,
+                        "endpoints": _figures(ticket),
                     }
                     _write_line(predictions, record)
                     if counts["done"] == 0:  # a server's model name is known after the first answer
@@ -271,6 +293,7 @@ async def arun_suite(
     finally:
         if own_model:
             await model.aclose()
+        _record_endpoints(out_dir)
     return RunSummary(len(items), len(items) - len(todo), counts["done"], counts["failed"], out_dir)
 
 

@@ -25,14 +25,15 @@ def check_backend(settings: Settings) -> None:
 
 
 def make_model(settings: Settings) -> ChatModel:
-    """An OpenAI-compatible client for ``settings.base_url``, else the bundled model in
-    process; either way bounded to ``settings.max_inflight`` requests at once."""
+    """A pool of OpenAI-compatible clients, one per URL of ``settings.base_url``, else the
+    bundled model in process; either way bounded to ``settings.max_inflight`` requests at once."""
     check_backend(settings)
     inner: ChatModel
     if settings.base_url:
+        from agentwrite.llm.endpoints import EndpointPool
         from agentwrite.llm.openai_compat import OpenAICompatModel
 
-        inner = OpenAICompatModel.from_settings(settings)
+        inner = EndpointPool([OpenAICompatModel.from_settings(settings, url) for url in settings.base_url])
     else:
         from agentwrite.llm.local import LocalModel
 

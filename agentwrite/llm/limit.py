@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from agentwrite.llm.base import Capabilities, ChatModel, Completion, GenerationParams, Message
+from agentwrite.llm.scheduling import FairLimiter, current_ticket
 
 
 class LimitedModel:
-    """Wraps a ``ChatModel`` so that at most ``limit`` of its requests run at once.
+    """Wraps a ``ChatModel`` so that at most ``limit`` of its requests run at once; waiting
+    requests go in the order of ``FairLimiter`` (documents nearly done first).
 
-    Pass an ``asyncio.Semaphore`` instead of a number to share one bound between
-    several wrappers (for instance one per document of a dataset build).
+    Pass a ``FairLimiter`` instead of a number to share one bound between several wrappers
+    (for instance one per document of a dataset build).
     """
 
-    def __init__(self, inner: ChatModel, limit: int | asyncio.Semaphore) -> None:
-        if isinstance(limit, int) and limit < 1:
-            raise ValueError(f"the in-flight limit must be at least 1, got {limit}")
+    def __init__(self, inner: ChatModel, limit: int | FairLimiter) -> None:
         self.inner = inner
-        self.semaphore = limit if isinstance(limit, asyncio.Semaphore) else asyncio.Semaphore(limit)
+        self.limiter = limit if isinstance(limit, FairLimiter) else FairLimiter(limit)
 
     @property
     def name(self) -> str:
@@ -35,8 +33,11 @@ class LimitedModel:
         return await self.inner.count_tokens(messages)  # cheap: not held back by the bound
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
-        async with self.semaphore:
+        await self.limiter.acquire(current_ticket())
+        try:
             return await self.inner.complete(messages, params)
+        finally:
+            self.limiter.release()
 
     async def aclose(self) -> None:
         await self.inner.aclose()

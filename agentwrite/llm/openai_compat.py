@@ -136,12 +136,13 @@ class OpenAICompatModel:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OpenAICompatModel:
-        """A client for ``settings.base_url`` (which must be set)."""
-        if not settings.base_url:
+    def from_settings(cls, settings: Settings, base_url: str | None = None) -> OpenAICompatModel:
+        """A client for ``base_url``, by default the first of ``settings.base_url``."""
+        base_url = base_url or next(iter(settings.base_url), None)
+        if not base_url:
             raise ValueError("settings.base_url is not set")
         return cls(
-            settings.base_url,
+            base_url,
             settings.model,
             api_key=settings.api_key.get_secret_value() if settings.api_key else None,
             timeout=settings.timeout,
@@ -223,6 +224,14 @@ class OpenAICompatModel:
         max_len = getattr(next((c for c in cards if c.id == self._model), cards[0]), "max_model_len", None)
         self._window = max_len if isinstance(max_len, int) and max_len > 0 else None
         return ServerInfo(ids, self._window)
+
+    async def ping(self) -> bool:
+        """Whether the server answers ``GET /models`` now (one try, no retries)."""
+        try:
+            await self._client.models.list(extra_headers=self._headers)
+        except (openai.APIError, httpx.HTTPError, ValueError):
+            return False
+        return True
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -1,0 +1,105 @@
+"""Which waiting request goes next: documents nearly done before new work.
+
+Every document a run writes holds a ``DocumentTicket`` in a context variable (set by the
+runner, inherited by every task the graph starts), so that the layers below see whose
+request they are serving without being told: ``FairLimiter`` lets the request of the
+document with the most of its words written go first when requests wait for a slot (ties:
+the document admitted first), and an endpoint pool keeps a document on the server that
+holds its prompt prefix in cache.
+
+>>> import asyncio
+>>> async def order() -> list[str]:
+...     limiter, served = FairLimiter(1), []
+...     await limiter.acquire(DocumentTicket())  # the one slot is taken
+...     async def ask(name: str, ticket: DocumentTicket) -> None:
+...         await limiter.acquire(ticket)
+...         served.append(name)
+...         limiter.release()
+...     waiting = [asyncio.create_task(ask("new", DocumentTicket())),
+...                asyncio.create_task(ask("nearly done", DocumentTicket(progress=0.9)))]
+...     await asyncio.sleep(0)
+...     limiter.release()
+...     await asyncio.gather(*waiting)
+...     return served
+>>> asyncio.run(order())
+['nearly done', 'new']
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from agentwrite.domain import EndpointUsage
+
+_ADMITTED = itertools.count()
+
+
+@dataclass(eq=False)
+class DocumentTicket:
+    """One document in flight: when it was admitted, how far it is (``progress``, 0 to 1: its
+    words so far over its target), and what each endpoint did for it (by URL)."""
+
+    progress: float = 0.0
+    order: int = field(default_factory=lambda: next(_ADMITTED))
+    endpoints: dict[str, EndpointUsage] = field(default_factory=dict)
+
+    @property
+    def rank(self) -> tuple[float, int]:
+        """Lower goes first: the furthest document, then the earliest admitted."""
+        return (-self.progress, self.order)
+
+
+CURRENT_DOCUMENT: ContextVar[DocumentTicket | None] = ContextVar("agentwrite_document", default=None)
+"""The document whose work the current task does (None outside a run)."""
+
+
+def current_ticket() -> DocumentTicket | None:
+    """The ticket of the document the current task works for."""
+    return CURRENT_DOCUMENT.get()
+
+
+class FairLimiter:
+    """At most ``slots`` requests at once; waiting requests are let in by their document's
+    ``rank`` at the time they began to wait (``fair``), or first come, first served. Share one
+    limiter between several models (for instance one per document of a build) to share the bound."""
+
+    def __init__(self, slots: int, *, fair: bool = True) -> None:
+        if slots < 1:
+            raise ValueError(f"the in-flight limit must be at least 1, got {slots}")
+        self.slots, self.fair = slots, fair
+        self._free = slots
+        self._waiting: list[tuple[tuple[float, int], int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, ticket: DocumentTicket | None) -> None:
+        """Wait for a slot; a request outside any document ranks behind every document."""
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        rank = ticket.rank if ticket is not None and self.fair else (0.0, 1 << 62)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (rank, next(self._arrivals), waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot came just as the caller gave up: pass it on
+            raise
+
+    def release(self) -> None:
+        """Hand the slot to the best-ranked waiter still waiting, else free it."""
+        while self._waiting:
+            _, _, waiter = heapq.heappop(self._waiting)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot."""
+        return sum(1 for _, _, w in self._waiting if not w.done())

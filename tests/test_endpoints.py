@@ -1,0 +1,217 @@
+"""Several servers behind one run: which server a request goes to, a document staying on its
+server, failover and return, all servers gone, per-server figures, and the fairness rule of
+the in-flight bound. Real loopback HTTP servers throughout; the fault proxy plays a server
+that dies and comes back on the same port."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from agentwrite.dataset.build import abuild_dataset
+from agentwrite.dataset.recipe import Recipe
+from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.llm.endpoints import EndpointPool
+from agentwrite.llm.limit import LimitedModel
+from agentwrite.llm.openai_compat import OpenAICompatModel
+from agentwrite.llm.retry import RetryPolicy
+from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, FairLimiter
+from agentwrite.runner import awrite
+from agentwrite.settings import Settings
+from tests.fake_model import ScriptedModel
+from tests.fault_proxy import FaultProxy
+from tests.openai_server import OpenAIServer, Reply, writer_handler
+from tests.scripted import writer_reply
+from tests.test_cli_http import run_cli
+
+ASK: list[Message] = [{"role": "user", "content": "Say hello."}]
+PARAMS = GenerationParams(max_tokens=16)
+QUICK = RetryPolicy(max_retries=1, base_delay=0.01, max_delay=0.02)
+
+
+def client(url: str) -> OpenAICompatModel:
+    return OpenAICompatModel(url, "test-model", retry=QUICK, timeout=5, connect_timeout=1)
+
+
+def pool_of(*urls: str) -> EndpointPool:
+    return EndpointPool([client(u) for u in urls], probe_delay=0.05, max_probe_delay=0.2)
+
+
+def slow(request: dict) -> Reply:
+    return Reply.completion("hello there", delay=0.2)
+
+
+def dead_url() -> str:
+    """A loopback URL with nothing listening."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+async def test_a_document_stays_on_its_server_and_a_new_one_goes_to_the_least_busy() -> None:
+    with OpenAIServer(slow) as a, OpenAIServer(slow) as b:
+        pool = pool_of(a.base_url, b.base_url)
+
+        async def document(requests: int) -> list[str]:
+            CURRENT_DOCUMENT.set(ticket := DocumentTicket())
+            for _ in range(requests):
+                await pool.complete(ASK, PARAMS)
+            return list(ticket.endpoints)
+
+        first, second = await asyncio.gather(document(3), document(3))
+        await pool.aclose()
+        # the first document took a; with a busy, the second went to b; each stayed where it began
+        assert first == [a.base_url] and second == [b.base_url]
+        assert len(a.completion_requests()) == len(b.completion_requests()) == 3
+        assert {u: f.requests for u, f in pool.usage().items()} == {a.base_url: 3, b.base_url: 3}
+
+
+async def test_a_server_that_dies_is_taken_out_and_taken_back_when_it_answers_again() -> None:
+    with OpenAIServer(slow) as upstream, OpenAIServer(slow) as b:
+        a = FaultProxy(upstream.base_url).__enter__()
+        port, a_url = a.port, a.base_url
+        pool = pool_of(a_url, b.base_url)
+        CURRENT_DOCUMENT.set(ticket := DocumentTicket())
+        await pool.complete(ASK, PARAMS)
+        assert list(ticket.endpoints) == [a_url]  # the document is on a
+        a.__exit__(None, None, None)  # a dies: connection refused
+        await pool.complete(ASK, PARAMS)  # fails over to b, within the same request
+        assert ticket.endpoints[a_url].failures == 1 and ticket.endpoints[b.base_url].requests == 1
+        assert pool.endpoints[0].down is not None
+        with FaultProxy(upstream.base_url, port=port):  # a is back on its port
+            for _ in range(100):
+                if pool.endpoints[0].down is None:
+                    break
+                await asyncio.sleep(0.05)
+            assert pool.endpoints[0].down is None
+            CURRENT_DOCUMENT.set(DocumentTicket())  # a new document goes to the less busy: both idle, a first
+            await pool.complete(ASK, PARAMS)
+        await pool.aclose()
+        assert pool.usage()[a_url].requests == 2
+
+
+def test_a_build_survives_a_server_dying_mid_build_and_uses_it_again_when_it_returns(tmp_path: Path) -> None:
+    instructions = tmp_path / "in.jsonl"
+    lines = [{"prompt": f"Write a 400-word note on tea garden number {i}.", "length": 400} for i in range(16)]
+    instructions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    def paced(request: dict) -> Reply:
+        return dataclasses.replace(writer_handler(request), delay=0.05)
+
+    async def build() -> dict:
+        with OpenAIServer(paced) as upstream, OpenAIServer(paced) as b:
+            a = FaultProxy(upstream.base_url).__enter__()
+            port, a_url = a.port, a.base_url
+            pool = pool_of(a_url, b.base_url)
+            settings = Settings(base_url=[a_url, b.base_url], model="test-model")
+            task = asyncio.create_task(
+                abuild_dataset(
+                    instructions,
+                    tmp_path / "out",
+                    settings,
+                    LimitedModel(pool, 8),
+                    recipe=Recipe(concurrency=4),
+                )
+            )
+            while pool.usage()[a_url].requests < 4:
+                await asyncio.sleep(0.02)
+            a.__exit__(None, None, None)  # dies mid-build
+            while pool.usage()[b.base_url].requests < pool.usage()[a_url].requests + 8:
+                await asyncio.sleep(0.02)
+            with FaultProxy(upstream.base_url, port=port):  # and comes back
+                served_before = pool.usage()[a_url].requests
+                stats = await task
+                served_after = pool.usage()[a_url].requests
+            await pool.aclose()
+            assert served_after > served_before  # taken back: new documents went to it again
+            return stats
+
+    stats = asyncio.run(build())
+    assert (
+        stats["accepted"] + stats["rejected"] == 16
+        and "server error after retries" not in stats["reject_reasons"]
+    )
+    failures = sum(f.get("failures", 0) for f in stats["endpoints"].values())
+    assert len(stats["endpoints"]) == 2 and failures >= 1
+    assert sum(f["requests"] for f in stats["endpoints"].values()) == stats["usage"]["requests"]
+    (session,) = json.loads((tmp_path / "out" / "build.json").read_text())["sessions"]
+    assert session["endpoints"] == stats["endpoints"]  # the one session did all of it
+
+
+def test_with_every_server_gone_the_write_fails_in_one_line_naming_them(tmp_path: Path) -> None:
+    first, second = dead_url(), dead_url()
+    result = run_cli(
+        "write", "Write a 2000-word essay on tea", "-o", str(tmp_path / "doc.md"),
+        "--base-url", first, "--base-url", second, "--quiet", env={"AGENTWRITE_MAX_RETRIES": "0"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("agentwrite: error: no model server left") and first in line and second in line
+    assert not (tmp_path / "doc.md").exists()
+
+
+def test_a_malformed_base_url_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = run_cli(
+        "write", "Write about tea", "-o", str(tmp_path / "d.md"), "--base-url", "127.0.0.1:8000", env={}
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "agentwrite: error: invalid setting base_url: '127.0.0.1:8000' is not an http(s) URL such as "
+        "http://127.0.0.1:8000/v1"
+    )
+
+
+def test_the_sidecar_says_what_each_server_did() -> None:
+    with OpenAIServer() as a, OpenAIServer() as b:
+        settings = Settings(base_url=[a.base_url, b.base_url], model="test-model", mode="parallel")
+        doc = asyncio.run(awrite("Write a 1500-word essay on tea", settings=settings, words=1500))
+        served = {a.base_url: len(a.completion_requests()), b.base_url: len(b.completion_requests())}
+    assert {url: f.requests for url, f in doc.endpoints.items()} == {u: n for u, n in served.items() if n}
+    assert sum(f.completion_tokens for f in doc.endpoints.values()) == doc.usage.completion_tokens
+    assert "endpoints" in doc.sidecar()
+
+
+@pytest.mark.parametrize("fair", [True, False])
+def test_documents_nearly_done_go_first_so_they_finish_one_by_one(fair: bool) -> None:
+    """Four documents of four sections each through one slot, the clock counting requests:
+    with the rule, a waiting request of the document furthest along is served first, and the
+    documents finish in turn; first come, first served interleaves them to the end."""
+    model = ScriptedModel(responder=writer_reply, delay=0.005)
+    limited = LimitedModel(model, FairLimiter(1, fair=fair))
+    finished: list[int] = []
+
+    async def document(i: int) -> None:
+        settings = Settings(mode="sequential", min_section_words=100, max_section_words=100)
+        await awrite(f"Write a 400-word note on tea number {i}", settings=settings, model=limited, words=400)
+        finished.append(len(model.calls))
+
+    async def main() -> None:
+        await asyncio.gather(*(document(i) for i in range(4)))
+
+    asyncio.run(main())
+    share = [round(f / len(model.calls), 2) for f in sorted(finished)]
+    if fair:
+        assert share[0] <= 0.8 and share[1] <= 0.85, share
+    else:
+        assert share[0] >= 0.9, share  # the contrast: the rule is what does it
+
+
+def test_an_eval_run_records_what_each_server_did(tmp_path: Path) -> None:
+    from agentwrite.evaluation.run import arun_suite
+    from tests.test_eval_run import SMOKE
+
+    with OpenAIServer() as a, OpenAIServer() as b:
+        settings = Settings(base_url=[a.base_url, b.base_url], model="test-model")
+        asyncio.run(arun_suite(SMOKE, tmp_path, "direct", settings, concurrency=4))
+        served = {a.base_url: len(a.completion_requests()), b.base_url: len(b.completion_requests())}
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert {url: f["requests"] for url, f in run["endpoints"].items()} == {
+        u: n for u, n in served.items() if n
+    }
+    assert all(n > 0 for n in served.values())  # four prompts at once spread over both servers
