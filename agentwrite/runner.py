@@ -144,14 +144,15 @@ async def awrite(
 
 
 def _tracked(on_event: EventSink | None, ticket: DocumentTicket, target: int) -> EventSink:
-    """``on_event``, and the ticket's progress kept up to date: the words written over the
-    target, which puts the document's requests ahead of those of documents less far along."""
+    """``on_event``, and the ticket's words left kept up to date (the target less the words
+    of the finished sections), by which the document's waiting requests are ranked."""
     written: dict[int, int] = {}
+    ticket.words_left = target
 
     def emit(event: Event) -> None:
         if isinstance(event, SectionDone):
             written[event.section.index] = event.section.words
-            ticket.progress = min(1.0, sum(written.values()) / target)
+            ticket.words_left = max(0, target - sum(written.values()))
         (on_event or ignore)(event)
 
     return emit

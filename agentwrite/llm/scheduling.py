@@ -3,9 +3,11 @@
 Every document a run writes holds a ``DocumentTicket`` in a context variable (set by the
 runner, inherited by every task the graph starts), so that the layers below see whose
 request they are serving without being told: ``FairLimiter`` lets the request of the
-document with the most of its words written go first when requests wait for a slot (ties:
+document with the fewest words left to write go first when requests wait for a slot (ties:
 the document admitted first), and an endpoint pool keeps a document on the server that
-holds its prompt prefix in cache.
+holds its prompt prefix in cache. Fewest words left first is shortest-remaining-work-first,
+which gives the least mean time to finish a document for the same total work: a short
+document, or a long one near its end, does not queue behind a long document's sections.
 
 >>> import asyncio
 >>> async def order() -> list[str]:
@@ -15,8 +17,8 @@ holds its prompt prefix in cache.
 ...         await limiter.acquire(ticket)
 ...         served.append(name)
 ...         limiter.release()
-...     waiting = [asyncio.create_task(ask("new", DocumentTicket())),
-...                asyncio.create_task(ask("nearly done", DocumentTicket(progress=0.9)))]
+...     waiting = [asyncio.create_task(ask("new", DocumentTicket(words_left=2000))),
+...                asyncio.create_task(ask("nearly done", DocumentTicket(words_left=300)))]
 ...     await asyncio.sleep(0)
 ...     limiter.release()
 ...     await asyncio.gather(*waiting)
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import math
 import itertools
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -40,17 +43,18 @@ _ADMITTED = itertools.count()
 
 @dataclass(eq=False)
 class DocumentTicket:
-    """One document in flight: when it was admitted, how far it is (``progress``, 0 to 1: its
-    words so far over its target), and what each endpoint did for it (by URL)."""
+    """One document in flight: when it was admitted, the words it has left to write (its
+    target less the words of its finished sections; unknown until its run starts), and what
+    each endpoint did for it (by URL)."""
 
-    progress: float = 0.0
+    words_left: int | None = None
     order: int = field(default_factory=lambda: next(_ADMITTED))
     endpoints: dict[str, EndpointUsage] = field(default_factory=dict)
 
     @property
     def rank(self) -> tuple[float, int]:
-        """Lower goes first: the furthest document, then the earliest admitted."""
-        return (-self.progress, self.order)
+        """Lower goes first: the fewest words left, then the earliest admitted."""
+        return (math.inf if self.words_left is None else self.words_left, self.order)
 
 
 CURRENT_DOCUMENT: ContextVar[DocumentTicket | None] = ContextVar("agentwrite_document", default=None)
@@ -80,7 +84,7 @@ class FairLimiter:
         if self._free > 0 and not self._waiting:
             self._free -= 1
             return
-        rank = ticket.rank if ticket is not None and self.fair else (0.0, 1 << 62)
+        rank = ticket.rank if ticket is not None and self.fair else (math.inf, 0)
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (rank, next(self._arrivals), waiter))
         try:
