@@ -6,7 +6,6 @@ stopped at any point continues with ``resume=True`` from its last finished secti
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -35,6 +34,7 @@ from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_
 from agentwrite.model_profiles import for_model
 from agentwrite.plans import normalise_budgets, with_budgets
 from agentwrite.settings import Settings, load_settings
+from agentwrite.sync import run_sync
 
 log = logging.getLogger(__name__)
 
@@ -255,5 +255,5 @@ def _document(
 
 
 def write(brief: str, **kwargs: Any) -> Document:
-    """Synchronous twin of ``awrite`` (same arguments)."""
-    return asyncio.run(awrite(brief, **kwargs))
+    """Synchronous twin of ``awrite`` (same arguments); it works in a notebook too."""
+    return run_sync(lambda: awrite(brief, **kwargs))

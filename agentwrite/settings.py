@@ -2,7 +2,8 @@
 
 ``pydantic-settings`` layers them, lowest first: the defaults below < a config file (YAML or
 TOML, ``--config``; or a build recipe's ``settings:``) < environment variables
-(``AGENTWRITE_<FIELD>``, JSON for ``decoding``; the API key also from ``OPENAI_API_KEY``) <
+(``AGENTWRITE_<FIELD>``, JSON for ``decoding``; the API key and URL also from ``OPENAI_API_KEY``
+and ``OPENAI_BASE_URL``) <
 explicit arguments (command-line flags or keyword arguments). Mappings merge key by key, so a
 flag for ``writer.temperature`` keeps the config file's ``writer.min_p``.
 
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
 
     base_url: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
+        validation_alias=AliasChoices("AGENTWRITE_BASE_URL", "OPENAI_BASE_URL"),
         description="OpenAI-compatible API roots, e.g. http://127.0.0.1:8000/v1; several spread the "
         "requests (config file: base_urls or base_url; environment: comma-separated). "
         "Unset: the bundled model runs in process.",
@@ -182,6 +184,14 @@ class Settings(BaseSettings):
         return init_settings, env_settings
 
 
+_FIELD_OF_ALIAS = {
+    alias: name
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.validation_alias, AliasChoices)
+    for alias in field.validation_alias.choices
+}
+
+
 def _read_config(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text("utf-8")
@@ -232,8 +242,9 @@ def _dashes_to_underscores(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _one_line(exc: ValidationError) -> str:
+    """The first error, with the setting named as the field is (not as the environment variable)."""
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "settings"
+    where = ".".join(str(_FIELD_OF_ALIAS.get(p, p)) for p in first["loc"]) or "settings"
     return f"invalid setting {where}: {first['msg'].removeprefix('Value error, ')}" + (
         f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     )

@@ -42,10 +42,10 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings read ``AGENTWRITE_*`` and ``OPENAI_API_KEY``: the shell's must not reach a test
-    (``AGENTWRITE_TEST_*``, which point the tests at a server, stay)."""
+    """Settings read ``AGENTWRITE_*``, ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``: the shell's must
+    not reach a test (``AGENTWRITE_TEST_*``, which point the tests at a server, stay)."""
     for name in list(os.environ):
-        if name == "OPENAI_API_KEY" or (
+        if name in ("OPENAI_API_KEY", "OPENAI_BASE_URL") or (
             name.startswith("AGENTWRITE_") and not name.startswith("AGENTWRITE_TEST_")
         ):
             monkeypatch.delenv(name)

@@ -47,6 +47,40 @@ def test_toml_config_and_api_key_from_openai_env(tmp_path: Path, monkeypatch: py
     assert flag.api_key is not None and flag.api_key.get_secret_value() == "sk-3"
 
 
+def test_base_url_from_openai_env_below_agentwrite_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BASE_URL", "http://127.0.0.1:1/v1")  # not ours
+    assert Settings().base_url == []
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1/")
+    assert Settings().base_url == load_settings().base_url == ["http://127.0.0.1:8000/v1"]
+    monkeypatch.setenv("AGENTWRITE_BASE_URL", "http://127.0.0.1:8001/v1,http://127.0.0.1:8002/v1")
+    assert load_settings().base_url == ["http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1"]
+    monkeypatch.delenv("AGENTWRITE_BASE_URL")
+    config = tmp_path / "run.yaml"
+    config.write_text("base_urls: [http://127.0.0.1:8003/v1]\n")
+    assert load_settings(config).base_url == ["http://127.0.0.1:8000/v1"]  # env beats file
+    flag = load_settings(config, overrides={"base_url": "http://127.0.0.1:8004/v1"})
+    assert flag.base_url == Settings(base_url=["http://127.0.0.1:8004/v1"]).base_url
+    assert flag.base_url == ["http://127.0.0.1:8004/v1"]
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    assert load_settings(config).base_url == ["http://127.0.0.1:8003/v1"]
+
+
+@pytest.mark.parametrize("where", ["OPENAI_BASE_URL", "AGENTWRITE_BASE_URL", "config"])
+def test_a_bad_base_url_is_named_as_the_setting(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "run.yaml"
+    if where == "config":
+        config.write_text("base_url: 127.0.0.1:8000\n")
+    else:
+        config.write_text("{}\n")
+        monkeypatch.setenv(where, "127.0.0.1:8000")
+    with pytest.raises(InputError, match=r"^invalid setting base_url: '127\.0\.0\.1:8000' is not an http"):
+        load_settings(config)
+
+
 def test_settings_made_directly_see_the_environment_below_their_arguments(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

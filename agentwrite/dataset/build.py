@@ -50,6 +50,7 @@ from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
+from agentwrite.sync import run_sync
 
 log = logging.getLogger(__name__)
 
@@ -442,5 +443,5 @@ async def abuild_dataset(
 def build_dataset(
     instructions_path: Path, out_dir: Path, settings: Settings | None = None, **kwargs: Any
 ) -> dict[str, Any]:
-    """Synchronous twin of ``abuild_dataset`` (same arguments)."""
-    return asyncio.run(abuild_dataset(instructions_path, out_dir, settings, **kwargs))
+    """Synchronous twin of ``abuild_dataset`` (same arguments); it works in a notebook too."""
+    return run_sync(lambda: abuild_dataset(instructions_path, out_dir, settings, **kwargs))
