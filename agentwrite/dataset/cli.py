@@ -116,19 +116,49 @@ def build(
 def export(
     build_dir: Annotated[Path, typer.Argument(help="A build folder.")],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="messages, sharegpt, alpaca or parquet.")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="messages, sharegpt, alpaca or parquet (a file); hf or prompt-completion (a Hugging "
+            "Face datasets folder with a dataset card: rows {id, messages}, or {id, prompt, completion} "
+            "for TRL's SFTTrainer, loss on the completion only; folders so that --test-size gives both "
+            "splits in one, loaded with datasets.load_from_disk).",
+        ),
     ] = "messages",
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output file (default: BUILD/export/).")
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Output file, or new folder for hf formats (default: BUILD/export/)."
+        ),
+    ] = None,
+    test_size: Annotated[
+        float | None,
+        typer.Option(
+            "--test-size",
+            metavar="FRACTION",
+            help="hf formats: put about this fraction of the ids in a test split (by a hash of the id).",
+        ),
     ] = None,
     debug: Debug = False,
 ) -> None:
     """Write the training examples in another format."""
     from agentwrite.cli import handled
+    from agentwrite.dataset.export import FORMATS
     from agentwrite.dataset.export import export as export_examples
+    from agentwrite.dataset.hf import HF_FORMATS, export_hf
 
     with handled(debug):
-        typer.echo(str(export_examples(build_dir, fmt, out)))
+        if fmt in HF_FORMATS:
+            typer.echo(str(export_hf(build_dir, fmt, out, test_size)))
+        elif fmt not in FORMATS:
+            raise InputError(
+                f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS + HF_FORMATS)}"
+            )
+        elif test_size is not None:
+            raise InputError("--test-size goes with --format hf or prompt-completion")
+        else:
+            typer.echo(str(export_examples(build_dir, fmt, out)))
 
 
 @app.command()
