@@ -34,6 +34,7 @@ from agentwrite.llm.base import ChatModel, GenerationParams
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
 from agentwrite.settings import Settings
+from agentwrite.sync import run_sync
 
 log = logging.getLogger(__name__)
 
@@ -306,4 +307,4 @@ def run_suite(
     **kwargs: Any,
 ) -> RunSummary:
     """Synchronous twin of ``arun_suite`` (same arguments)."""
-    return asyncio.run(arun_suite(suite_path, out_dir, target, settings, model, **kwargs))
+    return run_sync(lambda: arun_suite(suite_path, out_dir, target, settings, model, **kwargs))

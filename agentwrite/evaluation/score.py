@@ -31,6 +31,7 @@ from agentwrite.evaluation.structure import plan_adherence, split_markdown_secti
 from agentwrite.evaluation.suites import item_key, read_jsonl
 from agentwrite.length import count_words, language_of
 from agentwrite.llm.base import ChatModel
+from agentwrite.sync import run_sync
 from agentwrite.text_stats import (
     cross_section_repeated_sentence_rate,
     distinct_n,
@@ -329,7 +330,7 @@ async def ascore_run(
 
 def score_run(run_dir: Path, judge_model: ChatModel | None = None, **kwargs: Any) -> dict[str, Any]:
     """Synchronous twin of ``ascore_run`` (same arguments)."""
-    return asyncio.run(ascore_run(run_dir, judge_model, **kwargs))
+    return run_sync(lambda: ascore_run(run_dir, judge_model, **kwargs))
 
 
 __all__ = ["ITEM_SCORES", "SCORES", "ascore_run", "bucket_of", "score_run", "text_figures"]

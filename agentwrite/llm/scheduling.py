@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import math
 import itertools
+import math
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
