@@ -90,7 +90,7 @@ def settings_from(config: Path | None, **flags: Any) -> Settings:
     ``decoding`` takes the ``--decoding ROLE.FIELD=VALUE`` flags as given."""
     if flags.get("decoding"):
         flags["decoding"] = decoding_overrides(flags["decoding"])
-    return load_settings(config=config, overrides={k: v for k, v in flags.items() if v != []})
+    return load_settings(config=config, overrides=flags)
 
 
 def read_brief(brief: str) -> str:

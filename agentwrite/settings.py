@@ -244,7 +244,7 @@ def _dashes_to_underscores(data: Mapping[str, Any]) -> dict[str, Any]:
 def _one_line(exc: ValidationError) -> str:
     """The first error, with the setting named as the field is (not as the environment variable)."""
     first = exc.errors()[0]
-    where = ".".join(str(_FIELD_OF_ALIAS.get(p, p)) for p in first["loc"]) or "settings"
+    where = ".".join(_FIELD_OF_ALIAS.get(str(p), str(p)) for p in first["loc"]) or "settings"
     return f"invalid setting {where}: {first['msg'].removeprefix('Value error, ')}" + (
         f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     )

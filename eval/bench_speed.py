@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agentwrite.domain import Plan, SectionPlan, WriteMode
 from agentwrite.errors import ModelError, PlanError
 from agentwrite.evaluation.coherence import adjacent_similarity
-from agentwrite.llm.base import Capabilities, ChatModel, Completion, GenerationParams, Message
+from agentwrite.llm.base import ChatModel, Completion, ForwardingModel, GenerationParams, Message
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
@@ -85,7 +85,7 @@ class Call:
     cached_tokens: int
 
 
-class RecordingModel:
+class RecordingModel(ForwardingModel):
     """A ChatModel wrapper that records every request with its timing and usage.
 
     It passes on what the server behind it declares (context window, capabilities); closing
@@ -93,22 +93,8 @@ class RecordingModel:
     """
 
     def __init__(self, inner: ChatModel) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.calls: list[Call] = []
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self.inner.capabilities
-
-    async def context_window(self) -> int | None:
-        return await self.inner.context_window()
-
-    async def count_tokens(self, messages: list[Message]) -> int | None:
-        return await self.inner.count_tokens(messages)
 
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         started = time.monotonic()

@@ -105,11 +105,7 @@ def build(
             stats = build_dataset_ray(instructions, out, settings, address=ray, actors=actors, **common)
         else:
             stats = run(lambda: abuild_dataset(instructions, out, settings, **common))
-        typer.echo(
-            f"{stats['accepted']} accepted, {stats['rejected']} rejected of {stats['instructions']} "
-            f"({stats['acceptance_rate']:.0%}); {out / 'train.jsonl'}",
-            err=True,
-        )
+        typer.echo(f"{_tally(stats)}; {out / 'train.jsonl'}", err=True)
 
 
 @app.command()
@@ -233,10 +229,17 @@ def merge(
 
     with handled(debug):
         merged = merge_builds(folders, out)
-        stats = merged.stats
-        typer.echo(
-            f"{stats['accepted']} accepted, {stats['rejected']} rejected of {stats['instructions']} "
-            f"({stats['acceptance_rate']:.0%}), {len(merged.duplicates)} dropped as near-duplicates "
-            f"across the sources; {out / 'train.jsonl'}",
-            err=True,
-        )
+        dropped = f"{len(merged.duplicates)} dropped as near-duplicates across the sources"
+        typer.echo(f"{_tally(merged.stats)}, {dropped}; {out / 'train.jsonl'}", err=True)
+
+
+def _tally(stats: dict[str, Any]) -> str:
+    """A build's outcome in a few words, from its stats.
+
+    >>> _tally({"accepted": 8, "rejected": 2, "instructions": 10, "acceptance_rate": 0.8})
+    '8 accepted, 2 rejected of 10 (80%)'
+    """
+    return (
+        f"{stats['accepted']} accepted, {stats['rejected']} rejected of {stats['instructions']} "
+        f"({stats['acceptance_rate']:.0%})"
+    )

@@ -125,3 +125,31 @@ class ChatModel(Protocol):
     async def aclose(self) -> None:
         """Release connections or weights."""
         ...
+
+
+class ForwardingModel:
+    """A ``ChatModel`` that passes everything on to ``inner``: the base of wrappers, which
+    override only what they change."""
+
+    def __init__(self, inner: ChatModel) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.inner.capabilities
+
+    async def context_window(self) -> int | None:
+        return await self.inner.context_window()
+
+    async def count_tokens(self, messages: list[Message]) -> int | None:
+        return await self.inner.count_tokens(messages)
+
+    async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
+        return await self.inner.complete(messages, params)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

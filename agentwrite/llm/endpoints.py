@@ -47,7 +47,7 @@ class Endpoint:
         return self.client.base_url
 
 
-def fails_the_server(error: Exception) -> bool:
+def fails_the_server(error: BaseException) -> bool:
     """Whether a request's failure speaks against its server rather than the request: no
     connection or answer, a 5xx, an unusable answer; not a 4xx, which any server would give.
 
@@ -61,10 +61,6 @@ def fails_the_server(error: Exception) -> bool:
     if isinstance(error, PromptTooLong):
         return False
     return isinstance(error, ModelRequestError) and (error.status is None or error.status >= 500)
-
-
-def _server_failure(error: BaseException) -> bool:
-    return isinstance(error, Exception) and fails_the_server(error)
 
 
 class EndpointPool:
@@ -116,7 +112,7 @@ class EndpointPool:
             windows = []
             for endpoint, answer in zip(self.endpoints, answers, strict=True):
                 if isinstance(answer, BaseException):
-                    if len(self.endpoints) == 1 or not _server_failure(answer):
+                    if len(self.endpoints) == 1 or not fails_the_server(answer):
                         raise answer
                     self._count(endpoint, current_ticket(), EndpointUsage(failures=1))
                     self._take_out(endpoint, answer, quiet=True)  # said below, or in the error
@@ -192,7 +188,7 @@ class EndpointPool:
         if ticket is not None:
             ticket.endpoints[endpoint.url] = ticket.endpoints.get(endpoint.url, EndpointUsage()) + usage
 
-    def _take_out(self, endpoint: Endpoint, error: Exception, *, quiet: bool = False) -> None:
+    def _take_out(self, endpoint: Endpoint, error: BaseException, *, quiet: bool = False) -> None:
         reason = getattr(error, "reason", None) or str(error) or type(error).__name__
         if endpoint.down is None and not quiet:
             log.warning("taking %s out: %s; asking it again in the background", endpoint.url, reason)
