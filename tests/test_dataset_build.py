@@ -195,6 +195,23 @@ async def test_a_restart_skips_finished_ids(tmp_path: Path) -> None:
     assert len(json.loads((tmp_path / "out" / "build.json").read_text())["sessions"]) == 2
 
 
+async def test_a_restart_removes_checkpoints_a_stop_after_commit_left(tmp_path: Path) -> None:
+    """A build killed between a commit and the removal of that document's run folder
+    leaves the folder; the next session removes it (and keeps it when runs are kept)."""
+    source = write_jsonl(tmp_path / "in.jsonl", instructions(3))
+    out = tmp_path / "out"
+    await abuild_dataset(source, out, SETTINGS, fakes.dataset_model(), limit=1)
+    left = out / "runs" / "doc-00"
+    left.mkdir(parents=True)
+    (left / "checkpoints.sqlite").write_bytes(b"as a killed build left it")
+    kept = Recipe(keep_runs=True)
+    await abuild_dataset(source, out, SETTINGS, fakes.dataset_model(), recipe=kept, limit=1)
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["doc-00", "doc-01"]
+    await abuild_dataset(source, out, SETTINGS, fakes.dataset_model())
+    check_consistent(out, {f"doc-{i:02d}" for i in range(3)})
+    assert list((out / "runs").iterdir()) == []
+
+
 class CancelAfter:
     """A scripted model that cancels the task using it a random moment after its n-th request."""
 

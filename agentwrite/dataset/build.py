@@ -356,6 +356,15 @@ class _Session:
         return committer
 
 
+def _sweep_runs(runs: Path, finished: set[str]) -> None:
+    """Remove the checkpoints of committed documents: a build stopped between a commit and
+    its folder's removal leaves one behind."""
+    if runs.is_dir():
+        for folder in runs.iterdir():
+            if folder.name in finished:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
 def _open_session(
     instructions_path: Path,
     out_dir: Path,
@@ -372,6 +381,8 @@ def _open_session(
     out_dir.mkdir(parents=True, exist_ok=True)
     committed = recover(out_dir)
     finished = {r["id"] for r in committed}
+    if not recipe.keep_runs:
+        _sweep_runs(out_dir / RUNS, finished)
     started_at = _now()
     todo = [i for i in items if i.id not in finished]
     if limit is not None:
