@@ -37,6 +37,22 @@ def test_length_cut_is_continued_and_joined_mid_sentence() -> None:
     assert "Continue section 1" in follow_up[2]["content"]
 
 
+def test_a_cut_answer_past_its_budget_ends_at_a_sentence_and_says_stop() -> None:
+    model = ScriptedModel([Completion(prose(130) + " And then the", "length", Usage(completion_tokens=200))])
+    section = write(model)
+    assert len(model.calls) == 1
+    assert 100 <= section.words < 130 and section.text.endswith(".")
+    assert section.finish_reason == "stop"
+
+
+def test_a_cut_answer_past_its_budget_without_a_sentence_end_says_length() -> None:
+    words = "tea leaf cup pot " * 30
+    model = ScriptedModel([Completion(words, "length", Usage(completion_tokens=200))])
+    section = write(model, loop_guard=False)
+    assert section.words == 120
+    assert section.finish_reason == "length"
+
+
 def test_short_section_is_continued_with_min_tokens() -> None:
     model = ScriptedModel([prose(30), prose(70, seed=5)])
     section = write(model)

@@ -276,6 +276,8 @@ def _needs_more(draft: _Draft, budget: int, s: Settings) -> bool:
         return False
     if words >= budget:
         draft.text = trim_to_budget(draft.text, budget)
+        if cut and _ENDS_SENTENCE.search(draft.text):
+            draft.finish = "stop"  # trimmed to a sentence end: the section ends properly
         return False
     if draft.finish == "loop":
         return draft.loops_cut <= s.max_loop_cuts
