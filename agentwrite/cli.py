@@ -7,7 +7,6 @@ Exit codes: 0 success, 2 bad input, 1 runtime failure (each with a one-line mess
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import shutil
@@ -20,13 +19,21 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from agentwrite.cli_options import BaseUrls, DecodingFlags, Temperature
-from agentwrite.decoding import decoding_overrides
-from agentwrite.domain import WriteMode
+from agentwrite.bundled import BUNDLED_MODEL_NAME
+from agentwrite.cli_options import (
+    ConfigFile,
+    Serve,
+    ServeModel,
+    SettingsFlags,
+    setting_overrides,
+    with_setting_flags,
+)
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError
+from agentwrite.files import write_json, write_text
 from agentwrite.length import resolve_target
 from agentwrite.plans import load_plan_file
 from agentwrite.progress import RunProgress
+from agentwrite.serve import DEFAULT_PORT
 from agentwrite.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -37,13 +44,6 @@ app = typer.Typer(
 )
 T = TypeVar("T")
 
-ModelName = Annotated[
-    str | None,
-    typer.Option(help="Model name on the server (default: its first model) [env: AGENTWRITE_MODEL]."),
-]
-ConfigFile = Annotated[
-    Path | None, typer.Option("--config", help="Settings file (YAML or TOML); flags and environment win.")
-]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 Words = Annotated[
     int | None,
@@ -88,9 +88,7 @@ def run(coro_fn: Callable[[], Any]) -> Any:
 def settings_from(config: Path | None, **flags: Any) -> Settings:
     """Defaults < config file < environment < these flags (None means not given);
     ``decoding`` takes the ``--decoding ROLE.FIELD=VALUE`` flags as given."""
-    if flags.get("decoding"):
-        flags["decoding"] = decoding_overrides(flags["decoding"])
-    return load_settings(config=config, overrides=flags)
+    return load_settings(config=config, overrides=setting_overrides(flags))
 
 
 def read_brief(brief: str) -> str:
@@ -119,13 +117,6 @@ def check_writable(path: Path) -> None:
         raise InputError(f"cannot write to {path}: permission denied")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temporary file, then a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, "utf-8")
-    tmp.replace(path)
-
-
 def default_output(brief: str) -> Path:
     """``<first words of the brief>.md`` in the current folder."""
     words = "".join(c if c.isalnum() else " " for c in brief).split()[:6]
@@ -133,6 +124,7 @@ def default_output(brief: str) -> Path:
 
 
 @app.command()
+@with_setting_flags()
 def write(
     brief: Annotated[
         str, typer.Argument(help="The writing instruction; '-' reads standard input, '@FILE' a file.")
@@ -145,37 +137,39 @@ def write(
     plan_file: Annotated[
         Path | None, typer.Option("--plan", help="Use this plan (JSON) instead of planning.")
     ] = None,
-    mode: Annotated[WriteMode | None, typer.Option(help="sequential, parallel or sketch.")] = None,
+    source: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--source",
+            metavar="FILE",
+            help="Your own material to write from (text, Markdown, or PDF with the 'sources' extra); "
+            "repeatable.",
+        ),
+    ] = None,
     run_dir: Annotated[
         Path | None, typer.Option(help="Checkpoint folder (default: the output path + .run).")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in the run folder.")] = False,
     keep_run_dir: Annotated[bool, typer.Option(help="Keep the run folder after success.")] = False,
-    base_url: BaseUrls = None,
-    model: ModelName = None,
-    serve: Annotated[
-        bool, typer.Option("--serve", help="Start a vLLM server for the bundled model for this run.")
-    ] = False,
-    max_inflight: Annotated[int | None, typer.Option(help="Most requests in flight at once.")] = None,
-    max_context: Annotated[
-        int | None, typer.Option(help="Context window in tokens (default: the server's).")
-    ] = None,
-    temperature: Temperature = None,
-    decoding: DecodingFlags = None,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
+    serve: Serve = False,
+    serve_model: ServeModel = None,
     config: ConfigFile = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: Debug = False,
+    *,
+    settings_flags: SettingsFlags,
 ) -> None:
-    """Plan and write one long document, with a JSON sidecar of everything it took."""
+    """Plan and write one long document, with a JSON sidecar of everything it took.
+
+    Every setting is a flag (the Settings section below); the API key comes only from the
+    environment or the config file."""
     from agentwrite.llm.factory import check_backend
     from agentwrite.runner import awrite, make_brief
+    from agentwrite.sources import load_sources
 
     with handled(debug):
-        settings = settings_from(
-            config, base_url=base_url, model=model, mode=mode, max_inflight=max_inflight,
-            max_context=max_context, temperature=temperature, decoding=decoding, seed=seed,
-        )  # fmt: skip
+        settings = settings_from(config, **settings_flags)
+        serve = serve or serve_model is not None
         if not serve:
             check_backend(settings)  # a missing 'local' extra is said before any work
         text = read_brief(brief)
@@ -187,6 +181,7 @@ def write(
                 raise InputError(f"cannot read plan file {plan_file}: {exc.strerror}") from None
             except UnicodeDecodeError:
                 raise InputError(f"plan file {plan_file} is not valid UTF-8") from None
+        chunks = load_sources(source or [])  # a bad file is said before any work
         target = (
             plan.total_words
             if plan is not None and words is None
@@ -202,17 +197,20 @@ def write(
             typer.echo(f"nothing to resume in {folder}: starting a new run", err=True)
 
         try:
-            with _served(serve, settings) as settings, RunProgress(target, enabled=not quiet) as progress:
+            with (
+                _served(serve, settings, serve_model) as settings,
+                RunProgress(target, enabled=not quiet) as progress,
+            ):
                 document = run(
                     lambda: awrite(
                         text, settings=settings, words=words, plan=plan, run_dir=folder, resume=resume,
-                        on_event=progress.on_event,
+                        on_event=progress.on_event, sources=chunks,
                     )
                 )  # fmt: skip
         except (ModelError, PlanError) as exc:
             raise AgentwriteError(f"{exc} (progress is kept in {folder}: continue with --resume)") from None
-        write_atomically(out, document.markdown)
-        write_atomically(sidecar, json.dumps(document.sidecar(), ensure_ascii=False, indent=2) + "\n")
+        write_text(out, document.markdown)
+        write_json(sidecar, document.sidecar())
         if not keep_run_dir:
             shutil.rmtree(folder, ignore_errors=True)
         typer.echo(
@@ -223,54 +221,71 @@ def write(
 
 
 @contextmanager
-def _served(serve: bool, settings: Settings) -> Iterator[Settings]:
-    """With ``--serve``: a vLLM server for the bundled model, pointed at for the run."""
-    if not serve:
+def _served(serve: bool, settings: Settings, model: str | None = None) -> Iterator[Settings]:
+    """With ``--serve``: a vLLM server on a free port for ``model`` (a local folder; default the
+    bundled model), pointed at for the run (its base URL and served model name)."""
+    if not serve and model is None:
         yield settings
         return
-    from agentwrite.serve import start_server
+    from agentwrite.serve import resolve_model, start_server
 
-    typer.echo("starting a vLLM server for the bundled model (a few minutes on CPU)...", err=True)
-    with start_server() as server:
+    name = resolve_model(model)[1]  # a folder that holds no model fails here, in one line
+    typer.echo(f"starting a vLLM server for {name} (a few minutes on CPU)...", err=True)
+    with start_server(model) as server:
         yield settings.model_copy(update={"base_url": [server.base_url], "model": server.model_name})
 
 
 @app.command()
+@with_setting_flags()
 def plan(
     brief: Annotated[
         str, typer.Argument(help="The writing instruction; '-' reads standard input, '@FILE' a file.")
     ],
     words: Words = None,
-    base_url: BaseUrls = None,
-    model: ModelName = None,
     config: ConfigFile = None,
     debug: Debug = False,
+    *,
+    settings_flags: SettingsFlags,
 ) -> None:
     """Print the plan for a brief as JSON (usable with write --plan)."""
     from agentwrite.runner import aplan
 
     with handled(debug):
-        settings = settings_from(config, base_url=base_url, model=model)
+        settings = settings_from(config, **settings_flags)
         text = read_brief(brief)
         the_plan = run(lambda: aplan(text, settings=settings, words=words))
         typer.echo(the_plan.model_dump_json(indent=2))
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def serve(
+    ctx: typer.Context,
     model: Annotated[
-        str | None, typer.Argument(help="A local Hugging Face model folder (default: the bundled model).")
+        str | None,
+        typer.Argument(
+            help=f"The bundled model ({BUNDLED_MODEL_NAME} or 'bundled', the default) or a local Hugging "
+            "Face model folder; nothing is downloaded."
+        ),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int | None, typer.Option(help="Port (default: a free one).")] = None,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port, as vllm serve's; 0 picks a free one.")
+    ] = DEFAULT_PORT,
     max_model_len: Annotated[int, typer.Option(help="Context window in tokens.")] = 8192,
     startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to answer.")] = 600.0,
     debug: Debug = False,
 ) -> None:
-    """Start a vLLM OpenAI-compatible server, print its base URL, and run until Ctrl-C."""
+    """Start a vLLM OpenAI-compatible server, print its base URL, and run until Ctrl-C.
+
+    Flags after -- go to vLLM as they are: agentwrite serve MODEL -- --dtype bfloat16 --enforce-eager"""
     import signal
 
-    from agentwrite.serve import start_server
+    from agentwrite.serve import resolve_model, start_server
+
+    extra = list(ctx.args)
+    if model is not None and model.startswith("-"):  # 'serve -- --flag': no model, the flag is vLLM's
+        extra.insert(0, model)
+        model = None
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -279,10 +294,12 @@ def serve(
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         with handled(debug):
+            resolve_model(model)  # a folder that holds no model fails here, in one line
             typer.echo("starting vLLM (a few minutes on CPU)...", err=True)
             server = start_server(
-                model, host=host, port=port, max_model_len=max_model_len, startup_timeout=startup_timeout
-            )
+                model, host=host, port=port, max_model_len=max_model_len, startup_timeout=startup_timeout,
+                extra_args=extra,
+            )  # fmt: skip
             with server:
                 typer.echo(server.base_url)
                 typer.echo(f"model {server.model_name}, log {server.log_path}; Ctrl-C stops it", err=True)

@@ -36,6 +36,8 @@ from agentwrite.errors import InputError, ServerStartError
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+"""``agentwrite serve``'s port, as ``vllm serve``'s; a ``VLLMServer`` without one takes a free port."""
 DEFAULT_MAX_MODEL_LEN = 8192
 DEFAULT_STARTUP_TIMEOUT = 600.0
 DEFAULT_CPU_KV_CACHE_GB = 2
@@ -101,9 +103,10 @@ class VLLMServer:
     """A vLLM server child process: ``start()`` blocks until it answers, ``stop()`` ends it.
 
     Used as a context manager it starts on entry (unless already started, as by
-    ``start_server``) and stops on exit. The server's output goes
-    to ``log_path``; a failed start raises ``ServerStartError`` naming that file and quoting
-    its last lines.
+    ``start_server``) and stops on exit. ``port`` None or 0 takes a free port; ``extra_args``
+    go to vLLM after the flags set here (so they win where vLLM takes the last). The server's
+    output goes to ``log_path``; a failed start raises ``ServerStartError`` naming that file
+    and quoting its last lines.
     """
 
     def __init__(
@@ -259,9 +262,12 @@ class VLLMServer:
         self.stop()
 
 
-def start_server(model: str | Path | None = None, **options: object) -> VLLMServer:
-    """Start a server (see ``VLLMServer`` for the options) and return it once it answers."""
-    return VLLMServer(model, **options).start()  # type: ignore[arg-type]
+def start_server(
+    model: str | Path | None = None, *, extra_args: Sequence[str] = (), **options: object
+) -> VLLMServer:
+    """Start a server (see ``VLLMServer`` for the options; ``extra_args`` are vLLM's own flags,
+    such as ``["--dtype", "bfloat16"]``) and return it once it answers."""
+    return VLLMServer(model, extra_args=extra_args, **options).start()  # type: ignore[arg-type]
 
 
 def _die_with_parent() -> None:

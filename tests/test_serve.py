@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
@@ -186,6 +190,111 @@ def test_cli_serve_reports_a_server_that_exits(
         return server
 
     monkeypatch.setattr(serve, "start_server", fake_start)
-    result = CliRunner().invoke(app, ["serve", str(model_dir)])
+    result = CliRunner().invoke(app, ["serve", str(model_dir), "--port", "0"])  # a free port, not 8000
     assert result.exit_code == 1
     assert "the vLLM server exited with code -9" in result.stderr
+
+
+class Recorded:
+    """What ``start_server`` was asked for, standing in for a server that is up at once."""
+
+    calls: ClassVar[list[Recorded]] = []
+
+    def __init__(self, model: str | None, **options: object) -> None:
+        self.model, self.options = model, options
+        self.base_url, self.model_name, self.log_path = "http://127.0.0.1:1/v1", "m", "log"
+        Recorded.calls.append(self)
+
+    def __enter__(self) -> Recorded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def wait(self) -> int:
+        raise KeyboardInterrupt
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> list[Recorded]:
+    Recorded.calls = []
+    monkeypatch.setattr(serve, "start_server", Recorded)
+    return Recorded.calls
+
+
+def cli(*args: str):
+    from typer.testing import CliRunner
+
+    from agentwrite.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"AGENTWRITE_BASE_URL": "", "OPENAI_BASE_URL": ""})
+
+
+def test_cli_serve_listens_on_8000_and_passes_flags_after_dashes_to_vllm(
+    model_dir: Path, recorded: list[Recorded]
+) -> None:
+    result = cli("serve", str(model_dir), "--", "--dtype", "bfloat16", "--enforce-eager")
+    assert result.exit_code == 0, result.output
+    (call,) = recorded
+    assert call.model == str(model_dir)
+    assert call.options["port"] == serve.DEFAULT_PORT == 8000
+    assert call.options["extra_args"] == ["--dtype", "bfloat16", "--enforce-eager"]
+    assert cli("serve", str(model_dir), "--port", "0").exit_code == 0
+    assert recorded[1].options["port"] == 0 and recorded[1].options["extra_args"] == []
+
+
+def test_cli_serve_takes_the_bundled_models_name_or_no_model_before_the_dashes(
+    recorded: list[Recorded], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve, "resolve_model", lambda model: (Path("/bundled"), BUNDLED_MODEL_NAME))
+    assert cli("serve", BUNDLED_MODEL_NAME).exit_code == 0
+    assert cli("serve", "--", "--enforce-eager").exit_code == 0
+    assert [c.model for c in recorded] == [BUNDLED_MODEL_NAME, None]
+    assert recorded[1].options["extra_args"] == ["--enforce-eager"]
+
+
+def test_cli_serve_of_a_missing_folder_exits_2_in_one_line(tmp_path: Path, recorded: list[Recorded]) -> None:
+    result = cli("serve", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "not a local Hugging Face model folder" in lines[0], lines
+    assert recorded == []
+
+
+def test_the_vllm_command_line_for_a_port_and_extra_flags(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serve, "vllm_flavour", lambda: "gpu")
+    server = VLLMServer(
+        model_dir, port=serve.DEFAULT_PORT, extra_args=["--dtype", "bfloat16", "--enforce-eager"]
+    )
+    argv = server.command()
+    assert argv[argv.index("--port") + 1] == "8000"
+    assert argv[argv.index("--model") + 1] == str(model_dir.resolve())
+    assert argv[-3:] == ["--dtype", "bfloat16", "--enforce-eager"]
+    assert VLLMServer(model_dir, port=0).port != 0  # 0: a free port
+    with pytest.raises(InputError, match="not a local Hugging Face model folder"):
+        VLLMServer(model_dir / "missing")
+
+
+def test_write_serve_model_serves_that_folder_for_the_run(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.openai_server import OpenAIServer, writer_handler
+
+    asked: list[object] = []
+    with OpenAIServer(writer_handler) as backend:
+
+        @contextlib.contextmanager
+        def fake_start(model: str | None, **options: object):
+            asked.append(model)
+            yield SimpleNamespace(base_url=backend.base_url, model_name="tiny-model")
+
+        monkeypatch.setattr(serve, "start_server", fake_start)
+        out = tmp_path / "d.md"
+        result = cli("write", "Write a 600-word essay", "--serve-model", str(model_dir), "-o", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    assert asked == [str(model_dir)]
+    assert json.loads((tmp_path / "d.md.json").read_text())["model"] == "tiny-model"
+    missing = cli("write", "Essay", "--serve-model", str(tmp_path / "none"), "-o", str(tmp_path / "e.md"))
+    assert missing.exit_code == 2 and "not a local Hugging Face model folder" in missing.stderr

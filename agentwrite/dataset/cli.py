@@ -8,15 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from agentwrite.cli_options import BaseUrls, DecodingFlags, Temperature
-from agentwrite.decoding import decoding_overrides
+from agentwrite.cli_options import ConfigFile, SettingsFlags, setting_overrides, with_setting_flags
 from agentwrite.errors import InputError
 
 # agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
 # settings_from) are imported inside the commands, never at import time.
 app = typer.Typer(no_args_is_help=True, help="Build LongWriter-style fine-tuning data with the agent.")
 
-ModelName = Annotated[str | None, typer.Option(help="Model name on the server [env: AGENTWRITE_MODEL].")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 
 Recipe = Annotated[
@@ -25,6 +23,7 @@ Recipe = Annotated[
 
 
 @app.command()
+@with_setting_flags()
 def build(
     instructions: Annotated[Path, typer.Argument(help="Instruction JSONL ({'prompt': ...} a line).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Build folder (created; reused to resume).")],
@@ -38,13 +37,6 @@ def build(
             "to it. Join the shard folders with 'agentwrite dataset merge'."
         ),
     ] = None,
-    base_url: BaseUrls = None,
-    model: ModelName = None,
-    mode: Annotated[str | None, typer.Option(help="sequential, parallel or sketch.")] = None,
-    temperature: Temperature = None,
-    decoding: DecodingFlags = None,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
-    max_inflight: Annotated[int | None, typer.Option(help="Most requests in flight at once.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Drop examples longer than this (tokens).")] = None,
     min_length_score: Annotated[float | None, typer.Option(help="Drop documents with a lower S_l.")] = None,
     min_words: Annotated[int | None, typer.Option(help="Drop documents with fewer words.")] = None,
@@ -68,14 +60,19 @@ def build(
             "one per node).",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-document lines.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     debug: Debug = False,
+    *,
+    settings_flags: SettingsFlags,
 ) -> None:
-    """Write one document per instruction; keep the good ones in OUT/train.jsonl."""
+    """Write one document per instruction; keep the good ones in OUT/train.jsonl.
+
+    Settings: the recipe's settings, under the environment, under the flags."""
     from agentwrite.cli import handled, run
     from agentwrite.dataset.build import BuildProgress, abuild_dataset
     from agentwrite.dataset.recipe import load_recipe, recipe_settings, with_overrides
     from agentwrite.dataset.shards import parse_shard
+    from agentwrite.progress import JobProgress
 
     with handled(debug):
         if actors is not None and ray is None:
@@ -87,24 +84,28 @@ def build(
             {"concurrency": concurrency, "tokenizer": tokenizer},
             {"max_tokens": max_tokens, "min_length_score": min_length_score, "min_words": min_words},
         )
-        settings = recipe_settings(
-            the_recipe,
-            {"base_url": base_url, "model": model, "mode": mode, "temperature": temperature, "seed": seed,
-             "max_inflight": max_inflight, "decoding": decoding_overrides(decoding or []) or None},
-        )  # fmt: skip
+        settings = recipe_settings(the_recipe, setting_overrides(settings_flags))
+
+        bar = JobProgress("building", enabled=not quiet)
 
         def show(event: BuildProgress) -> None:
-            if not quiet:
-                why = f" ({event.reason})" if event.reason else ""
-                typer.echo(f"[{event.done}/{event.total}] {event.id} {event.status}{why}", err=True)
+            why = f" ({event.reason})" if event.reason else ""
+            bar.item(
+                f"[{event.done}/{event.total}] {event.id} {event.status}{why}",
+                done=event.done,
+                total=event.total,
+                tally={"accepted": event.accepted, "rejected": event.done - event.accepted},
+                tokens=event.tokens,
+            )
 
         common: dict[str, Any] = {"recipe": the_recipe, "limit": limit, "on_event": show, "shard": the_shard}
-        if ray is not None:
-            from agentwrite.dataset.ray_build import build_dataset_ray
+        with bar:
+            if ray is not None:
+                from agentwrite.dataset.ray_build import build_dataset_ray
 
-            stats = build_dataset_ray(instructions, out, settings, address=ray, actors=actors, **common)
-        else:
-            stats = run(lambda: abuild_dataset(instructions, out, settings, **common))
+                stats = build_dataset_ray(instructions, out, settings, address=ray, actors=actors, **common)
+            else:
+                stats = run(lambda: abuild_dataset(instructions, out, settings, **common))
         typer.echo(f"{_tally(stats)}; {out / 'train.jsonl'}", err=True)
 
 
@@ -173,6 +174,7 @@ def stats(
 
 
 @app.command()
+@with_setting_flags(skip=("seed",))
 def instructions(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write.")],
     n: Annotated[int, typer.Option("--n", help="How many instructions to keep.")] = 100,
@@ -183,11 +185,16 @@ def instructions(
         Path | None, typer.Option(help="Instruction JSONL whose prompts must not be repeated.")
     ] = None,
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 8,
-    seed: Annotated[int, typer.Option(help="Seed of the genre/topic/length draws.")] = 0,
-    base_url: BaseUrls = None,
-    model: ModelName = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Settings file (YAML or TOML).")] = None,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Seed of the genre/topic/length draws (the sampling seed: AGENTWRITE_SEED or --config)."
+        ),
+    ] = 0,
+    config: ConfigFile = None,
     debug: Debug = False,
+    *,
+    settings_flags: SettingsFlags,
 ) -> None:
     """Ask the model for new long-writing instructions from genre and topic seeds."""
     from agentwrite.cli import handled, run, settings_from
@@ -200,7 +207,7 @@ def instructions(
     from agentwrite.llm.factory import make_model
 
     with handled(debug):
-        settings = settings_from(config, base_url=base_url, model=model)
+        settings = settings_from(config, **settings_flags)
         the_seeds = InstructionSeeds.load(seeds)
         existing = [i.prompt for i in read_instructions(avoid)[0]] if avoid is not None else []
 

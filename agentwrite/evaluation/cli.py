@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agentwrite.cli_options import BaseUrls, DecodingFlags, Temperature
+from agentwrite.cli_options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
 from agentwrite.evaluation.run import Target
 
 # agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
@@ -16,13 +16,12 @@ app = typer.Typer(
     no_args_is_help=True, help="Benchmark long outputs: LongBench-Write length score, judge, coherence."
 )
 
-ModelName = Annotated[str | None, typer.Option(help="Model name on the server [env: AGENTWRITE_MODEL].")]
-ConfigFile = Annotated[Path | None, typer.Option("--config", help="Settings file (YAML or TOML).")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 Concurrency = Annotated[int, typer.Option(help="Prompts (or judge calls) in flight at once.")]
 
 
 @app.command("run")
+@with_setting_flags()
 def run_command(
     suite: Annotated[Path, typer.Argument(help="Suite JSONL ({'prompt', 'type', 'length'} a line).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (created; reused to resume).")],
@@ -31,42 +30,38 @@ def run_command(
     ] = "agentwrite",
     concurrency: Concurrency = 4,
     limit: Annotated[int | None, typer.Option(help="Only the first N prompts of the suite.")] = None,
-    base_url: BaseUrls = None,
-    model: ModelName = None,
-    serve: Annotated[
-        bool, typer.Option("--serve", help="Start a vLLM server for the bundled model.")
-    ] = False,
-    mode: Annotated[str | None, typer.Option(help="Agent mode: sequential, parallel or sketch.")] = None,
-    max_context: Annotated[
-        int | None, typer.Option(help="Context window in tokens (default: the server's).")
-    ] = None,
-    max_inflight: Annotated[int | None, typer.Option(help="Most requests in flight at once.")] = None,
-    temperature: Temperature = None,
-    decoding: DecodingFlags = None,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
+    serve: Serve = False,
+    serve_model: ServeModel = None,
     config: ConfigFile = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-prompt lines.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     debug: Debug = False,
+    *,
+    settings_flags: SettingsFlags,
 ) -> None:
     """Answer every prompt of a suite into OUT/predictions.jsonl (resumes; failures to failures.jsonl)."""
     from agentwrite.cli import _served, handled, run, settings_from
     from agentwrite.errors import InputError
-    from agentwrite.evaluation.run import arun_suite
+    from agentwrite.evaluation.run import SuiteProgress, arun_suite
+    from agentwrite.progress import JobProgress
 
     with handled(debug):
         if target not in ("agentwrite", "direct"):
             raise InputError(f"--target must be agentwrite or direct, not {target!r}")
-        settings = settings_from(
-            config, base_url=base_url, model=model, mode=mode, max_context=max_context,
-            max_inflight=max_inflight, temperature=temperature, decoding=decoding, seed=seed,
-        )  # fmt: skip
+        settings = settings_from(config, **settings_flags)
 
-        def progress(key: str, outcome: str) -> None:
-            if not quiet:
-                typer.echo(f"{outcome:>6} {key}", err=True)
+        bar = JobProgress("answering", enabled=not quiet)
+
+        def progress(event: SuiteProgress) -> None:
+            bar.item(
+                f"{event.outcome:>6} {event.key}",
+                done=event.answered + event.failed,
+                total=event.total,
+                tally={"answered": event.answered, "failed": event.failed},
+                tokens=event.tokens,
+            )
 
         chosen: Target = "direct" if target == "direct" else "agentwrite"
-        with _served(serve, settings) as settings:
+        with _served(serve, settings, serve_model) as settings, bar:
             summary = run(
                 lambda: arun_suite(
                     suite, out, chosen, settings, concurrency=concurrency, limit=limit, on_item=progress
@@ -80,6 +75,7 @@ def run_command(
 
 
 @app.command()
+@with_setting_flags(skip=("base_url", "model"))
 def score(
     run_dir: Annotated[Path, typer.Argument(help="Run folder, or a predictions JSONL file.")],
     judge_base_url: Annotated[
@@ -102,20 +98,35 @@ def score(
     ] = True,
     config: ConfigFile = None,
     debug: Debug = False,
+    *,
+    settings_flags: SettingsFlags,
 ) -> None:
-    """Write scores.json and item_scores.jsonl: S_l, S_q with a judge, coherence, plan adherence."""
+    """Write scores.json and item_scores.jsonl: S_l, S_q with a judge, coherence, plan adherence.
+
+    The settings are the judge's (its server and model: --judge-base-url, --judge-model).
+    The API key is never a flag: AGENTWRITE_API_KEY or OPENAI_API_KEY, or api_key in --config."""
     from agentwrite.cli import handled, run, settings_from
     from agentwrite.evaluation.embeddings import load_embedder
-    from agentwrite.evaluation.score import ascore_run
+    from agentwrite.evaluation.score import ScoreProgress, ascore_run
     from agentwrite.llm.factory import make_model
+    from agentwrite.progress import JobProgress
 
     with handled(debug):
         embed = load_embedder() if embeddings else None
         judge = (
-            make_model(settings_from(config, base_url=judge_base_url, model=judge_model))
+            make_model(settings_from(config, base_url=judge_base_url, model=judge_model, **settings_flags))
             if judge_base_url
             else None
         )
+
+        # plain=False: off a terminal score prints what it always did, no line per item
+        bar = JobProgress("judging" if judge else "scoring", plain=False)
+
+        def progress(event: ScoreProgress) -> None:
+            judging = event.stage == "judge"
+            tally = {"judged": event.done - event.failed, "failed": event.failed} if judging else {}
+            description = "judging" if judging else "scoring"
+            bar.item("", done=event.done, total=event.total, tally=tally, description=description)
 
         async def scored() -> dict:
             try:
@@ -126,12 +137,14 @@ def score(
                     concurrency=concurrency,
                     attempts=attempts,
                     judge_max_context=judge_max_context,
+                    on_item=progress,
                 )
             finally:
                 if judge is not None:
                     await judge.aclose()
 
-        result = run(scored)
+        with bar:
+            result = run(scored)
         line = f"S_l {result['s_l']:.2f} over {result['items']} items ({result['failed_items']} failed)"
         if "s_q" in result:
             line += f"; S_q {result['s_q']:.2f} ({result['judged']} judged); overall {result['overall']:.2f}"
