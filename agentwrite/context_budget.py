@@ -1,29 +1,27 @@
-"""Fit prompts and answers into the model's context window.
+"""Fit prompts and answers into the model's context window: how many tokens a prompt
+takes, and how many that leaves for the answer.
 
 A prompt's size is exact where the backend counts it (vLLM's ``/tokenize``, the in-process
 model's tokenizer); otherwise, and for texts not yet in a prompt, it is estimated without a
 tokenizer (:func:`estimate_tokens`) and corrected by a :class:`TokenGauge` that learns, from
 the exact counts and the prompt tokens the server reports, how far the estimate undercounts
-this model's tokenizer. Recent sections stay verbatim; when the whole
-text so far would not fit, the earliest sections are replaced by short extractive summaries
-(their opening sentences), oldest first.
+this model's tokenizer. What fits the text so far into the room left is ``prior_text``.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agentwrite.errors import ContextFull
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Message
 
-NOTHING_YET = "(Nothing yet: this is the first section.)"
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 _MESSAGE_OVERHEAD = 8
 _CONTEXT_MARGIN = 64
+_ANSWER_HEADROOM = 1.3
+_ANSWER_EXTRA = 32
 _MIN_ROOM = 32
 _MAX_RATIO = 4.0
 _REFUSAL_GROWTH = 1.1
@@ -91,12 +89,32 @@ def _estimate(messages: Sequence[Message]) -> int:
     return sum(estimate_tokens(m["content"]) + _MESSAGE_OVERHEAD for m in messages)
 
 
+def answer_tokens(words: int, tokens_per_word: float) -> int:
+    """The ``max_tokens`` that an answer of about ``words`` words is given: its estimated
+    tokens with 30% headroom, and a few more for a heading.
+
+    >>> answer_tokens(500, 1.6)
+    1072
+    """
+    return math.ceil(words * tokens_per_word * _ANSWER_HEADROOM) + _ANSWER_EXTRA
+
+
+def room_after(max_context: int, messages: list[Message], gauge: TokenGauge | None = None) -> int:
+    """The tokens ``max_context`` leaves after the prompt (estimated, corrected by
+    ``gauge``) and a safety margin of 1% of the window but at least 64 tokens.
+
+    >>> room_after(1000, [{"role": "user", "content": "x" * 300}])  # 120 + 8 estimated
+    808
+    """
+    room = max_context - (gauge or TokenGauge()).prompt_tokens(messages)
+    return room - max(_CONTEXT_MARGIN, max_context // 100)
+
+
 def output_room(
     max_context: int | None, messages: list[Message], wanted: int, gauge: TokenGauge | None = None
 ) -> int:
-    """``wanted`` output tokens, capped so that the prompt (estimated, corrected by ``gauge``,
-    with a margin of 1% of the window but at least 64 tokens) plus the output fits
-    ``max_context``; ContextFull when too little is left.
+    """``wanted`` output tokens, capped to what the window leaves (``room_after``);
+    ContextFull when too little is left.
 
     >>> ask = [{"role": "user", "content": "x" * 300}]  # 120 estimated tokens
     >>> output_room(None, ask, 5000), output_room(1000, ask, 5000), output_room(1000, ask, 200)
@@ -106,88 +124,7 @@ def output_room(
     """
     if max_context is None:
         return wanted
-    room = max_context - (gauge or TokenGauge()).prompt_tokens(messages)
-    room -= max(_CONTEXT_MARGIN, max_context // 100)
+    room = room_after(max_context, messages, gauge)
     if room < _MIN_ROOM:
         raise ContextFull(f"the prompt leaves no room for output in a {max_context}-token context window")
     return min(wanted, room)
-
-
-def summarise(text: str, max_words: int = 40) -> str:
-    """The opening sentences of a text, up to about ``max_words`` words.
-
-    >>> summarise("Tea began in Yunnan. It spread along caravan roads. Then the world.", 9)
-    'Tea began in Yunnan. It spread along caravan roads.'
-    """
-    out: list[str] = []
-    count = 0
-    for sentence in _SENTENCE_END.split(text.strip()):
-        words = len(sentence.split()) or 1
-        if out and count + words > max_words:
-            break
-        out.append(sentence)
-        count += words
-    summary = " ".join(out)
-    return summary if len(summary) <= 8 * max_words else summary[: 8 * max_words].rstrip() + "…"
-
-
-def render_prior(sections: Sequence[tuple[str, str]], summarised: int = 0) -> str:
-    """Sections as Markdown, the first ``summarised`` of them as summaries.
-
-    >>> print(render_prior([("A", "One. Two."), ("B", "Three.")], summarised=1))
-    ## A
-    (summary) One. Two.
-    <BLANKLINE>
-    ## B
-    Three.
-    """
-    if not sections:
-        return NOTHING_YET
-    parts = []
-    for i, (title, text) in enumerate(sections):
-        body = f"(summary) {summarise(text)}" if i < summarised else text.strip()
-        parts.append(f"## {title}\n{body}")
-    return "\n\n".join(parts)
-
-
-def fit_prior_text(
-    sections: Sequence[tuple[str, str]],
-    max_tokens: int | None,
-    max_chars: int | None = None,
-    keep_verbatim: int = 2,
-    count: Callable[[str], int] = estimate_tokens,
-    least_summarised: int = 0,
-) -> str:
-    """The text so far, summarising the oldest sections until it fits both budgets.
-
-    If even the summaries of all but the last ``keep_verbatim`` sections do not fit,
-    everything is summarised, and as a last resort the oldest summaries are dropped.
-    ``count`` measures a text in tokens (a :class:`TokenGauge`'s ``text_tokens`` corrects
-    the plain estimate). ``least_summarised`` sections are summarised even when all would
-    fit (a digest of the text so far).
-
-    >>> secs = [("A", "Alpha one. " * 50), ("B", "Beta two. " * 50), ("C", "Gamma.")]
-    >>> fit_prior_text(secs, max_tokens=None) == render_prior(secs)
-    True
-    >>> fit_prior_text(secs, max_tokens=200).startswith("## A\\n(summary)")
-    True
-    >>> fit_prior_text(secs, max_tokens=None, least_summarised=2).count("(summary)")
-    2
-    """
-
-    def fits(text: str) -> bool:
-        return (max_tokens is None or count(text) <= max_tokens) and (
-            max_chars is None or len(text) <= max_chars
-        )
-
-    most_summarised = max(0, len(sections) - keep_verbatim)
-    start = min(least_summarised, len(sections))
-    for summarised in [*range(start, max(start, most_summarised) + 1), len(sections)]:
-        text = render_prior(sections, summarised)
-        if fits(text):
-            return text
-    for dropped in range(1, len(sections) + 1):
-        text = "(earlier sections omitted)\n\n" + render_prior(sections[dropped:], len(sections) - dropped)
-        if fits(text):
-            return text
-    return "(earlier sections omitted)"

@@ -17,6 +17,7 @@ from agentwrite.errors import InputError
 from agentwrite.llm.base import GenerationParams
 from agentwrite.settings import Settings
 from tests import dataset_fakes as fakes
+from tests.conftest import ServedModel
 from tests.openai_server import OpenAIServer, Reply
 
 PROMPTS = ["Write a 600-word essay on tea.", "写一篇600字的散文，主题是江南水乡。"]
@@ -93,12 +94,8 @@ def test_cli_build_reports_a_bad_recipe_as_bad_input(tmp_path: Path) -> None:
 
 
 @pytest.mark.vllm
-def test_build_against_a_real_vllm_server(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_build_against_a_real_vllm_server(vllm_server: ServedModel, tmp_path: Path) -> None:
     """Three short documents from the bundled model; train.jsonl loads with ``datasets``."""
-    try:
-        vllm_server = request.getfixturevalue("vllm_server")  # the session server of tests/conftest.py
-    except pytest.FixtureLookupError:
-        pytest.skip("tests/conftest.py has no vllm_server fixture yet")
     from agentwrite.dataset.filters import FilterConfig
     from agentwrite.dataset.recipe import recipe_settings
     from datasets import load_dataset

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from agentwrite.cli import app
 from agentwrite.dataset.instructions import read_instructions
 from agentwrite.errors import InputError
-from agentwrite.evaluation.suites import read_jsonl
+from agentwrite.files import read_numbered_jsonl
 from tests.openai_server import OpenAIServer
 
 SECTION = {"title": "Part", "main_point": "What it covers.", "target_words": 500}
@@ -89,7 +89,7 @@ def test_suite_jsonl_accepts_bom_and_crlf_and_names_the_truncated_line(tmp_path:
     path.write_bytes(
         b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\r\n" + json.dumps(GOOD).encode() + b"\r\n"
     )
-    assert [n for n, _ in read_jsonl(path)] == [1, 2]
+    assert [n for n, _ in read_numbered_jsonl(path)] == [1, 2]
     path.write_bytes(path.read_bytes() + b'{"prompt": "Wri')
     with pytest.raises(InputError, match=r"suite.jsonl:3: not valid JSON"):
-        list(read_jsonl(path))
+        list(read_numbered_jsonl(path))

@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from agentwrite.dataset.journal import TRAIN, read_jsonl
+from agentwrite.dataset.journal import TRAIN
 from agentwrite.errors import InputError
+from agentwrite.files import append_jsonl, atomic_file, read_jsonl
 
 ExportFormat = Literal["messages", "sharegpt", "alpaca", "parquet"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
@@ -61,19 +60,18 @@ def export(build_dir: Path, fmt: str, out: Path | None = None) -> Path:
         else build_dir / "export" / f"{fmt}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    with atomic_file(out) as tmp:
+        if fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
 
-        schema = pa.schema(
-            [("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])))]
-        )
-        pq.write_table(pa.Table.from_pylist(examples, schema=schema), tmp)
-    else:
-        convert = {"messages": lambda e: e, "sharegpt": to_sharegpt, "alpaca": to_alpaca}[fmt]
-        with tmp.open("w", encoding="utf-8") as handle:
-            for example in examples:
-                handle.write(json.dumps(convert(example), ensure_ascii=False) + "\n")
-    os.replace(tmp, out)
+            schema = pa.schema(
+                [("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])))]
+            )
+            pq.write_table(pa.Table.from_pylist(examples, schema=schema), tmp)
+        else:
+            convert = {"messages": lambda e: e, "sharegpt": to_sharegpt, "alpaca": to_alpaca}[fmt]
+            with tmp.open("w", encoding="utf-8") as handle:
+                for example in examples:
+                    append_jsonl(handle, convert(example))
     return out

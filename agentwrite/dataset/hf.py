@@ -23,9 +23,10 @@ from typing import Any
 import yaml
 
 from agentwrite.dataset.build import BUILD_FILE
-from agentwrite.dataset.journal import META, TRAIN, read_jsonl
+from agentwrite.dataset.journal import META, TRAIN
 from agentwrite.dataset.stats import PLOT_FILE, STATS_FILE
 from agentwrite.errors import InputError
+from agentwrite.files import read_jsonl
 
 HF_FORMATS: tuple[str, ...] = ("hf", "prompt-completion")
 CARD = "README.md"

@@ -10,10 +10,10 @@ are kept. A bad line is reported with its line number and the rest is read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
-import os
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -26,8 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from agentwrite.dataset.filters import jaccard, shingles
 from agentwrite.errors import InputError, ModelError
+from agentwrite.files import append_jsonl, atomic_file
 from agentwrite.length import DEFAULT_TARGET_WORDS, MAX_TARGET_WORDS, language_of, parse_target
 from agentwrite.llm.base import ChatModel, GenerationParams
+from agentwrite.llm.structured import NoJsonObject, json_object, unfenced
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
@@ -181,13 +183,11 @@ def write_instructions(path: Path, items: Iterable[Instruction]) -> int:
     """Write instructions as JSONL, atomically (a temporary file renamed into place)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     count = 0
-    with tmp.open("w", encoding="utf-8") as out:
+    with atomic_file(path) as tmp, tmp.open("w", encoding="utf-8") as out:
         for item in items:
-            out.write(json.dumps(item.as_json(), ensure_ascii=False) + "\n")
+            append_jsonl(out, item.as_json())
             count += 1
-    os.replace(tmp, path)
     return count
 
 
@@ -233,7 +233,6 @@ class GeneratedInstruction(BaseModel):
 
 
 _LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
 def parse_generated(text: str) -> str:
@@ -245,18 +244,11 @@ def parse_generated(text: str) -> str:
     >>> parse_generated('"Write a 2000-word story."')
     'Write a 2000-word story.'
     """
-    candidate = text.strip()
-    if fenced := _FENCE.search(candidate):
-        candidate = fenced.group(1).strip()
-    start, end = candidate.find("{"), candidate.rfind("}")
-    if start >= 0 and end > start:
-        try:
-            data = json.loads(candidate[start : end + 1])
-        except json.JSONDecodeError:
-            data = None
-        if isinstance(data, dict) and isinstance(data.get("prompt"), str):
-            return data["prompt"].strip()
-    return candidate.strip().strip("\"'“”「」").strip()
+    with contextlib.suppress(NoJsonObject):
+        data = json_object(text)
+        if isinstance(data.get("prompt"), str):
+            return str(data["prompt"]).strip()
+    return unfenced(text).strip("\"'“”「」").strip()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agentwrite.errors import InputError
+from agentwrite.files import append_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +46,6 @@ def _truncate(path: Path, size: int) -> None:
     if path.exists() and path.stat().st_size != size:
         log.warning("cutting %s from %d to %d bytes", path, path.stat().st_size, size)
         os.truncate(path, size)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The records of a JSONL file, complete lines only; InputError for a bad line."""
-    records: list[dict[str, Any]] = []
-    if not path.exists():
-        return records
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                record = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise InputError(f"{path} line {number} is not valid JSON") from None
-            records.append(record)
-    return records
 
 
 def recover(out_dir: Path) -> list[dict[str, Any]]:
@@ -120,9 +104,7 @@ class Journal:
             handle.close()
 
     def _append(self, name: str, record: dict[str, Any]) -> None:
-        handle = self._files[name]
-        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        handle.flush()
+        append_jsonl(self._files[name], record)
 
     def commit(
         self, meta: dict[str, Any], train: dict[str, Any] | None = None, reject: dict[str, Any] | None = None

@@ -30,10 +30,11 @@ from pydantic import ValidationError
 from agentwrite.dataset.build import BUILD_FILE, _Committer, _now, _Outcome
 from agentwrite.dataset.filters import FilterConfig, NearDuplicateIndex
 from agentwrite.dataset.instructions import Instruction
-from agentwrite.dataset.journal import META, REJECTS, TRAIN, Journal, read_jsonl
+from agentwrite.dataset.journal import META, REJECTS, TRAIN, Journal
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.stats import write_stats
 from agentwrite.errors import InputError
+from agentwrite.files import read_jsonl, write_json
 
 Record = dict[str, Any]
 _STATUSES = ("accepted", "rejected")
@@ -176,7 +177,7 @@ def merge_builds(sources: Sequence[Path], out: Path) -> Merged:
             "near_duplicates_dropped": duplicates,
             "sessions": [{"source": str(s.path), **session} for s in read for session in s.sessions],
         }
-        (folder / BUILD_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
+        write_json(folder / BUILD_FILE, record)
         stats = write_stats(folder)
         os.replace(folder, target)
     except BaseException:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 from statistics import median
 from typing import Any
 
-from agentwrite.dataset.journal import META, read_jsonl
+from agentwrite.dataset.journal import META
 from agentwrite.domain import endpoint_totals
+from agentwrite.files import read_jsonl, write_json
 
 STATS_FILE = "stats.json"
 PLOT_FILE = "lengths.png"
@@ -145,8 +144,6 @@ def write_stats(out_dir: Path) -> dict[str, Any]:
     out_dir = Path(out_dir)
     records = read_jsonl(out_dir / META)
     stats = compute_stats(records)
-    tmp = out_dir / (STATS_FILE + ".tmp")
-    tmp.write_text(json.dumps(stats, ensure_ascii=False, indent=2), "utf-8")
-    os.replace(tmp, out_dir / STATS_FILE)
+    write_json(out_dir / STATS_FILE, stats)
     plot_lengths(records, out_dir / PLOT_FILE)
     return stats

@@ -9,7 +9,6 @@ rating records that it was.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from agentwrite.decoding import ROLE_DEFAULTS, Decoding
 from agentwrite.errors import AgentwriteError, ModelError, ModelRequestError, ServerUnreachable
 from agentwrite.evaluation.scoring import DIMENSIONS
 from agentwrite.llm.base import ChatModel, GenerationParams
+from agentwrite.llm.structured import json_objects
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
@@ -84,20 +84,6 @@ def _rating(value: object, name: str) -> int:
     return value
 
 
-def _objects(text: str) -> list[dict[str, Any]]:
-    """Every JSON object that starts somewhere in ``text``, outermost first."""
-    decoder = json.JSONDecoder()
-    found = []
-    for match in re.finditer(r"\{", text):
-        try:
-            value, _ = decoder.raw_decode(text, match.start())
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            found.append(value)
-    return found
-
-
 def parse_ratings(text: str) -> dict[str, int]:
     """The six ratings in a judge's answer; JudgeError when they are not all there and valid.
 
@@ -113,7 +99,7 @@ def parse_ratings(text: str) -> dict[str, int]:
     agentwrite.evaluation.judge.JudgeError: ... (last problem: relevance is 6, outside 1-5)
     """
     problem = "no JSON object found"
-    for obj in _objects(text):
+    for obj in json_objects(text):
         named = {_CANONICAL[k]: v for key, v in obj.items() if (k := _key(str(key))) in _CANONICAL}
         if not named:
             continue

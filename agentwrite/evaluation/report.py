@@ -21,7 +21,7 @@ from typing import Any
 from agentwrite.errors import InputError
 from agentwrite.evaluation.score import BUCKETS, ITEM_SCORES, SCORES
 from agentwrite.evaluation.scoring import DIMENSIONS
-from agentwrite.evaluation.suites import read_jsonl
+from agentwrite.files import read_numbered_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def load_run(run_dir: Path, label: str | None = None) -> ScoredRun:
     if not (run_dir / SCORES).exists():
         raise InputError(f"{run_dir} has no {SCORES}; run `agentwrite eval score {run_dir}` first")
     scores = json.loads((run_dir / SCORES).read_text("utf-8"))
-    items = [item for _, item in read_jsonl(run_dir / ITEM_SCORES)]
+    items = [item for _, item in read_numbered_jsonl(run_dir / ITEM_SCORES)]
     return ScoredRun(label or run_dir.name, scores, items)
 
 

@@ -10,14 +10,13 @@ naming the file and line.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from agentwrite.errors import InputError
+from agentwrite.files import read_numbered_jsonl
 
 
 @dataclass(frozen=True)
@@ -45,26 +44,6 @@ def item_key(prompt: str, length: int, occurrence: int = 1) -> str:
     return digest if occurrence == 1 else f"{digest}-{occurrence}"
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line number, object)`` for each non-blank line; bad JSON is an InputError."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(data, dict):
-            raise InputError(f"{path}:{number}: expected a JSON object, got {type(data).__name__}")
-        yield number, data
-
-
 def parse_item(data: dict[str, Any], where: str) -> SuiteItem:
     """Validate one suite line (``where`` prefixes error messages).
 
@@ -89,7 +68,7 @@ def load_suite(path: Path) -> list[SuiteItem]:
     """All items of a suite file, in file order. An empty suite is an InputError."""
     items: list[SuiteItem] = []
     seen: Counter[tuple[str, int]] = Counter()
-    for number, data in read_jsonl(path):
+    for number, data in read_numbered_jsonl(path):
         item = parse_item(data, f"{path}:{number}")
         seen[item.prompt, item.length] += 1
         if seen[item.prompt, item.length] > 1:

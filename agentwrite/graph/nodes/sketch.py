@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -14,6 +13,7 @@ from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.structured import ask_until_valid
 from agentwrite.graph.state import WriteState
 from agentwrite.llm.base import Message
+from agentwrite.llm.structured import NoJsonObject, json_object
 from agentwrite.plans import render_plan
 from agentwrite.prompts import render
 
@@ -34,13 +34,10 @@ def parse_sketches(text: str, count: int) -> list[str]:
     >>> parse_sketches("1. Opens.\\n2. Closes.", 2)
     ['Opens.', 'Closes.']
     """
-    sketches: list[str] = []
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
-        try:
-            sketches = Sketch.model_validate(json.loads(text[start : end + 1])).sketches
-        except (json.JSONDecodeError, ValidationError):
-            sketches = []
+    try:
+        sketches = Sketch.model_validate(json_object(text)).sketches
+    except (NoJsonObject, ValidationError):
+        sketches = []
     if not sketches:
         sketches = [m.group(2) for line in text.splitlines() if (m := _NUMBERED.match(line))]
     sketches = [" ".join(s.split()) for s in sketches]
