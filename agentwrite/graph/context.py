@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from agentwrite.context_budget import TokenGauge
 from agentwrite.domain import Usage
 from agentwrite.errors import PromptTooLong
-from agentwrite.events import EventSink, ignore
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.settings import Settings
 
@@ -26,15 +25,17 @@ class RunContext:
 
     ``max_context`` is the model's context window in tokens (None: unknown, no budget);
     ``structured_output`` says whether the backend honours a JSON schema; ``gauge`` learns
-    how many tokens this model's prompts really take.
+    how many tokens this model's prompts really take; ``stream_text``: section writers send
+    each piece of text as it streams (``SectionDelta``; about 30 µs a piece, so off unless
+    someone listens).
     """
 
     model: ChatModel
     settings: Settings
     max_context: int | None = None
     structured_output: bool = True
-    emit: EventSink = field(default=ignore)
     gauge: TokenGauge = field(default_factory=TokenGauge)
+    stream_text: bool = False
 
     async def complete(self, request: Request) -> tuple[list[Message], Completion]:
         """Ask the model for ``request()`` (which sizes the prompt and ``max_tokens`` through

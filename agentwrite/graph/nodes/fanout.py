@@ -11,9 +11,13 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
+from agentwrite.context_budget import answer_tokens, room_after
+from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import fixed, generate_section, section_fields
-from agentwrite.graph.state import SectionTask, WriteState
+from agentwrite.graph.nodes.write import generate_section, section_fields, with_sources
+from agentwrite.graph.state import SectionTask, WriteState, state_chunks
+from agentwrite.grounding import section_chunks, section_material
+from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Message
 from agentwrite.prompts import render
 
@@ -26,7 +30,13 @@ def fan_out(state: WriteState) -> list[Send] | str:
     tasks = [
         Send(
             "write_section",
-            SectionTask(brief=state["brief"], plan=plan, sketches=state.get("sketches", []), index=i),
+            SectionTask(
+                brief=state["brief"],
+                plan=plan,
+                sketches=state.get("sketches", []),
+                index=i,
+                chunks=section_chunks(state_chunks(state), plan.sections[i].sources),
+            ),
         )
         for i in range(len(plan.sections))
         if i not in done
@@ -34,28 +44,51 @@ def fan_out(state: WriteState) -> list[Send] | str:
     return tasks or "stitch"
 
 
-def fanout_messages(task: SectionTask) -> list[Message]:
-    """The request for one section: instruction, plan, (sketch,) step."""
+def fanout_messages(
+    task: SectionTask, ctx: RunContext | None = None, shown: list[str] | None = None
+) -> list[Message]:
+    """The request for one section: instruction, plan, (sketch,) the section's share of the
+    user's material (if any: fitted to the room ``ctx``'s window leaves beside the answer;
+    ``shown`` is set to the ids it holds), step."""
     plan, index = task["plan"], task["index"]
-    fields = section_fields(task["brief"], plan, index, plan.sections[index].target_words)
+    budget = plan.sections[index].target_words
+    fields = section_fields(task["brief"], plan, index, budget)
     if task["sketches"]:
         sketch = "\n".join(f"{i}. {text}" for i, text in enumerate(task["sketches"], start=1))
         del fields["main_point"]  # the section's sketch takes its place
-        prompt = render("write_from_sketch", sketch=sketch, section_sketch=task["sketches"][index], **fields)
-    else:
-        prompt = render("write_parallel", **fields)
-    return [{"role": "system", "content": render("system")}, {"role": "user", "content": prompt}]
+        fields.update(sketch=sketch, section_sketch=task["sketches"][index])
+    template = "write_from_sketch" if task["sketches"] else "write_parallel"
+    system = render("system")
+    chunks = state_chunks(task)
+    material = ""
+    ids: list[str] = []
+    if chunks:
+        room = None
+        if ctx is not None and ctx.max_context is not None:
+            bare: list[Message] = [
+                {"role": "system", "content": system},
+                {"role": "user", "content": render(template, material="", **fields)},
+            ]
+            output = answer_tokens(budget, ctx.settings.tokens_per_word)
+            room = max(0, room_after(ctx.max_context, bare, ctx.gauge) - output)
+        material, ids = section_material(chunks, room, ctx.gauge.text_tokens if ctx else estimate_tokens)
+    if shown is not None:
+        shown[:] = ids
+    prompt = render(template, material=material, **fields)
+    return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
 
 
 async def write_section_node(task: SectionTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Graph node: write one fanned-out section."""
     plan, index = task["plan"], task["index"]
+    shown: list[str] = []
     section = await generate_section(
         runtime.context,
-        fixed(fanout_messages(task)),
+        lambda: fanout_messages(task, runtime.context, shown),  # fitted to the gauge as it is then
         index=index,
         count=len(plan.sections),
         title=plan.sections[index].title,
         budget=plan.sections[index].target_words,
+        events=streamed(runtime.stream_writer),
     )
-    return {"sections": [section]}
+    return {"sections": [with_sources(section, shown)]}

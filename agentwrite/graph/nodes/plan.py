@@ -3,16 +3,19 @@ and clean a plan that stays untidy."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agentwrite.context_budget import room_after
 from agentwrite.domain import Brief, Plan, Usage
 from agentwrite.errors import PlanError, PlanHygieneError
-from agentwrite.events import PlanReady
+from agentwrite.events import PlanReady, streamed
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.structured import ask_until_valid
-from agentwrite.graph.state import WriteState
+from agentwrite.graph.state import WriteState, state_chunks
+from agentwrite.grounding import assign_sources, plan_material
 from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
 from agentwrite.plans import (
@@ -25,9 +28,12 @@ from agentwrite.plans import (
     with_budgets,
 )
 from agentwrite.prompts import render
+from agentwrite.sources import Chunk
 
 SECTION_WORDS_HINT = 500
 """Words per section that the planner suggests (AgentWrite's plans run 200 to 1,000)."""
+SOURCES_PER_SECTION = 6
+"""The most chunks of the user's material the schema lets one planned section name."""
 
 
 def asked_section_bounds(target: int, lo: int, hi: int) -> tuple[int, int, int]:
@@ -47,22 +53,36 @@ def asked_section_bounds(target: int, lo: int, hi: int) -> tuple[int, int, int]:
     return fewest, suggested, min(most, suggested + max(2, suggested // 4))
 
 
-def plan_messages(brief: Brief, ctx: RunContext) -> list[Message]:
-    """The planner's first request."""
+def plan_messages(brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()) -> list[Message]:
+    """The planner's first request; with the user's material listed (as much of each chunk as
+    the window leaves room for beside the plan) when there is any."""
     s = ctx.settings
     fewest, suggested, most = asked_section_bounds(
         brief.target_words, s.min_section_words, s.max_section_words
     )
-    template = "plan_json" if ctx.structured_output and s.structured_output else "plan_lines"
-    prompt = render(
-        template,
-        instruction=brief.instruction,
-        target_words=brief.target_words,
-        min_sections=fewest,
-        max_sections=most,
-        suggested_sections=suggested,
-    )
-    return [{"role": "system", "content": render("system")}, {"role": "user", "content": prompt}]
+    structured = ctx.structured_output and s.structured_output
+    template = "plan_json" if structured else "plan_lines"
+    fields = {
+        "instruction": brief.instruction,
+        "target_words": brief.target_words,
+        "min_sections": fewest,
+        "max_sections": most,
+        "suggested_sections": suggested,
+    }
+    system = render("system")
+    material = ""
+    if chunks:
+        room = None
+        if ctx.max_context is not None:
+            bare: list[Message] = [
+                {"role": "system", "content": system},
+                {"role": "user", "content": render(template, material="", **fields)},
+            ]
+            room = room_after(ctx.max_context, bare, ctx.gauge) - plan_max_tokens(brief.instruction, most)
+        kind = "plan_sources_json" if structured else "plan_sources_lines"
+        material = plan_material(chunks, kind, room, ctx.gauge.text_tokens)
+    prompt = render(template, material=material, **fields)
+    return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
 
 
 def check_plan(plan: Plan, brief: Brief, ctx: RunContext, *, titles_from_points: bool = False) -> Plan:
@@ -93,22 +113,35 @@ def check_plan(plan: Plan, brief: Brief, ctx: RunContext, *, titles_from_points:
     return plan
 
 
-def plan_schema(fewest: int, most: int) -> dict[str, Any]:
+def plan_schema(fewest: int, most: int, ids: Sequence[str] = ()) -> dict[str, Any]:
     """The Plan schema for structured output, with the section count for this target and
     bounded string lengths, so that a constrained decoder cannot return a plan of the wrong
-    size or ramble inside a field.
+    size or ramble inside a field. With the ids of the user's material, each section must
+    name one to ``SOURCES_PER_SECTION`` of them; without, sections have no ``sources``.
 
     >>> schema = plan_schema(3, 15)
     >>> schema["properties"]["sections"]["minItems"], schema["properties"]["sections"]["maxItems"]
     (3, 15)
+    >>> "sources" in schema["$defs"]["SectionPlan"]["properties"]
+    False
+    >>> plan_schema(3, 15, ["n#1", "n#2"])["$defs"]["SectionPlan"]["properties"]["sources"]["items"]
+    {'type': 'string', 'enum': ['n#1', 'n#2']}
     """
     schema = Plan.model_json_schema()
     schema["properties"]["sections"].update(minItems=fewest, maxItems=most)
     schema["properties"]["title"]["maxLength"] = 120
-    section = schema["$defs"]["SectionPlan"]["properties"]
+    section_schema = schema["$defs"]["SectionPlan"]
+    section = section_schema["properties"]
     section["title"]["maxLength"] = 80
     section["main_point"]["maxLength"] = 300
     section["target_words"]["maximum"] = 100_000
+    if not ids:
+        del section["sources"]
+        return schema
+    section["sources"].update(
+        items={"type": "string", "enum": list(ids)}, minItems=1, maxItems=min(len(ids), SOURCES_PER_SECTION)
+    )
+    section_schema["required"] = [*section_schema.get("required", []), "sources"]
     return schema
 
 
@@ -124,19 +157,25 @@ def plan_max_tokens(instruction: str, most: int) -> int:
     return min(8192, 256 + per_section * most)
 
 
-async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage, list[str]]:
+async def make_plan(
+    brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()
+) -> tuple[Plan, Usage, list[str]]:
     """Ask the model for a plan, retrying with the error fed back; return it with its usage
     and the repairs made to it (empty unless it had to be cleaned).
 
     A plan whose only problems are hygiene is asked for again like any other; when no
     attempt is tidy, the latest such plan is used cleaned, and the repairs say what changed.
+    With the user's material (``chunks``), each section names the chunks it draws on; ids the
+    model got wrong are dropped and chunks it left out go to the sections that fit them best
+    (``assign_sources``), with a note in the repairs.
     Raises PlanError after ``settings.plan_attempts`` unusable answers.
     """
     s = ctx.settings
-    messages = plan_messages(brief, ctx)
+    messages = plan_messages(brief, ctx, chunks)
     fallback_title = brief.instruction.splitlines()[0][:120]
     fewest, _, most = asked_section_bounds(brief.target_words, s.min_section_words, s.max_section_words)
-    schema = plan_schema(fewest, most) if ctx.structured_output and s.structured_output else None
+    ids = [c.id for c in chunks]
+    schema = plan_schema(fewest, most, ids) if ctx.structured_output and s.structured_output else None
 
     def parse(text: str) -> tuple[Plan, list[str]]:
         plan, form = parse_plan_with_format(text, fallback_title)
@@ -152,14 +191,18 @@ async def make_plan(brief: Brief, ctx: RunContext) -> tuple[Plan, Usage, list[st
         schema=schema,
         fallback=lambda untidy: (untidy.cleaned, untidy.repairs),
     )
-    return plan, usage, repairs
+    plan, notes = assign_sources(plan, chunks)
+    return plan, usage, repairs + notes
 
 
 async def plan_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Graph node: plan unless the user supplied one."""
+    """Graph node: plan unless the user supplied one. The brief and a plan may come as their
+    JSON (from a LangGraph server's client); they are read into their types here."""
     ctx = runtime.context
-    if state.get("plan") is not None:
-        return {}
-    plan, usage, repairs = await make_plan(state["brief"], ctx)
-    ctx.emit(PlanReady(plan, "model"))
-    return {"plan": plan, "plan_source": "model", "plan_usage": usage, "plan_repairs": repairs}
+    brief = Brief.model_validate(state["brief"])
+    if (given := state.get("plan")) is not None:
+        return {"brief": brief, "plan": Plan.model_validate(given)}
+    plan, usage, repairs = await make_plan(brief, ctx, state_chunks(state))
+    streamed(runtime.stream_writer)(PlanReady(plan, "model"))
+    return {"brief": brief, "plan": plan, "plan_source": "model", "plan_usage": usage,
+            "plan_repairs": repairs}  # fmt: skip

@@ -13,13 +13,16 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agentwrite.context_budget import fit_prior_text
+from agentwrite.context_budget import answer_tokens, room_after
 from agentwrite.domain import Plan, Section
+from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section, section_fields
-from agentwrite.graph.state import WriteState
+from agentwrite.graph.nodes.write import generate_section, section_fields, with_sources
+from agentwrite.graph.state import WriteState, state_chunks
+from agentwrite.grounding import section_chunks, section_material
 from agentwrite.llm.base import Message
 from agentwrite.plans import normalise_budgets
+from agentwrite.prior_text import fit_prior_text
 from agentwrite.prompts import render
 
 
@@ -41,17 +44,32 @@ def next_budget(plan: Plan, done: list[Section], target: int, lo: int, hi: int) 
     return max(1, first)
 
 
-def sequential_messages(state: WriteState, ctx: RunContext, index: int, budget: int) -> list[Message]:
-    """The request for section ``index``: instruction, plan, text so far (fitted), step."""
+def sequential_messages(
+    state: WriteState, ctx: RunContext, index: int, budget: int, shown: list[str] | None = None
+) -> list[Message]:
+    """The request for section ``index``: instruction, plan, text so far (fitted), the
+    section's share of the user's material (if any: fitted to at most half the room the text
+    so far has; ``shown`` is set to the ids it holds), step."""
     plan = state["plan"]
     assert plan is not None
     fields = section_fields(state["brief"], plan, index, budget)
     system = render("system")
-    frame = render("write_section", written="", **fields)
+    frame_text = render("write_section", written="", material="", **fields)
     token_room = None
     if ctx.max_context is not None:
-        output = round(budget * ctx.settings.tokens_per_word * 1.3) + 32
-        token_room = max(0, ctx.max_context - ctx.gauge.text_tokens(system + frame) - output - 128)
+        frame: list[Message] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": frame_text},
+        ]
+        output = answer_tokens(budget, ctx.settings.tokens_per_word)
+        token_room = max(0, room_after(ctx.max_context, frame, ctx.gauge) - output)
+    chunks = section_chunks(state_chunks(state), plan.sections[index].sources)
+    half = None if token_room is None else token_room // 2
+    material, ids = section_material(chunks, half, ctx.gauge.text_tokens)
+    if shown is not None:
+        shown[:] = ids
+    if token_room is not None and material:
+        token_room = max(0, token_room - ctx.gauge.text_tokens(material))
     done = [(s.title, s.text) for s in state.get("sections", [])]
     written = fit_prior_text(
         done,
@@ -62,7 +80,7 @@ def sequential_messages(state: WriteState, ctx: RunContext, index: int, budget: 
     )
     return [
         {"role": "system", "content": system},
-        {"role": "user", "content": render("write_section", written=written, **fields)},
+        {"role": "user", "content": render("write_section", written=written, material=material, **fields)},
     ]
 
 
@@ -75,16 +93,18 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
     index = len(done)
     s = ctx.settings
     budget = next_budget(plan, done, state["brief"].target_words, s.min_section_words, s.max_section_words)
+    shown: list[str] = []
     section = await generate_section(
         ctx,
-        lambda: sequential_messages(state, ctx, index, budget),  # fitted to the gauge as it is then
+        lambda: sequential_messages(state, ctx, index, budget, shown),  # fitted to the gauge as it is then
         index=index,
         count=len(plan.sections),
         title=plan.sections[index].title,
         budget=budget,
         earlier=[s.text for s in done],
+        events=streamed(runtime.stream_writer),
     )
-    return {"sections": [section]}
+    return {"sections": [with_sources(section, shown)]}
 
 
 def after_section(state: WriteState) -> str:

@@ -6,17 +6,16 @@ in the section as the document will hold it (cleaned of labels and plan lines)."
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from agentwrite.context_budget import output_room
+from agentwrite.context_budget import answer_tokens, output_room
 from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
-from agentwrite.events import SectionDone, SectionStarted
+from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, ignore
 from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words
 from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
@@ -51,8 +50,7 @@ def section_params(
     """
     s = ctx.settings
     decoding = decoding or s.decoding_for("writer")
-    wanted = math.ceil(words * s.tokens_per_word * 1.3) + 32
-    max_tokens = output_room(ctx.max_context, messages, wanted, ctx.gauge)
+    max_tokens = output_room(ctx.max_context, messages, answer_tokens(words, s.tokens_per_word), ctx.gauge)
     min_tokens = None
     if force_length and s.min_tokens:
         min_tokens = min(round(words * s.tokens_per_word * 0.7), max_tokens)
@@ -132,6 +130,16 @@ def fixed(messages: list[Message]) -> Callable[[], list[Message]]:
     return lambda: messages
 
 
+def with_sources(section: Section, shown: Sequence[str]) -> Section:
+    """The section with the ids of the user's material its prompt showed (unchanged when none).
+
+    >>> s = Section(index=0, title="Soil", text="Clay.", target_words=9, finish_reason="stop")
+    >>> with_sources(s, ["notes.md#2"]).sources, with_sources(s, []) is s
+    (['notes.md#2'], True)
+    """
+    return section.model_copy(update={"sources": list(shown)}) if shown else section
+
+
 @dataclass
 class _Draft:
     """A section while it is written: the text kept so far and what it took."""
@@ -155,6 +163,7 @@ async def generate_section(
     title: str,
     budget: int,
     earlier: Sequence[str] = (),
+    events: EventSink = ignore,
 ) -> Section:
     """Write one section from the prompt ``prompt()`` builds; raise ModelError rather than
     return bad text.
@@ -163,21 +172,26 @@ async def generate_section(
     is cut off, and the section is continued from before it with a stronger repetition
     penalty and the looping sentence named; sentences that repeat one another or
     ``earlier`` sections, or echo the prompt, are dropped. A section cut short (by the token
-    limit or a loop) or well short of its budget is continued; one past its budget ends at
-    the first sentence that reaches it.
+    limit or a loop) or well short of its budget is continued; one cut past its budget ends
+    at the first sentence that reaches it (an answer that ended by itself is kept whole).
+
+    ``events`` hears the section start and end, and each piece of its text as it streams
+    (``SectionDelta``, where the backend streams).
     """
     s = ctx.settings
-    ctx.emit(SectionStarted(index, count, title, budget))
+    events(SectionStarted(index, count, title, budget))
     started = time.monotonic()
     guard = LoopGuard([m["content"] for m in prompt()], earlier) if s.loop_guard else None
-    watched = guard if ctx.model.capabilities.streaming_watch else None  # else whole answers only
+    streams = ctx.model.capabilities.streaming_watch  # else whole answers only, and no deltas
+    delta = (lambda piece: events(SectionDelta(index, piece))) if streams and ctx.stream_text else None
+    watched = guard if streams else None
     draft = _Draft()
     first: list[Message] = []
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
             request = section_request(
-                ctx, prompt, budget, decoding=decoding, force_length=True, watch=_watch(watched, "")
+                ctx, prompt, budget, decoding=decoding, force_length=True, watch=_watch(watched, "", delta)
             )
         else:
             more = max(budget - count_words(draft.text), 50)
@@ -191,7 +205,7 @@ async def generate_section(
                 more,
                 decoding=decoding,
                 force_length=count_words(draft.text) < s.short_section_ratio * budget,
-                watch=_watch(watched, draft.text + " "),
+                watch=_watch(watched, draft.text + " ", delta),
             )
         try:
             sent, completion = await ctx.complete(request)
@@ -226,12 +240,28 @@ async def generate_section(
         loops_cut=draft.loops_cut,
         words_dropped=draft.words_dropped,
     )
-    ctx.emit(SectionDone(section, count))
+    events(SectionDone(section, count))
     return section
 
 
-def _watch(guard: LoopGuard | None, prefix: str) -> Callable[[], Watch | None]:
-    return (lambda: guard.watch(prefix)) if guard is not None else (lambda: None)
+def _watch(
+    guard: LoopGuard | None, prefix: str, delta: Callable[[str], None] | None
+) -> Callable[[], Watch | None]:
+    """A fresh watch for each try: each piece goes to ``delta`` first, then to the loop
+    guard's watch (which may stop the answer)."""
+
+    def make() -> Watch | None:
+        check = guard.watch(prefix) if guard is not None else None
+        if delta is None:
+            return check
+
+        def watch(piece: str) -> bool:
+            delta(piece)
+            return check is not None and check(piece)
+
+        return watch
+
+    return make
 
 
 def continuation_messages(

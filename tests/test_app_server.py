@@ -1,0 +1,102 @@
+"""``langgraph dev`` serves the workflow of ``langgraph.json``: a document written through
+its HTTP API against a loopback model server, with the progress events on the stream."""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytest.importorskip("langgraph_api", reason="langgraph dev needs the 'server' extra: langgraph-cli[inmem]")
+from langgraph_sdk import get_client
+
+from tests.openai_server import OpenAIServer
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def langgraph_dev(tmp_path: Path) -> Iterator[str]:
+    """``langgraph dev`` on loopback with the repository's ``langgraph.json`` (its paths made
+    absolute, so that the server's files stay in ``tmp_path``); yields its URL."""
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    config["dependencies"] = [str(ROOT)]
+    config["graphs"] = {name: str(ROOT / spec.removeprefix("./")) for name, spec in config["graphs"].items()}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTWRITE_", "OPENAI_", "LANGSMITH_"))}
+    env |= {"LANGSMITH_TRACING": "false", "LANGGRAPH_CLI_NO_ANALYTICS": "1", "PYTHONPATH": str(ROOT)}
+    command = [str(Path(sys.executable).with_name("langgraph")), "dev", "--no-browser", "--no-reload",
+               "--host", "127.0.0.1", "--port", str(port), "--config", "langgraph.json"]  # fmt: skip
+    log = (tmp_path / "server.log").open("wb")
+    server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                if httpx.get(url + "/ok", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"langgraph dev did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def test_langgraph_dev_writes_a_document_and_streams_its_progress(langgraph_dev: str) -> None:
+    with OpenAIServer() as model_server:
+
+        async def go() -> tuple[list[Any], dict[str, Any]]:
+            client = get_client(url=langgraph_dev)
+            thread = await client.threads.create()
+            chunks = [
+                chunk
+                async for chunk in client.runs.stream(
+                    thread["thread_id"],
+                    "agentwrite",
+                    input={"brief": {"instruction": "Write a 1500-word essay on tea", "target_words": 1500}},
+                    context={"settings": {"base_url": [model_server.base_url], "mode": "sequential"}},
+                    stream_mode=["custom", "values"],
+                )
+            ]
+            state = await client.threads.get_state(thread["thread_id"])
+            return chunks, state["values"]
+
+        chunks, values = asyncio.run(asyncio.wait_for(go(), 60))
+    errors = [c.data for c in chunks if c.event == "error"]
+    assert not errors, errors
+    custom = [c.data for c in chunks if c.event == "custom"]
+    kinds = [e["event"] for e in custom]
+    sections = values["sections"]
+    assert kinds[0] == "plan_ready" and kinds.count("section_done") == len(sections) == len(
+        values["plan"]["sections"]
+    )
+    assert "section_delta" in kinds  # the text as the model server streamed it
+    assert values["markdown"].startswith("# A Test Document")
+    assert sum(s["words"] for s in sections) >= 1000
+    assert len(model_server.completion_requests()) >= len(sections) + 1  # the plan, then each section
