@@ -6,6 +6,7 @@ field doubles as the JSON schema sent to the server for structured output.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -120,6 +121,11 @@ class SectionPlan(BaseModel):
     title: str = Field(min_length=1, max_length=200, description="A short heading for the section.")
     main_point: str = Field(min_length=1, description="What the section covers, in one or two sentences.")
     target_words: int = Field(ge=1, description="How many words the section should have.")
+    sources: list[str] = Field(
+        default_factory=list,
+        exclude_if=lambda ids: not ids,
+        description="The ids of the pieces of the user's material this section draws on (notes.md#3).",
+    )
 
     @field_validator("title", "main_point")
     @classmethod
@@ -127,6 +133,21 @@ class SectionPlan(BaseModel):
         value = " ".join(value.split())
         if not value:
             raise ValueError("must not be blank")
+        return value
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        """Ids as a model may give them: numbers, or one string of ids separated by commas.
+
+        >>> SectionPlan(title="Soil", main_point="Clay.", target_words=9, sources="a#1, a#2").sources
+        ['a#1', 'a#2']
+        """
+        if isinstance(value, str):
+            value = re.split(r"[,，;；]", value)
+        if isinstance(value, list):
+            value = [str(v).strip() if isinstance(v, str | int) else v for v in value]
+            return [v for v in value if v != ""]
         return value
 
 
@@ -161,6 +182,11 @@ class Section(BaseModel):
         description="Words removed from what the model wrote: loops cut, repeated or copied sentences, "
         "prompt echoes.",
     )
+    sources: list[str] = Field(
+        default_factory=list,
+        exclude_if=lambda ids: not ids,
+        description="The ids of the user's material in this section's prompt (omitted when none).",
+    )
 
     @model_validator(mode="after")
     def _count(self) -> Section:
@@ -189,6 +215,11 @@ class Document(BaseModel):
     usage: Usage
     endpoints: dict[str, EndpointUsage] = Field(
         default_factory=dict, description="What each server did for this run, by URL (empty in process)."
+    )
+    sources: dict[str, list[str]] = Field(
+        default_factory=dict,
+        exclude_if=lambda files: not files,
+        description="The user's material by file name, with its chunk ids (omitted when none).",
     )
     wall_seconds: float
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

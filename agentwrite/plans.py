@@ -20,13 +20,14 @@ from pydantic import ValidationError
 
 from agentwrite.domain import MAX_SECTIONS, Plan, SectionPlan
 from agentwrite.errors import InputError, PlanError
+from agentwrite.llm.structured import NoJsonObject, json_object
 from agentwrite.text_stats import split_sentences
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _LINE = re.compile(
     r"^\W*(?:paragraph|section|part|段落|第)\s*(\d+)\s*(?:段|部分|节)?\s*[-–—:：.]\s*"
     r"(?:main\s*point|主要内容|要点)\s*[:：]\s*(?P<point>.+?)\s*[-–—]+\s*"
-    r"(?:word\s*count|字数)\s*[:：]\s*(?P<words>[\d,，]+)\s*(?:words?|字)?\W*$",
+    r"(?:word\s*count|字数)\s*[:：]\s*(?P<words>[\d,，]+)\s*(?:words?|字)?"
+    r"(?:\W*?(?:sources?|materials?|来源|资料)\s*[:：]\s*(?P<sources>.*?))?\W*$",
     re.IGNORECASE,
 )
 _TITLE_LINE = re.compile(r"^\s*(?:#+\s*)?(?:title|标题)\s*[:：]\s*(.+?)\s*$", re.IGNORECASE)
@@ -40,18 +41,10 @@ def parse_plan_json(text: str) -> Plan:
     >>> p.title, p.sections[0].target_words
     ('Tea', 300)
     """
-    candidate = text.strip()
-    fenced = _FENCE.search(candidate)
-    if fenced:
-        candidate = fenced.group(1).strip()
-    start, end = candidate.find("{"), candidate.rfind("}")
-    if start < 0 or end < start:
-        raise PlanError("the plan is not a JSON object")
     try:
-        data = json.loads(candidate[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise PlanError(f"the plan is not valid JSON: {exc.msg} at character {exc.pos}") from None
-    return _validate(data)
+        return _validate(json_object(text))
+    except NoJsonObject as exc:
+        raise PlanError(f"the plan is {exc}") from None
 
 
 def parse_plan_lines(text: str, title: str) -> Plan:
@@ -64,6 +57,12 @@ def parse_plan_lines(text: str, title: str) -> Plan:
     ...                      "Paragraph 2 - Main Point: Pu'er today. - Word Count: 1,200 words", "Tea")
     >>> [(s.title, s.target_words) for s in p.sections]
     [('The old tea road', 400), ("Pu'er today", 1200)]
+
+    A line may end with the ids of the user's material the section draws on:
+
+    >>> parse_plan_lines("Paragraph 1 - Main Point: Tea. - Word Count: 400 words - Sources: n#1, n#3",
+    ...                  "Tea").sections[0].sources
+    ['n#1', 'n#3']
     """
     sections = []
     for line in text.splitlines():
@@ -73,7 +72,10 @@ def parse_plan_lines(text: str, title: str) -> Plan:
         if match := _LINE.match(line.strip()):
             point = match.group("point").strip()
             words = int(re.sub("[,，]", "", match.group("words")))
-            sections.append({"title": _title_from_point(point), "main_point": point, "target_words": words})
+            section = {"title": _title_from_point(point), "main_point": point, "target_words": words}
+            if match.group("sources"):
+                section["sources"] = match.group("sources")
+            sections.append(section)
     if not sections:
         raise PlanError("no 'Paragraph N - Main Point: ... - Word Count: N words' lines found")
     return _validate({"title": title, "sections": sections})

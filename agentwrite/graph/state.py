@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypedDict
+from collections.abc import Mapping
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from agentwrite.domain import Brief, Plan, Section, Usage
+from agentwrite.sources import Chunk
 
 
 def merge_sections(done: list[Section], new: list[Section]) -> list[Section]:
@@ -24,6 +26,7 @@ class WriteState(TypedDict, total=False):
     """Everything a run knows, checkpointed after every step."""
 
     brief: Brief
+    chunks: list[Chunk]
     plan: Plan | None
     plan_source: str
     plan_usage: Usage
@@ -41,3 +44,15 @@ class SectionTask(TypedDict):
     plan: Plan
     sketches: list[str]
     index: int
+    chunks: NotRequired[list[Chunk]]
+
+
+def state_chunks(state: Mapping[str, Any]) -> list[Chunk]:
+    """The user's material in a state or a task (none when it has none), read into chunks
+    when it came as JSON.
+
+    >>> as_json = {"chunks": [{"id": "a#1", "source": "a", "text": "x"}]}
+    >>> state_chunks({}), [c.id for c in state_chunks(as_json)]
+    ([], ['a#1'])
+    """
+    return [Chunk.model_validate(c) for c in state.get("chunks") or []]

@@ -1,0 +1,270 @@
+"""The user's material in a run: which chunks each planned section draws on, and the
+material the planner and each section writer are shown, fitted to the context window.
+
+A plan names its sections' chunks by id (``SectionPlan.sources``). Ids a model gets wrong
+are read leniently ("3" for ``notes.md#3`` when there is one file) or dropped with a note;
+when a model plan gives no section any material, every chunk goes to the section whose title
+and main point share most (rare) words with it, else to the section at its place in the
+material; chunks a model plan leaves out are added the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+
+from agentwrite.domain import Plan
+from agentwrite.errors import InputError
+from agentwrite.length import estimate_tokens
+from agentwrite.plans import _tokens as content_words
+from agentwrite.prompts import render
+from agentwrite.sources import Chunk, excerpt
+
+PLAN_EXCERPT_WORDS = (None, 60, 30, 15, 8, 0)
+"""How much of each chunk the planner is shown, most first (None: all of it; 0: the id and
+heading only): the most that fits its window."""
+MIN_SECTION_WORDS = 20
+"""Chunks in a section prompt are shortened down to this many words before any is left out."""
+
+_OUTER = "[](){}<>\"'`*“”‘’ \t"
+
+
+def resolve_ids(plan: Plan, chunks: Sequence[Chunk], *, strict: bool = False) -> tuple[Plan, list[str]]:
+    """The plan with each section's ``sources`` read as chunk ids: exact, or told apart by
+    case, brackets or spaces, or a bare number when there is one file. Unknown ids are dropped
+    with a note (``strict``, for a plan the user gave: an InputError); repeats are dropped.
+
+    >>> from agentwrite.domain import SectionPlan
+    >>> chunks = [Chunk(id=f"notes.md#{i}", source="notes.md", text="x") for i in (1, 2)]
+    >>> plan = Plan(title="T", sections=[SectionPlan(title="A", main_point="a", target_words=9,
+    ...     sources=["[notes.md#2]", "1", "Notes.md #1", "notes.md#7"])])
+    >>> fixed, notes = resolve_ids(plan, chunks)
+    >>> fixed.sections[0].sources, notes
+    (['notes.md#1', 'notes.md#2'], ['section 1: unknown source "notes.md#7" dropped'])
+    """
+    known = {c.id: c.id for c in chunks}
+    known.update({_key(c.id): c.id for c in chunks})
+    single = {c.source for c in chunks} == {chunks[0].source} if chunks else False
+    order = {c.id: i for i, c in enumerate(chunks)}
+    notes: list[str] = []
+    sections = []
+    for number, section in enumerate(plan.sections, start=1):
+        ids: set[str] = set()
+        for given in section.sources:
+            found = known.get(given) or known.get(_key(given))
+            bare = given.strip(_OUTER).lstrip("#")
+            if found is None and single and bare.isdigit():
+                found = known.get(f"{chunks[0].source}#{int(bare)}")
+            if found is None:
+                if strict:
+                    raise InputError(f'plan section {number} names source "{given}", which no file has')
+                notes.append(f'section {number}: unknown source "{given}" dropped')
+                continue
+            ids.add(found)
+        sections.append(section.model_copy(update={"sources": sorted(ids, key=order.__getitem__)}))
+    return plan.model_copy(update={"sections": sections}), notes
+
+
+def _key(chunk_id: str) -> str:
+    """An id as compared leniently: lowercase, without brackets, quotes or spaces.
+
+    >>> _key(" [Notes.md #3] ")
+    'notes.md#3'
+    """
+    return re.sub(r"\s+", "", chunk_id.strip(_OUTER)).lower()
+
+
+def assign_sources(plan: Plan, chunks: Sequence[Chunk], *, strict: bool = False) -> tuple[Plan, list[str]]:
+    """The plan with its sections' chunk ids checked (``resolve_ids``) and every chunk given
+    to a section: when no section has any, each chunk goes to its best section
+    (``best_sections``); chunks a model plan left out (not ``strict``) are added the same way.
+    Returns the plan and a note on each change. Without chunks the plan is returned as it is.
+
+    >>> from agentwrite.domain import SectionPlan
+    >>> plan = Plan(title="Gardens", sections=[
+    ...     SectionPlan(title="Soil", main_point="Testing and improving the soil.", target_words=300),
+    ...     SectionPlan(title="Seeds", main_point="Which seeds to sow first.", target_words=300)])
+    >>> chunks = [Chunk(id="n#1", source="n", text="Tomato seeds sprout in a week."),
+    ...           Chunk(id="n#2", source="n", text="Clay soil drains badly; add compost.")]
+    >>> assigned, notes = assign_sources(plan, chunks)
+    >>> [s.sources for s in assigned.sections], notes
+    ([['n#2'], ['n#1']], ['no section was given material; each chunk went to the section that fits it best'])
+    """
+    if not chunks:
+        return plan, []
+    plan, notes = resolve_ids(plan, chunks, strict=strict)
+    used = {i for s in plan.sections for i in s.sources}
+    if used and strict:
+        return plan, notes
+    left = [c for c in chunks if c.id not in used]
+    if not left:
+        return plan, notes
+    best = best_sections(plan, chunks)
+    ids = [list(s.sources) for s in plan.sections]
+    for i, chunk in enumerate(chunks):
+        if chunk.id not in used:
+            ids[best[i]].append(chunk.id)
+    order = {c.id: i for i, c in enumerate(chunks)}
+    sections = [
+        s.model_copy(update={"sources": sorted(own, key=order.__getitem__)})
+        for s, own in zip(plan.sections, ids, strict=True)
+    ]
+    if used:
+        shown = ", ".join(c.id for c in left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        notes.append(f"material the plan left out ({shown}) went to the sections that fit it best")
+    else:
+        notes.append("no section was given material; each chunk went to the section that fits it best")
+    return plan.model_copy(update={"sections": sections}), notes
+
+
+def best_sections(plan: Plan, chunks: Sequence[Chunk]) -> list[int]:
+    """For each chunk, the index of the section it fits best: the one whose title and main
+    point share the most words with the chunk's heading and text, each word weighted by how
+    few sections hold it; a chunk that shares none (or ties) goes to the section nearest its
+    place in the material (chunk i of n to section i * k / n of k).
+
+    >>> from agentwrite.domain import SectionPlan
+    >>> outline = [("Tea roads", "Caravans carried tea."), ("Pu'er", "How pu'er is pressed."),
+    ...            ("Today", "Tourism.")]
+    >>> plan = Plan(title="T", sections=[SectionPlan(title=t, main_point=p, target_words=9)
+    ...                                  for t, p in outline])
+    >>> chunks = [Chunk(id=f"n#{i}", source="n", text=t) for i, t in enumerate(
+    ...     ["Bricks of pu'er are pressed by hand.", "Nothing in common.", "Caravans left Simao."])]
+    >>> best_sections(plan, chunks)
+    [1, 1, 0]
+    """
+    section_words = [set(content_words(f"{s.title} {s.main_point}")) for s in plan.sections]
+    holders: dict[str, int] = {}
+    for words in section_words:
+        for word in words:
+            holders[word] = holders.get(word, 0) + 1
+    count, total = len(plan.sections), len(chunks)
+    best = []
+    for i, chunk in enumerate(chunks):
+        words = set(content_words(f"{chunk.heading} {chunk.text}"))
+        place = (i + 0.5) * count / total - 0.5
+        scores = [sum(1 / holders[w] for w in words & own) for own in section_words]
+        best.append(min(range(count), key=lambda k: (-scores[k], abs(k - place), k)))
+    return best
+
+
+def section_chunks(chunks: Sequence[Chunk], ids: Sequence[str]) -> list[Chunk]:
+    """The chunks named by ``ids``, in that order (unknown ids skipped).
+
+    >>> [c.id for c in section_chunks([Chunk(id="a#1", source="a", text="x")], ["a#1", "b#1"])]
+    ['a#1']
+    """
+    by_id = {c.id: c for c in chunks}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _render_chunks(chunks: Sequence[Chunk], words: int | None) -> str:
+    """Chunks as the prompts show them: ``[id] (heading)`` and the text (all of it, its
+    Markdown headings as plain lines, or its first ``words`` words on one line).
+
+    >>> print(_render_chunks([Chunk(id="n#1", source="n", heading="Soil", text="## Soil\\n\\nClay.")], None))
+    [n#1] (Soil)
+    Clay.
+    >>> _render_chunks([Chunk(id="n#1", source="n", text="Clay drains badly.")], 2)
+    '[n#1] Clay drains…'
+    """
+    parts = []
+    for chunk in chunks:
+        label = f"[{chunk.id}]" + (f" ({chunk.heading})" if chunk.heading else "")
+        if words is None:
+            body = re.sub(r"(?m)^ {0,3}#{1,6}\s+", "", chunk.text).strip()
+            if chunk.heading and body.startswith(chunk.heading + "\n"):
+                body = body[len(chunk.heading) :].strip()  # the label names it
+            parts.append(f"{label}\n{body}")
+        else:
+            parts.append(f"{label} {excerpt(chunk.text, words)}".rstrip() if words else label)
+    return "\n\n".join(parts) if words is None else "\n".join(parts)
+
+
+def plan_material(
+    chunks: Sequence[Chunk],
+    template: str,
+    max_tokens: int | None,
+    count: Callable[[str], int] = estimate_tokens,
+) -> str:
+    """The planner's block of material (``template``, rendered with the chunk list, the
+    number of chunks and two ids for an example): every chunk whole when that fits
+    ``max_tokens``, else excerpts as long as fit (``PLAN_EXCERPT_WORDS``), at least the ids.
+    Empty without chunks.
+
+    >>> chunks = [Chunk(id="n#1", source="n", text="Clay drains badly. " * 20)]
+    >>> "Clay drains badly. Clay" in plan_material(chunks, "plan_sources_json", None)
+    True
+    >>> plan_material(chunks, "plan_sources_json", 150).count("Clay")  # 15 words
+    5
+    >>> plan_material([], "plan_sources_json", None)
+    ''
+    """
+    if not chunks:
+        return ""
+    example = [c.id for c in chunks[:2]]
+    shown = json.dumps(example, ensure_ascii=False) if template.endswith("json") else ", ".join(example)
+    block = ""
+    for words in PLAN_EXCERPT_WORDS:
+        block = _block(template, chunks=_render_chunks(chunks, words), count=len(chunks), example=shown)
+        if max_tokens is None or count(block) <= max_tokens:
+            break
+    return block
+
+
+def _block(template: str, **values: object) -> str:
+    """A material template rendered as a block of a prompt: it ends in a blank line, so that
+    the prompt's next heading follows as it would without the block."""
+    return render(template, **values).rstrip() + "\n\n"
+
+
+def section_material(
+    chunks: Sequence[Chunk], max_tokens: int | None, count: Callable[[str], int] = estimate_tokens
+) -> tuple[str, list[str]]:
+    """A section's block of material and the ids it holds: every chunk whole when that fits
+    ``max_tokens``; else each chunk cut to the same number of words, as many as fit (down to
+    ``MIN_SECTION_WORDS``); else the first chunks only, so cut. Empty without chunks or room.
+
+    >>> chunks = [Chunk(id=f"n#{i}", source="n", text=f"Fact {i} about clay soil. " * 30) for i in (1, 2)]
+    >>> block, ids = section_material(chunks, None)
+    >>> ids, block.count("Fact 1"), block.count("Fact 2")
+    (['n#1', 'n#2'], 30, 30)
+    >>> block, ids = section_material(chunks, 300)
+    >>> ids, 0 < block.count("Fact 2") < 30, estimate_tokens(block) <= 300
+    (['n#1', 'n#2'], True, True)
+    >>> section_material(chunks, 150)[1], section_material(chunks, 50)
+    (['n#1'], ('', []))
+    """
+    if not chunks:
+        return "", []
+
+    def block(selected: Sequence[Chunk], words: int | None) -> str:
+        cut = [c.model_copy(update={"text": excerpt(c.text, words)}) for c in selected] if words else selected
+        return _block("section_sources", chunks=_render_chunks(cut, None))
+
+    def fits(text: str) -> bool:
+        return max_tokens is None or count(text) <= max_tokens
+
+    whole = block(chunks, None)
+    if fits(whole):
+        return whole, [c.id for c in chunks]
+    longest = max(len(c.text.split()) for c in chunks)
+    for kept in range(len(chunks), 0, -1):
+        words = longest
+        while words >= MIN_SECTION_WORDS:
+            text = block(chunks[:kept], words)
+            if fits(text):
+                return text, [c.id for c in chunks[:kept]]
+            words = math.floor(words * 0.8)
+    return "", []
+
+
+def used_ids(chunks: Sequence[Chunk], prompt: str) -> list[str]:
+    """The ids of the chunks a prompt shows (by their ``[id]`` labels).
+
+    >>> used_ids([Chunk(id="n#1", source="n", text="x"), Chunk(id="n#2", source="n", text="y")], "[n#2] y")
+    ['n#2']
+    """
+    return [c.id for c in chunks if f"[{c.id}]" in prompt]
