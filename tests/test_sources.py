@@ -16,7 +16,7 @@ from agentwrite.cli import app
 from agentwrite.domain import Plan, SectionPlan, Usage
 from agentwrite.errors import InputError
 from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Message
-from agentwrite.runner import awrite
+from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
 from agentwrite.sources import CHUNK_WORDS, load_sources, size, split_text
 from tests.fake_model import RecordedCall, ScriptedModel
@@ -358,6 +358,25 @@ def test_a_user_plan_naming_an_unknown_chunk_is_refused(material: list[Path], tm
     with pytest.raises(InputError, match='names source "x#1"'):
         run(ScriptedModel(), sources=material, plan=plan, run_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_user_plan_without_sources_gets_every_chunk(material: list[Path]) -> None:
+    sections = [SectionPlan.model_validate({**s, "sources": []}) for s in planned([], [], [], [])]
+    model = ScriptedModel(responder=writer_reply)
+    doc = run(model, sources=material, plan=Plan(title="Yunnan", sections=sections))
+    assert not any(c.params.json_schema for c in model.calls), "no planner call"
+    assert [s.sources for s in doc.sections] == [
+        ["notes.md#1"], ["notes.md#2"], ["notes.md#3"], ["notes.md#4", "budget.txt#1"]
+    ]  # fmt: skip
+    assert doc.plan_source == "user"
+
+
+def test_aplan_plans_with_the_material(material: list[Path]) -> None:
+    model = ScriptedModel(responder=planner(planned(["notes.md#1"], ["notes.md#2"], ["notes.md#3"], [])))
+    plan = asyncio.run(aplan(BRIEF, model=model, sources=material))
+    assert [s.sources for s in plan.sections] == [
+        ["notes.md#1"], ["notes.md#2"], ["notes.md#3"], ["notes.md#4", "budget.txt#1"]
+    ]  # fmt: skip
 
 
 # --- resume ----------------------------------------------------------------------------------
