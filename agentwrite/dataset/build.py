@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from agentwrite.dataset.filters import (
     token_counter,
 )
 from agentwrite.dataset.instructions import BadLine, Instruction, read_instructions
-from agentwrite.dataset.journal import META, TRAIN, Journal, read_jsonl, recover
+from agentwrite.dataset.journal import META, TRAIN, Journal, recover
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.shards import Shard, check_resume
 from agentwrite.dataset.stats import write_stats
@@ -45,6 +44,7 @@ from agentwrite.errors import (
     PlanError,
     ServerUnreachable,
 )
+from agentwrite.files import read_jsonl, write_json
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
@@ -60,7 +60,8 @@ BUILD_FILE = "build.json"
 
 @dataclass(frozen=True)
 class BuildProgress:
-    """Sent to ``on_event`` after each committed instruction."""
+    """Sent to ``on_event`` after each committed instruction; ``tokens`` are the completion
+    tokens its document took (0 when none was written)."""
 
     id: str
     status: str
@@ -68,6 +69,7 @@ class BuildProgress:
     done: int
     accepted: int
     total: int
+    tokens: int = 0
 
 
 @dataclass
@@ -251,7 +253,9 @@ class _Committer:
         self.done += 1
         if not self.recipe.keep_runs:
             shutil.rmtree(self.out_dir / RUNS / item.id, ignore_errors=True)
-        self._progress(item.id, meta["status"], meta["reason"])
+        self._progress(
+            item.id, meta["status"], meta["reason"], meta.get("usage", {}).get("completion_tokens", 0)
+        )
 
     def commit_bad_line(self, bad: BadLine, session: str) -> None:
         """Record an unusable input line as a reject."""
@@ -273,9 +277,9 @@ class _Committer:
         self.done += 1
         self._progress(bad.id, "rejected", "bad input line")
 
-    def _progress(self, doc_id: str, status: str, reason: str | None) -> None:
+    def _progress(self, doc_id: str, status: str, reason: str | None, tokens: int = 0) -> None:
         if self.on_event is not None:
-            self.on_event(BuildProgress(doc_id, status, reason, self.done, self.accepted, self.total))
+            self.on_event(BuildProgress(doc_id, status, reason, self.done, self.accepted, self.total, tokens))
 
 
 def _record_session(
@@ -293,7 +297,7 @@ def _record_session(
             "shard": str(shard) if shard is not None else None,
         }
     )
-    _write_build_file(path, record)
+    write_json(path, record)
 
 
 def finish_session(out_dir: Path, session: str) -> dict[str, Any]:
@@ -303,14 +307,8 @@ def finish_session(out_dir: Path, session: str) -> dict[str, Any]:
     record = json.loads(path.read_text("utf-8"))
     this = [r for r in read_jsonl(out_dir / META) if r.get("session") == session]
     record["sessions"][-1]["endpoints"] = endpoint_totals(this)
-    _write_build_file(path, record)
+    write_json(path, record)
     return write_stats(out_dir)
-
-
-def _write_build_file(path: Path, record: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
-    os.replace(tmp, path)
 
 
 def _seed_index(out_dir: Path, committed: list[dict[str, Any]], threshold: float) -> NearDuplicateIndex:

@@ -17,18 +17,18 @@ Lines are written whole and flushed by the one coroutine that owns each file.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 
 from agentwrite.domain import endpoint_totals
 from agentwrite.errors import AgentwriteError, InputError, ServerUnreachable
 from agentwrite.evaluation.suites import SuiteItem, load_suite
+from agentwrite.files import append_jsonl, read_jsonl, write_json
 from agentwrite.length import count_words
 from agentwrite.llm.base import ChatModel, GenerationParams
 from agentwrite.llm.factory import make_model
@@ -61,6 +61,20 @@ class RunSummary:
     out_dir: Path
 
 
+@dataclass(frozen=True)
+class SuiteProgress:
+    """Sent to ``on_item`` after each prompt: its key and ``outcome`` ("done" or "failed"),
+    the prompts ``answered`` so far (earlier calls' too) and ``failed`` in this call, of
+    ``total``, and ``tokens``, the completion tokens of its answer (0 for a failure)."""
+
+    key: str
+    outcome: str
+    answered: int
+    failed: int
+    total: int
+    tokens: int = 0
+
+
 def direct_max_tokens(prompt: str, max_context: int | None, ceiling: int = DIRECT_MAX_TOKENS) -> int:
     """``max_tokens`` for a one-shot answer: the ceiling, or what the context leaves.
 
@@ -81,21 +95,11 @@ def direct_max_tokens(prompt: str, max_context: int | None, ceiling: int = DIREC
 def finished_keys(path: Path) -> set[str]:
     """Keys of the predictions already written. A torn last line (a crash mid-write) is
     cut off so that appending continues on a clean line."""
-    if not path.exists():
-        return set()
-    text = path.read_text("utf-8")
-    lines = text.split("\n")
     keys = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            keys.add(json.loads(line)["key"])
-        except (json.JSONDecodeError, KeyError, TypeError):
-            if number != len(lines):
-                raise InputError(f"{path}:{number}: not a prediction line; cannot resume") from None
-            log.warning("dropping a torn last line of %s", path)
-            path.write_text("\n".join(lines[:-1]) + ("\n" if len(lines) > 1 else ""), "utf-8")
+    for number, record in enumerate(read_jsonl(path, repair=True), start=1):
+        if "key" not in record:
+            raise InputError(f"{path}:{number}: not a prediction line; cannot resume")
+        keys.add(record["key"])
     return keys
 
 
@@ -120,15 +124,15 @@ def _check_run_file(out_dir: Path, record: dict[str, Any]) -> None:
             log.warning(
                 "%s ran in mode %s; these prompts run in mode %s", out_dir, old.get("mode"), record["mode"]
             )
-            _write_json(path, old | {"mode": ", ".join([*filter(None, modes), record["mode"]])})
+            write_json(path, old | {"mode": ", ".join([*filter(None, modes), record["mode"]])})
         return
-    _write_json(path, record)
+    write_json(path, record)
 
 
 def _record_model(out_dir: Path, name: str) -> None:
     """Put the model's name into ``run.json`` (a stopped run keeps it too)."""
     path = out_dir / RUN_FILE
-    _write_json(path, json.loads(path.read_text("utf-8")) | {"model": name})
+    write_json(path, json.loads(path.read_text("utf-8")) | {"model": name})
 
 
 def _figures(ticket: DocumentTicket) -> dict[str, dict[str, int]]:
@@ -137,23 +141,9 @@ def _figures(ticket: DocumentTicket) -> dict[str, dict[str, int]]:
 
 def _record_endpoints(out_dir: Path) -> None:
     """Put what each server did, over every prediction and failure so far, into ``run.json``."""
-    rows = []
-    for name in (PREDICTIONS, FAILURES):
-        if (out_dir / name).exists():
-            for line in (out_dir / name).read_text("utf-8").splitlines():
-                with contextlib.suppress(json.JSONDecodeError):  # a torn last line counts nothing
-                    rows.append(json.loads(line))
+    rows = [*read_jsonl(out_dir / PREDICTIONS), *read_jsonl(out_dir / FAILURES)]
     path = out_dir / RUN_FILE
-    _write_json(path, json.loads(path.read_text("utf-8")) | {"endpoints": endpoint_totals(rows)})
-
-
-def _write_json(path: Path, record: dict[str, Any]) -> None:
-    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", "utf-8")
-
-
-def _write_line(handle: TextIO, record: dict[str, Any]) -> None:
-    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    handle.flush()
+    write_json(path, json.loads(path.read_text("utf-8")) | {"endpoints": endpoint_totals(rows)})
 
 
 async def _direct(
@@ -182,7 +172,7 @@ async def _agent(item: SuiteItem, model: ChatModel, settings: Settings, out_dir:
         resume=True,
     )
     sidecar = out_dir / DOCUMENTS / f"{item.key}.json"
-    _write_json(sidecar, doc.sidecar())
+    write_json(sidecar, doc.sidecar())
     return {
         "response": doc.markdown,
         "finish_reason": "stop" if all(s.finish_reason == "stop" for s in doc.sections) else "length",
@@ -201,14 +191,14 @@ async def arun_suite(
     *,
     concurrency: int = 4,
     limit: int | None = None,
-    on_item: Callable[[str, str], None] | None = None,
+    on_item: Callable[[SuiteProgress], None] | None = None,
 ) -> RunSummary:
     """Run every prompt of the suite (the first ``limit`` with ``limit``) not yet predicted.
 
     ``concurrency`` prompts run at once, those with the longest required length first. A
     prompt that fails goes to ``failures.jsonl``;
-    an unreachable server stops the run (what is written stays). ``on_item`` hears
-    ``(key, "done" | "failed")`` for progress display.
+    an unreachable server stops the run (what is written stays). ``on_item`` hears a
+    ``SuiteProgress`` after each prompt, for progress display.
     """
     if target not in ("agentwrite", "direct"):
         raise InputError(f"unknown target {target!r}; use 'agentwrite' or 'direct'")
@@ -228,6 +218,13 @@ async def arun_suite(
     own_model = model is None
     model = model or make_model(settings)
     counts = {"done": 0, "failed": 0}
+    skipped = len(items) - len(todo)
+
+    def tell(key: str, outcome: str, tokens: int = 0) -> None:
+        if on_item:
+            answered = skipped + counts["done"]
+            on_item(SuiteProgress(key, outcome, answered, counts["failed"], len(items), tokens))
+
     try:
         max_context = settings.max_context or (await model.context_window() if todo else None)
         semaphore = asyncio.Semaphore(concurrency)
@@ -253,7 +250,7 @@ async def arun_suite(
                         raise
                     except AgentwriteError as exc:
                         log.warning("prompt %s failed: %s", item.key, exc)
-                        _write_line(
+                        append_jsonl(
                             failures,
                             {
                                 "key": item.key,
@@ -264,8 +261,7 @@ async def arun_suite(
                             },
                         )
                         counts["failed"] += 1
-                        if on_item:
-                            on_item(item.key, "failed")
+                        tell(item.key, "failed")
                         return
                     response = result.pop("response")
                     record = {
@@ -279,12 +275,11 @@ async def arun_suite(
                         **result,
                         "endpoints": _figures(ticket),
                     }
-                    _write_line(predictions, record)
+                    append_jsonl(predictions, record)
                     if counts["done"] == 0:  # a server's model name is known after the first answer
                         _record_model(out_dir, model.name)
                     counts["done"] += 1
-                    if on_item:
-                        on_item(item.key, "done")
+                    tell(item.key, "done", record["usage"]["completion_tokens"])
 
             async with asyncio.TaskGroup() as group:
                 for item in todo:
@@ -295,7 +290,7 @@ async def arun_suite(
         if own_model:
             await model.aclose()
         _record_endpoints(out_dir)
-    return RunSummary(len(items), len(items) - len(todo), counts["done"], counts["failed"], out_dir)
+    return RunSummary(len(items), skipped, counts["done"], counts["failed"], out_dir)
 
 
 def run_suite(

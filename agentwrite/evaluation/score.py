@@ -15,7 +15,9 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -28,7 +30,8 @@ from agentwrite.evaluation.judge import JudgeError, judge
 from agentwrite.evaluation.run import DOCUMENTS, FAILURES, PREDICTIONS, RUN_FILE
 from agentwrite.evaluation.scoring import length_score, overall_score, quality_score
 from agentwrite.evaluation.structure import plan_adherence, split_markdown_sections
-from agentwrite.evaluation.suites import item_key, read_jsonl
+from agentwrite.evaluation.suites import item_key
+from agentwrite.files import append_jsonl, atomic_file, read_jsonl, read_numbered_jsonl, write_json
 from agentwrite.length import count_words, language_of
 from agentwrite.llm.base import ChatModel
 from agentwrite.sync import run_sync
@@ -54,6 +57,19 @@ BUCKETS: tuple[tuple[str, int, float], ...] = (
     (">20k", 20001, float("inf")),
 )
 """LongBench-Write's length buckets of the required length, plus one above 20,000 words."""
+
+
+@dataclass(frozen=True)
+class ScoreProgress:
+    """Sent to ``on_item`` after each item of a ``stage`` ("judge", then "score"): its key,
+    the items ``done`` in that stage (the judge's cached ratings too) of ``total``, and
+    those the judge ``failed`` on."""
+
+    key: str
+    stage: str
+    done: int
+    failed: int
+    total: int
 
 
 def bucket_of(length: int) -> str:
@@ -149,7 +165,7 @@ def load_predictions(path: Path) -> list[dict[str, Any]]:
     """Prediction lines with a ``key`` (computed for files that lack one) and a length."""
     rows = []
     seen: dict[str, int] = defaultdict(int)
-    for number, row in read_jsonl(path):
+    for number, row in read_numbered_jsonl(path):
         if not isinstance(row.get("prompt"), str) or not isinstance(row.get("length"), int):
             raise InputError(f"{path}:{number}: a prediction needs a string prompt and an integer length")
         if not isinstance(row.get("response"), str) and not isinstance(row.get("response_length"), int):
@@ -169,13 +185,14 @@ async def _judge_all(
     concurrency: int,
     attempts: int,
     max_context: int | None,
+    on_item: Callable[[ScoreProgress], None] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
     """Ratings by key (from the cache or the judge) and the items the judge failed on.
 
     ``max_context`` is the judge's window in tokens (default: what its server reports);
     responses too long for it are cut in the middle."""
     cache_path = run_dir / JUDGEMENTS
-    cache = {r["id"]: r for _, r in read_jsonl(cache_path)} if cache_path.exists() else {}
+    cache = {r["id"]: r for r in read_jsonl(cache_path, repair=True)}  # a crash may tear its last line
     structured = model.capabilities.structured_output
     # asking for the window resolves a server's model name, which keys the cache: a
     # placeholder name would let another model's ratings pass for this one's
@@ -184,6 +201,11 @@ async def _judge_all(
     semaphore = asyncio.Semaphore(concurrency)
     found: dict[str, dict[str, Any]] = {}
     failures: list[dict[str, str]] = []
+
+    def tell(key: str, _task: object = None) -> None:
+        if on_item:
+            on_item(ScoreProgress(key, "judge", len(found) + len(failures), len(failures), len(rows)))
+
     with cache_path.open("a", encoding="utf-8") as out:
 
         async def one(row: dict[str, Any]) -> None:
@@ -212,16 +234,16 @@ async def _judge_all(
                 "attempts": verdict.attempts,
                 "truncated": verdict.truncated,
             }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
+            append_jsonl(out, record)
             found[row["key"]] = record
 
         async with asyncio.TaskGroup() as group:
             for row in rows:
                 if isinstance(row.get("response"), str):
-                    group.create_task(one(row))
+                    group.create_task(one(row)).add_done_callback(partial(tell, row["key"]))
                 else:
                     failures.append({"key": row["key"], "reason": "no response text to judge"})
+                    tell(row["key"])
     return found, failures
 
 
@@ -249,17 +271,19 @@ async def ascore_run(
     concurrency: int = 4,
     attempts: int = 3,
     judge_max_context: int | None = None,
+    on_item: Callable[[ScoreProgress], None] | None = None,
 ) -> dict[str, Any]:
     """Score the predictions in ``run_dir`` (a folder, or a predictions file whose folder
     receives the outputs) and return what ``scores.json`` holds. ``judge_max_context`` is
-    the judge's context window in tokens (default: what its server reports)."""
+    the judge's context window in tokens (default: what its server reports); ``on_item``
+    hears a ``ScoreProgress`` after each item judged, then after each item scored."""
     path = run_dir / PREDICTIONS if run_dir.is_dir() else run_dir
     run_dir = path.parent
     rows = load_predictions(path)
     if not rows:
         raise InputError(f"{path} holds no predictions")
     judged, judge_failures = (
-        await _judge_all(rows, run_dir, judge_model, concurrency, attempts, judge_max_context)
+        await _judge_all(rows, run_dir, judge_model, concurrency, attempts, judge_max_context, on_item)
         if judge_model
         else ({}, [])
     )
@@ -288,14 +312,16 @@ async def ascore_run(
             item["ratings"] = judged[row["key"]]["ratings"]
             item["judge_truncated"] = judged[row["key"]]["truncated"]
         items.append(item)
+        if on_item:
+            on_item(ScoreProgress(row["key"], "score", len(items), 0, len(rows)))
 
-    with (run_dir / ITEM_SCORES).open("w", encoding="utf-8") as out:
+    with atomic_file(run_dir / ITEM_SCORES) as tmp, tmp.open("w", encoding="utf-8") as out:
         for item in items:
-            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+            append_jsonl(out, item)
 
     predicted = {item["key"] for item in items}
     run_failures = (
-        [r for _, r in read_jsonl(run_dir / FAILURES) if r.get("key") not in predicted]
+        [r for _, r in read_numbered_jsonl(run_dir / FAILURES) if r.get("key") not in predicted]
         if (run_dir / FAILURES).exists()
         else []
     )
@@ -324,7 +350,7 @@ async def ascore_run(
             scores["s_q"] = round(s_q, 2)
             scores["s_q_by_dimension"] = {k: round(v, 2) for k, v in per_dimension.items()}
             scores["overall"] = round(overall_score(s_l, s_q), 2)
-    (run_dir / SCORES).write_text(json.dumps(scores, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    write_json(run_dir / SCORES, scores)
     return scores
 
 
@@ -333,4 +359,4 @@ def score_run(run_dir: Path, judge_model: ChatModel | None = None, **kwargs: Any
     return run_sync(lambda: ascore_run(run_dir, judge_model, **kwargs))
 
 
-__all__ = ["ITEM_SCORES", "SCORES", "ascore_run", "bucket_of", "score_run", "text_figures"]
+__all__ = ["ITEM_SCORES", "SCORES", "ScoreProgress", "ascore_run", "bucket_of", "score_run", "text_figures"]
