@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agentwrite.errors import InputError, ModelRequestError, ServerUnreachable
-from agentwrite.evaluation.run import arun_suite, direct_max_tokens, finished_keys
+from agentwrite.context_budget import output_room
+from agentwrite.errors import InputError, ModelRequestError, PromptTooLong, ServerUnreachable
+from agentwrite.evaluation.run import DIRECT_MAX_TOKENS, arun_suite, finished_keys
 from agentwrite.evaluation.suites import load_suite
 from agentwrite.length import count_words, parse_target
 from agentwrite.llm.base import GenerationParams, Message
@@ -29,12 +30,31 @@ def lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
 
-def test_direct_max_tokens_fits_the_context() -> None:
-    assert direct_max_tokens("a" * 100, 1000) == 1000 - 50 - 64
-    assert direct_max_tokens("中" * 100, 1000) == 1000 - 150 - 64  # 300 UTF-8 bytes
-    assert direct_max_tokens("a", 10**6) == 32_768
-    with pytest.raises(InputError):
-        direct_max_tokens("a" * 2000, 1000)
+async def test_a_direct_answer_gets_the_room_the_window_leaves_and_is_refitted_if_refused(
+    tmp_path: Path,
+) -> None:
+    """The direct baseline sizes max_tokens as the agent does (the same gauge and margin)
+    and, refused for length, asks again with a prompt counted larger, not a failure."""
+    refusals: list[int] = []
+
+    def refuse_once(messages: list[Message], params: GenerationParams) -> str:
+        if not refusals:
+            refusals.append(params.max_tokens)
+            raise PromptTooLong("http://127.0.0.1:1/v1", 400, "too long", prompt_tokens=900)
+        return half_length(messages, params)
+
+    model = ScriptedModel(responder=refuse_once)
+    summary = await arun_suite(SMOKE, tmp_path, "direct", Settings(max_context=2048), model, limit=1)
+    assert (summary.done, summary.failed) == (1, 0)
+    asked = [c.params.max_tokens for c in model.calls]
+    assert asked[0] == output_room(2048, model.calls[0].messages, DIRECT_MAX_TOKENS)  # as the agent's
+    assert asked[1] < asked[0]  # the refusal taught the gauge that the prompt is larger
+    [row] = lines(tmp_path / "predictions.jsonl")
+    assert row["usage"]["refused"] == 1
+
+
+def test_a_direct_answer_never_asks_past_the_ceiling() -> None:
+    assert output_room(10**6, [{"role": "user", "content": "a"}], DIRECT_MAX_TOKENS) == DIRECT_MAX_TOKENS
 
 
 async def test_direct_run_writes_predictions(tmp_path: Path) -> None:
@@ -54,7 +74,7 @@ async def test_direct_run_writes_predictions(tmp_path: Path) -> None:
         {"role": "user", "content": row["prompt"]}
     ]  # the prompt alone, as LongBench-Write
     assert call.params.temperature == 0.5
-    assert call.params.max_tokens == direct_max_tokens(row["prompt"], 8192)
+    assert call.params.max_tokens == output_room(8192, call.messages, DIRECT_MAX_TOKENS)
     assert json.loads((tmp_path / "run.json").read_text())["target"] == "direct"
 
 

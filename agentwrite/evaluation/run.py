@@ -21,16 +21,20 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
-from agentwrite.domain import endpoint_totals
+from pydantic import BaseModel, Field
+
+from agentwrite.context_budget import output_room
+from agentwrite.domain import Usage, endpoint_totals
 from agentwrite.errors import AgentwriteError, InputError, ServerUnreachable
 from agentwrite.evaluation.suites import SuiteItem, load_suite
 from agentwrite.files import append_jsonl, read_jsonl, write_json
+from agentwrite.graph.context import RunContext
 from agentwrite.length import count_words
-from agentwrite.llm.base import ChatModel, GenerationParams
+from agentwrite.llm.base import ChatModel, GenerationParams, Message
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
 from agentwrite.settings import Settings
@@ -46,8 +50,6 @@ RUN_FILE = "run.json"
 DOCUMENTS = "documents"
 DIRECT_MAX_TOKENS = 32_768
 """LongBench-Write's ``max_new_tokens`` for a direct answer; lowered to fit the context."""
-CHAT_OVERHEAD_TOKENS = 64
-"""Tokens allowed for the chat template around the prompt."""
 
 
 @dataclass(frozen=True)
@@ -73,23 +75,6 @@ class SuiteProgress:
     failed: int
     total: int
     tokens: int = 0
-
-
-def direct_max_tokens(prompt: str, max_context: int | None, ceiling: int = DIRECT_MAX_TOKENS) -> int:
-    """``max_tokens`` for a one-shot answer: the ceiling, or what the context leaves.
-
-    The prompt's tokens are over-estimated as half its UTF-8 bytes (1.5 per CJK character,
-    0.5 per Latin letter) plus the chat template's overhead.
-
-    >>> direct_max_tokens("Write a story", None), direct_max_tokens("Write a story", 4096)
-    (32768, 4025)
-    """
-    if max_context is None:
-        return ceiling
-    room = max_context - (len(prompt.encode()) + 1) // 2 - CHAT_OVERHEAD_TOKENS
-    if room < 1:
-        raise InputError(f"the prompt leaves no room for an answer in a {max_context}-token context")
-    return min(ceiling, room)
 
 
 def finished_keys(path: Path) -> set[str]:
@@ -146,40 +131,141 @@ def _record_endpoints(out_dir: Path) -> None:
     write_json(path, json.loads(path.read_text("utf-8")) | {"endpoints": endpoint_totals(rows)})
 
 
-async def _direct(
-    item: SuiteItem, model: ChatModel, settings: Settings, max_context: int | None
-) -> dict[str, Any]:
-    params = GenerationParams.of(
-        settings.decoding_for("writer"), direct_max_tokens(item.prompt, max_context), seed=settings.seed
-    )
-    completion = await model.complete([{"role": "user", "content": item.prompt}], params)
-    return {
-        "response": completion.text,
-        "finish_reason": completion.finish_reason,
-        "usage": completion.usage.model_dump(),
-    }
+class Answer(BaseModel):
+    """What a target made of one prompt: the text, and what it took."""
+
+    response: str
+    finish_reason: str
+    usage: Usage
+    sections: int | None = Field(None, description="Agent runs: the document's sections.")
+    mode: str | None = Field(None, description="Agent runs: the write mode it ran in.")
 
 
-async def _agent(item: SuiteItem, model: ChatModel, settings: Settings, out_dir: Path) -> dict[str, Any]:
+class Prediction(Answer):
+    """A line of ``predictions.jsonl`` after the suite's own fields (LongBench-Write's
+    ``response`` and ``response_length`` among them)."""
+
+    key: str
+    response_length: int
+    target: Target
+    model: str
+    seconds: float
+    endpoints: dict[str, dict[str, int]]
+
+
+class Failure(BaseModel):
+    """A line of ``failures.jsonl`` (the suite's fields follow the key)."""
+
+    key: str
+    error: str
+    reason: str
+    endpoints: dict[str, dict[str, int]]
+
+
+async def _direct(item: SuiteItem, ctx: RunContext) -> Answer:
+    """One answer to the prompt as it stands, as LongBench-Write asks for it: up to
+    ``DIRECT_MAX_TOKENS``, fewer where the window (the prompt counted as the agent counts
+    it, refitted when the server refuses it) leaves less."""
+
+    def request() -> tuple[list[Message], GenerationParams]:
+        messages: list[Message] = [{"role": "user", "content": item.prompt}]
+        room = output_room(ctx.max_context, messages, DIRECT_MAX_TOKENS, ctx.gauge)
+        return messages, GenerationParams.of(
+            ctx.settings.decoding_for("writer"), room, seed=ctx.settings.seed
+        )
+
+    _, completion = await ctx.complete(request)
+    return Answer(response=completion.text, finish_reason=completion.finish_reason, usage=completion.usage)
+
+
+async def _agent(item: SuiteItem, ctx: RunContext, out_dir: Path) -> Answer:
     from agentwrite.runner import awrite
 
     doc = await awrite(
         item.prompt,
-        settings=settings,
-        model=model,
+        settings=ctx.settings,
+        model=ctx.model,
         words=item.length,
         run_dir=out_dir / "work" / item.key,
         resume=True,
     )
-    sidecar = out_dir / DOCUMENTS / f"{item.key}.json"
-    write_json(sidecar, doc.sidecar())
-    return {
-        "response": doc.markdown,
-        "finish_reason": "stop" if all(s.finish_reason == "stop" for s in doc.sections) else "length",
-        "usage": doc.usage.model_dump(),
-        "sections": len(doc.sections),
-        "mode": doc.mode,
-    }
+    write_json(out_dir / DOCUMENTS / f"{item.key}.json", doc.sidecar())
+    return Answer(
+        response=doc.markdown,
+        finish_reason="stop" if all(s.finish_reason == "stop" for s in doc.sections) else "length",
+        usage=doc.usage,
+        sections=len(doc.sections),
+        mode=doc.mode,
+    )
+
+
+@dataclass
+class _SuiteRun:
+    """One call of ``arun_suite`` while it runs: where its lines go and what it has done."""
+
+    item_count: int
+    skipped: int
+    out_dir: Path
+    target: Target
+    ctx: RunContext
+    predictions: TextIO
+    failures: TextIO
+    on_item: Callable[[SuiteProgress], None] | None
+    done: int = 0
+    failed: int = 0
+    unreachable: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def answer(self, item: SuiteItem, slots: asyncio.Semaphore) -> None:
+        """Answer one prompt and write its line; an unreachable server stops the run."""
+        CURRENT_DOCUMENT.set(ticket := DocumentTicket())  # this task's own context
+        async with slots:
+            if self.unreachable.is_set():
+                return
+            started = time.monotonic()
+            try:
+                if self.target == "direct":
+                    answer = await _direct(item, self.ctx)
+                else:
+                    answer = await _agent(item, self.ctx, self.out_dir)
+            except ServerUnreachable:
+                self.unreachable.set()
+                raise
+            except AgentwriteError as exc:
+                log.warning("prompt %s failed: %s", item.key, exc)
+                failure = Failure(
+                    key=item.key, error=type(exc).__name__, reason=str(exc), endpoints=_figures(ticket)
+                )
+                line = failure.model_dump()
+                append_jsonl(self.failures, {"key": line.pop("key"), **item.fields(), **line})
+                self.failed += 1
+                self._tell(item.key, "failed")
+                return
+        prediction = Prediction(
+            **answer.model_dump(),
+            key=item.key,
+            response_length=count_words(answer.response),
+            target=self.target,
+            model=self.ctx.model.name,
+            seconds=round(time.monotonic() - started, 3),
+            endpoints=_figures(ticket),
+        )
+        append_jsonl(self.predictions, {**item.fields(), **_line_order(prediction)})
+        if self.done == 0:  # a server's model name is known after the first answer
+            _record_model(self.out_dir, self.ctx.model.name)
+        self.done += 1
+        self._tell(item.key, "done", answer.usage.completion_tokens)
+
+    def _tell(self, key: str, outcome: str, tokens: int = 0) -> None:
+        if self.on_item:
+            answered = self.skipped + self.done
+            self.on_item(SuiteProgress(key, outcome, answered, self.failed, self.item_count, tokens))
+
+
+def _line_order(prediction: Prediction) -> dict[str, Any]:
+    """A prediction as its line writes it: LongBench-Write's fields first, then what it took."""
+    record = prediction.model_dump(exclude_none=True)
+    first = ("key", "response", "response_length", "target", "model", "seconds", "finish_reason", "usage")
+    return {name: record.pop(name) for name in first} | record
 
 
 async def arun_suite(
@@ -217,80 +303,27 @@ async def arun_suite(
     )
     own_model = model is None
     model = model or make_model(settings)
-    counts = {"done": 0, "failed": 0}
-    skipped = len(items) - len(todo)
-
-    def tell(key: str, outcome: str, tokens: int = 0) -> None:
-        if on_item:
-            answered = skipped + counts["done"]
-            on_item(SuiteProgress(key, outcome, answered, counts["failed"], len(items), tokens))
-
     try:
         max_context = settings.max_context or (await model.context_window() if todo else None)
-        semaphore = asyncio.Semaphore(concurrency)
-        unreachable = asyncio.Event()
+        ctx = RunContext(model=model, settings=settings, max_context=max_context)
         with (
             (out_dir / PREDICTIONS).open("a", encoding="utf-8") as predictions,
             (out_dir / FAILURES).open("a", encoding="utf-8") as failures,
         ):
-
-            async def one(item: SuiteItem) -> None:
-                CURRENT_DOCUMENT.set(ticket := DocumentTicket())  # this task's own context
-                async with semaphore:
-                    if unreachable.is_set():
-                        return
-                    started = time.monotonic()
-                    try:
-                        if target == "direct":
-                            result = await _direct(item, model, settings, max_context)
-                        else:
-                            result = await _agent(item, model, settings, out_dir)
-                    except ServerUnreachable:
-                        unreachable.set()
-                        raise
-                    except AgentwriteError as exc:
-                        log.warning("prompt %s failed: %s", item.key, exc)
-                        append_jsonl(
-                            failures,
-                            {
-                                "key": item.key,
-                                **item.fields(),
-                                "error": type(exc).__name__,
-                                "reason": str(exc),
-                                "endpoints": _figures(ticket),
-                            },
-                        )
-                        counts["failed"] += 1
-                        tell(item.key, "failed")
-                        return
-                    response = result.pop("response")
-                    record = {
-                        **item.fields(),
-                        "key": item.key,
-                        "response": response,
-                        "response_length": count_words(response),
-                        "target": target,
-                        "model": model.name,
-                        "seconds": round(time.monotonic() - started, 3),
-                        **result,
-                        "endpoints": _figures(ticket),
-                    }
-                    append_jsonl(predictions, record)
-                    if counts["done"] == 0:  # a server's model name is known after the first answer
-                        _record_model(out_dir, model.name)
-                    counts["done"] += 1
-                    tell(item.key, "done", record["usage"]["completion_tokens"])
-
+            run = _SuiteRun(
+                len(items), len(items) - len(todo), out_dir, target, ctx, predictions, failures, on_item
+            )
+            slots = asyncio.Semaphore(concurrency)
             async with asyncio.TaskGroup() as group:
                 for item in todo:
-                    group.create_task(one(item))
+                    group.create_task(run.answer(item, slots))
     except* ServerUnreachable as group_error:
         raise group_error.exceptions[0] from None
     finally:
         if own_model:
             await model.aclose()
         _record_endpoints(out_dir)
-    return RunSummary(len(items), skipped, counts["done"], counts["failed"], out_dir)
+    return RunSummary(len(items), run.skipped, run.done, run.failed, out_dir)
 
 
 def run_suite(
