@@ -22,6 +22,8 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from agentwrite.domain import Document
 from agentwrite.errors import InputError
 from agentwrite.evaluation.coherence import adjacent_similarity, brief_similarity
@@ -70,6 +72,24 @@ class ScoreProgress:
     done: int
     failed: int
     total: int
+
+
+class ItemScore(BaseModel):
+    """A line of ``item_scores.jsonl``: one prediction's figures."""
+
+    key: str
+    type: str
+    length: int = Field(description="The required length in words.")
+    response_length: int
+    s_l: float
+    bucket: str
+    language: str
+    coherence: dict[str, Any] | None = Field(
+        None, description="text_figures of the response, when it has text."
+    )
+    plan: dict[str, float] | None = Field(None, description="Plan adherence, for agent runs.")
+    ratings: dict[str, int] | None = Field(None, description="The judge's six ratings, when judged.")
+    judge_truncated: bool | None = None
 
 
 def bucket_of(length: int) -> str:
@@ -247,10 +267,10 @@ async def _judge_all(
     return found, failures
 
 
-def _mean_by(items: Iterable[dict[str, Any]], field: str) -> dict[str, dict[str, float]]:
+def _mean_by(items: Iterable[ItemScore], field: str) -> dict[str, dict[str, float]]:
     groups: dict[str, list[float]] = defaultdict(list)
     for item in items:
-        groups[item[field]].append(item["s_l"])
+        groups[getattr(item, field)].append(item.s_l)
     return {name: {"n": len(v), "s_l": round(fmean(v), 2)} for name, v in sorted(groups.items())}
 
 
@@ -289,46 +309,63 @@ async def ascore_run(
     )
     items = []
     for row in rows:
-        produced = (
-            count_words(row["response"]) if isinstance(row.get("response"), str) else row["response_length"]
-        )
-        item: dict[str, Any] = {
-            "key": row["key"],
-            "type": row.get("type", ""),
-            "length": row["length"],
-            "response_length": produced,
-            "s_l": round(length_score(row["length"], produced), 4),
-            "bucket": bucket_of(row["length"]),
-            "language": language_of(row["prompt"]),
-        }
-        if isinstance(row.get("response"), str):
-            document = _load_document(run_dir, row["key"])
-            item["coherence"] = text_figures(
-                row["prompt"], _sections_of(row, document), embed, row["response"]
-            )
-            if document is not None:
-                item["plan"] = _adherence(document, row["response"])
-        if row["key"] in judged:
-            item["ratings"] = judged[row["key"]]["ratings"]
-            item["judge_truncated"] = judged[row["key"]]["truncated"]
-        items.append(item)
+        items.append(score_item(row, run_dir, judged.get(row["key"]), embed))
         if on_item:
             on_item(ScoreProgress(row["key"], "score", len(items), 0, len(rows)))
-
     with atomic_file(run_dir / ITEM_SCORES) as tmp, tmp.open("w", encoding="utf-8") as out:
         for item in items:
-            append_jsonl(out, item)
-
-    predicted = {item["key"] for item in items}
+            append_jsonl(out, item.model_dump(exclude_none=True))
+    predicted = {item.key for item in items}
     run_failures = (
         [r for _, r in read_numbered_jsonl(run_dir / FAILURES) if r.get("key") not in predicted]
         if (run_dir / FAILURES).exists()
         else []
     )
+    run = json.loads((run_dir / RUN_FILE).read_text("utf-8")) if (run_dir / RUN_FILE).exists() else {}
+    judge = (judge_model.name, judge_failures) if judge_model is not None else None
+    scores = aggregate(items, run_failures, run, judge)
+    write_json(run_dir / SCORES, scores)
+    return scores
+
+
+def score_item(
+    row: dict[str, Any], run_dir: Path, judged: dict[str, Any] | None, embed: Embedder | None
+) -> ItemScore:
+    """One prediction's figures (the agent's sidecar in ``run_dir`` adds plan adherence)."""
+    has_text = isinstance(row.get("response"), str)
+    produced = count_words(row["response"]) if has_text else row["response_length"]
+    item = ItemScore(
+        key=row["key"],
+        type=row.get("type", ""),
+        length=row["length"],
+        response_length=produced,
+        s_l=round(length_score(row["length"], produced), 4),
+        bucket=bucket_of(row["length"]),
+        language=language_of(row["prompt"]),
+    )
+    if has_text:
+        document = _load_document(run_dir, row["key"])
+        item.coherence = text_figures(row["prompt"], _sections_of(row, document), embed, row["response"])
+        if document is not None:
+            item.plan = _adherence(document, row["response"])
+    if judged is not None:
+        item.ratings, item.judge_truncated = judged["ratings"], judged["truncated"]
+    return item
+
+
+def aggregate(
+    items: Sequence[ItemScore],
+    run_failures: Sequence[dict[str, Any]],
+    run: dict[str, Any],
+    judge: tuple[str, list[dict[str, str]]] | None,
+) -> dict[str, Any]:
+    """What ``scores.json`` holds, from the items' figures: S_l (overall, and with the
+    run's failed prompts as 0), by bucket, type and language; mean coherence and plan
+    adherence; with a ``judge`` (its name, the items it failed on), S_q and the overall score."""
     failed_keys = {r["key"] for r in run_failures}
-    s_l = fmean(item["s_l"] for item in items)
+    s_l = fmean(item.s_l for item in items)
     scores: dict[str, Any] = {
-        "run": json.loads((run_dir / RUN_FILE).read_text("utf-8")) if (run_dir / RUN_FILE).exists() else {},
+        "run": run,
         "items": len(items),
         "failed_items": len(failed_keys),
         "s_l": round(s_l, 2),
@@ -336,21 +373,18 @@ async def ascore_run(
         "s_l_by_bucket": _mean_by(items, "bucket"),
         "s_l_by_type": _mean_by(items, "type"),
         "s_l_by_language": _mean_by(items, "language"),
-        "coherence": _mean_figures([i["coherence"] for i in items if "coherence" in i]),
-        "plan_adherence": _mean_figures([i["plan"] for i in items if "plan" in i]),
+        "coherence": _mean_figures([i.coherence for i in items if i.coherence is not None]),
+        "plan_adherence": _mean_figures([i.plan for i in items if i.plan is not None]),
         "run_failures": [{"key": r["key"], "reason": r.get("reason", "")} for r in run_failures],
     }
-    rated = [item["ratings"] for item in items if "ratings" in item]
-    if judge_model is not None:
-        scores["judge"] = judge_model.name
-        scores["judged"] = len(rated)
-        scores["judge_failures"] = judge_failures
+    if judge is not None:
+        rated = [item.ratings for item in items if item.ratings is not None]
+        scores["judge"], scores["judged"], scores["judge_failures"] = judge[0], len(rated), judge[1]
         if rated:
             s_q, per_dimension = quality_score(rated)
             scores["s_q"] = round(s_q, 2)
             scores["s_q_by_dimension"] = {k: round(v, 2) for k, v in per_dimension.items()}
             scores["overall"] = round(overall_score(s_l, s_q), 2)
-    write_json(run_dir / SCORES, scores)
     return scores
 
 
@@ -359,4 +393,15 @@ def score_run(run_dir: Path, judge_model: ChatModel | None = None, **kwargs: Any
     return run_sync(lambda: ascore_run(run_dir, judge_model, **kwargs))
 
 
-__all__ = ["ITEM_SCORES", "SCORES", "ScoreProgress", "ascore_run", "bucket_of", "score_run", "text_figures"]
+__all__ = [
+    "ITEM_SCORES",
+    "SCORES",
+    "ItemScore",
+    "ScoreProgress",
+    "aggregate",
+    "ascore_run",
+    "bucket_of",
+    "score_item",
+    "score_run",
+    "text_figures",
+]
