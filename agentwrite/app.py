@@ -38,16 +38,19 @@ class ServeContext:
     settings: dict[str, Any] = field(default_factory=dict)
     """Settings for this run, by their names in ``agentwrite.settings`` (``mode``, ``base_url``,
     ``model``, ``max_context``, ``decoding``...)."""
+    review: bool = False
+    """Stop after the plan for a review (``agentwrite.graph.nodes.review``); a run that resumes
+    the review must pass it too."""
 
 
 ServedGraph = CompiledStateGraph[WriteState, ServeContext, WriteState, WriteState]
 
 
-def served_graph(settings: Settings, ctx: RunContext | None) -> ServedGraph:
+def served_graph(settings: Settings, ctx: RunContext | None, *, review: bool = False) -> ServedGraph:
     """The workflow for ``settings.mode`` with ``ctx`` bound to every node (None: a graph the
     server only reads, for its schemas and a thread's state)."""
     graph = StateGraph(WriteState, context_schema=ServeContext)
-    wire(graph, settings.mode, node=_bound(ctx) if ctx is not None else lambda f: f)
+    wire(graph, settings.mode, review=review, node=_bound(ctx) if ctx is not None else lambda f: f)
     return graph.compile()
 
 
@@ -69,18 +72,24 @@ async def graph(runtime: ServerRuntime[ServeContext]) -> AsyncIterator[ServedGra
     """The graph factory ``langgraph.json`` names: a graph for each run, its model made from
     the run's settings and closed when the run ends."""
     run = runtime.execution_runtime
-    settings = _settings(run.context if run is not None else None)
-    if run is None:
-        yield served_graph(settings, None)
+    context = _context(run.context if run is not None else None)
+    settings = _settings(context)
+    if run is None:  # a read: the review node is there, so that a thread stopped at it reads right
+        yield served_graph(settings, None, review=True)
         return
     async with run_context(settings, None, stream_text=True) as ctx:
-        yield served_graph(settings, ctx)
+        yield served_graph(settings, ctx, review=context.review)
 
 
-def _settings(context: ServeContext | dict[str, Any] | None) -> Settings:
+def _context(given: ServeContext | dict[str, Any] | None) -> ServeContext:
+    """A run's context as the server passes it to the factory (its JSON, as the client sent it)."""
+    if isinstance(given, ServeContext):
+        return given
+    return ServeContext(**(given or {}))
+
+
+def _settings(context: ServeContext) -> Settings:
     """The run's settings: the server's (``AGENTWRITE_CONFIG``, ``AGENTWRITE_*``) with the
     run's own over them."""
-    if isinstance(context, dict):
-        context = ServeContext(**context)
     config = os.environ.get("AGENTWRITE_CONFIG")
-    return load_settings(Path(config) if config else None, context.settings if context else None)
+    return load_settings(Path(config) if config else None, context.settings)

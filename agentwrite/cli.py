@@ -28,7 +28,8 @@ from agentwrite.cli_options import (
     setting_overrides,
     with_setting_flags,
 )
-from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError
+from agentwrite.cli_review import TerminalReview
+from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ReviewStopped
 from agentwrite.files import write_json, write_text
 from agentwrite.length import resolve_target
 from agentwrite.plans import load_plan_file
@@ -151,6 +152,14 @@ def write(
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in the run folder.")] = False,
     keep_run_dir: Annotated[bool, typer.Option(help="Keep the run folder after success.")] = False,
+    review: Annotated[
+        bool,
+        typer.Option(
+            "--review",
+            help="Stop after the plan: accept it, edit it in $EDITOR, or ask for a new one with a comment "
+            "(answers on standard input).",
+        ),
+    ] = False,
     serve: Serve = False,
     serve_model: ServeModel = None,
     config: ConfigFile = None,
@@ -172,6 +181,8 @@ def write(
         serve = serve or serve_model is not None
         if not serve:
             check_backend(settings)  # a missing 'local' extra is said before any work
+        if review and brief == "-":
+            raise InputError("--review reads answers from standard input: give the brief as text or @FILE")
         text = read_brief(brief)
         plan = None
         if plan_file is not None:
@@ -205,9 +216,10 @@ def write(
                     lambda: awrite(
                         text, settings=settings, words=words, plan=plan, run_dir=folder, resume=resume,
                         on_event=progress.on_event, sources=chunks,
+                        review=TerminalReview(progress.paused) if review else None,
                     )
                 )  # fmt: skip
-        except (ModelError, PlanError) as exc:
+        except (ModelError, PlanError, ReviewStopped) as exc:
             raise AgentwriteError(f"{exc} (progress is kept in {folder}: continue with --resume)") from None
         write_text(out, document.markdown)
         write_json(sidecar, document.sidecar())

@@ -25,6 +25,10 @@ class InputError(AgentwriteError):
     exit_code = 2
 
 
+class ReviewStopped(AgentwriteError):
+    """The plan review got no answer (its input ended)."""
+
+
 class ModelError(AgentwriteError):
     """A model call failed for good (after the retries it was allowed)."""
 

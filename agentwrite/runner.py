@@ -6,6 +6,7 @@ stopped at any point continues with ``resume=True`` from its last finished secti
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import time
@@ -16,9 +17,11 @@ from typing import Any
 
 import aiosqlite
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.types import Command, Interrupt
 from pydantic import ValidationError
 
 from agentwrite.decoding import ROLES
@@ -29,6 +32,7 @@ from agentwrite.files import write_json
 from agentwrite.graph.build import RECURSION_LIMIT, WriteGraph, build_graph
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
+from agentwrite.graph.nodes.review import Reviewer
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.grounding import assign_sources
 from agentwrite.length import count_words, resolve_target
@@ -132,6 +136,7 @@ async def awrite(
     resume: bool = False,
     on_event: EventSink | None = None,
     sources: Sequence[Path | str | Chunk] = (),
+    review: Reviewer | None = None,
 ) -> Document:
     """Plan and write one document for ``brief``.
 
@@ -140,6 +145,8 @@ async def awrite(
     receives progress events; ``sources`` is the user's material to write from (files,
     read and split into chunks before anything else, or chunks already made): the plan
     gives each section its chunks, and each section is written with them in its prompt.
+    ``review``: the run stops after the plan for it to accept, edit or replace the plan
+    (given the interrupt's value, it returns the resume value: ``agentwrite.graph.nodes.review``).
     """
     settings = settings or load_settings()
     chunks = load_sources(sources)
@@ -158,8 +165,9 @@ async def awrite(
         emit = _tracked(on_event, ticket, target)
         listening = on_event is not None  # section text is streamed to on_event, else not sent
         return await _write(
-            the_brief, settings, model, plan, run_dir, continuing, emit, chunks, stream_text=listening
-        )
+            the_brief, settings, model, plan, run_dir, continuing, emit, chunks,
+            stream_text=listening, reviewer=review,
+        )  # fmt: skip
     finally:
         CURRENT_DOCUMENT.reset(entered)
 
@@ -190,19 +198,22 @@ async def _write(
     chunks: Sequence[Chunk] = (),
     *,
     stream_text: bool,
+    reviewer: Reviewer | None = None,
 ) -> Document:
     started = time.monotonic()
     state: Mapping[str, Any]
     async with run_context(settings, model, stream_text=stream_text) as ctx, _checkpointer(run_dir) as saver:
-        graph = build_graph(settings.mode, saver)
+        graph = build_graph(settings.mode, saver, review=reviewer is not None)
         snapshot = await graph.aget_state(_THREAD)
+        if continuing and reviewer is None and await _waits_for_review(settings, saver):
+            raise InputError(f"{run_dir} holds a run waiting for its plan review: continue it with --review")
         if continuing and snapshot.values:
             _replay(snapshot.values, emit)
             # "markdown" is the last node's output: without it the run is unfinished even when the
             # last saved step has no pending task (a cancelled run can leave such a checkpoint).
             unfinished = bool(snapshot.next) or "markdown" not in snapshot.values
             if unfinished:
-                state = await _stream(graph, None, ctx, emit)
+                state = await _stream(graph, None, ctx, emit, reviewer)
             else:
                 state = snapshot.values
         else:
@@ -211,8 +222,14 @@ async def _write(
             start = WriteState(brief=the_brief, plan=plan, plan_source="user" if plan else "model")
             if chunks:
                 start["chunks"] = list(chunks)
-            state = await _stream(graph, start, ctx, emit)
+            state = await _stream(graph, start, ctx, emit, reviewer)
     return _document(state, ctx.model.name, settings, time.monotonic() - started, current_ticket())
+
+
+async def _waits_for_review(settings: Settings, saver: BaseCheckpointSaver[Any]) -> bool:
+    """Whether the checkpointed run stopped at its plan review (which a graph without the
+    review cannot see)."""
+    return "review" in (await build_graph(settings.mode, saver, review=True).aget_state(_THREAD)).next
 
 
 async def aplan(
@@ -255,19 +272,28 @@ async def run_context(
 
 
 async def _stream(
-    graph: WriteGraph, start: WriteState | None, ctx: RunContext, emit: EventSink
+    graph: WriteGraph, start: WriteState | None, ctx: RunContext, emit: EventSink, reviewer: Reviewer | None
 ) -> WriteState:
     """Run the graph from ``start`` (None: from its checkpoint), passing the events the nodes
-    write to the custom stream on to ``emit``; return the final state."""
-    state = WriteState()
-    async for part in graph.astream(
-        start, _THREAD, context=ctx, durability="sync", stream_mode=["custom", "values"], version="v2"
-    ):
-        if part["type"] == "values":
-            state = part["data"]
-        elif part["type"] == "custom" and (event := from_json(part["data"])) is not None:
-            emit(event)
-    return state
+    write to the custom stream on to ``emit``, and each interrupt (the plan review) to
+    ``reviewer``, resuming with its answer; return the final state."""
+    todo: WriteState | Command[Any] | None = start
+    while True:
+        state = WriteState()
+        asked: tuple[Interrupt[Any], ...] = ()
+        async for part in graph.astream(
+            todo, _THREAD, context=ctx, durability="sync", stream_mode=["custom", "values"], version="v2"
+        ):
+            if part["type"] == "values":
+                state, asked = part["data"], part["interrupts"]
+            elif part["type"] == "custom" and (event := from_json(part["data"])) is not None:
+                emit(event)
+        if not asked:
+            return state
+        if reviewer is None:  # a graph built without the review asks nothing
+            raise AssertionError(f"unexpected interrupt: {asked[0].value!r}")
+        answer = reviewer(asked[0].value)
+        todo = Command(resume=await answer if inspect.isawaitable(answer) else answer)
 
 
 def _replay(values: dict[str, Any], emit: EventSink) -> None:

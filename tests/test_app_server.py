@@ -30,10 +30,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def langgraph_dev(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def langgraph_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``langgraph dev`` on loopback with the repository's ``langgraph.json`` (its paths made
-    absolute, so that the server's files stay in ``tmp_path``); yields its URL."""
+    absolute, so that the server's files stay in a temporary folder); yields its URL."""
+    tmp_path = tmp_path_factory.mktemp("langgraph-dev")
     config = json.loads((ROOT / "langgraph.json").read_text())
     config["dependencies"] = [str(ROOT)]
     config["graphs"] = {name: str(ROOT / spec.removeprefix("./")) for name, spec in config["graphs"].items()}
@@ -100,3 +101,34 @@ def test_langgraph_dev_writes_a_document_and_streams_its_progress(langgraph_dev:
     assert values["markdown"].startswith("# A Test Document")
     assert sum(s["words"] for s in sections) >= 1000
     assert len(model_server.completion_requests()) >= len(sections) + 1  # the plan, then each section
+
+
+def test_langgraph_dev_stops_for_the_plan_review_and_resumes_with_the_answer(langgraph_dev: str) -> None:
+    with OpenAIServer() as model_server:
+        context = {"settings": {"base_url": [model_server.base_url], "mode": "parallel"}, "review": True}
+        edited = {
+            "title": "Tea, Briefly",
+            "sections": [
+                {"title": "Leaves", "main_point": "How tea is grown.", "target_words": 1},
+                {"title": "Cups", "main_point": "How tea is drunk.", "target_words": 1},
+            ],
+        }
+
+        async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+            client = get_client(url=langgraph_dev)
+            thread = (await client.threads.create())["thread_id"]
+            brief = {"instruction": "Write a 1200-word essay on tea", "target_words": 1200}
+            await client.runs.wait(thread, "agentwrite", input={"brief": brief}, context=context)
+            stopped = await client.threads.get_state(thread)
+            await client.runs.wait(
+                thread, "agentwrite", command={"resume": {"action": "edit", "plan": edited}}, context=context
+            )
+            return stopped, (await client.threads.get_state(thread))["values"]
+
+        stopped, values = asyncio.run(asyncio.wait_for(go(), 60))
+        requests = len(model_server.completion_requests())
+    [asked] = [i["value"] for task in stopped["tasks"] for i in task["interrupts"]]
+    assert stopped["next"] == ["review"] and asked["kind"] == "plan_review" and asked["target_words"] == 1200
+    assert values["plan"]["title"] == "Tea, Briefly" and values["plan_source"] == "user"
+    assert [(s["title"], s["target_words"]) for s in values["sections"]] == [("Leaves", 600), ("Cups", 600)]
+    assert requests == 3  # the plan, then the two edited sections

@@ -31,6 +31,8 @@ class WriteState(TypedDict, total=False):
     plan_source: str
     plan_usage: Usage
     plan_repairs: list[str]
+    plan_accepted: bool
+    review_error: str
     sketches: list[str]
     sketch_usage: Usage
     sections: Annotated[list[Section], merge_sections]

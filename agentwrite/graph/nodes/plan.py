@@ -24,6 +24,7 @@ from agentwrite.plans import (
     normalise_budgets,
     parse_plan_with_format,
     plan_problems,
+    render_plan,
     section_count_bounds,
     with_budgets,
 )
@@ -158,7 +159,7 @@ def plan_max_tokens(instruction: str, most: int) -> int:
 
 
 async def make_plan(
-    brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()
+    brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = (), *, revise: tuple[Plan, str] | None = None
 ) -> tuple[Plan, Usage, list[str]]:
     """Ask the model for a plan, retrying with the error fed back; return it with its usage
     and the repairs made to it (empty unless it had to be cleaned).
@@ -168,10 +169,12 @@ async def make_plan(
     With the user's material (``chunks``), each section names the chunks it draws on; ids the
     model got wrong are dropped and chunks it left out go to the sections that fit them best
     (``assign_sources``), with a note in the repairs.
+    ``revise``: a plan the person reviewed and their comment on it; the planner is shown both
+    (``revision_messages``) and asked for the whole plan again.
     Raises PlanError after ``settings.plan_attempts`` unusable answers.
     """
     s = ctx.settings
-    messages = plan_messages(brief, ctx, chunks)
+    messages = plan_messages(brief, ctx, chunks) + (revision_messages(*revise) if revise else [])
     fallback_title = brief.instruction.splitlines()[0][:120]
     fewest, _, most = asked_section_bounds(brief.target_words, s.min_section_words, s.max_section_words)
     ids = [c.id for c in chunks]
@@ -193,6 +196,15 @@ async def make_plan(
     )
     plan, notes = assign_sources(plan, chunks)
     return plan, usage, repairs + notes
+
+
+def revision_messages(plan: Plan, comment: str) -> list[Message]:
+    """The turn that asks for a new plan: the reviewed plan as the planner's answer, then the
+    person's comment."""
+    return [
+        {"role": "assistant", "content": render_plan(plan)},
+        {"role": "user", "content": render("plan_revise", comment=comment)},
+    ]
 
 
 async def plan_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:

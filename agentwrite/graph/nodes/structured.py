@@ -43,6 +43,7 @@ async def ask_until_valid(
     usage = Usage()
     error = PlanError("no attempt was made")
     untidy: PlanHygieneError | None = None
+    first = messages
     for attempt in range(1, s.plan_attempts + 1):
 
         def request(messages: list[Message] = messages) -> tuple[list[Message], GenerationParams]:
@@ -63,7 +64,7 @@ async def ask_until_valid(
                 untidy = exc
             log.warning("%s attempt %d of %d unusable: %s", what, attempt, s.plan_attempts, exc)
             messages = [
-                *messages[:2],
+                *first,
                 {"role": "assistant", "content": completion.text[:ECHO_CHARS]},
                 {"role": "user", "content": render("plan_retry", error=str(exc))},
             ]
