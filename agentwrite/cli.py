@@ -6,16 +6,11 @@ Exit codes: 0 success, 2 bad input, 1 runtime failure (each with a one-line mess
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import shutil
 import sys
-import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
@@ -25,17 +20,18 @@ from agentwrite.cli_options import (
     Serve,
     ServeModel,
     SettingsFlags,
-    setting_overrides,
     with_setting_flags,
 )
 from agentwrite.cli_review import TerminalReview
+from agentwrite.cli_support import Debug, handled, run, served, settings_from
+from agentwrite.dataset.cli import app as dataset_app
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ReviewStopped
+from agentwrite.evaluation.cli import app as eval_app
 from agentwrite.files import write_json, write_text
 from agentwrite.length import resolve_target
 from agentwrite.plans import load_plan_file
 from agentwrite.progress import RunProgress
 from agentwrite.serve import DEFAULT_PORT
-from agentwrite.settings import Settings, load_settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -43,53 +39,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Plan-then-write long documents with language models (AgentWrite on LangGraph).",
 )
-T = TypeVar("T")
 
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 Words = Annotated[
     int | None,
     typer.Option("--words", "-w", help="Word target (default: the brief's, else 10000; ceiling 100000)."),
 ]
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"agentwrite: error: {message}", err=True)
-    return typer.Exit(code)
-
-
-@contextmanager
-def handled(debug: bool) -> Iterator[None]:
-    """Turn exceptions into one-line messages and exit codes."""
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        yield
-    except AgentwriteError as exc:
-        if debug:
-            traceback.print_exc()
-        raise fail(str(exc).splitlines()[0], exc.exit_code) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted", 130) from None
-    except (typer.Exit, typer.Abort):
-        raise
-    except Exception as exc:
-        if debug:
-            traceback.print_exc()
-        raise fail(
-            f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", 1
-        ) from None
-
-
-def run(coro_fn: Callable[[], Any]) -> Any:
-    return asyncio.run(coro_fn())
-
-
-def settings_from(config: Path | None, **flags: Any) -> Settings:
-    """Defaults < config file < environment < these flags (None means not given);
-    ``decoding`` takes the ``--decoding ROLE.FIELD=VALUE`` flags as given."""
-    return load_settings(config=config, overrides=setting_overrides(flags))
 
 
 def read_brief(brief: str) -> str:
@@ -209,7 +163,7 @@ def write(
 
         try:
             with (
-                _served(serve, settings, serve_model) as settings,
+                served(serve, settings, serve_model) as settings,
                 RunProgress(target, enabled=not quiet) as progress,
             ):
                 document = run(
@@ -230,21 +184,6 @@ def write(
             f"{document.usage.completion_tokens:,} tokens, {document.wall_seconds:.1f} s); sidecar {sidecar}",
             err=True,
         )
-
-
-@contextmanager
-def _served(serve: bool, settings: Settings, model: str | None = None) -> Iterator[Settings]:
-    """With ``--serve``: a vLLM server on a free port for ``model`` (a local folder; default the
-    bundled model), pointed at for the run (its base URL and served model name)."""
-    if not serve and model is None:
-        yield settings
-        return
-    from agentwrite.serve import resolve_model, start_server
-
-    name = resolve_model(model)[1]  # a folder that holds no model fails here, in one line
-    typer.echo(f"starting a vLLM server for {name} (a few minutes on CPU)...", err=True)
-    with start_server(model) as server:
-        yield settings.model_copy(update={"base_url": [server.base_url], "model": server.model_name})
 
 
 @app.command()
@@ -325,12 +264,7 @@ def serve(
         signal.signal(signal.SIGTERM, previous)
 
 
-from agentwrite.dataset.cli import app as dataset_app  # noqa: E402  (sub-apps after the commands)
-
 app.add_typer(dataset_app, name="dataset")
-
-from agentwrite.evaluation.cli import app as eval_app  # noqa: E402
-
 app.add_typer(eval_app, name="eval")
 
 

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from agentwrite.cli import app, settings_from
+from agentwrite.cli import app
 from agentwrite.cli_options import (
     EXPLICIT_FLAGS,
     NOT_FLAGS,
@@ -19,6 +19,7 @@ from agentwrite.cli_options import (
     flag_names,
     with_setting_flags,
 )
+from agentwrite.cli_support import settings_from
 from agentwrite.settings import Settings
 from tests.openai_server import OpenAIServer, writer_handler
 

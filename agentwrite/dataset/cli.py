@@ -9,13 +9,13 @@ from typing import Annotated, Any
 import typer
 
 from agentwrite.cli_options import ConfigFile, SettingsFlags, setting_overrides, with_setting_flags
+from agentwrite.cli_support import Debug, handled, run, settings_from
 from agentwrite.errors import InputError
 
 # agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
 # settings_from) are imported inside the commands, never at import time.
 app = typer.Typer(no_args_is_help=True, help="Build LongWriter-style fine-tuning data with the agent.")
 
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 
 Recipe = Annotated[
     Path | None, typer.Option("--recipe", help="Build recipe (YAML: settings, filters, concurrency).")
@@ -68,7 +68,6 @@ def build(
     """Write one document per instruction; keep the good ones in OUT/train.jsonl.
 
     Settings: the recipe's settings, under the environment, under the flags."""
-    from agentwrite.cli import handled, run
     from agentwrite.dataset.build import BuildProgress, abuild_dataset
     from agentwrite.dataset.recipe import load_recipe, recipe_settings, with_overrides
     from agentwrite.dataset.shards import parse_shard
@@ -140,7 +139,6 @@ def export(
     debug: Debug = False,
 ) -> None:
     """Write the training examples in another format."""
-    from agentwrite.cli import handled
     from agentwrite.dataset.export import FORMATS
     from agentwrite.dataset.export import export as export_examples
     from agentwrite.dataset.hf import HF_FORMATS, export_hf
@@ -164,7 +162,6 @@ def stats(
     debug: Debug = False,
 ) -> None:
     """Recompute BUILD/stats.json and the length plot, and print the stats."""
-    from agentwrite.cli import handled
     from agentwrite.dataset.stats import write_stats
 
     with handled(debug):
@@ -197,7 +194,6 @@ def instructions(
     settings_flags: SettingsFlags,
 ) -> None:
     """Ask the model for new long-writing instructions from genre and topic seeds."""
-    from agentwrite.cli import handled, run, settings_from
     from agentwrite.dataset.instructions import (
         InstructionSeeds,
         generate_instructions,
@@ -231,7 +227,6 @@ def merge(
     debug: Debug = False,
 ) -> None:
     """Merge build folders into one, dropping near-duplicates across them with the builds' filter."""
-    from agentwrite.cli import handled
     from agentwrite.dataset.merge import merge_builds
 
     with handled(debug):

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from agentwrite.cli_options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
+from agentwrite.cli_support import Debug, handled, run, served, settings_from
 from agentwrite.evaluation.run import Target
 
 # agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
@@ -16,7 +17,6 @@ app = typer.Typer(
     no_args_is_help=True, help="Benchmark long outputs: LongBench-Write length score, judge, coherence."
 )
 
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 Concurrency = Annotated[int, typer.Option(help="Prompts (or judge calls) in flight at once.")]
 
 
@@ -39,7 +39,6 @@ def run_command(
     settings_flags: SettingsFlags,
 ) -> None:
     """Answer every prompt of a suite into OUT/predictions.jsonl (resumes; failures to failures.jsonl)."""
-    from agentwrite.cli import _served, handled, run, settings_from
     from agentwrite.errors import InputError
     from agentwrite.evaluation.run import SuiteProgress, arun_suite
     from agentwrite.progress import JobProgress
@@ -61,7 +60,7 @@ def run_command(
             )
 
         chosen: Target = "direct" if target == "direct" else "agentwrite"
-        with _served(serve, settings, serve_model) as settings, bar:
+        with served(serve, settings, serve_model) as settings, bar:
             summary = run(
                 lambda: arun_suite(
                     suite, out, chosen, settings, concurrency=concurrency, limit=limit, on_item=progress
@@ -105,7 +104,6 @@ def score(
 
     The settings are the judge's (its server and model: --judge-base-url, --judge-model).
     The API key is never a flag: AGENTWRITE_API_KEY or OPENAI_API_KEY, or api_key in --config."""
-    from agentwrite.cli import handled, run, settings_from
     from agentwrite.evaluation.embeddings import load_embedder
     from agentwrite.evaluation.score import ScoreProgress, ascore_run
     from agentwrite.llm.factory import make_model
@@ -160,7 +158,6 @@ def report(
     debug: Debug = False,
 ) -> None:
     """Render a Markdown report with PNG plots for one or more scored runs."""
-    from agentwrite.cli import handled
     from agentwrite.evaluation.report import write_report
 
     with handled(debug):

@@ -1,0 +1,80 @@
+"""What the three command-line apps (``agentwrite``, ``agentwrite dataset``, ``agentwrite
+eval``) share besides their flags (``cli_options``): one-line errors and exit codes, the
+settings their flags make, and a vLLM server started for one command.
+
+Exit codes: 0 success, 2 bad input, 1 runtime failure (each with a one-line message;
+``--debug`` adds the traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agentwrite.cli_options import setting_overrides
+from agentwrite.errors import AgentwriteError
+from agentwrite.settings import Settings, load_settings
+
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Print a one-line error and return the Exit to raise."""
+    typer.echo(f"agentwrite: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def handled(debug: bool) -> Iterator[None]:
+    """Turn exceptions into one-line messages and exit codes."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        yield
+    except AgentwriteError as exc:
+        if debug:
+            traceback.print_exc()
+        raise fail(str(exc).splitlines()[0], exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", 130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        raise fail(
+            f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", 1
+        ) from None
+
+
+def run(coro_fn: Callable[[], Any]) -> Any:
+    return asyncio.run(coro_fn())
+
+
+def settings_from(config: Path | None, **flags: Any) -> Settings:
+    """Defaults < config file < environment < these flags (None means not given);
+    ``decoding`` takes the ``--decoding ROLE.FIELD=VALUE`` flags as given."""
+    return load_settings(config=config, overrides=setting_overrides(flags))
+
+
+@contextmanager
+def served(serve: bool, settings: Settings, model: str | None = None) -> Iterator[Settings]:
+    """With ``--serve``: a vLLM server on a free port for ``model`` (a local folder; default the
+    bundled model), pointed at for the run (its base URL and served model name)."""
+    if not serve and model is None:
+        yield settings
+        return
+    from agentwrite.serve import resolve_model, start_server
+
+    name = resolve_model(model)[1]  # a folder that holds no model fails here, in one line
+    typer.echo(f"starting a vLLM server for {name} (a few minutes on CPU)...", err=True)
+    with start_server(model) as server:
+        yield settings.model_copy(update={"base_url": [server.base_url], "model": server.model_name})
