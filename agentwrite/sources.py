@@ -30,8 +30,9 @@ MAX_CHUNKS = 500
 """The most chunks all sources of a run may make (about 150,000 words)."""
 MAX_SOURCE_BYTES = 50_000_000
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
+_FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
 _TOKEN = re.compile(r"[\u4e00-\u9fff]|\S+")
 
 
@@ -77,13 +78,13 @@ def split_text(text: str, source: str, max_words: int = CHUNK_WORDS) -> list[Chu
 
     def flush() -> None:
         nonlocal blocks, words
-        if any(not _HEADING.match(b) for b in blocks):
+        if any(not HEADING.match(b) for b in blocks):
             body = "\n\n".join(blocks)
             chunks.append(Chunk(id=f"{source}#{len(chunks) + 1}", source=source, heading=current, text=body))
             blocks, words = [], 0
 
     for block in _blocks(text):
-        if found := _HEADING.match(block):
+        if found := HEADING.match(block):
             flush()
             heading = current = found.group(2)
             blocks.append(block)
@@ -100,23 +101,34 @@ def split_text(text: str, source: str, max_words: int = CHUNK_WORDS) -> list[Chu
 
 
 def _blocks(text: str) -> list[str]:
-    """Paragraphs (between blank lines), with each Markdown heading line a block of its own.
+    """Paragraphs (between blank lines), with each Markdown heading line a block of its own;
+    a fenced code block stays whole, and a ``#`` line in it is no heading.
 
-    >>> _blocks("# A\\ntext\\nmore\\n\\n\\npara")
-    ['# A', 'text\\nmore', 'para']
+    >>> _blocks("# A\\ntext\\nmore\\n\\n\\npara\\n```sh\\n# a comment\\n\\nls\\n```")
+    ['# A', 'text\\nmore', 'para\\n```sh\\n# a comment\\n\\nls\\n```']
     """
     out: list[str] = []
-    for paragraph in _BLANK_LINES.split(text):
-        lines: list[str] = []
-        for line in paragraph.strip("\n").splitlines():
-            if _HEADING.match(line):
-                out += ["\n".join(lines).strip()] if lines else []
-                out.append(line.strip())
-                lines = []
-            else:
-                lines.append(line.rstrip())
-        out += ["\n".join(lines).strip()] if lines else []
-    return [b for b in out if b.strip()]
+    lines: list[str] = []
+    fenced = False
+
+    def close() -> None:
+        if any(line.strip() for line in lines):
+            out.append("\n".join(lines).strip("\n"))
+        lines.clear()
+
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and not line.strip():
+            close()
+            continue
+        elif not fenced and HEADING.match(line):
+            close()
+            out.append(line.strip())
+            continue
+        lines.append(line.rstrip())
+    close()
+    return out
 
 
 def _pieces(block: str, max_words: int) -> list[str]:
