@@ -44,6 +44,14 @@ Words = Annotated[
     int | None,
     typer.Option("--words", "-w", help="Word target (default: the brief's, else 10000; ceiling 100000)."),
 ]
+Sources = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--source",
+        metavar="FILE",
+        help="Your own material to write from (text, Markdown, or PDF with the 'sources' extra); repeatable.",
+    ),
+]
 
 
 def read_brief(brief: str) -> str:
@@ -92,15 +100,7 @@ def write(
     plan_file: Annotated[
         Path | None, typer.Option("--plan", help="Use this plan (JSON) instead of planning.")
     ] = None,
-    source: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--source",
-            metavar="FILE",
-            help="Your own material to write from (text, Markdown, or PDF with the 'sources' extra); "
-            "repeatable.",
-        ),
-    ] = None,
+    source: Sources = None,
     run_dir: Annotated[
         Path | None, typer.Option(help="Checkpoint folder (default: the output path + .run).")
     ] = None,
@@ -193,18 +193,21 @@ def plan(
         str, typer.Argument(help="The writing instruction; '-' reads standard input, '@FILE' a file.")
     ],
     words: Words = None,
+    source: Sources = None,
     config: ConfigFile = None,
     debug: Debug = False,
     *,
     settings_flags: SettingsFlags,
 ) -> None:
-    """Print the plan for a brief as JSON (usable with write --plan)."""
+    """Print the plan for a brief as JSON (usable with write --plan, with the same --source files)."""
     from agentwrite.runner import aplan
+    from agentwrite.sources import load_sources
 
     with handled(debug):
         settings = settings_from(config, **settings_flags)
         text = read_brief(brief)
-        the_plan = run(lambda: aplan(text, settings=settings, words=words))
+        chunks = load_sources(source or [])
+        the_plan = run(lambda: aplan(text, settings=settings, words=words, sources=chunks))
         typer.echo(the_plan.model_dump_json(indent=2))
 
 

@@ -235,6 +235,29 @@ def test_the_cli_writes_from_sources(tmp_path: Path, server: OpenAIServer, mater
     assert not (tmp_path / "guide.md.run").exists()
 
 
+def test_plan_then_write_with_the_same_sources(
+    tmp_path: Path, server: OpenAIServer, material: list[Path]
+) -> None:
+    sources = ["--source", str(material[0]), "--source", str(material[1])]
+    env = {"AGENTWRITE_BASE_URL": ""}
+    planned_out = CliRunner().invoke(app, ["plan", BRIEF, "--base-url", server.base_url, *sources], env=env)
+    assert planned_out.exit_code == 0, planned_out.output
+    plan = json.loads(planned_out.stdout)
+    assert {i for s in plan["sections"] for i in s["sources"]} == {
+        "notes.md#1", "notes.md#2", "notes.md#3", "notes.md#4", "budget.txt#1"
+    }  # fmt: skip
+    (tmp_path / "plan.json").write_text(planned_out.stdout, "utf-8")
+    before = len(server.requests)
+    out = tmp_path / "guide.md"
+    args = ["write", BRIEF, "--plan", str(tmp_path / "plan.json"), "-o", str(out), "-q", *sources]
+    result = CliRunner().invoke(app, [*args, "--base-url", server.base_url], env=env)
+    assert result.exit_code == 0, result.output
+    bodies = [r.body for r in server.requests[before:] if r.body and "messages" in r.body]
+    assert not any("response_format" in b for b in bodies), "no planner call"
+    sidecar = json.loads((tmp_path / "guide.md.json").read_text("utf-8"))
+    assert [s["sources"] for s in sidecar["sections"]] == [s["sources"] for s in plan["sections"]]
+
+
 # --- the plan's assignment -------------------------------------------------------------------
 
 
