@@ -259,12 +259,3 @@ def section_material(
                 return text, [c.id for c in chunks[:kept]]
             words = math.floor(words * 0.8)
     return "", []
-
-
-def used_ids(chunks: Sequence[Chunk], prompt: str) -> list[str]:
-    """The ids of the chunks a prompt shows (by their ``[id]`` labels).
-
-    >>> used_ids([Chunk(id="n#1", source="n", text="x"), Chunk(id="n#2", source="n", text="y")], "[n#2] y")
-    ['n#2']
-    """
-    return [c.id for c in chunks if f"[{c.id}]" in prompt]
