@@ -10,17 +10,20 @@ material; chunks a model plan leaves out are added the same way.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 from collections.abc import Callable, Sequence
 
-from agentwrite.domain import Plan
+from agentwrite.domain import Plan, SectionPlan
 from agentwrite.errors import InputError
 from agentwrite.length import estimate_tokens
 from agentwrite.plans import _tokens as content_words
+from agentwrite.plans import normalise_budgets
 from agentwrite.prompts import render
-from agentwrite.sources import Chunk, excerpt
+from agentwrite.sources import HEADING, Chunk, excerpt, size
+from agentwrite.text_stats import sentence_spans
 
 PLAN_EXCERPT_WORDS = (None, 60, 30, 15, 8, 0)
 """How much of each chunk the planner is shown, most first (None: all of it; 0: the id and
@@ -259,3 +262,57 @@ def section_material(
                 return text, [c.id for c in chunks[:kept]]
             words = math.floor(words * 0.8)
     return "", []
+
+
+def plan_from_material(
+    title: str, chunks: Sequence[Chunk], target: int, fewest: int, most: int, lo: int, hi: int
+) -> Plan | None:
+    """A plan that follows the material's own outline: a section per run of chunks under one
+    heading (neighbours merged, smallest pair first, down to ``most``), titled by that
+    heading (a chunk under none joins the run before it), its main point the run's opening
+    sentence, its budget in proportion to the run's
+    words within ``[lo, hi]``; ``title`` the material's first top-level heading when it has
+    one. None when the material has fewer than ``fewest`` headed runs (or none at all).
+
+    >>> chunks = [Chunk(id=f"n#{i}", source="n", heading=h, text=t) for i, (h, t) in enumerate([
+    ...     ("Site", "# Garden notes\\n\\n## Site\\n\\nThe lot is 1,800 square metres. It was a depot."),
+    ...     ("Water", "## Water\\n\\nWater was the hardest problem."),
+    ...     ("Water", "Four rain butts went on the shed roof in June.")], start=1)]
+    >>> plan = plan_from_material("Report", chunks, 600, 2, 4, 200, 1000)
+    >>> plan.title, [(s.title, s.main_point, s.target_words, s.sources) for s in plan.sections]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ('Garden notes', [('Site', 'The lot is 1,800 square metres.', 281, ['n#1']),
+                      ('Water', 'Water was the hardest problem.', 319, ['n#2', 'n#3'])])
+    """
+    runs: list[list[Chunk]] = []
+    for chunk in chunks:
+        if runs and chunk.heading in (runs[-1][0].heading, ""):
+            runs[-1].append(chunk)  # a chunk under no heading goes with the one before it
+        else:
+            runs.append([chunk])
+    if len(runs) < fewest or not runs[0][0].heading:
+        return None
+    while len(runs) > most:
+        sizes = [sum(size(c.text) for c in a + b) for a, b in itertools.pairwise(runs)]
+        i = sizes.index(min(sizes))
+        runs[i : i + 2] = [runs[i] + runs[i + 1]]
+    budgets = normalise_budgets([sum(size(c.text) for c in run) for run in runs], target, lo, hi)
+    sections = [
+        SectionPlan(title=run[0].heading[:80], main_point=_opening(run), target_words=words,
+                    sources=[c.id for c in run])
+        for run, words in zip(runs, budgets, strict=True)
+    ]  # fmt: skip
+    lines = (line for chunk in chunks for line in chunk.text.splitlines())
+    top = next((m.group(2) for m in map(HEADING.match, lines) if m and m.group(1) == "#"), "")
+    return Plan(title=(top or title)[:120], sections=sections)
+
+
+def _opening(run: Sequence[Chunk]) -> str:
+    """The first sentence of a run's text that is not a heading (its heading when none)."""
+    for chunk in run:
+        for line in chunk.text.splitlines():
+            if line.strip() and not HEADING.match(line):
+                first = next(iter(sentence_spans(line.strip())), None)
+                sentence = line.strip()[first[0] : first[1]] if first else line.strip()
+                return excerpt(sentence, 40)
+    return run[0].heading

@@ -346,6 +346,38 @@ def test_without_a_plan_assignment_every_chunk_goes_where_it_fits(material: list
     ]
 
 
+def test_a_model_that_never_plans_tidily_writes_to_the_materials_headings(material: list[Path]) -> None:
+    untidy = [
+        {"title": "Section", "main_point": "Section", "target_words": 500, "sources": []} for _ in range(4)
+    ]
+    model = ScriptedModel(responder=planner(untidy, title="The document"))
+    doc = run(model, sources=material)
+    assert doc.plan.title == "Kunming"  # the material's top-level heading
+    assert [(s.title, s.sources) for s in doc.plan.sections] == [
+        ("Kunming", ["notes.md#1"]),
+        ("Dali", ["notes.md#2"]),
+        ("Lijiang", ["notes.md#3"]),
+        ("Food", ["notes.md#4", "budget.txt#1"]),
+    ]
+    assert doc.plan.sections[1].main_point == "Dali's old town has stone lanes."
+    assert sum(s.target_words for s in doc.plan.sections) == 2000
+    assert doc.plan_repairs == [
+        "the model's plans stayed untidy; the plan follows the headings of the material"
+    ]
+
+
+def test_a_model_that_never_plans_tidily_keeps_its_cleaned_plan_without_headed_material(
+    tmp_path: Path,
+) -> None:
+    (plain := tmp_path / "plain.txt").write_text(BUDGET, "utf-8")
+    untidy = [
+        {"title": "Section", "main_point": "Section", "target_words": 500, "sources": []} for _ in range(4)
+    ]
+    doc = run(ScriptedModel(responder=planner(untidy)), sources=[plain])
+    assert "the plan follows the headings of the material" not in " ".join(doc.plan_repairs)
+    assert len(doc.plan.sections) == 4
+
+
 def test_a_line_format_plan_names_its_sources(material: list[Path]) -> None:
     lines = "\n".join(
         f"Paragraph {n} - Main Point: {point} - Word Count: 500 words - Sources: {ids}"

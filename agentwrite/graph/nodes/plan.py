@@ -15,7 +15,7 @@ from agentwrite.events import PlanReady, streamed
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.structured import ask_until_valid
 from agentwrite.graph.state import WriteState, state_chunks
-from agentwrite.grounding import assign_sources, plan_material
+from agentwrite.grounding import assign_sources, plan_from_material, plan_material
 from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
 from agentwrite.plans import (
@@ -192,10 +192,25 @@ async def make_plan(
         role="planner",
         max_tokens=plan_max_tokens(brief.instruction, most),
         schema=schema,
-        fallback=lambda untidy: (untidy.cleaned, untidy.repairs),
+        fallback=lambda untidy: _last_resort(untidy, brief, ctx, chunks),
     )
     plan, notes = assign_sources(plan, chunks)
     return plan, usage, repairs + notes
+
+
+def _last_resort(
+    untidy: PlanHygieneError, brief: Brief, ctx: RunContext, chunks: Sequence[Chunk]
+) -> tuple[Plan, list[str]]:
+    """The plan to write to when no attempt was tidy: one that follows the headings of the
+    user's material where it has enough of them (a model that cannot plan tidily wrote the
+    untidy one), else the model's latest plan, cleaned."""
+    s = ctx.settings
+    fewest, _, most = asked_section_bounds(brief.target_words, s.min_section_words, s.max_section_words)
+    lo, hi = s.min_section_words, s.max_section_words
+    outline = plan_from_material(untidy.cleaned.title, chunks, brief.target_words, fewest, most, lo, hi)
+    if outline is None:
+        return untidy.cleaned, untidy.repairs
+    return outline, ["the model's plans stayed untidy; the plan follows the headings of the material"]
 
 
 def revision_messages(plan: Plan, comment: str) -> list[Message]:
