@@ -298,13 +298,25 @@ def plan_from_material(
         runs[i : i + 2] = [runs[i] + runs[i + 1]]
     budgets = normalise_budgets([sum(size(c.text) for c in run) for run in runs], target, lo, hi)
     sections = [
-        SectionPlan(title=run[0].heading[:80], main_point=_opening(run), target_words=words,
+        SectionPlan(title=_run_title(run), main_point=_opening(run), target_words=words,
                     sources=[c.id for c in run])
         for run, words in zip(runs, budgets, strict=True)
     ]  # fmt: skip
     lines = (line for chunk in chunks for line in chunk.text.splitlines())
     top = next((m.group(2) for m in map(HEADING.match, lines) if m and m.group(1) == "#"), "")
     return Plan(title=(top or title)[:120], sections=sections)
+
+
+def _run_title(run: Sequence[Chunk]) -> str:
+    """A run's heading; two merged runs' headings joined, where that stays short.
+
+    >>> _run_title([Chunk(id="n#1", source="n", heading="Money", text="x"),
+    ...             Chunk(id="n#2", source="n", heading="Problems", text="y")])
+    'Money and Problems'
+    """
+    headings = list(dict.fromkeys(c.heading for c in run if c.heading))
+    joined = " and ".join(headings)
+    return joined if len(headings) == 2 and len(joined) <= 80 else headings[0][:80]
 
 
 def _opening(run: Sequence[Chunk]) -> str:
