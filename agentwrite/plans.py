@@ -365,6 +365,39 @@ def _restates(point: str, title: str) -> bool:
     return set(_tokens(point)) <= set(_tokens(title))
 
 
+def looping_word(text: str) -> str | None:
+    """The word a title or main point keeps repeating (a model looping inside a field): one
+    word of at least three letters that makes up half of four or more words, three times or
+    more. None for ordinary text.
+
+    >>> looping_word("Planning. Planning. Planning. Planning. 1. Planning."), looping_word("Tea and tea")
+    ('planning', None)
+    >>> looping_word("Water, water everywhere: the water butts and the water rota")
+    """
+    words = [w for w in _TOKEN.findall(text.lower()) if len(w) >= 3]
+    if len(words) < 4:
+        return None
+    word = max(set(words), key=words.count)
+    count = words.count(word)
+    return word if count >= 3 and 2 * count >= len(words) else None
+
+
+def unlooped(text: str) -> str:
+    """A looping field with its repeated sentences (and the numbering between them) dropped,
+    each sentence kept once.
+
+    >>> unlooped("Planning. Planning. 2. Planning.Planning 3."), unlooped("Soil. Seeds.")
+    ('Planning.', 'Soil. Seeds.')
+    """
+    kept: dict[tuple[str, ...], str] = {}
+    for sentence in split_sentences(text):
+        words = [w for w in _TOKEN.findall(sentence.lower()) if not w.isdigit()]
+        key = tuple(w for i, w in enumerate(words) if i == 0 or w != words[i - 1])  # "a.a" is "a"
+        if key:
+            kept.setdefault(key, sentence.strip())
+    return " ".join(kept.values()) or text
+
+
 def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
     """What makes a plan untidy, one short sentence each, fit to feed back to the model.
 
@@ -372,7 +405,8 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
       (``label_of``): "Title 1:", "Paragraph 2", "Section 3 -", "第3部分：";
     - a main point that is empty once its label is gone, or that only restates its title
       (``_restates``);
-    - a section whose title repeats or nearly repeats an earlier section's (``near_repeat``).
+    - a section whose title repeats or nearly repeats an earlier section's (``near_repeat``);
+    - a title or main point that keeps repeating one word (``looping_word``).
 
     With ``titles_from_points`` (the line format, where each heading is cut from the start of
     its main point) a main point is not held to differ from its title, and a repeated
@@ -397,7 +431,12 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
     problems = []
     if label := label_of(plan.title):
         problems.append(f'the document title starts with a label ("{label}"); give the title alone')
+    if word := looping_word(plan.title):
+        problems.append(f'the document title repeats "{word}" over and over; give a short title')
     for number, section in enumerate(plan.sections, start=1):
+        for field, text in (("title", section.title), ("main point", section.main_point)):
+            if word := looping_word(text):
+                problems.append(f'section {number}\'s {field} repeats "{word}" over and over; write it once')
         if label := label_of(section.title):
             problems.append(
                 f'section {number}\'s title starts with a label ("{label}"); give the heading alone'
@@ -463,6 +502,7 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
     - A section title that repeats an earlier one is replaced by a heading cut from its own
       main point, when that one is new; otherwise it stays.
     - A main point that restates its title stays as it is: nothing better is known.
+    - A title or main point that loops (``looping_word``) keeps each of its sentences once.
 
     No section is dropped or merged: the section count and the budgets never change.
 
@@ -483,6 +523,7 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
     section 2: the title "Soil" repeated section 1's; replaced by "Seeds", from its main point
     """
     notes: list[str] = []
+    plan, notes = _unloop_fields(plan)
     title = plan.title
     if label := label_of(title):
         if stripped := strip_labels(title):
@@ -524,6 +565,24 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
             notes.append(
                 f'section {later + 1}: the title "{repeated}" repeats section {earlier + 1}\'s; kept'
             )
+    return plan.model_copy(update={"title": title, "sections": sections}), notes
+
+
+def _unloop_fields(plan: Plan) -> tuple[Plan, list[str]]:
+    """The plan with each looping title and main point (``looping_word``) said once."""
+    notes: list[str] = []
+    title = plan.title
+    if looping_word(title):
+        title = unlooped(title).rstrip(".")
+        notes.append(f'document title: a repeated phrase said once ("{title}")')
+    sections = []
+    for number, section in enumerate(plan.sections, start=1):
+        fields = {}
+        for name, text in (("title", section.title), ("main_point", section.main_point)):
+            if looping_word(text):
+                fields[name] = unlooped(text).rstrip(".") if name == "title" else unlooped(text)
+                notes.append(f"section {number}: a repeated phrase said once in the {name.replace('_', ' ')}")
+        sections.append(section.model_copy(update=fields))
     return plan.model_copy(update={"title": title, "sections": sections}), notes
 
 

@@ -420,6 +420,25 @@ def test_aplan_cleans_as_the_planner_node_does() -> None:
     assert not any(label_of(s.title) for s in plan.sections)
 
 
+LOOPING_PLAN = sections_json(
+    [
+        ("Planning. Planning. Planning. Planning. 2. Planning.", "Planning. Planning. Planning. Planning."),
+        ("Choosing seeds", "Which seeds suit a first garden."),
+        ("Where the beds go", "Sun, shelter and drainage."),
+        ("Watering", "How often, and when."),
+    ],
+    words=1000,
+)
+
+
+def test_a_field_that_loops_is_asked_again_and_said_once_when_it_keeps_looping() -> None:
+    model = ScriptedModel([LOOPING_PLAN] * 3)
+    plan, _, repairs = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
+    assert 'section 1\'s title repeats "planning" over and over' in model.calls[1].prompt
+    assert (plan.sections[0].title, plan.sections[0].main_point) == ("Planning", "Planning.")
+    assert "section 1: a repeated phrase said once in the title" in repairs
+
+
 def headings(markdown: str) -> list[str]:
     return re.findall(r"^## (.+)$", markdown, flags=re.MULTILINE)
 
