@@ -6,6 +6,7 @@ stopped at any point continues with ``resume=True`` from its last finished secti
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from agentwrite.decoding import ROLES
 from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
-from agentwrite.errors import InputError
+from agentwrite.errors import AgentwriteError, InputError
 from agentwrite.events import Event, EventSink, PlanReady, SectionDone, from_json, ignore
 from agentwrite.files import write_json
 from agentwrite.graph.build import RECURSION_LIMIT, WriteGraph, build_graph
@@ -289,6 +290,11 @@ async def _stream(
             elif part["type"] == "custom" and (event := from_json(part["data"])) is not None:
                 emit(event)
         if not asked:
+            if "markdown" not in state:  # the stream ended before the stitch
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError  # a cancellation LangGraph absorbed: pass it on
+                raise AgentwriteError("the workflow stopped before the document was stitched")
             return state
         if reviewer is None:  # a graph built without the review asks nothing
             raise AssertionError(f"unexpected interrupt: {asked[0].value!r}")
