@@ -1,6 +1,7 @@
 """Several OpenAI-compatible servers as one ``ChatModel``.
 
-A document's first request goes to the server with the fewest requests outstanding, and
+A document's first request goes to the server with the fewest requests outstanding (of
+those, the one that was given the fewest documents), and
 the document stays there while that server is healthy, so that the server's prefix cache
 keeps serving its growing prompt. A server whose request fails after its own retries (no
 connection, no answer in time, a 5xx, a cut stream) is taken out: the request goes to
@@ -34,10 +35,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(eq=False)
 class Endpoint:
-    """One server of the pool: its client, its requests in flight, why it is out (None: in)."""
+    """One server of the pool: its client, its requests in flight, the documents that went to
+    it, why it is out (None: in)."""
 
     client: OpenAICompatModel
     outstanding: int = 0
+    documents: int = 0
     down: str | None = None
     usage: EndpointUsage = field(default_factory=EndpointUsage)
     probe: asyncio.Task[None] | None = None
@@ -171,16 +174,20 @@ class EndpointPool:
             await endpoint.client.aclose()
 
     def _choose(self, ticket: DocumentTicket | None, tried: Sequence[Endpoint]) -> Endpoint | None:
-        """The document's server while it is in; else the one with the fewest outstanding."""
+        """The document's server while it is in; else the one with the fewest outstanding (and
+        of those, the fewest documents)."""
         up = [e for e in self.endpoints if e.down is None and e not in tried]
         if not up:
             return None
         sticky = self._sticky.get(ticket.order) if ticket is not None else None
         if sticky in up:
             return sticky
-        chosen = min(up, key=lambda e: e.outstanding)
+        # fewest in flight; among those, fewest documents so far, so that documents that start
+        # together (their first request a token count, which is not in flight) spread out
+        chosen = min(up, key=lambda e: (e.outstanding, e.documents))
         if ticket is not None:
             self._sticky[ticket.order] = chosen
+            chosen.documents += 1
         return chosen
 
     def _count(self, endpoint: Endpoint, ticket: DocumentTicket | None, usage: EndpointUsage) -> None:
