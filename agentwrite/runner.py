@@ -233,6 +233,25 @@ async def _waits_for_review(settings: Settings, saver: BaseCheckpointSaver[Any])
     return "review" in (await build_graph(settings.mode, saver, review=True).aget_state(_THREAD)).next
 
 
+async def aread_run(run_dir: Path) -> dict[str, Any]:
+    """What a run folder's checkpoint holds: the state as of the last finished step (brief,
+    plan, sections written, ...); empty when nothing was checkpointed yet. For looking into a
+    stopped run, as ``--resume`` would find it.
+
+    >>> import tempfile
+    >>> run_sync(lambda: aread_run(Path(tempfile.mkdtemp())))
+    {}
+    """
+    if not (run_dir / CHECKPOINTS).exists():
+        return {}
+    try:
+        mode = json.loads((run_dir / RUN_FILE).read_text("utf-8"))["mode"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"{run_dir} is not a run folder: {exc}") from None
+    async with _checkpointer(run_dir) as saver:
+        return dict((await build_graph(mode, saver, review=True).aget_state(_THREAD)).values)
+
+
 async def aplan(
     brief: str,
     *,

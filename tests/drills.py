@@ -193,25 +193,17 @@ class Chain:
     log: str = ""
 
 
-def document_state(run_dir: Path, mode: str) -> dict[str, Any]:
+def document_state(run_dir: Path) -> dict[str, Any]:
     """The checkpointed state a killed ``write`` left in its run folder (empty if none)."""
-    from agentwrite import runner
-    from agentwrite.graph.build import build_graph
+    from agentwrite.runner import aread_run
 
-    if not (run_dir / runner.CHECKPOINTS).exists():
-        return {}
-
-    async def values() -> dict[str, Any]:
-        async with runner._checkpointer(run_dir) as saver:
-            return dict((await build_graph(mode, saver).aget_state(runner._THREAD)).values)
-
-    return asyncio.run(values())
+    return asyncio.run(aread_run(run_dir))
 
 
-def document_phase(run_dir: Path, output: Path, mode: str) -> str:
+def document_phase(run_dir: Path, output: Path) -> str:
     """Where a killed ``write`` stopped: start, plan, write, or stitch (which takes in the
     writing of the outputs and the removal of the run folder)."""
-    state = document_state(run_dir, mode)
+    state = document_state(run_dir)
     plan = state.get("plan")
     if not state:
         return "stitch" if output.exists() else "start"
@@ -220,9 +212,9 @@ def document_phase(run_dir: Path, output: Path, mode: str) -> str:
     return "write" if len(state.get("sections", [])) < len(plan.sections) else "stitch"
 
 
-def document_remaining(run_dir: Path, mode: str, sections: int) -> int:
+def document_remaining(run_dir: Path, sections: int) -> int:
     """Model requests a start of ``write`` still makes (one plan, one per section)."""
-    state = document_state(run_dir, mode)
+    state = document_state(run_dir)
     if state.get("plan") is None:
         return 1 + sections
     return sections - len(state.get("sections", []))
@@ -383,8 +375,8 @@ def write_kill_drill(tmp: Path, mode: str, seed: int, aims: list[str]) -> KillDr
         assert z.wait(z.start(argv, clean, clean / "run.log")) == 0
         chain = kill_chain(
             z, pacer, argv, work, random.Random(seed), aims,
-            remaining=lambda: document_remaining(run_dir, mode, SECTIONS),
-            phase_of=lambda: document_phase(run_dir, work / "doc.md", mode),
+            remaining=lambda: document_remaining(run_dir, SECTIONS),
+            phase_of=lambda: document_phase(run_dir, work / "doc.md"),
             reset=lambda: _clear(work),
             resume_flag="--resume",
             resumable=lambda: (run_dir / "run.json").exists(),
