@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import aiosqlite
 from langchain_core.runnables import RunnableConfig
@@ -22,7 +22,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from langgraph.types import Command, Interrupt
+from langgraph.types import Command, Interrupt, StreamMode
 from pydantic import ValidationError
 
 from agentwrite.decoding import ROLES
@@ -214,7 +214,7 @@ async def _write(
             # last saved step has no pending task (a cancelled run can leave such a checkpoint).
             unfinished = bool(snapshot.next) or "markdown" not in snapshot.values
             if unfinished:
-                state = await _stream(graph, None, ctx, emit, reviewer)
+                state = await _stream(graph, None, ctx, emit, reviewer, listening=stream_text)
             else:
                 state = snapshot.values
         else:
@@ -223,7 +223,7 @@ async def _write(
             start = WriteState(brief=the_brief, plan=plan, plan_source="user" if plan else "model")
             if chunks:
                 start["chunks"] = list(chunks)
-            state = await _stream(graph, start, ctx, emit, reviewer)
+            state = await _stream(graph, start, ctx, emit, reviewer, listening=stream_text)
     return _document(state, ctx.model.name, settings, time.monotonic() - started, current_ticket())
 
 
@@ -292,33 +292,59 @@ async def run_context(
 
 
 async def _stream(
-    graph: WriteGraph, start: WriteState | None, ctx: RunContext, emit: EventSink, reviewer: Reviewer | None
+    graph: WriteGraph,
+    start: WriteState | None,
+    ctx: RunContext,
+    emit: EventSink,
+    reviewer: Reviewer | None,
+    *,
+    listening: bool,
 ) -> WriteState:
-    """Run the graph from ``start`` (None: from its checkpoint), passing the events the nodes
-    write to the custom stream on to ``emit``, and each interrupt (the plan review) to
-    ``reviewer``, resuming with its answer; return the final state."""
+    """Run the graph from ``start`` (None: from its checkpoint), passing each interrupt (the
+    plan review) to ``reviewer`` and resuming with its answer; return the final state.
+
+    ``listening`` (someone takes the progress events): the events the nodes write to the
+    custom stream go to ``emit``. Otherwise only the state is streamed, and ``emit`` hears
+    a ``SectionDone`` for each section as it appears in the state (which keeps the
+    document's words left up to date for the fair request bound): LangGraph can absorb a
+    cancellation that lands while it streams custom events, and a job with no listener
+    (a dataset build, an eval run) must stop when it is cancelled."""
     todo: WriteState | Command[Any] | None = start
+    modes: list[StreamMode] = ["custom", "values"] if listening else ["values"]
+    seen: set[int] = set()
     while True:
         state = WriteState()
         asked: tuple[Interrupt[Any], ...] = ()
         async for part in graph.astream(
-            todo, _THREAD, context=ctx, durability="sync", stream_mode=["custom", "values"], version="v2"
+            todo, _THREAD, context=ctx, durability="sync", stream_mode=modes, version="v2"
         ):
             if part["type"] == "values":
                 state, asked = part["data"], part["interrupts"]
+                if not listening and (plan := state.get("plan")) is not None:
+                    for section in state.get("sections", []):
+                        if section.index not in seen:
+                            seen.add(section.index)
+                            emit(SectionDone(section, len(plan.sections)))
             elif part["type"] == "custom" and (event := from_json(part["data"])) is not None:
                 emit(event)
         if not asked:
             if "markdown" not in state:  # the stream ended before the stitch
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise asyncio.CancelledError  # a cancellation LangGraph absorbed: pass it on
-                raise AgentwriteError("the workflow stopped before the document was stitched")
+                await _stopped(graph)
             return state
         if reviewer is None:  # a graph built without the review asks nothing
             raise AssertionError(f"unexpected interrupt: {asked[0].value!r}")
         answer = reviewer(asked[0].value)
         todo = Command(resume=await answer if inspect.isawaitable(answer) else answer)
+
+
+async def _stopped(graph: WriteGraph) -> NoReturn:
+    """Raise for a stream that ended before the document was stitched: CancelledError when
+    the checkpoint still has work (steps to run, or finished steps' writes to apply), as a
+    cancellation LangGraph absorbed leaves it (the caller must see it), else an error."""
+    task = asyncio.current_task()
+    if (task is not None and task.cancelling()) or (await graph.aget_state(_THREAD)).tasks:
+        raise asyncio.CancelledError  # tasks: steps to run, or finished ones' writes to apply
+    raise AgentwriteError("the workflow ended without a document, and its checkpoint has no step left to run")
 
 
 def _replay(values: dict[str, Any], emit: EventSink) -> None:
