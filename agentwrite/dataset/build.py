@@ -32,6 +32,7 @@ from agentwrite.dataset.filters import (
 from agentwrite.dataset.instructions import BadLine, Instruction, read_instructions
 from agentwrite.dataset.journal import META, TRAIN, Journal, recover
 from agentwrite.dataset.recipe import Recipe
+from agentwrite.dataset.records import BuildRecord
 from agentwrite.dataset.shards import Shard, check_resume
 from agentwrite.dataset.stats import write_stats
 from agentwrite.decoding import ROLES
@@ -75,7 +76,7 @@ class BuildProgress:
 @dataclass
 class _Outcome:
     item: Instruction
-    meta: dict[str, Any]
+    meta: BuildRecord
     document: str | None = None
     reject: str | None = None
     detail: str = ""
@@ -97,21 +98,21 @@ def _sampling(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _base_meta(item: Instruction, session: str) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "status": "rejected",
-        "reason": None,
-        "type": item.type,
-        "language": item.language,
-        "requested_words": item.length,
-        "length_source": item.length_source,
-        "line": item.line,
-        "session": session,
-    }
+def _new_record(item: Instruction, session: str) -> BuildRecord:
+    return BuildRecord(
+        id=item.id,
+        status="rejected",
+        reason=None,
+        type=item.type,
+        language=item.language,
+        requested_words=item.length,
+        length_source=item.length_source,
+        line=item.line,
+        session=session,
+    )
 
 
-def _document_meta(doc: Document) -> dict[str, Any]:
+def _document_fields(doc: Document) -> dict[str, Any]:
     return {
         "model": doc.model,
         "plan_source": doc.plan_source,
@@ -139,9 +140,8 @@ async def _write_one(
     runs: Path,
     session: str,
 ) -> _Outcome:
-    meta = _base_meta(item, session)
-    meta["sampling"] = _sampling(settings)
-    meta["started_at"] = _now()
+    meta = _new_record(item, session)
+    meta.add(sampling=_sampling(settings), started_at=_now())
     started = time.monotonic()
     ticket = DocumentTicket()  # what each server did for this document, failed or not
     entered = CURRENT_DOCUMENT.set(ticket)
@@ -168,8 +168,8 @@ async def _write_one(
         return _failed(meta, item, type(exc).__name__, exc, started)
     finally:
         CURRENT_DOCUMENT.reset(entered)
-        meta["endpoints"] = {url: u.model_dump() for url, u in ticket.endpoints.items()}
-    meta.update(_document_meta(doc))
+        meta.add(endpoints={url: u.model_dump() for url, u in ticket.endpoints.items()})
+    meta.add(**_document_fields(doc))
     verdicts, figures = await asyncio.to_thread(
         check_document,
         item.prompt,
@@ -179,11 +179,13 @@ async def _write_one(
         recipe.filters,
         tokens,
     )
-    meta.update(figures)
-    meta["filters"] = {v.name: v.as_json() for v in verdicts}
-    meta["seconds"] = round(time.monotonic() - started, 3)
-    meta["write_seconds"] = round(doc.wall_seconds, 3)
-    meta["finished_at"] = _now()
+    meta.add(**figures)
+    meta.add(
+        filters={v.name: v.as_json() for v in verdicts},
+        seconds=round(time.monotonic() - started, 3),
+        write_seconds=round(doc.wall_seconds, 3),
+        finished_at=_now(),
+    )
     failed = first_failure(verdicts)
     if failed is not None:
         return _Outcome(item, meta, reject=REJECT_REASONS[failed.name], detail=_verdict_detail(failed))
@@ -194,10 +196,9 @@ def _verdict_detail(verdict: Verdict) -> str:
     return f"{verdict.name} {verdict.value} vs. threshold {verdict.threshold}"
 
 
-def _failed(meta: dict[str, Any], item: Instruction, reason: str, exc: Exception, started: float) -> _Outcome:
+def _failed(meta: BuildRecord, item: Instruction, reason: str, exc: Exception, started: float) -> _Outcome:
     log.warning("%s: %s: %s", item.id, reason, exc)
-    meta["seconds"] = round(time.monotonic() - started, 3)
-    meta["finished_at"] = _now()
+    meta.add(seconds=round(time.monotonic() - started, 3), finished_at=_now())
     return _Outcome(item, meta, reject=reason, detail=str(exc))
 
 
@@ -224,23 +225,22 @@ class _Committer:
         if outcome.document is not None:
             duplicate_of, similarity = self.index.add(item.id, outcome.document)
             passed = similarity < self.index.threshold
-            meta["filters"]["near_duplicate"] = Verdict(
-                "near_duplicate", round(similarity, 4), self.index.threshold, passed
-            ).as_json()
-            meta["near_duplicate_of"] = duplicate_of
+            verdict = Verdict("near_duplicate", round(similarity, 4), self.index.threshold, passed)
+            meta.add(filters={**(meta.filters or {}), "near_duplicate": verdict.as_json()})
+            meta.add(near_duplicate_of=duplicate_of)
             if not passed:
                 outcome.reject, outcome.document = "duplicate", None
                 outcome.detail = f"near-duplicate of {duplicate_of} (estimated Jaccard {similarity:.2f})"
         if outcome.document is not None:
-            meta["status"] = "accepted"
+            meta.accept()
             messages = [
                 {"role": "user", "content": item.prompt},
                 {"role": "assistant", "content": outcome.document},
             ]
-            self.journal.commit(meta, train={"messages": messages})
+            self.journal.commit(meta.line_json(), train={"messages": messages})
             self.accepted += 1
         else:
-            meta["status"], meta["reason"] = "rejected", outcome.reject
+            meta.reject(outcome.reject or "rejected")
             reject = {
                 "id": item.id,
                 "reason": outcome.reject,
@@ -249,23 +249,17 @@ class _Committer:
                 "length": item.length,
                 "type": item.type,
             }
-            self.journal.commit(meta, reject=reject)
+            self.journal.commit(meta.line_json(), reject=reject)
         self.done += 1
         if not self.recipe.keep_runs:
             shutil.rmtree(self.out_dir / RUNS / item.id, ignore_errors=True)
-        self._progress(
-            item.id, meta["status"], meta["reason"], meta.get("usage", {}).get("completion_tokens", 0)
-        )
+        self._progress(item.id, meta.status, meta.reason, meta.completion_tokens)
 
     def commit_bad_line(self, bad: BadLine, session: str) -> None:
         """Record an unusable input line as a reject."""
-        meta = {
-            "id": bad.id,
-            "status": "rejected",
-            "reason": "bad input line",
-            "line": bad.line,
-            "session": session,
-        }
+        meta = BuildRecord(
+            id=bad.id, status="rejected", reason="bad input line", line=bad.line, session=session
+        )
         reject = {
             "id": bad.id,
             "reason": "bad input line",
@@ -273,7 +267,7 @@ class _Committer:
             "line": bad.line,
             "text": bad.text,
         }
-        self.journal.commit(meta, reject=reject)
+        self.journal.commit(meta.line_json(), reject=reject)
         self.done += 1
         self._progress(bad.id, "rejected", "bad input line")
 

@@ -32,6 +32,7 @@ from agentwrite.dataset.filters import FilterConfig, NearDuplicateIndex
 from agentwrite.dataset.instructions import Instruction
 from agentwrite.dataset.journal import META, REJECTS, TRAIN, Journal
 from agentwrite.dataset.recipe import Recipe
+from agentwrite.dataset.records import BuildRecord
 from agentwrite.dataset.stats import write_stats
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl, write_json
@@ -137,9 +138,10 @@ def _write(sources: list[_Source], filters: FilterConfig, folder: Path) -> list[
                     meta["id"], user["content"], meta["requested_words"], meta["type"], meta["line"],
                     meta["length_source"],
                 )  # fmt: skip
-                committer.commit(_Outcome(item, meta, document=assistant["content"]))
-                if meta["status"] != "accepted":
-                    duplicates.append(meta["id"])
+                record = BuildRecord.model_validate(meta)
+                committer.commit(_Outcome(item, record, document=assistant["content"]))
+                if record.status != "accepted":
+                    duplicates.append(record.id)
     return duplicates
 
 
