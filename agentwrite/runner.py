@@ -174,15 +174,14 @@ async def awrite(
 
 
 def _tracked(on_event: EventSink | None, ticket: DocumentTicket, target: int) -> EventSink:
-    """``on_event``, and the ticket's words left kept up to date (the target less the words
-    of the finished sections), by which the document's waiting requests are ranked."""
-    written: dict[int, int] = {}
-    ticket.words_left = target
+    """``on_event``, with the ticket started on ``target`` and told of each section a resumed
+    run had written (the section writers tell it of theirs), by which the document's waiting
+    requests are ranked."""
+    ticket.start(target)
 
     def emit(event: Event) -> None:
         if isinstance(event, SectionDone):
-            written[event.section.index] = event.section.words
-            ticket.words_left = max(0, target - sum(written.values()))
+            ticket.section_written(event.section.index, event.section.words)
         (on_event or ignore)(event)
 
     return emit
@@ -304,14 +303,11 @@ async def _stream(
     plan review) to ``reviewer`` and resuming with its answer; return the final state.
 
     ``listening`` (someone takes the progress events): the events the nodes write to the
-    custom stream go to ``emit``. Otherwise only the state is streamed, and ``emit`` hears
-    a ``SectionDone`` for each section as it appears in the state (which keeps the
-    document's words left up to date for the fair request bound): LangGraph can absorb a
-    cancellation that lands while it streams custom events, and a job with no listener
-    (a dataset build, an eval run) must stop when it is cancelled."""
+    custom stream go to ``emit``. Otherwise only the state is streamed: LangGraph can absorb
+    a cancellation that lands while it streams custom events, and a job with no listener (a
+    dataset build, an eval run) must stop when it is cancelled."""
     todo: WriteState | Command[Any] | None = start
     modes: list[StreamMode] = ["custom", "values"] if listening else ["values"]
-    seen: set[int] = set()
     while True:
         state = WriteState()
         asked: tuple[Interrupt[Any], ...] = ()
@@ -320,11 +316,6 @@ async def _stream(
         ):
             if part["type"] == "values":
                 state, asked = part["data"], part["interrupts"]
-                if not listening and (plan := state.get("plan")) is not None:
-                    for section in state.get("sections", []):
-                        if section.index not in seen:
-                            seen.add(section.index)
-                            emit(SectionDone(section, len(plan.sections)))
             elif part["type"] == "custom" and (event := from_json(part["data"])) is not None:
                 emit(event)
         if not asked:

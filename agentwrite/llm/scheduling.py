@@ -50,6 +50,25 @@ class DocumentTicket:
     words_left: int | None = None
     order: int = field(default_factory=lambda: next(_ADMITTED))
     endpoints: dict[str, EndpointUsage] = field(default_factory=dict)
+    target: int | None = None
+    written: dict[int, int] = field(default_factory=dict)
+
+    def start(self, target: int) -> None:
+        """The document's run starts: ``target`` words, none written yet."""
+        self.target, self.words_left = target, target
+        self.written.clear()
+
+    def section_written(self, index: int, words: int) -> None:
+        """A section is written (again: its latest count stands); fewer words left.
+
+        >>> ticket = DocumentTicket()
+        >>> ticket.start(1000); ticket.section_written(0, 400); ticket.section_written(0, 450)
+        >>> ticket.words_left
+        550
+        """
+        self.written[index] = words
+        if self.target is not None:
+            self.words_left = max(0, self.target - sum(self.written.values()))
 
     @property
     def rank(self) -> tuple[float, int]:

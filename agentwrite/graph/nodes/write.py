@@ -19,6 +19,7 @@ from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStart
 from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words
 from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
+from agentwrite.llm.scheduling import current_ticket
 from agentwrite.loop_guard import LoopGuard
 from agentwrite.markdown import clean_section_text
 from agentwrite.plans import render_plan
@@ -240,6 +241,8 @@ async def generate_section(
         loops_cut=draft.loops_cut,
         words_dropped=draft.words_dropped,
     )
+    if (ticket := current_ticket()) is not None:
+        ticket.section_written(index, section.words)  # fewer words left: its next requests rank higher
     events(SectionDone(section, count))
     return section
 
