@@ -217,9 +217,10 @@ async def _write(
             else:
                 state = snapshot.values
         else:
-            if plan is not None:
+            start = WriteState(brief=the_brief, plan_source="model")
+            if plan is not None:  # else the plan node makes one
                 emit(PlanReady(plan, "user"))
-            start = WriteState(brief=the_brief, plan=plan, plan_source="user" if plan else "model")
+                start["plan"], start["plan_source"] = plan, "user"
             if chunks:
                 start["chunks"] = list(chunks)
             state = await _stream(graph, start, ctx, emit, reviewer, listening=stream_text)

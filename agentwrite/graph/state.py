@@ -27,7 +27,7 @@ class WriteState(TypedDict, total=False):
 
     brief: Brief
     chunks: list[Chunk]
-    plan: Plan | None
+    plan: Plan  # absent until the plan node has made or checked it
     plan_source: str
     plan_usage: Usage
     plan_repairs: list[str]

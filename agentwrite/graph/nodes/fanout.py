@@ -25,7 +25,6 @@ from agentwrite.prompts import render
 def fan_out(state: WriteState) -> list[Send] | str:
     """Route: one ``write_section`` task per section not yet written, or stitch."""
     plan = state["plan"]
-    assert plan is not None
     done = {s.index for s in state.get("sections", [])}
     tasks = [
         Send(

@@ -51,7 +51,6 @@ def sequential_messages(
     section's share of the user's material (if any: fitted to at most half the room the text
     so far has; ``shown`` is set to the ids it holds), step."""
     plan = state["plan"]
-    assert plan is not None
     fields = section_fields(state["brief"], plan, index, budget)
     system = render("system")
     frame_text = render("write_section", written="", material="", **fields)
@@ -88,7 +87,6 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
     """Graph node: write the first section not yet written."""
     ctx = runtime.context
     plan = state["plan"]
-    assert plan is not None
     done = state.get("sections", [])
     index = len(done)
     s = ctx.settings
@@ -110,5 +108,4 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
 def after_section(state: WriteState) -> str:
     """Route: another section, or stitch when all are written."""
     plan = state["plan"]
-    assert plan is not None
     return "write_next" if len(state.get("sections", [])) < len(plan.sections) else "stitch"

@@ -51,7 +51,6 @@ async def sketch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[s
     ctx = runtime.context
     s = ctx.settings
     plan = state["plan"]
-    assert plan is not None
     if state.get("sketches"):
         return {}
     count = len(plan.sections)

@@ -43,7 +43,6 @@ def stitch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, An
     for a section whose planned title is only a label or a repeat, then the title and each
     section under its heading."""
     plan = state["plan"]
-    assert plan is not None
     sections = state.get("sections", [])
     if [s.index for s in sections] != list(range(len(plan.sections))):
         raise RuntimeError("stitch reached with sections missing")
