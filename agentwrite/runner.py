@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from agentwrite.decoding import ROLES
 from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
 from agentwrite.errors import AgentwriteError, InputError
-from agentwrite.events import Event, EventSink, PlanReady, SectionDone, from_json, ignore
+from agentwrite.events import EventSink, PlanReady, SectionDone, from_json, ignore
 from agentwrite.files import write_json
 from agentwrite.graph.build import RECURSION_LIMIT, WriteGraph, build_graph
 from agentwrite.graph.context import RunContext
@@ -163,7 +163,8 @@ async def awrite(
     ticket = current_ticket() or DocumentTicket()  # a caller may hold one, to see it even if this fails
     entered = CURRENT_DOCUMENT.set(ticket)
     try:
-        emit = _tracked(on_event, ticket, target)
+        ticket.start(target)  # the section writers tell it of each section written
+        emit = on_event or ignore
         listening = on_event is not None  # section text is streamed to on_event, else not sent
         return await _write(
             the_brief, settings, model, plan, run_dir, continuing, emit, chunks,
@@ -171,20 +172,6 @@ async def awrite(
         )  # fmt: skip
     finally:
         CURRENT_DOCUMENT.reset(entered)
-
-
-def _tracked(on_event: EventSink | None, ticket: DocumentTicket, target: int) -> EventSink:
-    """``on_event``, with the ticket started on ``target`` and told of each section a resumed
-    run had written (the section writers tell it of theirs), by which the document's waiting
-    requests are ranked."""
-    ticket.start(target)
-
-    def emit(event: Event) -> None:
-        if isinstance(event, SectionDone):
-            ticket.section_written(event.section.index, event.section.words)
-        (on_event or ignore)(event)
-
-    return emit
 
 
 async def _write(
@@ -340,12 +327,15 @@ async def _stopped(graph: WriteGraph) -> NoReturn:
 
 
 def _replay(values: dict[str, Any], emit: EventSink) -> None:
-    """Tell the event sink what a resumed run had already done."""
+    """Tell the event sink, and the document's ticket, what a resumed run had already done."""
     plan = values.get("plan")
     if plan is None:
         return
     emit(PlanReady(plan, "resumed"))
+    ticket = current_ticket()
     for section in values.get("sections", []):
+        if ticket is not None:
+            ticket.section_written(section.index, section.words)
         emit(SectionDone(section, len(plan.sections)))
 
 
