@@ -40,8 +40,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from agentwrite.dataset.build import BuildProgress, abuild_dataset
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.llm.endpoints import EndpointPool
@@ -49,7 +47,7 @@ from agentwrite.llm.limit import LimitedModel
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.llm.scheduling import FairLimiter
 from agentwrite.settings import Settings
-from tests.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 
 log = logging.getLogger("bench_scale")
 

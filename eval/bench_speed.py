@@ -38,8 +38,6 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from agentwrite.domain import Plan, SectionPlan, WriteMode
 from agentwrite.errors import ModelError, PlanError
 from agentwrite.evaluation.coherence import adjacent_similarity

@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 from typer.testing import CliRunner  # noqa: E402
 
 from agentwrite.cli import app  # noqa: E402
+from agentwrite.testing.openai_server import OpenAIServer  # noqa: E402
 from tests.drills import (  # noqa: E402
     PARALLEL_AIMS,
     SEQUENTIAL_AIMS,
@@ -32,7 +33,6 @@ from tests.drills import (  # noqa: E402
     fault_run,
     write_kill_drill,
 )
-from tests.openai_server import OpenAIServer  # noqa: E402
 from tests.test_reliability_inputs import CASES  # noqa: E402
 
 FAULT_RUNS = [("sequential", s) for s in (1, 4, 5)] + [("parallel", s) for s in (2, 6)] + [("sketch", 3)]

@@ -21,7 +21,7 @@ from wordfreq import top_n_list
 
 from agentwrite.errors import ModelRequestError, ServerUnreachable
 from agentwrite.llm.base import Completion, GenerationParams, Message
-from tests.fake_model import ScriptedModel
+from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_reply
 
 VOCABULARY = [w for w in top_n_list("en", 3000) if w.isascii() and w.isalpha() and 3 <= len(w) <= 9][:500]

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentwrite.length import parse_target
-from tests.openai_server import RecordedRequest, Reply, writer_handler
+from agentwrite.testing.openai_server import RecordedRequest, Reply, writer_handler
 
 TRICKLE = 0.001
 """Seconds between streamed words: enough for a client's hang-up to be seen at once."""

@@ -27,8 +27,8 @@ from typing import Any
 
 from agentwrite.events import Event, SectionDone
 from agentwrite.settings import Settings
-from tests.fault_proxy import MARKER, Fault, FaultProxy, seeded
-from tests.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.fault_proxy import MARKER, Fault, FaultProxy, seeded
+from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 
 REPO = Path(__file__).resolve().parent.parent
 BRIEF = "Write a travel guide to the old tea road of Yunnan for a first-time visitor."

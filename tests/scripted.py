@@ -6,8 +6,8 @@ from typing import Any
 
 from agentwrite.domain import Usage
 from agentwrite.llm.base import Completion, GenerationParams, Message
-from tests.fake_model import ScriptedModel
-from tests.openai_server import writer_handler
+from agentwrite.testing.openai_server import writer_handler
+from agentwrite.testing.scripted_model import ScriptedModel
 
 
 def as_request(messages: list[Message], params: GenerationParams) -> dict[str, Any]:

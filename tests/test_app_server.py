@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("langgraph_api", reason="langgraph dev needs the 'server' extra: langgraph-cli[inmem]")
 from langgraph_sdk import get_client
 
-from tests.openai_server import OpenAIServer
+from agentwrite.testing.openai_server import OpenAIServer
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0

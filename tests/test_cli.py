@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentwrite.cli import app
-from tests.openai_server import OpenAIServer, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer, writer_handler
 
 runner = CliRunner()
 

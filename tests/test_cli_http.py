@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tests.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 
 ROOT = Path(__file__).resolve().parents[1]
 

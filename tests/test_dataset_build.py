@@ -24,8 +24,8 @@ from agentwrite.errors import InputError, ServerUnreachable
 from agentwrite.evaluation.scoring import length_score
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.settings import Settings
+from agentwrite.testing.scripted_model import ScriptedModel
 from tests import dataset_fakes as fakes
-from tests.fake_model import ScriptedModel
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = Settings(max_continuations=0)

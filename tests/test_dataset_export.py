@@ -16,9 +16,9 @@ from agentwrite.dataset.recipe import Recipe
 from agentwrite.errors import InputError
 from agentwrite.llm.base import GenerationParams
 from agentwrite.settings import Settings
+from agentwrite.testing.openai_server import OpenAIServer, Reply
 from tests import dataset_fakes as fakes
 from tests.conftest import ServedModel
-from tests.openai_server import OpenAIServer, Reply
 
 PROMPTS = ["Write a 600-word essay on tea.", "写一篇600字的散文，主题是江南水乡。"]
 

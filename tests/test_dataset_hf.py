@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from agentwrite.cli import app
 from agentwrite.dataset.hf import export_hf, split_share
 from agentwrite.errors import InputError
+from agentwrite.testing.openai_server import OpenAIServer
 from tests import dataset_fakes as fakes
-from tests.openai_server import OpenAIServer
 from tests.test_dataset_export import _http_reply
 
 INSTRUCTIONS = [

@@ -19,7 +19,7 @@ from agentwrite.dataset.instructions import (
 from agentwrite.errors import ModelError, ModelRequestError
 from agentwrite.length import DEFAULT_TARGET_WORDS, parse_target
 from agentwrite.llm.base import GenerationParams, Message
-from tests.fake_model import ScriptedModel
+from agentwrite.testing.scripted_model import ScriptedModel
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_SET = REPO / "datasets" / "instructions" / "seed.jsonl"

@@ -40,7 +40,7 @@ from agentwrite.dataset.journal import META, REJECTS, TRAIN
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.errors import ServerUnreachable
 from agentwrite.settings import Settings
-from tests.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")  # Ray's own
 

@@ -23,9 +23,9 @@ from agentwrite.llm.retry import RetryPolicy
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, FairLimiter
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from tests.fake_model import ScriptedModel
-from tests.fault_proxy import FaultProxy
-from tests.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.fault_proxy import FaultProxy
+from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_reply
 from tests.test_cli_http import run_cli
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from agentwrite.cli import app
 from agentwrite.evaluation.scoring import DIMENSIONS
-from tests.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 from tests.test_eval_run import SMOKE
 
 RATINGS = dict.fromkeys(DIMENSIONS, 3)

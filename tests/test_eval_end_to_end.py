@@ -17,7 +17,7 @@ from agentwrite.evaluation.run import arun_suite
 from agentwrite.evaluation.score import ascore_run
 from agentwrite.evaluation.scoring import DIMENSIONS
 from agentwrite.settings import Settings
-from tests.fake_model import ScriptedModel
+from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_model
 from tests.test_eval_run import SMOKE, half_length
 

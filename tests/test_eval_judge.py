@@ -10,7 +10,7 @@ from agentwrite.errors import ModelRequestError, ServerUnreachable
 from agentwrite.evaluation.judge import JudgeError, fit_response, judge, parse_ratings, shorten
 from agentwrite.evaluation.scoring import DIMENSIONS
 from agentwrite.length import estimate_tokens
-from tests.fake_model import ScriptedModel
+from agentwrite.testing.scripted_model import ScriptedModel
 
 GOOD = dict(zip(DIMENSIONS, [5, 4, 3, 2, 1, 4], strict=True))
 GOOD_JSON = json.dumps(GOOD)

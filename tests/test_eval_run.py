@@ -14,8 +14,8 @@ from agentwrite.evaluation.suites import load_suite
 from agentwrite.length import count_words, parse_target
 from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.settings import Settings
-from tests.fake_model import ScriptedModel
-from tests.openai_server import prose
+from agentwrite.testing.openai_server import prose
+from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_model
 
 SMOKE = Path(__file__).resolve().parent.parent / "eval" / "suites" / "smoke.jsonl"

@@ -13,7 +13,7 @@ from agentwrite.domain import WriteMode
 from agentwrite.events import SectionDelta, SectionDone, from_json
 from agentwrite.llm.base import Capabilities
 from agentwrite.settings import Settings
-from tests.fake_model import ScriptedModel
+from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_model, writer_reply
 
 BRIEF = {"instruction": "Write a 1500-word essay on tea", "target_words": 1500}

@@ -21,7 +21,7 @@ import pytest
 from rich.console import Console
 
 from agentwrite.progress import JobProgress
-from tests.openai_server import OpenAIServer
+from agentwrite.testing.openai_server import OpenAIServer
 from tests.test_eval_cli import writer_and_judge
 from tests.test_eval_run import SMOKE
 

@@ -2,8 +2,8 @@
 
 from agentwrite.length import count_words
 from agentwrite.loop_guard import RUN_ON_WORDS, LoopGuard
+from agentwrite.testing.openai_server import prose
 from agentwrite.text_stats import document_repeated_sentence_rate
-from tests.openai_server import prose
 
 STEP = (
     "## Your step\n"

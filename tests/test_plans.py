@@ -25,7 +25,7 @@ from agentwrite.plans import (
 )
 from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
-from tests.fake_model import ScriptedModel
+from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_reply
 
 AGENTWRITE_LINES = """Here is the plan.

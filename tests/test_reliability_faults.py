@@ -2,9 +2,9 @@
 
 import pytest
 
+from agentwrite.testing.fault_proxy import Fault, FaultProxy, scripted
+from agentwrite.testing.openai_server import OpenAIServer
 from tests.drills import fault_run
-from tests.fault_proxy import Fault, FaultProxy, scripted
-from tests.openai_server import OpenAIServer
 
 
 @pytest.mark.parametrize(("mode", "seed"), [("sequential", 1), ("parallel", 2), ("sketch", 3)])

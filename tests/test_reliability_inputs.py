@@ -10,7 +10,7 @@ from agentwrite.cli import app
 from agentwrite.dataset.instructions import read_instructions
 from agentwrite.errors import InputError
 from agentwrite.files import read_numbered_jsonl
-from tests.openai_server import OpenAIServer
+from agentwrite.testing.openai_server import OpenAIServer
 
 SECTION = {"title": "Part", "main_point": "What it covers.", "target_words": 500}
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from agentwrite.testing.fault_proxy import Fault, FaultProxy, seeded
+from agentwrite.testing.openai_server import OpenAIServer
 from tests.drills import BRIEF, REPO, Pacer
-from tests.fault_proxy import Fault, FaultProxy, seeded
-from tests.openai_server import OpenAIServer
 
 pytestmark = pytest.mark.slow
 

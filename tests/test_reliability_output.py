@@ -10,8 +10,8 @@ from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.runner import awrite
 from agentwrite.serve import DEFAULT_HOST, VLLMServer
 from agentwrite.settings import Settings
-from tests.fake_model import ScriptedModel
-from tests.openai_server import prose
+from agentwrite.testing.openai_server import prose
+from agentwrite.testing.scripted_model import ScriptedModel
 
 TITLES = [
     "## Getting <b>there</b>",

@@ -9,8 +9,8 @@ from agentwrite.errors import ModelRequestError, ServerUnreachable
 from agentwrite.llm.base import GenerationParams
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.llm.retry import RetryPolicy
-from tests.fault_proxy import FAILING, MARKER, Fault, FaultProxy, Injection, scripted, seeded
-from tests.openai_server import OpenAIServer, Reply
+from agentwrite.testing.fault_proxy import FAILING, MARKER, Fault, FaultProxy, Injection, scripted, seeded
+from agentwrite.testing.openai_server import OpenAIServer, Reply
 
 ASK = [{"role": "user", "content": "Say hello."}]
 PARAMS = GenerationParams(max_tokens=32)

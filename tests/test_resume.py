@@ -9,7 +9,7 @@ import pytest
 from agentwrite.errors import InputError
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from tests.fake_model import ScriptedModel
+from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_model, writer_reply
 
 BRIEF = "Write a 3000-word essay on the tea horse road"

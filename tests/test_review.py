@@ -19,7 +19,7 @@ from agentwrite import RunContext, build_graph
 from agentwrite.cli import app
 from agentwrite.domain import Brief
 from agentwrite.settings import Settings
-from tests.openai_server import OpenAIServer
+from agentwrite.testing.openai_server import OpenAIServer
 from tests.scripted import writer_model
 
 ROOT = Path(__file__).resolve().parents[1]

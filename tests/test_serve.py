@@ -280,7 +280,7 @@ def test_the_vllm_command_line_for_a_port_and_extra_flags(
 def test_write_serve_model_serves_that_folder_for_the_run(
     model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.openai_server import OpenAIServer, writer_handler
+    from agentwrite.testing.openai_server import OpenAIServer, writer_handler
 
     asked: list[object] = []
     with OpenAIServer(writer_handler) as backend:

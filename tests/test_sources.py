@@ -19,8 +19,8 @@ from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Mess
 from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
 from agentwrite.sources import CHUNK_WORDS, load_sources, size, split_text
-from tests.fake_model import RecordedCall, ScriptedModel
-from tests.openai_server import OpenAIServer, prose, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer, prose, writer_handler
+from agentwrite.testing.scripted_model import RecordedCall, ScriptedModel
 from tests.scripted import writer_reply
 
 BRIEF = "Write a 2000-word travel guide to Yunnan"

@@ -16,8 +16,8 @@ from agentwrite.llm.factory import make_model
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from tests.fake_model import RecordedCall, ScriptedModel
-from tests.openai_server import prose
+from agentwrite.testing.openai_server import prose
+from agentwrite.testing.scripted_model import RecordedCall, ScriptedModel
 from tests.scripted import writer_model
 
 BRIEF = "Write a 3000-word guide to the tea houses of Chengdu"

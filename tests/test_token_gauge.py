@@ -18,8 +18,8 @@ from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Mess
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from tests.fake_model import ScriptedModel
-from tests.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_reply
 
 BRIEF = "Write an 8000-word guide to the tea houses of Chengdu"

@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.openai_server import completion_of_sse, sse_body
+from agentwrite.testing.openai_server import completion_of_sse, sse_body
 
 MARKER = "FAULT-INJECTED"
 
