@@ -152,8 +152,31 @@ async def test_generation_drops_wrong_replies_and_avoids_existing_prompts() -> N
         genres=[{"type": "history", "en": "narrative history", "zh": "历史长文", "lengths": (2000, 2000)}],
         topics={"en": ["bridges"], "zh": []},
     )
-    items = await generate_instructions(model, 4, english, concurrency=4, max_attempts=4, existing=existing)
+    items = await generate_instructions(
+        model, 4, english, concurrency=4, max_attempts=4, existing=existing, retries=0
+    )
     assert [i.prompt for i in items] == ["Write a 2000-word narrative history of paper for teenagers."]
+
+
+async def test_a_wrong_reply_is_asked_again_with_its_problem() -> None:
+    def answer_once_wrong(messages: list[Message], params: GenerationParams) -> str:
+        if len(messages) == 1:
+            return '{"prompt": "Write a 999-word history of bridges for teenagers."}'
+        return '{"prompt": "Write a 2000-word history of bridges for teenagers."}'
+
+    model = ScriptedModel(responder=answer_once_wrong)
+    english = InstructionSeeds(
+        genres=[{"type": "history", "en": "narrative history", "zh": "历史长文", "lengths": (2000, 2000)}],
+        topics={"en": ["bridges"], "zh": []},
+    )
+    items = await generate_instructions(model, 1, english, concurrency=1, max_attempts=1)
+    assert [i.prompt for i in items] == ["Write a 2000-word history of bridges for teenagers."]
+    retry = model.calls[1].messages
+    assert [m["role"] for m in retry] == ["user", "assistant", "user"]
+    assert "names 999 words; the instruction must ask for exactly 2000 words" in retry[2]["content"]
+    plain = ScriptedModel(responder=answer_once_wrong)  # without retries the wrong reply is dropped
+    assert await generate_instructions(plain, 1, english, concurrency=1, max_attempts=1, retries=0) == []
+    assert len(plain.calls) == 1
 
 
 async def test_a_batch_of_failures_raises() -> None:

@@ -67,6 +67,19 @@ async def test_judge_retries_then_succeeds() -> None:
     assert [c.params.temperature for c in model.calls] == [0.0, 0.7, 0.7]
     assert model.calls[0].params.json_schema is not None
     assert "Write a poem" in model.calls[0].prompt and "Roses." in model.calls[0].prompt
+    # each retry shows the unusable answer and what was wrong with it
+    retry = model.calls[2].messages
+    assert [m["role"] for m in retry] == ["user", "assistant", "user"]
+    assert retry[0] == model.calls[0].messages[0] and retry[1]["content"] == json.dumps({**GOOD, "clarity": 9})
+    assert "clarity is 9, outside 1-5" in retry[2]["content"]
+
+
+async def test_a_retry_that_would_not_fit_the_window_is_asked_afresh() -> None:
+    model = ScriptedModel(["junk " * 300, GOOD_JSON])
+    response = "alpha " * 3000
+    verdict = await judge(model, "Write", response, max_context=2048)
+    assert verdict.attempts == 2
+    assert model.calls[1].messages == model.calls[0].messages  # the echo would not fit: asked afresh
 
 
 async def test_judge_gives_up_after_its_attempts() -> None:

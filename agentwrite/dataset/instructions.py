@@ -28,8 +28,8 @@ from agentwrite.dataset.filters import jaccard, shingles
 from agentwrite.errors import InputError, ModelError
 from agentwrite.files import append_jsonl, atomic_file
 from agentwrite.length import DEFAULT_TARGET_WORDS, MAX_TARGET_WORDS, language_of, parse_target
-from agentwrite.llm.base import ChatModel, GenerationParams
-from agentwrite.llm.structured import NoJsonObject, json_object, unfenced
+from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
+from agentwrite.llm.structured import NoJsonObject, NoValidAnswer, ask_until_valid, json_model, unfenced
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
@@ -245,9 +245,7 @@ def parse_generated(text: str) -> str:
     'Write a 2000-word story.'
     """
     with contextlib.suppress(NoJsonObject):
-        data = json_object(text)
-        if isinstance(data.get("prompt"), str):
-            return str(data["prompt"]).strip()
+        return json_model(text, GeneratedInstruction).prompt.strip()
     return unfenced(text).strip("\"'“”「」").strip()
 
 
@@ -268,15 +266,23 @@ def _draw(seeds: InstructionSeeds, rng: random.Random) -> _Ask:
     return _Ask(genre, rng.choice(seeds.topics[language]), language, max(length, 1))
 
 
-def _usable(prompt: str, ask: _Ask) -> str | None:
-    """Why a generated prompt is unusable, or None."""
+def _check(prompt: str, ask: _Ask) -> str:
+    """``prompt`` if it is a usable answer to ``ask``; ValueError says why not, in words the
+    model is shown when it is asked again.
+
+    >>> ask = _Ask(Genre(type="guide", en="guide", zh="指南"), "tea", "en", 2000)
+    >>> _check("Write a 3000-word guide to tea for beginners.", ask)
+    Traceback (most recent call last):
+    ValueError: it names 3000 words; the instruction must ask for exactly 2000 words
+    """
     if not 20 <= len(prompt) <= 2000:
-        return f"prompt of {len(prompt)} characters"
+        raise ValueError(f"it is {len(prompt)} characters long; write one of 20 to 2,000 characters")
     if language_of(prompt) != ask.language:
-        return "wrong language"
-    if parse_target(prompt) != ask.length:
-        return f"names {parse_target(prompt)} words, not {ask.length}"
-    return None
+        raise ValueError(f"it is not in {_LANGUAGE_NAMES[ask.language]}")
+    if (named := parse_target(prompt)) != ask.length:
+        said = f"names {named} words" if named else "names no length"
+        raise ValueError(f"it {said}; the instruction must ask for exactly {ask.length} words")
+    return prompt
 
 
 async def generate_instructions(
@@ -290,15 +296,17 @@ async def generate_instructions(
     max_attempts: int | None = None,
     similarity: float = 0.6,
     existing: Sequence[str] = (),
+    retries: int = 1,
 ) -> list[Instruction]:
     """Ask ``model`` for up to ``n`` new instructions from genre and topic seeds.
 
     Each request names a genre, a topic, a language and a length; a reply is kept when it
-    is in that language, names that length, and is neither a copy nor a near copy (word
-    3-gram Jaccard at or above ``similarity``) of a kept or ``existing`` prompt. Requests
-    go out ``concurrency`` at a time and are judged in request order, so a scripted model
-    gives the same result every time. Stops after ``max_attempts`` requests (default 3n);
-    raises ModelError when a whole batch of requests fails.
+    is in that language and names that length (else it is asked again ``retries`` times,
+    shown its reply and what was wrong), and it is neither a copy nor a near copy (word
+    3-gram Jaccard at or above ``similarity``) of a kept or ``existing`` prompt. Asks go out
+    ``concurrency`` at a time and are judged in order, so a scripted model gives the same
+    result every time. Stops after ``max_attempts`` asks (default 3n); raises ModelError
+    when every ask of a batch fails for a model error.
     """
     if n < 1:
         raise InputError(f"n must be at least 1, got {n}")
@@ -312,22 +320,22 @@ async def generate_instructions(
         batch = batch[: max_attempts - attempt]
         attempt += len(batch)
         replies = await asyncio.gather(
-            *(_ask(model, ask, temperature, schema, seed) for ask in batch), return_exceptions=True
+            *(_ask(model, ask, temperature, schema, seed, retries) for ask in batch), return_exceptions=True
         )
-        failures = [r for r in replies if isinstance(r, BaseException)]
+        failures = [r for r in replies if isinstance(r, BaseException) and not isinstance(r, NoValidAnswer)]
         for failure in failures:
             if not isinstance(failure, ModelError):
                 raise failure
-        if len(failures) == len(replies):
+        if failures and len(failures) == len(replies):
             raise ModelError(f"every request of a batch failed; the last: {failures[-1]}")
         for ask, reply in zip(batch, replies, strict=True):
+            if isinstance(reply, NoValidAnswer):
+                log.info("generated instruction dropped: %s", reply.problems[-1])
+                continue
             if isinstance(reply, BaseException):
                 log.warning("instruction request failed: %s", reply)
                 continue
-            prompt = parse_generated(reply)
-            if (why := _usable(prompt, ask)) is not None:
-                log.info("generated instruction dropped: %s", why)
-                continue
+            prompt = reply
             grams = shingles(prompt, 3)
             if any(jaccard(grams, other) >= similarity for other in known):
                 log.info("generated instruction dropped: near copy")
@@ -351,7 +359,10 @@ async def generate_instructions(
     return kept
 
 
-async def _ask(model: ChatModel, ask: _Ask, temperature: float, schema: dict[str, Any], seed: int) -> str:
+async def _ask(
+    model: ChatModel, ask: _Ask, temperature: float, schema: dict[str, Any], seed: int, retries: int
+) -> str:
+    """A usable instruction for ``ask``; NoValidAnswer when no reply was usable."""
     text = render(
         "dataset_instruction",
         genre=getattr(ask.genre, ask.language),
@@ -361,5 +372,15 @@ async def _ask(model: ChatModel, ask: _Ask, temperature: float, schema: dict[str
         length_phrase=f"{ask.length}字" if ask.language == "zh" else f"{ask.length} words",
     )
     params = GenerationParams(max_tokens=400, temperature=temperature, json_schema=schema, seed=seed)
-    completion = await model.complete([{"role": "user", "content": text}], params)
-    return completion.text
+
+    async def send(messages: list[Message], attempt: int) -> Completion:
+        return await model.complete(messages, params)
+
+    answer = await ask_until_valid(
+        send,
+        [{"role": "user", "content": text}],
+        lambda reply: _check(parse_generated(reply), ask),
+        attempts=1 + retries,
+        what="instruction",
+    )
+    return answer.value

@@ -9,7 +9,6 @@ rating records that it was.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,13 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agentwrite.context_budget import output_room
 from agentwrite.decoding import ROLE_DEFAULTS, Decoding
-from agentwrite.errors import AgentwriteError, ModelError, ModelRequestError, ServerUnreachable
+from agentwrite.errors import AgentwriteError, ModelError, ModelRequestError
 from agentwrite.evaluation.scoring import DIMENSIONS
-from agentwrite.llm.base import ChatModel, GenerationParams
-from agentwrite.llm.structured import json_objects
+from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
+from agentwrite.llm.structured import NoValidAnswer, ask_until_valid, json_objects
 from agentwrite.prompts import render
-
-log = logging.getLogger(__name__)
 
 DEFAULT_ATTEMPTS = 3
 DEFAULT_MAX_RESPONSE_CHARS = 60_000
@@ -130,6 +127,14 @@ def shorten(text: str, max_chars: int) -> tuple[str, bool]:
     return f"{head}\n\n[... {len(text) - max_chars} characters omitted ...]\n\n{tail}", True
 
 
+def _fits(max_context: int, messages: list[Message]) -> bool:
+    """Whether ``messages`` leave the judge its whole answer in a ``max_context`` window."""
+    try:
+        return output_room(max_context, messages, JUDGE_MAX_TOKENS) == JUDGE_MAX_TOKENS
+    except ModelError:
+        return False
+
+
 def fit_response(
     instruction: str, response: str, max_chars: int, max_context: int | None
 ) -> tuple[str, bool]:
@@ -148,13 +153,10 @@ def fit_response(
         return shown, cut
 
     def fits(text: str) -> bool:
-        prompt = render("judge", instruction=instruction, response=text)
-        try:
-            return output_room(max_context, [{"role": "user", "content": prompt}], JUDGE_MAX_TOKENS) == (
-                JUDGE_MAX_TOKENS
-            )
-        except ModelError:
-            return False
+        return _fits(
+            max_context,
+            [{"role": "user", "content": render("judge", instruction=instruction, response=text)}],
+        )
 
     if fits(shown):
         return shown, cut
@@ -181,35 +183,50 @@ async def judge(
     """Rate ``response`` to ``instruction`` with ``model``.
 
     The first attempt decodes as ``decoding`` says (greedy by default); later ones sample
-    (temperature 0.7) so that a judge that
-    went wrong once can do better. With ``structured`` the request carries the ratings'
-    JSON schema; a server that refuses it (HTTP 400) is asked again without. With
-    ``max_context`` (the judge's window in tokens) a response too long for it is cut in
-    the middle to fit. An unreachable server raises at once; otherwise JudgeError after
-    ``attempts`` tries.
+    (temperature 0.7) and are shown the unusable answer with its problem, so that a judge
+    that went wrong once can do better (asked afresh where that would not fit the window).
+    With ``structured`` the request carries the ratings' JSON schema; a server that refuses
+    it (HTTP 400) is asked again without. With ``max_context`` (the judge's window in
+    tokens) a response too long for it is cut in the middle to fit. An unreachable server
+    raises at once; otherwise JudgeError after ``attempts`` tries.
     """
     try:
         shown, truncated = fit_response(instruction, response, max_response_chars, max_context)
     except ModelError as exc:
         raise JudgeError(str(exc)) from None
-    prompt = render("judge", instruction=instruction, response=shown)
-    problem = ""
-    for attempt in range(1, attempts + 1):
+    first: list[Message] = [
+        {"role": "user", "content": render("judge", instruction=instruction, response=shown)}
+    ]
+    with_schema = structured
+
+    async def ask(messages: list[Message], attempt: int) -> Completion:
+        nonlocal with_schema
+        if max_context is not None and not _fits(max_context, messages):
+            messages = first
         params = GenerationParams.of(
             decoding if attempt == 1 else Decoding(temperature=0.7).over(decoding),
             JUDGE_MAX_TOKENS,
-            json_schema=RATINGS_SCHEMA if structured else None,
+            json_schema=RATINGS_SCHEMA if with_schema else None,
         )
         try:
-            completion = await model.complete([{"role": "user", "content": prompt}], params)
-            return Judgement(parse_ratings(completion.text), attempt, truncated, completion.text)
-        except ServerUnreachable:
-            raise
+            return await model.complete(messages, params)
         except ModelRequestError as exc:
-            if structured and exc.status == 400:
-                structured = False
-            problem = str(exc)
-        except (ModelError, JudgeError) as exc:
-            problem = str(exc)
-        log.info("judge attempt %d of %d failed: %s", attempt, attempts, problem)
-    raise JudgeError(f"the judge gave no usable rating in {attempts} attempts: {problem}")
+            if exc.status == 400:
+                with_schema = False
+            raise
+
+    try:
+        answer = await ask_until_valid(
+            ask,
+            first,
+            parse_ratings,
+            attempts=attempts,
+            what="rating",
+            invalid=(JudgeError,),
+            failed_requests=(ModelError,),
+        )
+    except NoValidAnswer as exc:
+        raise JudgeError(
+            f"the judge gave no usable rating in {attempts} attempts: {exc.problems[-1]}"
+        ) from None
+    return Judgement(answer.value, answer.attempts, truncated, answer.text)

@@ -1,16 +1,35 @@
-"""JSON out of a model's answer: the one place that finds objects in free text.
+"""Structured answers: JSON out of a model's text, and asking again until one is usable.
 
 Models asked for JSON wrap it in code fences, put sentences around it, or stop halfway.
 The planner, the sketcher, the instruction generator and the judge all read their
-answers through ``json_object`` (the answer's object) or ``json_objects`` (every object in
-it, for answers that hold several candidates).
+answers through ``json_object`` (the answer's object), ``json_model`` (that object
+validated as a pydantic model) or ``json_objects`` (every object in it, for answers that
+hold several candidates), and all ask through ``ask_until_valid``, which feeds an unusable
+answer's error back to the model.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from agentwrite.domain import Usage
+from agentwrite.errors import AgentwriteError, ServerUnreachable
+from agentwrite.llm.base import Completion, Message
+from agentwrite.prompts import render
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+ECHO_CHARS = 2000
+"""How much of an unusable answer is shown back with its error (a junk answer can fill the window)."""
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _DECODER = json.JSONDecoder()
@@ -64,3 +83,111 @@ def json_objects(text: str) -> list[dict[str, Any]]:
             continue
         found.append(value)
     return found
+
+
+def json_model(text: str, model: type[M]) -> M:
+    """The answer's JSON object (``json_object``) validated as ``model``; ``NoJsonObject``
+    names the first place it does not match.
+
+    >>> from pydantic import BaseModel
+    >>> class Pet(BaseModel):
+    ...     name: str
+    ...     legs: int
+    >>> json_model('```json\\n{"name": "Rex", "legs": 4}\\n```', Pet).legs
+    4
+    >>> json_model('{"name": "Rex", "legs": "four"}', Pet)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    agentwrite.llm.structured.NoJsonObject: the answer does not match the schema at legs: Input should be ...
+    """
+    try:
+        return model.model_validate(json_object(text))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the top"
+        raise NoJsonObject(f"the answer does not match the schema at {where}: {first['msg']}") from None
+
+
+Ask = Callable[[list[Message], int], Awaitable[Completion]]
+"""Sends one request: the conversation so far and the attempt's number (from 1)."""
+
+
+@dataclass(frozen=True)
+class Answered(Generic[T]):
+    """A usable answer: its parsed ``value``, the ``text`` it came from, the ``usage`` of
+    every attempt together and how many ``attempts`` it took."""
+
+    value: T
+    text: str
+    usage: Usage
+    attempts: int
+
+
+class NoValidAnswer(AgentwriteError):
+    """No attempt gave a usable answer; ``problems`` holds what went wrong with each, in
+    order (parse errors and request errors alike); ``usage`` is what the attempts used."""
+
+    def __init__(self, what: str, problems: list[Exception], usage: Usage) -> None:
+        super().__init__(f"no usable {what} after {len(problems)} attempts; last problem: {problems[-1]}")
+        self.what = what
+        self.problems = problems
+        self.usage = usage
+
+
+def _answer_again(error: str) -> str:
+    return render("answer_retry", error=error)
+
+
+async def ask_until_valid(
+    ask: Ask,
+    messages: list[Message],
+    parse: Callable[[str], T],
+    *,
+    attempts: int,
+    what: str,
+    invalid: tuple[type[Exception], ...] = (ValueError,),
+    failed_requests: tuple[type[Exception], ...] = (),
+    answer_again: Callable[[str], str] = _answer_again,
+    echo_chars: int = ECHO_CHARS,
+) -> Answered[T]:
+    """Ask, parse, and when the answer is unusable ask again with the error fed back: the
+    first messages, the answer (its first ``echo_chars`` characters) and
+    ``answer_again(error)``. At most ``attempts`` requests.
+
+    ``parse`` raises one of ``invalid`` for an unusable answer. A request that raises one of
+    ``failed_requests`` counts as an attempt too (asked again as it was); any other error,
+    and ``ServerUnreachable`` always, propagates at once. After the last attempt
+    ``NoValidAnswer`` lists every problem.
+
+    >>> import asyncio
+    >>> from agentwrite.domain import Usage
+    >>> answers = iter(["sure!", '{"n": 2}'])
+    >>> async def ask(messages, attempt):
+    ...     return Completion(next(answers), "stop", Usage(requests=1))
+    >>> got = asyncio.run(ask_until_valid(ask, [], lambda t: json_object(t)["n"], attempts=3, what="count"))
+    >>> got.value, got.attempts, got.usage.requests
+    (2, 2, 2)
+    """
+    problems: list[Exception] = []
+    usage = Usage()
+    conversation = messages
+    for attempt in range(1, attempts + 1):
+        try:
+            completion = await ask(conversation, attempt)
+        except ServerUnreachable:
+            raise
+        except failed_requests as exc:
+            problems.append(exc)
+            log.info("%s attempt %d of %d failed: %s", what, attempt, attempts, exc)
+            continue
+        usage = usage + completion.usage
+        try:
+            return Answered(parse(completion.text), completion.text, usage, attempt)
+        except invalid as exc:
+            problems.append(exc)
+            log.warning("%s attempt %d of %d unusable: %s", what, attempt, attempts, exc)
+            conversation = [
+                *messages,
+                {"role": "assistant", "content": completion.text[:echo_chars]},
+                {"role": "user", "content": answer_again(str(exc))},
+            ]
+    raise NoValidAnswer(what, problems or [AgentwriteError("no attempt was made")], usage)

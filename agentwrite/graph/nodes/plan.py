@@ -13,7 +13,7 @@ from agentwrite.domain import Brief, Plan, Usage
 from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.events import PlanReady, streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.structured import ask_until_valid
+from agentwrite.graph.nodes.structured import ask_for_plan
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.grounding import assign_sources, plan_from_material, plan_material
 from agentwrite.length import cjk_share
@@ -184,7 +184,7 @@ async def make_plan(
         plan, form = parse_plan_with_format(text, fallback_title)
         return check_plan(plan, brief, ctx, titles_from_points=form == "lines"), []
 
-    (plan, repairs), usage = await ask_until_valid(
+    (plan, repairs), usage = await ask_for_plan(
         ctx,
         messages,
         parse,

@@ -6,14 +6,14 @@ import re
 from typing import Any
 
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from agentwrite.errors import PlanError
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.structured import ask_until_valid
+from agentwrite.graph.nodes.structured import ask_for_plan
 from agentwrite.graph.state import WriteState
 from agentwrite.llm.base import Message
-from agentwrite.llm.structured import NoJsonObject, json_object
+from agentwrite.llm.structured import NoJsonObject, json_model
 from agentwrite.plans import render_plan
 from agentwrite.prompts import render
 
@@ -35,8 +35,8 @@ def parse_sketches(text: str, count: int) -> list[str]:
     ['Opens.', 'Closes.']
     """
     try:
-        sketches = Sketch.model_validate(json_object(text)).sketches
-    except (NoJsonObject, ValidationError):
+        sketches = json_model(text, Sketch).sketches
+    except NoJsonObject:
         sketches = []
     if not sketches:
         sketches = [m.group(2) for line in text.splitlines() if (m := _NUMBERED.match(line))]
@@ -63,7 +63,7 @@ async def sketch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[s
     if ctx.structured_output and s.structured_output:
         schema = Sketch.model_json_schema()
         schema["properties"]["sketches"].update(minItems=count, maxItems=count)
-    sketches, usage = await ask_until_valid(
+    sketches, usage = await ask_for_plan(
         ctx,
         messages,
         lambda text: parse_sketches(text, count),

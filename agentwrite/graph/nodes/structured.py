@@ -1,4 +1,5 @@
-"""Ask for a structured answer, feeding parse errors back until one is usable."""
+"""The planner's and sketcher's structured requests: ``ask_until_valid`` with requests
+sized to the run's window, and a plan's errors fed back in the planner's words."""
 
 from __future__ import annotations
 
@@ -11,17 +12,15 @@ from agentwrite.decoding import Role
 from agentwrite.domain import Usage
 from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.graph.context import RunContext
-from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.llm.base import Completion, GenerationParams, Message
+from agentwrite.llm.structured import NoValidAnswer, ask_until_valid
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-ECHO_CHARS = 2000
-"""How much of a failed answer is fed back with the error (a junk answer can fill the window)."""
 
-
-async def ask_until_valid(
+async def ask_for_plan(
     ctx: RunContext,
     messages: list[Message],
     parse: Callable[[str], T],
@@ -32,45 +31,43 @@ async def ask_until_valid(
     schema: dict[str, Any] | None,
     fallback: Callable[[PlanHygieneError], T] | None = None,
 ) -> tuple[T, Usage]:
-    """Request, parse, and on a PlanError retry with the error fed back, up to
-    ``settings.plan_attempts`` times; raise PlanError naming ``what`` after that.
+    """Ask ``role`` for a ``what`` that ``parse`` accepts (it raises PlanError otherwise), up
+    to ``settings.plan_attempts`` times; raise PlanError naming ``what`` after that.
 
     With ``fallback``, an answer that failed only on hygiene (``PlanHygieneError``) is not
     thrown away: when no attempt succeeds, ``fallback`` makes the result from the latest
     such failure (for a plan, the plan cleaned) instead of raising.
     """
     s = ctx.settings
-    usage = Usage()
-    error = PlanError("no attempt was made")
-    untidy: PlanHygieneError | None = None
-    first = messages
-    for attempt in range(1, s.plan_attempts + 1):
 
-        def request(messages: list[Message] = messages) -> tuple[list[Message], GenerationParams]:
-            return messages, GenerationParams.of(
-                s.decoding_for(role),
-                output_room(ctx.max_context, messages, max_tokens, ctx.gauge),
-                seed=s.seed,
-                json_schema=schema,
+    async def ask(conversation: list[Message], attempt: int) -> Completion:
+        def request() -> tuple[list[Message], GenerationParams]:
+            room = output_room(ctx.max_context, conversation, max_tokens, ctx.gauge)
+            return conversation, GenerationParams.of(
+                s.decoding_for(role), room, seed=s.seed, json_schema=schema
             )
 
-        _, completion = await ctx.complete(request)
-        usage = usage + completion.usage
-        try:
-            return parse(completion.text), usage
-        except PlanError as exc:
-            error = exc
-            if isinstance(exc, PlanHygieneError):
-                untidy = exc
-            log.warning("%s attempt %d of %d unusable: %s", what, attempt, s.plan_attempts, exc)
-            messages = [
-                *first,
-                {"role": "assistant", "content": completion.text[:ECHO_CHARS]},
-                {"role": "user", "content": render("plan_retry", error=str(exc))},
-            ]
-    if untidy is not None and fallback is not None:
-        log.warning(
-            "no tidy %s after %d attempts; using one cleaned: %s", what, s.plan_attempts, untidy.repairs
+        return (await ctx.complete(request))[1]
+
+    try:
+        answer = await ask_until_valid(
+            ask,
+            messages,
+            parse,
+            attempts=s.plan_attempts,
+            what=what,
+            invalid=(PlanError,),
+            answer_again=lambda error: render("plan_retry", error=error),
         )
-        return fallback(untidy), usage
-    raise PlanError(f"no usable {what} after {s.plan_attempts} attempts; last problem: {error}")
+    except NoValidAnswer as exc:
+        untidy = [p for p in exc.problems if isinstance(p, PlanHygieneError)]
+        if untidy and fallback is not None:
+            log.warning(
+                "no tidy %s after %d attempts; using one cleaned: %s",
+                what,
+                len(exc.problems),
+                untidy[-1].repairs,
+            )
+            return fallback(untidy[-1]), exc.usage
+        raise PlanError(str(exc)) from None
+    return answer.value, answer.usage
