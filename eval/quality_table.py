@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agentwrite.evaluation.score import read_scores
+
 COLUMNS = [
     ("scored", "prompts"),
     ("s_l", "S_l"),
@@ -36,8 +38,8 @@ COLUMNS = [
 
 def run_figures(run_dir: Path) -> dict[str, Any]:
     """One run's row: the run-level means of ``scores.json`` plus totals from its files."""
-    scores = json.loads((run_dir / "scores.json").read_text("utf-8"))
-    figures: dict[str, Any] = {"scored": scores["items"], "s_l": scores["s_l"], **scores["coherence"]}
+    scores = read_scores(run_dir)
+    figures: dict[str, Any] = {"scored": scores.items, "s_l": scores.s_l, **scores.coherence}
     lines = (run_dir / "predictions.jsonl").read_text("utf-8").splitlines()
     predictions = [json.loads(line) for line in lines if line.strip()]
     figures["completion_tokens"] = sum(p["usage"]["completion_tokens"] for p in predictions)

@@ -14,7 +14,7 @@ from agentwrite.errors import InputError
 from agentwrite.evaluation.judge import RATINGS_SCHEMA
 from agentwrite.evaluation.report import DPI, FIGSIZE, write_report
 from agentwrite.evaluation.run import arun_suite
-from agentwrite.evaluation.score import ascore_run
+from agentwrite.evaluation.score import LengthGroup, ascore_run, read_scores
 from agentwrite.evaluation.scoring import DIMENSIONS
 from agentwrite.settings import Settings
 from agentwrite.testing.scripted_model import ScriptedModel
@@ -51,25 +51,29 @@ async def test_direct_run_scores_and_reports(tmp_path: Path) -> None:
 
     judge = judge_model()
     scores = await ascore_run(direct, judge, embed=letter_counts)
-    assert scores["s_l"] == 50.0  # every answer has half its required length: 100 * (1 - (2 - 1) / 2)
-    assert scores["s_l_by_bucket"] == {"[0,500)": {"n": 3, "s_l": 50.0}, "[500,2k)": {"n": 1, "s_l": 50.0}}
-    assert scores["s_l_by_language"]["zh"]["n"] == 1
-    assert scores["judged"] == 4 and scores["judge_failures"] == []
-    assert scores["s_q"] == round(S_Q, 2)
-    assert scores["s_q_by_dimension"]["accuracy"] == 100.0
-    assert scores["overall"] == round((50.0 + S_Q) / 2, 2)
+    assert scores.s_l == 50.0  # every answer has half its required length: 100 * (1 - (2 - 1) / 2)
+    assert scores.s_l_by_bucket == {
+        "[0,500)": LengthGroup(n=3, s_l=50.0),
+        "[500,2k)": LengthGroup(n=1, s_l=50.0),
+    }
+    assert scores.s_l_by_language["zh"].n == 1
+    assert scores.judged == 4 and scores.judge_failures == []
+    assert scores.s_q == round(S_Q, 2)
+    assert scores.s_q_by_dimension is not None and scores.s_q_by_dimension["accuracy"] == 100.0
+    assert scores.overall == round((50.0 + S_Q) / 2, 2)
     assert judge.calls[0].params.json_schema == RATINGS_SCHEMA
-    assert 0 < scores["coherence"]["distinct_2"] <= 1 and "brief_similarity" in scores["coherence"]
+    assert 0 < scores.coherence["distinct_2"] <= 1 and "brief_similarity" in scores.coherence
     for name in ("document_repeated_sentence_rate", "cross_section_repeated_sentence_rate", "gibberish_rate"):
-        assert 0 <= scores["coherence"][name] <= 1  # direct answers (one section) have them too
+        assert 0 <= scores.coherence[name] <= 1  # direct answers (one section) have them too
+    assert read_scores(direct) == scores  # scores.json holds what ascore_run returned
 
     # a second scoring asks the judge nothing new
     await ascore_run(direct, judge, embed=letter_counts)
     assert len(judge.calls) == 4
 
     agent_scores = await ascore_run(agent, judge_model(), embed=None)
-    assert agent_scores["plan_adherence"]["heading_match"] == 1.0
-    assert agent_scores["coherence"]["section_count"] >= 1
+    assert agent_scores.plan_adherence["heading_match"] == 1.0
+    assert agent_scores.coherence["section_count"] >= 1
     items = [json.loads(line) for line in (agent / "item_scores.jsonl").read_text().splitlines()]
     assert all(item["coherence"]["section_count"] == len(item["coherence"]["sections"]) for item in items)
 
@@ -96,10 +100,13 @@ def test_the_report_reads_scores_from_before_the_new_figures(tmp_path: Path) -> 
         "items": 1,
         "failed_items": 0,
         "s_l": 91.6,
+        "s_l_failures_as_zero": 91.6,
         "s_l_by_bucket": {"[0,500)": {"n": 1, "s_l": 91.6}},
         "s_l_by_type": {"essay": {"n": 1, "s_l": 91.6}},
+        "s_l_by_language": {"en": {"n": 1, "s_l": 91.6}},
         "coherence": old,
         "plan_adherence": {},
+        "run_failures": [],
     }
     (run / "scores.json").write_text(json.dumps(scores))
     item = {
@@ -133,10 +140,10 @@ async def test_judge_failures_are_recorded_not_invented(tmp_path: Path) -> None:
         )
     )
     scores = await ascore_run(tmp_path, bad_for_cat, attempts=2)
-    assert scores["judged"] == 3
-    [failure] = scores["judge_failures"]
-    assert "relevance is 7" in failure["reason"]
-    assert scores["s_q"] == round(S_Q, 2)
+    assert scores.judged == 3
+    [failure] = scores.judge_failures or []
+    assert "relevance is 7" in failure.reason
+    assert scores.s_q == round(S_Q, 2)
 
 
 async def test_longbench_write_prediction_files_score_as_they_are(tmp_path: Path) -> None:
@@ -147,11 +154,15 @@ async def test_longbench_write_prediction_files_score_as_they_are(tmp_path: Path
     path = tmp_path / "pred.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
     scores = await ascore_run(path)
-    assert scores["s_l"] == (90.0 + 50.0) / 2  # 1 - 0.3/3 and 1 - (2 - 1)/2
-    assert scores["s_l_by_type"] == {"Academic": {"n": 1, "s_l": 90.0}, "科普": {"n": 1, "s_l": 50.0}}
-    assert (tmp_path / "scores.json").exists() and "s_q" not in scores
+    assert scores.s_l == (90.0 + 50.0) / 2  # 1 - 0.3/3 and 1 - (2 - 1)/2
+    assert scores.s_l_by_type == {"Academic": LengthGroup(n=1, s_l=90.0), "科普": LengthGroup(n=1, s_l=50.0)}
+    written = json.loads((tmp_path / "scores.json").read_text("utf-8"))
+    assert "judge" not in written and "s_q" not in written  # no judge: no judge fields at all
 
 
 async def test_report_needs_scores(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="eval score"):
+        write_report([tmp_path], tmp_path / "report")
+    (tmp_path / "scores.json").write_text('{"items": 1}')
+    with pytest.raises(InputError, match="not a scores file: run: Field required"):
         write_report([tmp_path], tmp_path / "report")

@@ -1,9 +1,22 @@
-"""S_l, S_q and the LongBench-Write word count against hand-computed cases."""
+"""S_l, S_q and the LongBench-Write word count against hand-computed cases; a run's
+figures from its items (``aggregate``) and the scores.json files they make."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from agentwrite.evaluation.score import (
+    RENAMED_FIGURES,
+    Failure,
+    ItemScore,
+    LengthGroup,
+    aggregate,
+    read_scores,
+)
 from agentwrite.evaluation.scoring import (
     DIMENSIONS,
     dimension_score,
@@ -12,6 +25,8 @@ from agentwrite.evaluation.scoring import (
     quality_score,
 )
 from agentwrite.length import count_words
+
+RESULTS = Path(__file__).resolve().parents[1] / "eval" / "results"
 
 
 @pytest.mark.parametrize(
@@ -68,3 +83,57 @@ def test_quality_score_from_hand_computed_ratings() -> None:
 def test_quality_score_needs_every_dimension() -> None:
     with pytest.raises(KeyError):
         quality_score([{"relevance": 5}])
+
+
+def item(key: str, s_l: float, bucket: str = "[0,500)", **fields: Any) -> ItemScore:
+    return ItemScore(
+        key=key,
+        type="essay",
+        length=100,
+        response_length=100,
+        s_l=s_l,
+        bucket=bucket,
+        language="en",
+        **fields,
+    )
+
+
+def test_aggregate_counts_failed_prompts_as_zero_only_in_s_l_failures_as_zero() -> None:
+    items = [item("a", 90.0), item("b", 60.0, bucket="[500,2k)")]
+    failed = [Failure(key="c", reason="plan failed"), Failure(key="c", reason="plan failed again")]
+    scores = aggregate(items, failed, {"target": "direct"}, None)
+    assert scores.s_l == 75.0  # the mean over the two predictions
+    assert scores.failed_items == 1  # one prompt, failed twice
+    assert scores.s_l_failures_as_zero == 50.0  # (90 + 60 + 0) / 3
+    assert scores.s_l_by_bucket == {
+        "[0,500)": LengthGroup(n=1, s_l=90.0),
+        "[500,2k)": LengthGroup(n=1, s_l=60.0),
+    }
+    assert scores.run_failures == failed
+
+
+def test_aggregate_gives_s_q_and_overall_only_over_rated_items() -> None:
+    rated = dict.fromkeys(DIMENSIONS, 4)
+    items = [item("a", 90.0, ratings=rated), item("b", 70.0)]
+    unrated = [Failure(key="b", reason="no ratings")]
+    scores = aggregate(items, [], {}, ("judge", unrated))
+    assert (scores.judge, scores.judged, scores.judge_failures) == ("judge", 1, unrated)
+    assert scores.s_q == 75.0  # every dimension (4 - 1) * 25, item b left out
+    assert scores.overall == (80.0 + 75.0) / 2  # S_l over both items, S_q over the rated one
+
+    nothing_rated = aggregate([item("b", 70.0)], [], {}, ("judge", unrated))
+    written = nothing_rated.model_dump(mode="json")
+    assert written["judged"] == 0 and "s_q" not in written and "overall" not in written
+
+
+def test_score_files_of_the_committed_runs_read_back_to_the_same_json() -> None:
+    """Every scores.json in eval/results (written before RunScore existed) validates, and
+    writing it again gives the same JSON, key order included, old figure names renamed."""
+    files = sorted(RESULTS.glob("**/scores.json"))
+    assert files, f"no scores.json under {RESULTS}"
+    for path in files:
+        stored = json.loads(path.read_text("utf-8"))
+        stored["coherence"] = {RENAMED_FIGURES.get(k, k): v for k, v in stored["coherence"].items()}
+        written = read_scores(path.parent).model_dump(mode="json")
+        assert list(written) == list(stored), path
+        assert written == stored, path

@@ -105,7 +105,7 @@ def score(
     The settings are the judge's (its server and model: --judge-base-url, --judge-model).
     The API key is never a flag: AGENTWRITE_API_KEY or OPENAI_API_KEY, or api_key in --config."""
     from agentwrite.evaluation.embeddings import load_embedder
-    from agentwrite.evaluation.score import ScoreProgress, ascore_run
+    from agentwrite.evaluation.score import RunScore, ScoreProgress, ascore_run
     from agentwrite.llm.factory import make_model
     from agentwrite.progress import JobProgress
 
@@ -126,7 +126,7 @@ def score(
             description = "judging" if judging else "scoring"
             bar.item("", done=event.done, total=event.total, tally=tally, description=description)
 
-        async def scored() -> dict:
+        async def scored() -> RunScore:
             try:
                 return await ascore_run(
                     run_dir,
@@ -143,9 +143,9 @@ def score(
 
         with bar:
             result = run(scored)
-        line = f"S_l {result['s_l']:.2f} over {result['items']} items ({result['failed_items']} failed)"
-        if "s_q" in result:
-            line += f"; S_q {result['s_q']:.2f} ({result['judged']} judged); overall {result['overall']:.2f}"
+        line = f"S_l {result.s_l:.2f} over {result.items} items ({result.failed_items} failed)"
+        if result.s_q is not None:
+            line += f"; S_q {result.s_q:.2f} ({result.judged} judged); overall {result.overall:.2f}"
         typer.echo(line)
 
 

@@ -10,16 +10,16 @@ Plots (matplotlib, Agg backend, 100 dpi):
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
 from typing import Any
 
 from agentwrite.errors import InputError
-from agentwrite.evaluation.score import BUCKETS, ITEM_SCORES, SCORES
+from agentwrite.evaluation.score import BUCKETS, ITEM_SCORES, SCORES, LengthGroup, RunScore, read_scores
 from agentwrite.evaluation.scoring import DIMENSIONS
 from agentwrite.files import read_numbered_jsonl
 
@@ -40,8 +40,6 @@ QUALITY_FIGURES = (
     ("gibberish", "gibberish_rate"),
 )
 """Figures shown right under S_l, so that length is never read without repetition and gibberish."""
-RENAMED_FIGURES = {"repeated_sentence_rate": "cross_section_repeated_sentence_rate"}
-"""Old names of coherence figures in scores.json, read under their current names."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class ScoredRun:
     """A run folder's scores and item scores, with the label it gets in the report."""
 
     label: str
-    scores: dict[str, Any]
+    scores: RunScore
     items: list[dict[str, Any]]
 
 
@@ -57,7 +55,7 @@ def load_run(run_dir: Path, label: str | None = None) -> ScoredRun:
     """Read a scored run; InputError when it has not been scored."""
     if not (run_dir / SCORES).exists():
         raise InputError(f"{run_dir} has no {SCORES}; run `agentwrite eval score {run_dir}` first")
-    scores = json.loads((run_dir / SCORES).read_text("utf-8"))
+    scores = read_scores(run_dir)
     items = [item for _, item in read_numbered_jsonl(run_dir / ITEM_SCORES)]
     return ScoredRun(label or run_dir.name, scores, items)
 
@@ -113,22 +111,28 @@ def _plot_length(runs: list[ScoredRun], path: Path) -> None:
     _save(fig, path)
 
 
-def _plot_bars(runs: list[ScoredRun], field: str, order: list[str], title: str, path: Path) -> None:
+def _plot_bars(
+    runs: list[ScoredRun],
+    groups_of: Callable[[RunScore], dict[str, LengthGroup]],
+    order: list[str],
+    title: str,
+    path: Path,
+) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
     width = 0.8 / len(runs)
     for i, run in enumerate(runs):
-        groups = run.scores.get(field, {})
+        groups = groups_of(run.scores)
         present = [j for j, name in enumerate(order) if name in groups]  # no bar where a run has no items
         bars = ax.bar(
             [j + i * width for j in present],
-            [groups[order[j]]["s_l"] for j in present],
+            [groups[order[j]].s_l for j in present],
             width=width,
             color=f"C{i}",
             label=run.label,
         )
-        ax.bar_label(bars, [f"n={groups[order[j]]['n']}" for j in present], fontsize="x-small")
+        ax.bar_label(bars, [f"n={groups[order[j]].n}" for j in present], fontsize="x-small")
     ax.set_xticks(
         [j + 0.4 - width / 2 for j in range(len(order))], order, rotation=20, ha="right", fontsize="small"
     )
@@ -187,41 +191,34 @@ def _mode(run: dict[str, object]) -> object:
     return run.get("mode") if run.get("target") == "agentwrite" else None
 
 
-def coherence_of(scores: dict[str, Any]) -> dict[str, Any]:
-    """A run's mean coherence figures under their current names (old scores.json files
-    carry the cross-section repeated-sentence rate as ``repeated_sentence_rate``).
-
-    >>> coherence_of({"coherence": {"repeated_sentence_rate": 0.4, "distinct_2": 0.2}})
-    {'cross_section_repeated_sentence_rate': 0.4, 'distinct_2': 0.2}
-    >>> coherence_of({})
-    {}
-    """
-    return {RENAMED_FIGURES.get(k, k): v for k, v in scores.get("coherence", {}).items()}
+def _bucket_s_l(scores: RunScore, bucket: str) -> float | None:
+    group = scores.s_l_by_bucket.get(bucket)
+    return group.s_l if group is not None else None
 
 
 def _table(runs: list[ScoredRun]) -> list[str]:
-    coherence = [coherence_of(r.scores) for r in runs]
+    scores = [r.scores for r in runs]
     rows: list[tuple[str, list[object]]] = [
-        ("target", [r.scores.get("run", {}).get("target") for r in runs]),
-        ("model", [r.scores.get("run", {}).get("model") for r in runs]),
-        ("agent mode", [_mode(r.scores.get("run", {})) for r in runs]),
-        ("items (failed)", [f"{r.scores['items']} ({r.scores['failed_items']})" for r in runs]),
-        ("**S_l**", [r.scores["s_l"] for r in runs]),
+        ("target", [s.run.get("target") for s in scores]),
+        ("model", [s.run.get("model") for s in scores]),
+        ("agent mode", [_mode(s.run) for s in scores]),
+        ("items (failed)", [f"{s.items} ({s.failed_items})" for s in scores]),
+        ("**S_l**", [s.s_l for s in scores]),
     ]
-    rows += [(label, [c.get(name) for c in coherence]) for label, name in QUALITY_FIGURES]
+    rows += [(label, [s.coherence.get(name) for s in scores]) for label, name in QUALITY_FIGURES]
     for name, _, _ in BUCKETS:
-        if any(name in r.scores["s_l_by_bucket"] for r in runs):
-            rows.append((f"S_l {name}", [r.scores["s_l_by_bucket"].get(name, {}).get("s_l") for r in runs]))
-    if any("s_q" in r.scores for r in runs):
-        rows.append(("**S_q**", [r.scores.get("s_q") for r in runs]))
+        if any(name in s.s_l_by_bucket for s in scores):
+            rows.append((f"S_l {name}", [_bucket_s_l(s, name) for s in scores]))
+    if any(s.s_q is not None for s in scores):
+        rows.append(("**S_q**", [s.s_q for s in scores]))
         for d in DIMENSIONS:
-            rows.append((f"S_q {d}", [r.scores.get("s_q_by_dimension", {}).get(d) for r in runs]))
-        rows.append(("**overall**", [r.scores.get("overall") for r in runs]))
+            rows.append((f"S_q {d}", [(s.s_q_by_dimension or {}).get(d) for s in scores]))
+        rows.append(("**overall**", [s.overall for s in scores]))
     shown = {name for _, name in QUALITY_FIGURES}
-    figures = sorted({k for c in coherence for k in c} - shown)
-    rows += [(name, [c.get(name) for c in coherence]) for name in figures]
-    adherence = sorted({k for r in runs for k in r.scores.get("plan_adherence", {})})
-    rows += [(f"plan {name}", [r.scores["plan_adherence"].get(name) for r in runs]) for name in adherence]
+    figures = sorted({k for s in scores for k in s.coherence} - shown)
+    rows += [(name, [s.coherence.get(name) for s in scores]) for name in figures]
+    adherence = sorted({k for s in scores for k in s.plan_adherence})
+    rows += [(f"plan {name}", [s.plan_adherence.get(name) for s in scores]) for name in adherence]
     lines = ["| | " + " | ".join(r.label for r in runs) + " |", "|---" * (len(runs) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(_cell(v) for v in values) + " |" for name, values in rows]
     return lines
@@ -236,11 +233,13 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
     matplotlib.use("Agg")
     runs = [load_run(d, label) for d, label in zip(run_dirs, _labels(run_dirs), strict=True)]
     out_dir.mkdir(parents=True, exist_ok=True)
-    buckets = [name for name, _, _ in BUCKETS if any(name in r.scores["s_l_by_bucket"] for r in runs)]
-    types = sorted({t for r in runs for t in r.scores["s_l_by_type"]})
+    buckets = [name for name, _, _ in BUCKETS if any(name in r.scores.s_l_by_bucket for r in runs)]
+    types = sorted({t for r in runs for t in r.scores.s_l_by_type})
     _plot_length(runs, out_dir / "length.png")
-    _plot_bars(runs, "s_l_by_bucket", buckets, "S_l by required length", out_dir / "s_l_by_bucket.png")
-    _plot_bars(runs, "s_l_by_type", types, "S_l by type", out_dir / "s_l_by_type.png")
+    _plot_bars(
+        runs, lambda s: s.s_l_by_bucket, buckets, "S_l by required length", out_dir / "s_l_by_bucket.png"
+    )
+    _plot_bars(runs, lambda s: s.s_l_by_type, types, "S_l by type", out_dir / "s_l_by_type.png")
     _plot_positions(runs, out_dir / "coherence_by_position.png")
     floored = sum(item["response_length"] < LENGTH_FLOOR for r in runs for item in r.items)
     lines = [
@@ -270,10 +269,10 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
         "",
     ]
     for run in runs:
-        failures = run.scores.get("run_failures", []) + run.scores.get("judge_failures", [])
+        failures = run.scores.run_failures + (run.scores.judge_failures or [])
         if failures:
             lines += [f"## Failures in {run.label}", ""]
-            lines += [f"- `{f['key']}`: {f['reason']}" for f in failures]
+            lines += [f"- `{f.key}`: {f.reason}" for f in failures]
             lines.append("")
     report = out_dir / "report.md"
     report.write_text("\n".join(lines), "utf-8")

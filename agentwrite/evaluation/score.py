@@ -22,7 +22,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from agentwrite.domain import Document
 from agentwrite.errors import InputError
@@ -90,6 +90,83 @@ class ItemScore(BaseModel):
     plan: dict[str, float] | None = Field(None, description="Plan adherence, for agent runs.")
     ratings: dict[str, int] | None = Field(None, description="The judge's six ratings, when judged.")
     judge_truncated: bool | None = None
+
+
+class LengthGroup(BaseModel):
+    """S_l of the items of one length bucket, type or language, and how many they are."""
+
+    n: int
+    s_l: float
+
+
+class Failure(BaseModel):
+    """An item left out of a figure: a prompt the run failed on, or a response the judge never rated."""
+
+    key: str
+    reason: str
+
+
+RENAMED_FIGURES = {"repeated_sentence_rate": "cross_section_repeated_sentence_rate"}
+"""Old names of coherence figures in scores.json, read under their current names."""
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class RunScore(BaseModel):
+    """``scores.json``: a run's figures (eval/README.md, "Outputs of score and report").
+
+    The judge's fields are left out of the file without a judge, and S_q, its dimensions
+    and the overall score also when the judge rated nothing. Coherence figures under an
+    old name are read under the current one.
+
+    >>> score = RunScore.model_validate({
+    ...     "run": {}, "items": 1, "failed_items": 0, "s_l": 90.0, "s_l_failures_as_zero": 90.0,
+    ...     "s_l_by_bucket": {"[0,500)": {"n": 1, "s_l": 90.0}}, "s_l_by_type": {}, "s_l_by_language": {},
+    ...     "coherence": {"repeated_sentence_rate": 0.4}, "plan_adherence": {}, "run_failures": []})
+    >>> score.coherence, score.s_l_by_bucket["[0,500)"].n, score.s_q
+    ({'cross_section_repeated_sentence_rate': 0.4}, 1, None)
+    >>> "s_q" in score.model_dump(mode="json")
+    False
+    """
+
+    run: dict[str, Any] = Field(description="The run folder's run.json ({} for a bare predictions file).")
+    items: int = Field(description="Predictions scored.")
+    failed_items: int = Field(description="Prompts the run failed on (no prediction).")
+    s_l: float
+    s_l_failures_as_zero: float = Field(description="S_l with each failed prompt counted as 0.")
+    s_l_by_bucket: dict[str, LengthGroup]
+    s_l_by_type: dict[str, LengthGroup]
+    s_l_by_language: dict[str, LengthGroup]
+    coherence: dict[str, float] = Field(description="Means over the items of text_figures.")
+    plan_adherence: dict[str, float] = Field(description="Means over the agent's documents.")
+    run_failures: list[Failure]
+    judge: str | None = Field(None, exclude_if=_absent, description="The judge's model name.")
+    judged: int | None = Field(None, exclude_if=_absent, description="Items the judge rated.")
+    judge_failures: list[Failure] | None = Field(None, exclude_if=_absent)
+    s_q: float | None = Field(None, exclude_if=_absent)
+    s_q_by_dimension: dict[str, float] | None = Field(None, exclude_if=_absent)
+    overall: float | None = Field(None, exclude_if=_absent, description="(S_l + S_q) / 2.")
+
+    @field_validator("coherence", mode="before")
+    @classmethod
+    def _current_names(cls, figures: Any) -> Any:
+        if not isinstance(figures, dict):
+            return figures  # left for the type check to refuse
+        return {RENAMED_FIGURES.get(name, name): value for name, value in figures.items()}
+
+
+def read_scores(run_dir: Path) -> RunScore:
+    """The ``scores.json`` of a scored run folder; InputError when it is not one ``score`` wrote."""
+    path = run_dir / SCORES
+    try:
+        return RunScore.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        detail = f"{where}: {first['msg']}" if where else first["msg"]
+        raise InputError(f"{path} is not a scores file: {detail}") from None
 
 
 def bucket_of(length: int) -> str:
@@ -169,9 +246,10 @@ def _adherence(document: Document, response: str) -> dict[str, float]:
     return {k: round(v, 4) for k, v in vars(result).items()}
 
 
-def _load_document(run_dir: Path, key: str) -> Document | None:
-    path = run_dir / DOCUMENTS / f"{key}.json"
-    if not path.exists():
+def _load_document(run_dir: Path, row: dict[str, Any]) -> Document | None:
+    """The agent's sidecar of a prediction with text, when the run kept one."""
+    path = run_dir / DOCUMENTS / f"{row['key']}.json"
+    if not isinstance(row.get("response"), str) or not path.exists():
         return None
     data = json.loads(path.read_text("utf-8"))
     return Document.model_validate({**data, "markdown": ""})
@@ -206,7 +284,7 @@ async def _judge_all(
     attempts: int,
     max_context: int | None,
     on_item: Callable[[ScoreProgress], None] | None = None,
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
+) -> tuple[dict[str, dict[str, Any]], list[Failure]]:
     """Ratings by key (from the cache or the judge) and the items the judge failed on.
 
     ``max_context`` is the judge's window in tokens (default: what its server reports);
@@ -220,7 +298,7 @@ async def _judge_all(
     max_context = window if max_context is None else max_context
     semaphore = asyncio.Semaphore(concurrency)
     found: dict[str, dict[str, Any]] = {}
-    failures: list[dict[str, str]] = []
+    failures: list[Failure] = []
 
     def tell(key: str, _task: object = None) -> None:
         if on_item:
@@ -244,7 +322,7 @@ async def _judge_all(
                         max_context=max_context,
                     )
                 except JudgeError as exc:
-                    failures.append({"key": row["key"], "reason": str(exc)})
+                    failures.append(Failure(key=row["key"], reason=str(exc)))
                     return
             record = {
                 "id": ident,
@@ -262,19 +340,30 @@ async def _judge_all(
                 if isinstance(row.get("response"), str):
                     group.create_task(one(row)).add_done_callback(partial(tell, row["key"]))
                 else:
-                    failures.append({"key": row["key"], "reason": "no response text to judge"})
+                    failures.append(Failure(key=row["key"], reason="no response text to judge"))
                     tell(row["key"])
     return found, failures
 
 
-def _mean_by(items: Iterable[ItemScore], field: str) -> dict[str, dict[str, float]]:
+def _mean_by(items: Iterable[ItemScore], group_of: Callable[[ItemScore], str]) -> dict[str, LengthGroup]:
+    """Mean S_l of the items in each group, by group name.
+
+    >>> item = partial(ItemScore, key="k", type="essay", length=100, response_length=100, language="en")
+    >>> _mean_by([item(s_l=90.0, bucket="a"), item(s_l=61.0, bucket="a")], lambda i: i.bucket)
+    {'a': LengthGroup(n=2, s_l=75.5)}
+    """
     groups: dict[str, list[float]] = defaultdict(list)
     for item in items:
-        groups[getattr(item, field)].append(item.s_l)
-    return {name: {"n": len(v), "s_l": round(fmean(v), 2)} for name, v in sorted(groups.items())}
+        groups[group_of(item)].append(item.s_l)
+    return {name: LengthGroup(n=len(v), s_l=round(fmean(v), 2)) for name, v in sorted(groups.items())}
 
 
 def _mean_figures(records: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Mean of each numeric figure over the records that have it (lists and None left out).
+
+    >>> _mean_figures([{"a": 1, "b": None, "sections": []}, {"a": 0.5, "b": 0.2}])
+    {'a': 0.75, 'b': 0.2}
+    """
     names = sorted({k for r in records for k, v in r.items() if isinstance(v, int | float)})
     return {
         name: round(fmean(values), 4)
@@ -292,11 +381,12 @@ async def ascore_run(
     attempts: int = 3,
     judge_max_context: int | None = None,
     on_item: Callable[[ScoreProgress], None] | None = None,
-) -> dict[str, Any]:
+) -> RunScore:
     """Score the predictions in ``run_dir`` (a folder, or a predictions file whose folder
-    receives the outputs) and return what ``scores.json`` holds. ``judge_max_context`` is
-    the judge's context window in tokens (default: what its server reports); ``on_item``
-    hears a ``ScoreProgress`` after each item judged, then after each item scored."""
+    receives the outputs), write ``item_scores.jsonl`` and ``scores.json`` and return what
+    the latter holds. ``judge_max_context`` is the judge's context window in tokens
+    (default: what its server reports); ``on_item`` hears a ``ScoreProgress`` after each
+    item judged, then after each item scored."""
     path = run_dir / PREDICTIONS if run_dir.is_dir() else run_dir
     run_dir = path.parent
     rows = load_predictions(path)
@@ -309,29 +399,49 @@ async def ascore_run(
     )
     items = []
     for row in rows:
-        items.append(score_item(row, run_dir, judged.get(row["key"]), embed))
+        items.append(score_item(row, _load_document(run_dir, row), judged.get(row["key"]), embed))
         if on_item:
             on_item(ScoreProgress(row["key"], "score", len(items), 0, len(rows)))
     with atomic_file(run_dir / ITEM_SCORES) as tmp, tmp.open("w", encoding="utf-8") as out:
         for item in items:
             append_jsonl(out, item.model_dump(exclude_none=True))
-    predicted = {item.key for item in items}
-    run_failures = (
-        [r for _, r in read_numbered_jsonl(run_dir / FAILURES) if r.get("key") not in predicted]
-        if (run_dir / FAILURES).exists()
-        else []
-    )
-    run = json.loads((run_dir / RUN_FILE).read_text("utf-8")) if (run_dir / RUN_FILE).exists() else {}
     judge = (judge_model.name, judge_failures) if judge_model is not None else None
-    scores = aggregate(items, run_failures, run, judge)
-    write_json(run_dir / SCORES, scores)
+    scores = aggregate(
+        items, _run_failures(run_dir, {item.key for item in items}), _run_record(run_dir), judge
+    )
+    write_json(run_dir / SCORES, scores.model_dump(mode="json"))
     return scores
 
 
+def _run_failures(run_dir: Path, predicted: set[str]) -> list[Failure]:
+    """The prompts ``failures.jsonl`` lists that have no prediction (a resumed run may have
+    answered a prompt that failed before)."""
+    if not (run_dir / FAILURES).exists():
+        return []
+    return [
+        Failure(key=row["key"], reason=row.get("reason", ""))
+        for _, row in read_numbered_jsonl(run_dir / FAILURES)
+        if row.get("key") not in predicted
+    ]
+
+
+def _run_record(run_dir: Path) -> dict[str, Any]:
+    """The run folder's ``run.json`` ({} for a bare predictions file)."""
+    path = run_dir / RUN_FILE
+    return json.loads(path.read_text("utf-8")) if path.exists() else {}
+
+
 def score_item(
-    row: dict[str, Any], run_dir: Path, judged: dict[str, Any] | None, embed: Embedder | None
+    row: dict[str, Any], document: Document | None, judged: dict[str, Any] | None, embed: Embedder | None
 ) -> ItemScore:
-    """One prediction's figures (the agent's sidecar in ``run_dir`` adds plan adherence)."""
+    """One prediction's figures; the agent's ``document`` (its sidecar) adds plan adherence
+    and gives the sections, else they are the response's Markdown sections.
+
+    >>> row = {"key": "k", "prompt": "Write 100 words on tea.", "length": 100, "response_length": 130}
+    >>> item = score_item(row, None, None, None)
+    >>> item.s_l, item.bucket, item.language, item.coherence
+    (90.0, '[0,500)', 'en', None)
+    """
     has_text = isinstance(row.get("response"), str)
     produced = count_words(row["response"]) if has_text else row["response_length"]
     item = ItemScore(
@@ -344,7 +454,6 @@ def score_item(
         language=language_of(row["prompt"]),
     )
     if has_text:
-        document = _load_document(run_dir, row["key"])
         item.coherence = text_figures(row["prompt"], _sections_of(row, document), embed, row["response"])
         if document is not None:
             item.plan = _adherence(document, row["response"])
@@ -355,40 +464,47 @@ def score_item(
 
 def aggregate(
     items: Sequence[ItemScore],
-    run_failures: Sequence[dict[str, Any]],
+    run_failures: Sequence[Failure],
     run: dict[str, Any],
-    judge: tuple[str, list[dict[str, str]]] | None,
-) -> dict[str, Any]:
-    """What ``scores.json`` holds, from the items' figures: S_l (overall, and with the
-    run's failed prompts as 0), by bucket, type and language; mean coherence and plan
-    adherence; with a ``judge`` (its name, the items it failed on), S_q and the overall score."""
-    failed_keys = {r["key"] for r in run_failures}
+    judge: tuple[str, list[Failure]] | None,
+) -> RunScore:
+    """A run's figures from its items' (no files read or written): S_l overall, with the
+    run's failed prompts as 0, by bucket, type and language; mean coherence and plan
+    adherence; with a ``judge`` (its name, the items it failed on), S_q and the overall score.
+
+    >>> item = partial(ItemScore, type="essay", length=100, response_length=100, language="en")
+    >>> items = [item(key="a", s_l=90.0, bucket="[0,500)"), item(key="b", s_l=60.0, bucket="[0,500)")]
+    >>> score = aggregate(items, [Failure(key="c", reason="plan failed")], {}, None)
+    >>> score.s_l, score.s_l_failures_as_zero, score.failed_items, score.s_q
+    (75.0, 50.0, 1, None)
+    """
+    failed_keys = {failure.key for failure in run_failures}
     s_l = fmean(item.s_l for item in items)
-    scores: dict[str, Any] = {
-        "run": run,
-        "items": len(items),
-        "failed_items": len(failed_keys),
-        "s_l": round(s_l, 2),
-        "s_l_failures_as_zero": round(s_l * len(items) / (len(items) + len(failed_keys)), 2),
-        "s_l_by_bucket": _mean_by(items, "bucket"),
-        "s_l_by_type": _mean_by(items, "type"),
-        "s_l_by_language": _mean_by(items, "language"),
-        "coherence": _mean_figures([i.coherence for i in items if i.coherence is not None]),
-        "plan_adherence": _mean_figures([i.plan for i in items if i.plan is not None]),
-        "run_failures": [{"key": r["key"], "reason": r.get("reason", "")} for r in run_failures],
-    }
+    scores = RunScore(
+        run=run,
+        items=len(items),
+        failed_items=len(failed_keys),
+        s_l=round(s_l, 2),
+        s_l_failures_as_zero=round(s_l * len(items) / (len(items) + len(failed_keys)), 2),
+        s_l_by_bucket=_mean_by(items, lambda item: item.bucket),
+        s_l_by_type=_mean_by(items, lambda item: item.type),
+        s_l_by_language=_mean_by(items, lambda item: item.language),
+        coherence=_mean_figures([i.coherence for i in items if i.coherence is not None]),
+        plan_adherence=_mean_figures([i.plan for i in items if i.plan is not None]),
+        run_failures=list(run_failures),
+    )
     if judge is not None:
         rated = [item.ratings for item in items if item.ratings is not None]
-        scores["judge"], scores["judged"], scores["judge_failures"] = judge[0], len(rated), judge[1]
+        scores.judge, scores.judged, scores.judge_failures = judge[0], len(rated), judge[1]
         if rated:
             s_q, per_dimension = quality_score(rated)
-            scores["s_q"] = round(s_q, 2)
-            scores["s_q_by_dimension"] = {k: round(v, 2) for k, v in per_dimension.items()}
-            scores["overall"] = round(overall_score(s_l, s_q), 2)
+            scores.s_q = round(s_q, 2)
+            scores.s_q_by_dimension = {k: round(v, 2) for k, v in per_dimension.items()}
+            scores.overall = round(overall_score(s_l, s_q), 2)
     return scores
 
 
-def score_run(run_dir: Path, judge_model: ChatModel | None = None, **kwargs: Any) -> dict[str, Any]:
+def score_run(run_dir: Path, judge_model: ChatModel | None = None, **kwargs: Any) -> RunScore:
     """Synchronous twin of ``ascore_run`` (same arguments)."""
     return run_sync(lambda: ascore_run(run_dir, judge_model, **kwargs))
 
@@ -396,11 +512,15 @@ def score_run(run_dir: Path, judge_model: ChatModel | None = None, **kwargs: Any
 __all__ = [
     "ITEM_SCORES",
     "SCORES",
+    "Failure",
     "ItemScore",
+    "LengthGroup",
+    "RunScore",
     "ScoreProgress",
     "aggregate",
     "ascore_run",
     "bucket_of",
+    "read_scores",
     "score_item",
     "score_run",
     "text_figures",
