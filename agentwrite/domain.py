@@ -18,6 +18,14 @@ from agentwrite.length import MAX_TARGET_WORDS, count_words, language_of
 
 MAX_BRIEF_CHARS = 20_000
 MAX_SECTIONS = 200
+MAX_PLAN_TITLE_CHARS = 300
+MAX_SECTION_TITLE_CHARS = 200
+"""The longest titles a plan may have (one the user edits or loads, say)."""
+ASKED_PLAN_TITLE_CHARS = 120
+ASKED_SECTION_TITLE_CHARS = 80
+ASKED_MAIN_POINT_CHARS = 300
+"""The longest fields the planner is asked for (its schema's ``maxLength``): tighter than
+what a plan may have, so that a constrained decoder cannot ramble inside a field."""
 
 WriteMode = Literal["sequential", "parallel", "sketch"]
 
@@ -118,7 +126,9 @@ class Brief(BaseModel):
 class SectionPlan(BaseModel):
     """One planned section: its title, its main point and its word budget."""
 
-    title: str = Field(min_length=1, max_length=200, description="A short heading for the section.")
+    title: str = Field(
+        min_length=1, max_length=MAX_SECTION_TITLE_CHARS, description="A short heading for the section."
+    )
     main_point: str = Field(min_length=1, description="What the section covers, in one or two sentences.")
     target_words: int = Field(ge=1, description="How many words the section should have.")
     sources: list[str] = Field(
@@ -154,7 +164,7 @@ class SectionPlan(BaseModel):
 class Plan(BaseModel):
     """The outline of a document: a title and its sections in order."""
 
-    title: str = Field(min_length=1, max_length=300, description="The document's title.")
+    title: str = Field(min_length=1, max_length=MAX_PLAN_TITLE_CHARS, description="The document's title.")
     sections: list[SectionPlan] = Field(
         min_length=1, max_length=MAX_SECTIONS, description="The sections, in reading order."
     )

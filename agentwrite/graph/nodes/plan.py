@@ -9,7 +9,14 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agentwrite.context_budget import room_after
-from agentwrite.domain import Brief, Plan, Usage
+from agentwrite.domain import (
+    ASKED_MAIN_POINT_CHARS,
+    ASKED_PLAN_TITLE_CHARS,
+    ASKED_SECTION_TITLE_CHARS,
+    Brief,
+    Plan,
+    Usage,
+)
 from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.events import PlanReady, streamed
 from agentwrite.graph.context import RunContext
@@ -130,11 +137,11 @@ def plan_schema(fewest: int, most: int, ids: Sequence[str] = ()) -> dict[str, An
     """
     schema = Plan.model_json_schema()
     schema["properties"]["sections"].update(minItems=fewest, maxItems=most)
-    schema["properties"]["title"]["maxLength"] = 120
+    schema["properties"]["title"]["maxLength"] = ASKED_PLAN_TITLE_CHARS
     section_schema = schema["$defs"]["SectionPlan"]
     section = section_schema["properties"]
-    section["title"]["maxLength"] = 80
-    section["main_point"]["maxLength"] = 300
+    section["title"]["maxLength"] = ASKED_SECTION_TITLE_CHARS
+    section["main_point"]["maxLength"] = ASKED_MAIN_POINT_CHARS
     section["target_words"]["maximum"] = 100_000
     if not ids:
         del section["sources"]
@@ -175,7 +182,7 @@ async def make_plan(
     """
     s = ctx.settings
     messages = plan_messages(brief, ctx, chunks) + (revision_messages(*revise) if revise else [])
-    fallback_title = brief.instruction.splitlines()[0][:120]
+    fallback_title = brief.instruction.splitlines()[0][:ASKED_PLAN_TITLE_CHARS]
     fewest, _, most = asked_section_bounds(brief.target_words, s.min_section_words, s.max_section_words)
     ids = [c.id for c in chunks]
     schema = plan_schema(fewest, most, ids) if ctx.structured_output and s.structured_output else None
