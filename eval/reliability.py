@@ -2,9 +2,9 @@
 
     .venv/bin/python eval/reliability.py
 
-The drills are the ones the test suite runs (``tests/drills.py``): documents written through
-the fault proxy, ``agentwrite write`` and ``agentwrite dataset build`` killed with SIGKILL at
-seeded points and restarted, and the hostile inputs of ``tests/test_reliability_inputs.py``.
+The drills are the ones the test suite runs (``agentwrite.testing.drills``): documents written
+through the fault proxy, ``agentwrite write`` and ``agentwrite dataset build`` killed with SIGKILL
+at seeded points and restarted, and the hostile inputs of ``agentwrite.testing.hostile_inputs``.
 Everything runs against loopback servers; no model is needed. Takes about a minute.
 """
 
@@ -13,27 +13,23 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from typer.testing import CliRunner
 
-from typer.testing import CliRunner  # noqa: E402
-
-from agentwrite.cli import app  # noqa: E402
-from agentwrite.testing.openai_server import OpenAIServer  # noqa: E402
-from tests.drills import (  # noqa: E402
+from agentwrite.cli import app
+from agentwrite.testing.drills import (
     PARALLEL_AIMS,
     SEQUENTIAL_AIMS,
     dataset_kill_drill,
     fault_run,
     write_kill_drill,
 )
-from tests.test_reliability_inputs import CASES  # noqa: E402
+from agentwrite.testing.hostile_inputs import CASES
+from agentwrite.testing.openai_server import OpenAIServer
 
 FAULT_RUNS = [("sequential", s) for s in (1, 4, 5)] + [("parallel", s) for s in (2, 6)] + [("sketch", 3)]
 
@@ -41,20 +37,19 @@ FAULT_RUNS = [("sequential", s) for s in (1, 4, 5)] + [("parallel", s) for s in 
 def hostile_inputs(tmp: Path) -> tuple[int, int]:
     """Cases tried, and cases that exited 2 with one line, no model call and nothing written."""
     passed = 0
+    home = Path.cwd()
     with OpenAIServer() as server:
-        for i, (_, files, args, _fragment) in enumerate(CASES):
+        for i, case in enumerate(CASES):
             folder = tmp / f"case-{i}"
             folder.mkdir()
-            for name, data in files.items():
-                (folder / name).parent.mkdir(parents=True, exist_ok=True)
-                (folder / name).write_bytes(data)
+            case.lay_out(folder)
             before = sorted(folder.rglob("*"))
             os.chdir(folder)
-            result = CliRunner().invoke(app, ["write", *args, "--base-url", server.base_url, "-q"])
+            result = CliRunner().invoke(app, ["write", *case.args, "--base-url", server.base_url, "-q"])
             one_line = len([x for x in result.stderr.splitlines() if x.strip()]) == 1
             clean = sorted(folder.rglob("*")) == before and not server.requests
             passed += result.exit_code == 2 and one_line and clean
-    os.chdir(REPO)
+    os.chdir(home)
     return len(CASES), passed
 
 

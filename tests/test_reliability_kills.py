@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.drills import (
+from agentwrite.testing.drills import (
     INSTRUCTIONS,
     PARALLEL_AIMS,
     SECTIONS,
     SEQUENTIAL_AIMS,
+    Aim,
     dataset_kill_drill,
     write_kill_drill,
 )
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.slow
     ("mode", "seed", "aims"), [("sequential", 2024, SEQUENTIAL_AIMS), ("parallel", 7, PARALLEL_AIMS)]
 )
 def test_write_killed_and_resumed_equals_a_clean_run(
-    tmp_path: Path, mode: str, seed: int, aims: list[str]
+    tmp_path: Path, mode: str, seed: int, aims: tuple[Aim, ...]
 ) -> None:
     drill = write_kill_drill(tmp_path, mode, seed, aims)
     chain = drill.chain

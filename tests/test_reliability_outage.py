@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from agentwrite.testing.drills import BRIEF, Pacer
 from agentwrite.testing.fault_proxy import Fault, FaultProxy, seeded
 from agentwrite.testing.openai_server import OpenAIServer
-from tests.drills import BRIEF, REPO, Pacer
 
 pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
 
 
 def start_cli(args: list[str], cwd: Path, key: str) -> subprocess.Popen[str]:
@@ -78,7 +79,8 @@ def test_server_gone_then_back_with_faults_and_the_key_never_written(tmp_path: P
     written = (tmp_path / "doc.md").read_text("utf-8")
     assert written.count("\n## ") == 5
     # the resumed run asked only for sections: the plan was kept
-    assert not any("response_format" in r.body for r in upstream.completion_requests()[requests_before:])
+    resumed = upstream.completion_requests()[requests_before:]
+    assert not any("response_format" in (r.body or {}) for r in resumed)
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), f"the API key is in {path}"

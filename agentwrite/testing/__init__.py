@@ -8,4 +8,14 @@ None needs a GPU, a model or the network beyond loopback:
   answers come from a handler (``writer_handler`` writes like a cooperative model);
 - ``fault_proxy.FaultProxy``: a proxy in front of a server that injects seeded faults
   (resets, stalls, 5xx, torn streams).
+
+The reliability drills are built on them:
+
+- ``drills``: ``fault_run``, and ``kill_chain`` (a ``KillPlan`` run, probed through
+  ``RunProbes``) with the two kill drills; the tests assert on them and
+  ``eval/reliability.py`` tabulates them;
+- ``cli_zygote``: a parent that has imported the CLI and forks one child per run, so that
+  the kill drills start the command line quickly;
+- ``hostile_inputs.CASES``: inputs that ``agentwrite write`` must refuse with one line, no
+  model call and nothing written.
 """

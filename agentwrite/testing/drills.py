@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from agentwrite.events import Event, SectionDone
 from agentwrite.settings import Settings
+from agentwrite.testing import cli_zygote
 from agentwrite.testing.fault_proxy import MARKER, Fault, FaultProxy, seeded
 from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 
-REPO = Path(__file__).resolve().parent.parent
 BRIEF = "Write a travel guide to the old tea road of Yunnan for a first-time visitor."
 
 
@@ -102,13 +102,15 @@ async def fault_run(mode: str, seed: int, rate: float = 0.4, words: int = 3000) 
 
 
 class Zygote:
-    """Client of ``tests.cli_zygote``: forked CLI runs that can be killed."""
+    """Client of ``agentwrite.testing.cli_zygote``: forked CLI runs that can be killed."""
 
     def __init__(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTWRITE_", "OPENAI_"))}
+        # started in the folder that holds this package, which ``-m`` puts first on sys.path:
+        # the zygote imports this very package, installed or not
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.cli_zygote"],
-            cwd=REPO,
+            [sys.executable, "-m", cli_zygote.__name__],
+            cwd=Path(cli_zygote.__file__).resolve().parents[2],
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -170,12 +172,52 @@ class Pacer:
             return self._cond.wait_for(lambda: self.count >= count, timeout=timeout)
 
 
+Aim = Literal["plan", "write", "request", "outputs"]
+
+
+@dataclass(frozen=True)
+class KillPlan:
+    """What a kill chain runs, and where its kills go.
+
+    ``argv`` runs in ``cwd`` and is killed once per entry of ``aims``, at points drawn from
+    ``seed``. A restart adds ``resume_flag`` when given (and the killed run left something to
+    continue). ``output`` is the file an ``"outputs"`` aim waits for.
+    """
+
+    argv: tuple[str, ...]
+    cwd: Path
+    aims: tuple[Aim, ...]
+    seed: int
+    resume_flag: str | None = None
+    output: Path | None = None
+
+
+class RunProbes(Protocol):
+    """What a kill chain asks of the command's state between starts."""
+
+    def remaining(self) -> int:
+        """Model requests a start would still make."""
+        ...
+
+    def phase(self) -> str:
+        """Where a killed run stopped."""
+        ...
+
+    def reset(self) -> None:
+        """Remove what a run left, so that the next start begins afresh."""
+        ...
+
+    def resumable(self) -> bool:
+        """Whether a killed run left something to resume."""
+        ...
+
+
 @dataclass
 class Kill:
     """One SIGKILL: what it was aimed at (a phase, a request of this process and seconds
     after it), and where it landed."""
 
-    aim: str
+    aim: Aim
     request: int
     offset: float
     phase: str
@@ -193,80 +235,41 @@ class Chain:
     log: str = ""
 
 
-def document_state(run_dir: Path) -> dict[str, Any]:
-    """The checkpointed state a killed ``write`` left in its run folder (empty if none)."""
-    from agentwrite.runner import aread_run
+def kill_chain(z: Zygote, pacer: Pacer, plan: KillPlan, probes: RunProbes) -> Chain:
+    """Run ``plan.argv``, kill it once per aim and restart it each time (with the resume flag
+    when the killed run left something to continue, as a supervisor script would), then let
+    it finish.
 
-    return asyncio.run(aread_run(run_dir))
-
-
-def document_phase(run_dir: Path, output: Path) -> str:
-    """Where a killed ``write`` stopped: start, plan, write, or stitch (which takes in the
-    writing of the outputs and the removal of the run folder)."""
-    state = document_state(run_dir)
-    plan = state.get("plan")
-    if not state:
-        return "stitch" if output.exists() else "start"
-    if plan is None:
-        return "plan"
-    return "write" if len(state.get("sections", [])) < len(plan.sections) else "stitch"
-
-
-def document_remaining(run_dir: Path, sections: int) -> int:
-    """Model requests a start of ``write`` still makes (one plan, one per section)."""
-    state = document_state(run_dir)
-    if state.get("plan") is None:
-        return 1 + sections
-    return sections - len(state.get("sections", []))
-
-
-def kill_chain(
-    z: Zygote,
-    pacer: Pacer,
-    argv: list[str],
-    cwd: Path,
-    rng: random.Random,
-    aims: list[str],
-    *,
-    remaining: Callable[[], int],
-    phase_of: Callable[[], str],
-    reset: Callable[[], None],
-    resume_flag: str | None = None,
-    resumable: Callable[[], bool] = lambda: True,
-    output: Path | None = None,
-) -> Chain:
-    """Run ``argv`` in ``cwd``, kill it once per entry of ``aims`` and restart it each time
-    (with ``resume_flag`` when given and ``resumable()`` says the killed run left something
-    to continue, as a supervisor script would), then let it finish.
-
-    ``remaining()`` is how many model requests a start would still make. An aim says where
-    to kill: ``"plan"`` up to 0.8 request delays after the first request (the planner's);
-    ``"write"`` or ``"request"`` up to 1.3 delays after a request drawn from those left
-    (past the planner's for ``"write"``); ``"outputs"`` as soon as ``output`` or its
-    temporary file appears. A run that finishes before its kill lands counts as missed and
-    is started over after ``reset()``, as is a run with nothing left but stitching, once
-    it has finished.
+    An aim says where to kill: ``"plan"`` up to 0.8 request delays after the first request
+    (the planner's); ``"write"`` or ``"request"`` up to 1.3 delays after a request drawn from
+    those left (past the planner's for ``"write"``); ``"outputs"`` as soon as the output or
+    its temporary file appears. A run that finishes before its kill lands counts as missed
+    and is started over after ``probes.reset()``, as is a run with nothing left but
+    stitching, once it has finished.
     """
+    rng = random.Random(plan.seed)
     chain = Chain()
-    pending = list(aims)
+    pending = list(plan.aims)
     while True:
         chain.starts += 1
-        log = cwd / f"run-{chain.starts}.log"
-        left = remaining()
+        log = plan.cwd / f"run-{chain.starts}.log"
+        left = probes.remaining()
         first = pacer.count
-        resume = resume_flag is not None and chain.starts > 1 and resumable()
-        pid = z.start(argv + ([resume_flag] if resume and resume_flag else []), cwd, log)
+        resume = plan.resume_flag is not None and chain.starts > 1 and probes.resumable()
+        flags = [plan.resume_flag] if resume and plan.resume_flag else []
+        pid = z.start([*plan.argv, *flags], plan.cwd, log)
         if not pending:
             chain.final_code = z.wait(pid)
             chain.log = log.read_text("utf-8", "replace")
             return chain
         if left == 0:  # only stitching is left: let it finish, then start over
-            if (code := z.wait(pid)) != 0:
-                chain.failed_codes.append(code)
-            reset()
+            if (finished := z.wait(pid)) != 0:
+                chain.failed_codes.append(finished)
+            probes.reset()
             continue
         aim = pending[0]
         if aim == "outputs":
+            output = plan.output
             assert output is not None
             temporary = output.with_name(f".{output.name}.tmp")
             code = _wait(z, pid, lambda: output.exists() or temporary.exists())  # noqa: B023
@@ -286,11 +289,11 @@ def kill_chain(
             chain.missed += 1
             if code != 0:
                 chain.failed_codes.append(code)
-            reset()
+            probes.reset()
             continue
         z.kill(pid)
         pending.pop(0)
-        chain.kills.append(Kill(aim, request, round(offset, 3), phase_of()))
+        chain.kills.append(Kill(aim, request, round(offset, 3), probes.phase()))
 
 
 def _wait(z: Zygote, pid: int, ready: Callable[[], bool]) -> int | None:
@@ -312,8 +315,10 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
 # The two kill drills, as the tests and eval/reliability.py run them ---------------------------
 
 WORDS, SECTIONS = 2500, 5  # five sections from the writer server
-SEQUENTIAL_AIMS = ["plan", "write", "write", "outputs", "plan", "write", "write", "write", "outputs", "write"]
-PARALLEL_AIMS = ["plan", "write", "outputs", "write"]
+SEQUENTIAL_AIMS: tuple[Aim, ...] = (
+    "plan", "write", "write", "outputs", "plan", "write", "write", "write", "outputs", "write",
+)  # fmt: skip
+PARALLEL_AIMS: tuple[Aim, ...] = ("plan", "write", "outputs", "write")
 INSTRUCTIONS = [
     {"id": f"tea-{i}", "prompt": f"Write a 700-word essay on tea custom {i}.", "type": "essay", "length": 700}
     for i in range(1, 7)
@@ -336,9 +341,53 @@ class KillDrill:
 
 
 def _clear(folder: Path) -> None:
+    """Remove everything in ``folder`` but the logs."""
     for path in folder.iterdir():
         if not path.name.endswith(".log"):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+@dataclass(frozen=True)
+class DocumentProbes:
+    """An ``agentwrite write`` of ``sections`` sections to ``output``, run in ``folder``."""
+
+    folder: Path
+    output: Path
+    sections: int
+
+    @property
+    def run_dir(self) -> Path:
+        return self.output.with_name(f"{self.output.name}.run")
+
+    def state(self) -> dict[str, Any]:
+        """The checkpointed state a killed run left in its run folder (empty if none)."""
+        from agentwrite.runner import aread_run
+
+        return asyncio.run(aread_run(self.run_dir))
+
+    def remaining(self) -> int:
+        """One plan request unless the plan is checkpointed, and one per section not yet."""
+        state = self.state()
+        if state.get("plan") is None:
+            return 1 + self.sections
+        return self.sections - len(state.get("sections", []))
+
+    def phase(self) -> str:
+        """start, plan, write, or stitch (which takes in the writing of the outputs and the
+        removal of the run folder)."""
+        state = self.state()
+        plan = state.get("plan")
+        if not state:
+            return "stitch" if self.output.exists() else "start"
+        if plan is None:
+            return "plan"
+        return "write" if len(state.get("sections", [])) < len(plan.sections) else "stitch"
+
+    def reset(self) -> None:
+        _clear(self.folder)
+
+    def resumable(self) -> bool:
+        return (self.run_dir / "run.json").exists()
 
 
 def _document_outputs(folder: Path) -> dict[str, Any]:
@@ -350,7 +399,7 @@ def _document_outputs(folder: Path) -> dict[str, Any]:
     return {str(s["index"]): (s["title"], s["text"]) for s in sections} | {"markdown": markdown}
 
 
-def write_kill_drill(tmp: Path, mode: str, seed: int, aims: list[str]) -> KillDrill:
+def write_kill_drill(tmp: Path, mode: str, seed: int, aims: tuple[Aim, ...]) -> KillDrill:
     """``agentwrite write`` killed once per aim and resumed, against a clean run."""
     pacer = Pacer(delay=0.12)
     clean, work = tmp / "clean", tmp / "killed"
@@ -369,27 +418,40 @@ def write_kill_drill(tmp: Path, mode: str, seed: int, aims: list[str]) -> KillDr
         "test-model",
         "-q",
     ]
-    run_dir = work / "doc.md.run"
     with OpenAIServer(pacer) as server, zygote() as z:
         argv += ["--base-url", server.base_url]
         assert z.wait(z.start(argv, clean, clean / "run.log")) == 0
-        chain = kill_chain(
-            z, pacer, argv, work, random.Random(seed), aims,
-            remaining=lambda: document_remaining(run_dir, SECTIONS),
-            phase_of=lambda: document_phase(run_dir, work / "doc.md"),
-            reset=lambda: _clear(work),
-            resume_flag="--resume",
-            resumable=lambda: (run_dir / "run.json").exists(),
-            output=work / "doc.md",
-        )  # fmt: skip
+        plan = KillPlan(tuple(argv), work, aims, seed, resume_flag="--resume", output=work / "doc.md")
+        chain = kill_chain(z, pacer, plan, DocumentProbes(work, work / "doc.md", SECTIONS))
     expected = _document_outputs(clean)
     got = _document_outputs(work) if chain.final_code == 0 else {}
     leftovers = sorted(p.name for p in work.iterdir() if p.name not in ("doc.md", "doc.md.json"))
     return KillDrill(chain, expected, got, [n for n in leftovers if not n.endswith(".log")])
 
 
-def _committed(build: Path) -> int:
-    return len(read_lines(build / "meta.jsonl")) if (build / "meta.jsonl").exists() else 0
+@dataclass(frozen=True)
+class BuildProbes:
+    """An ``agentwrite dataset build`` of ``documents`` documents into ``build``; two model
+    requests a document, and a rerun continues from the committed lines by itself."""
+
+    build: Path
+    documents: int
+
+    def committed(self) -> int:
+        meta = self.build / "meta.jsonl"
+        return len(read_lines(meta)) if meta.exists() else 0
+
+    def remaining(self) -> int:
+        return 2 * (self.documents - self.committed())
+
+    def phase(self) -> str:
+        return f"build ({self.committed()} committed)"
+
+    def reset(self) -> None:
+        shutil.rmtree(self.build, ignore_errors=True)
+
+    def resumable(self) -> bool:
+        return True
 
 
 def _build_outputs(build: Path) -> dict[str, Any]:
@@ -425,12 +487,9 @@ def dataset_kill_drill(tmp: Path, seed: int, kills: int) -> KillDrill:
     with OpenAIServer(pacer) as server, zygote() as z:
         argv += ["--base-url", server.base_url, "-q"]
         assert z.wait(z.start(argv, clean, clean / "run.log")) == 0
-        chain = kill_chain(
-            z, pacer, argv, work, random.Random(seed), ["request"] * kills,
-            remaining=lambda: 2 * (len(INSTRUCTIONS) - _committed(work / "build")),
-            phase_of=lambda: f"build ({_committed(work / 'build')} committed)",
-            reset=lambda: shutil.rmtree(work / "build", ignore_errors=True),
-        )  # fmt: skip
+        anywhere: Aim = "request"
+        plan = KillPlan(tuple(argv), work, (anywhere,) * kills, seed)
+        chain = kill_chain(z, pacer, plan, BuildProbes(work / "build", len(INSTRUCTIONS)))
     expected = _build_outputs(clean / "build")
     got = _build_outputs(work / "build") if chain.final_code == 0 else {}
     return KillDrill(chain, expected, got, [])
@@ -442,17 +501,20 @@ __all__ = [
     "PARALLEL_AIMS",
     "SECTIONS",
     "SEQUENTIAL_AIMS",
+    "Aim",
+    "BuildProbes",
     "Chain",
+    "DocumentProbes",
     "FaultRun",
     "Kill",
     "KillDrill",
+    "KillPlan",
     "Pacer",
+    "RunProbes",
     "Zygote",
     "dataset_kill_drill",
-    "document_phase",
-    "document_remaining",
-    "document_state",
     "fault_run",
+    "fault_settings",
     "kill_chain",
     "read_lines",
     "write_kill_drill",
