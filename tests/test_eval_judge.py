@@ -70,7 +70,9 @@ async def test_judge_retries_then_succeeds() -> None:
     # each retry shows the unusable answer and what was wrong with it
     retry = model.calls[2].messages
     assert [m["role"] for m in retry] == ["user", "assistant", "user"]
-    assert retry[0] == model.calls[0].messages[0] and retry[1]["content"] == json.dumps({**GOOD, "clarity": 9})
+    assert retry[0] == model.calls[0].messages[0] and retry[1]["content"] == json.dumps(
+        {**GOOD, "clarity": 9}
+    )
     assert "clarity is 9, outside 1-5" in retry[2]["content"]
 
 
