@@ -4,7 +4,8 @@
     with OpenAIServer(writer) as server:
         ...  # run the agent against server.base_url
 
-Plan (and sketch) requests get a clean plan. Every other request (a section, a
+Plan and sketch requests get a clean answer (``plan_answer``: from the request's JSON
+schema, or in the plan line format). Every other request (a section, a
 continuation) is answered, streamed one word an event a millisecond apart, with exactly
 ``max_tokens`` words (one token a word) and finish reason ``"length"``, made of, in order:
 
@@ -48,12 +49,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentwrite.length import parse_target
-from agentwrite.testing.openai_server import RecordedRequest, Reply, writer_handler
+from agentwrite.testing.openai_server import (
+    PLAN_LINE_MARKER,
+    WORDS_PER_PLANNED_SECTION,
+    RecordedRequest,
+    Reply,
+    requested_schema,
+)
+from agentwrite.testing.schema_answers import phrase, schema_answer
 
 TRICKLE = 0.001
 """Seconds between streamed words: enough for a client's hang-up to be seen at once."""
 
-_SUGGESTED_SECTIONS = re.compile(r"about (\d+) sections", re.IGNORECASE)
 _EARLIER_TEXT = re.compile(r"^#{1,4}\s*.*\b(so far|covered|earlier|previous)\b", re.IGNORECASE)
 _STEP = re.compile(r"^#{1,4}\s*your step\b", re.IGNORECASE)
 _NAMED = re.compile(r"(?i)\bdo not (?:write|repeat)\b[^\"“\n]*[\"“]([^\"”\n]+)[\"”]")
@@ -168,13 +175,9 @@ class DegenerateWriter:
 
     def __call__(self, request: dict[str, Any]) -> Reply:
         prompt = "\n".join(_user_texts(request))
-        response_format = request.get("response_format") or {}
-        wants_json = isinstance(response_format, dict) and response_format.get("type") == "json_schema"
-        schema = (response_format.get("json_schema") or {}).get("schema", {}) if wants_json else {}
-        if "sketches" in schema.get("properties", {}):
-            return writer_handler(request)
-        if wants_json or "- Word Count:" in prompt:
-            return Reply.completion(plan_answer(prompt, as_json=wants_json))
+        schema = requested_schema(request)
+        if schema is not None or PLAN_LINE_MARKER in prompt:
+            return Reply.completion(plan_answer(prompt, schema))
         return self._prose(request)
 
     def _prose(self, request: dict[str, Any]) -> Reply:
@@ -310,32 +313,35 @@ def _block(prompt: str, heading: str) -> str:
     return found.group(1).strip() if found else ""
 
 
-def plan_answer(prompt: str, *, as_json: bool) -> str:
-    """A clean plan: distinct titles without labels, main points that do not restate them,
-    the target (the largest word count the prompt names, 10,000 if none) split evenly over
-    the sections the prompt suggests (else one per 500 words).
+def plan_answer(prompt: str, schema: dict[str, Any] | None) -> str:
+    """A clean plan: with a JSON ``schema``, what the schema asks for (``schema_answer``);
+    else AgentWrite's plan lines, one section per ``WORDS_PER_PLANNED_SECTION`` of the target
+    (the largest word count the prompt names, 10,000 if none), split evenly, each main point
+    led by a distinct heading (a travel guide's, then ``phrase``'s past the sixteenth).
 
-    >>> print(plan_answer("Write 1000 words in about 2 sections.", as_json=False))
-    Title: A Traveller's Guide
-    Paragraph 1 - Main Point: Why the region rewards a slow visit and how to arrive. - Word Count: 500 words
-    Paragraph 2 - Main Point: Trains, buses and mountain roads between the main towns. - Word Count: 500 words
+    >>> from agentwrite.plans import parse_plan_lines
+    >>> plan = parse_plan_lines(plan_answer("Write 1000 words.", None), "Guide")
+    >>> plan.title, [(s.title, s.target_words) for s in plan.sections]
+    ("A Traveller's Guide", [('Where the Journey Begins', 500), ('Getting Around', 500)])
+    >>> plan.sections[1].main_point
+    'Getting Around: Trains, buses and mountain roads between the main towns.'
+    >>> schema = {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}
+    >>> plan_answer("Write 1000 words.", schema)
+    '{"title": "Quiet river mornings"}'
     """
+    if schema is not None:
+        return json.dumps(schema_answer(schema))
     target = parse_target(prompt) or 10_000
-    found = _SUGGESTED_SECTIONS.search(prompt)
-    count = int(found.group(1)) if found else max(1, math.ceil(target / 500))
+    count = max(1, math.ceil(target / WORDS_PER_PLANNED_SECTION))
     budgets = [target // count + (1 if i < target % count else 0) for i in range(count)]
-    titles = [_TITLES[i % len(_TITLES)] for i in range(count)]
-    titles = [(t if i < len(_TITLES) else f"More on {t} ({i})", m) for i, (t, m) in enumerate(titles)]
-    if as_json:
-        sections = [
-            {"title": t, "main_point": m, "target_words": b}
-            for (t, m), b in zip(titles, budgets, strict=True)
-        ]
-        return json.dumps({"title": "A Traveller's Guide", "sections": sections})
+    points = []
+    for i in range(count):
+        heading, point = _TITLES[i % len(_TITLES)]
+        points.append(f"{heading if i < len(_TITLES) else phrase(i)}: {point}")
     lines = ["Title: A Traveller's Guide"]
     lines += [
-        f"Paragraph {i} - Main Point: {m} - Word Count: {b} words"
-        for i, ((_, m), b) in enumerate(zip(titles, budgets, strict=True), 1)
+        f"Paragraph {i} - Main Point: {point} {PLAN_LINE_MARKER} {words} words"
+        for i, (point, words) in enumerate(zip(points, budgets, strict=True), 1)
     ]
     return "\n".join(lines)
 

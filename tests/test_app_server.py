@@ -98,7 +98,7 @@ def test_langgraph_dev_writes_a_document_and_streams_its_progress(langgraph_dev:
         values["plan"]["sections"]
     )
     assert "section_delta" in kinds  # the text as the model server streamed it
-    assert values["markdown"].startswith("# A Test Document")
+    assert values["markdown"].startswith(f"# {values['plan']['title']}")
     assert sum(s["words"] for s in sections) >= 1000
     assert len(model_server.completion_requests()) >= len(sections) + 1  # the plan, then each section
 

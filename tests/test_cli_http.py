@@ -82,11 +82,11 @@ def test_run_killed_by_a_dead_server_resumes(tmp_path: Path) -> None:
     out = tmp_path / "tea.md"
     calls = {"n": 0}
 
-    def dies_after_four(request: dict) -> Reply:
+    def dies_after_three(request: dict) -> Reply:  # the plan and two of the three sections
         calls["n"] += 1
-        return writer_handler(request) if calls["n"] <= 4 else Reply.error(500, "server is down")
+        return writer_handler(request) if calls["n"] <= 3 else Reply.error(500, "server is down")
 
-    with OpenAIServer(dies_after_four) as server:
+    with OpenAIServer(dies_after_three) as server:
         first = run_cli(
             "write", "Write a 3000-word essay on tea", "--base-url", server.base_url, "-o", str(out), "-q",
             env={"AGENTWRITE_MAX_RETRIES": "1"},

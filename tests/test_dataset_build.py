@@ -74,18 +74,19 @@ async def test_build_writes_the_longwriter_format_and_records(tmp_path: Path) ->
     out = tmp_path / "out"
 
     train = lines(out / TRAIN)
+    meta = lines(out / META)
     assert len(train) == 3
-    for example, item in zip(train, instructions(3), strict=True):
+    for example, item, record in zip(train, instructions(3), meta, strict=True):
         assert list(example) == ["messages"]
         user, assistant = example["messages"]
         assert user == {"role": "user", "content": item["prompt"]}
-        assert assistant["role"] == "assistant" and assistant["content"].startswith("# A Test Document")
-    meta = lines(out / META)
+        assert assistant["role"] == "assistant"
+        assert assistant["content"].startswith(f"# {record['plan']['title']}\n")  # the recorded plan's
     first = meta[0]
     assert first["status"] == "accepted" and first["requested_words"] == 600
     assert [s["target_words"] for s in first["sections"]] == [600]
     assert sum(s["words"] for s in first["sections"]) <= first["words"]
-    assert first["plan"]["title"] == "A Test Document" and first["model"] == "scripted"
+    assert len(first["plan"]["sections"]) == 1 and first["model"] == "scripted"
     assert first["sampling"]["decoding"]["writer"]["temperature"] == 0.7 and first["usage"]["requests"] == 2
     assert set(first["filters"]) == {
         "min_words", "length_score", "repeated_ngrams", "repeated_sentences", "gibberish", "plan_artefacts",

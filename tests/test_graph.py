@@ -51,7 +51,7 @@ def test_ten_thousand_words_from_a_server_that_honours_min_tokens(mode: str) -> 
 @pytest.mark.parametrize("prior_text", ["full", "digest"])
 def test_sequential_prompts_carry_the_text_so_far_in_prefix_order(prior_text: str) -> None:
     model = writer_model()
-    doc = run("Write a 2000-word essay on tea", model, settings=Settings(prior_text=prior_text))
+    doc = run("Write a 3000-word essay on tea", model, settings=Settings(prior_text=prior_text))
     section_calls = model.calls[1:]
     assert len(section_calls) == len(doc.plan.sections) > 2
     for i, call in enumerate(section_calls):
@@ -108,7 +108,9 @@ def test_doubled_headings_and_plan_labels_are_removed() -> None:
         body = f"## {title}\n\nParagraph 2 - {text}\n\nWord Count: 520 words"
         return Completion(body, "stop", writer_reply(messages, params).usage)
 
-    doc = run("Write a 1000-word essay", ScriptedModel(responder=reply))
+    # the fake plans the fewest sections the budget bounds allow: two of 500 words
+    settings = Settings(max_section_words=500)
+    doc = run("Write a 1000-word essay", ScriptedModel(responder=reply), settings=settings)
     assert "Paragraph 2" not in doc.markdown and "Word Count" not in doc.markdown
     for section in doc.plan.sections:
         assert doc.markdown.count(f"## {section.title}\n") == 1
@@ -131,7 +133,9 @@ def test_a_sentence_is_written_once_across_sections(mode: str) -> None:
         text = prose(300, seed=zlib.crc32(messages[-1]["content"].encode()))
         return Completion(f"{shared} {text}", "stop", writer_reply(messages, params).usage)
 
-    doc = run("Write a 1500-word essay on tea", ScriptedModel(responder=reply), settings=Settings(mode=mode))
+    # three sections of 500 words (the fewest the bounds allow), each answered in one go
+    settings = Settings(mode=mode, max_section_words=500)
+    doc = run("Write a 1500-word essay on tea", ScriptedModel(responder=reply), settings=settings)
     assert doc.markdown.count(shared) == 1
     assert doc.sections[0].text.startswith(shared) and doc.sections[0].words_dropped == 0
     assert all(s.words_dropped >= 11 for s in doc.sections[1:])

@@ -1,6 +1,7 @@
 """Drills 3 and 4 with the real command line: the server gone past the retry budget, an
 API key that must not leak, and an unwritable output found before any model call."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -52,7 +53,7 @@ def finish(cli: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
 def test_server_gone_then_back_with_faults_and_the_key_never_written(tmp_path: Path) -> None:
     key = "sk-" + secrets.token_hex(16)
     pacer = Pacer(delay=0.1)
-    argv = ["write", BRIEF, "--words", "2500", "-o", "doc.md", "--model", "test-model", "-q", "--debug"]
+    argv = ["write", BRIEF, "--words", "5000", "-o", "doc.md", "--model", "test-model", "-q", "--debug"]
     with OpenAIServer(pacer) as upstream:
         proxy = FaultProxy(upstream.base_url).__enter__()
         port = proxy.port
@@ -77,7 +78,8 @@ def test_server_gone_then_back_with_faults_and_the_key_never_written(tmp_path: P
         assert again.returncode == 0, err2
         assert back.faulted >= 1
     written = (tmp_path / "doc.md").read_text("utf-8")
-    assert written.count("\n## ") == 5
+    planned = json.loads((tmp_path / "doc.md.json").read_text())["plan"]["sections"]
+    assert written.count("\n## ") == len(planned) == 5  # the fewest sections for 5,000 words
     # the resumed run asked only for sections: the plan was kept
     resumed = upstream.completion_requests()[requests_before:]
     assert not any("response_format" in (r.body or {}) for r in resumed)

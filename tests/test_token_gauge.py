@@ -55,7 +55,8 @@ def greedy_writer(messages: list[Message], params: GenerationParams) -> Completi
 
 def test_sequential_requests_fit_a_window_counted_by_a_greedier_tokenizer() -> None:
     model = ScriptedModel(responder=greedy_writer)
-    settings = Settings(mode="sequential", max_context=WINDOW)
+    # sixteen sections of 500 words: the fake plans the fewest the budget bounds allow
+    settings = Settings(mode="sequential", max_context=WINDOW, max_section_words=500)
     doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=settings))
     assert doc.words >= 7000
     # by the estimate alone the text so far would fill the window: the gauge keeps every
@@ -132,7 +133,8 @@ def quiet_clamping_writer(messages: list[Message], params: GenerationParams) -> 
 
 def test_a_document_against_a_server_that_cuts_max_tokens_completes() -> None:
     model = ScriptedModel(responder=quiet_clamping_writer)
-    settings = Settings(mode="sequential", max_context=WINDOW)
+    # sixteen sections of 500 words: the fake plans the fewest the budget bounds allow
+    settings = Settings(mode="sequential", max_context=WINDOW, max_section_words=500)
     doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=settings))
     assert doc.words >= 7000 and len(doc.sections) == 16
 
@@ -175,11 +177,16 @@ def strict_window_server(refused: list[int], *, tokenize: bool = False) -> OpenA
     return OpenAIServer(handle, max_model_len=WINDOW, tokenizer=true_tokens if tokenize else None)
 
 
+SIXTEEN_SECTIONS = Settings(mode="sequential", max_section_words=500)
+"""For 8,000 words: sixteen sections of 500 words, the fewest the budget bounds allow (as the
+fake plans)."""
+
+
 def test_a_document_over_http_learns_the_window_from_refusals() -> None:
     refused: list[int] = []
     with strict_window_server(refused) as server:
         model = OpenAICompatModel(server.base_url, model="test-model")
-        doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=Settings(mode="sequential")))
+        doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=SIXTEEN_SECTIONS))
         requests = len(server.completion_requests())
     assert doc.words >= 7000 and len(doc.sections) == 16
     # the first request past the window teaches the gauge; later prompts are fitted to it
@@ -190,7 +197,7 @@ def test_a_document_over_http_counted_by_the_servers_tokenize_is_never_refused()
     refused: list[int] = []
     with strict_window_server(refused, tokenize=True) as server:
         model = OpenAICompatModel(server.base_url, model="test-model")
-        doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=Settings(mode="sequential")))
+        doc = asyncio.run(awrite(BRIEF, model=model, words=8000, settings=SIXTEEN_SECTIONS))
         counts = [r for r in server.requests if r.path == "/tokenize"]
     assert doc.words >= 7000 and len(doc.sections) == 16
     assert refused == [] and doc.usage.refused == 0

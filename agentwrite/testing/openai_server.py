@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from agentwrite.length import parse_target
+from agentwrite.testing.schema_answers import phrase, schema_answer
 
 EVENT_STREAM = {"Content-Type": "text/event-stream"}
 
@@ -425,7 +426,7 @@ def sse_body(completion: dict[str, Any], include_usage: bool = True, words_per_e
     words = re.findall(r"\S+\s*|\s+", choice["message"]["content"] or "") or [""]
     step = max(1, words_per_event)
     pieces = ["".join(words[i : i + step]) for i in range(0, len(words), step)]
-    events = [
+    events: list[dict[str, Any]] = [
         {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]} for piece in pieces
     ]
     events[-1]["choices"][0]["finish_reason"] = choice["finish_reason"]
@@ -502,40 +503,77 @@ _VOCABULARY = [
     "wander",
     "notice",
 ]
-_SUGGESTED_SECTIONS = re.compile(r"about (\d+) sections", re.IGNORECASE)
 _DEFAULT_MAX_TOKENS = 1024
+PLAN_LINE_MARKER = "- Word Count:"
+"""What marks a request for AgentWrite's plan lines: the answer format's own field."""
+WORDS_PER_PLANNED_SECTION = 500
+"""How many words of the target a section of ``plan_lines`` takes (the format has no bounds)."""
 
 
 def writer_handler(request: dict[str, Any]) -> Reply:
     """Answer like a cooperative model, one token per word.
 
-    A request for JSON output (``response_format`` of type ``json_schema``) gets sketches
-    when the schema has a ``sketches`` array (``minItems`` of them), else a plan; a prompt
-    that asks for ``Paragraph N - Main Point: ... - Word Count: N words`` lines gets
-    those. The plan's target is the largest word count the prompt names (10,000 if none),
-    split evenly over the sections the prompt suggests (else one per 500 words). Any other
-    request gets prose of ``min_tokens`` words when given, else about 0.6 x ``max_tokens``,
-    capped at ``max_tokens`` words with finish reason ``"length"`` when it hits the cap.
+    A request for JSON output (``response_format`` of type ``json_schema``) gets what its
+    schema asks for (``schema_answer``: a plan gets the fewest sections the schema allows,
+    each of the smallest budget, which the agent scales to its target). A prompt that shows
+    AgentWrite's plan line format (its ``- Word Count:`` marker) gets those lines
+    (``plan_lines``). Any other request gets prose of ``min_tokens`` words when given, else
+    about 0.6 x ``max_tokens``, capped at ``max_tokens`` words with finish reason
+    ``"length"`` when it hits the cap.
+
+    >>> schema = {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}
+    >>> writer_handler({"response_format": {"type": "json_schema", "json_schema": {"schema": schema}}}).text
+    '{"title": "Quiet river mornings"}'
+    >>> reply = writer_handler({"max_tokens": 50, "messages": [{"role": "user", "content": "Write."}]})
+    >>> len(reply.text.split()), reply.finish_reason
+    (30, 'stop')
     """
     prompt = _prompt_text(request)
-    response_format = request.get("response_format") or {}
-    wants_json = isinstance(response_format, dict) and response_format.get("type") == "json_schema"
-    schema = (response_format.get("json_schema") or {}).get("schema", {}) if wants_json else {}
-    if "sketches" in schema.get("properties", {}):
-        count = schema["properties"]["sketches"].get("minItems", 1)
-        return Reply.completion(
-            json.dumps({"sketches": [f"Part {_number(i)} in brief." for i in range(1, count + 1)]})
-        )
-    if wants_json or "- Word Count:" in prompt:
-        target = parse_target(prompt) or 10_000
-        found = _SUGGESTED_SECTIONS.search(prompt)
-        count = int(found.group(1)) if found else max(1, math.ceil(target / 500))
-        budgets = [target // count + (1 if i < target % count else 0) for i in range(count)]
-        return Reply.completion(_plan_json(budgets) if wants_json else _plan_lines(budgets))
+    if (schema := requested_schema(request)) is not None:
+        return Reply.completion(json.dumps(schema_answer(schema)))
+    if PLAN_LINE_MARKER in prompt:
+        return Reply.completion(plan_lines(prompt))
     max_tokens = int(request.get("max_tokens") or _DEFAULT_MAX_TOKENS)
     words = int(request.get("min_tokens") or 0) or max(1, int(max_tokens * 0.6))
     finish = "length" if words >= max_tokens else "stop"
     return Reply.completion(prose(min(words, max_tokens), seed=zlib.crc32(prompt.encode())), finish)
+
+
+def requested_schema(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON schema a chat-completions request asks its answer to match, if any.
+
+    >>> requested_schema({"response_format": {"type": "json_schema", "json_schema": {"schema": {}}}})
+    {}
+    >>> requested_schema({"response_format": {"type": "text"}}) is None, requested_schema({}) is None
+    (True, True)
+    """
+    response_format = request.get("response_format")
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return None
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    return schema if isinstance(schema, dict) else {}
+
+
+def plan_lines(prompt: str) -> str:
+    """A plan in AgentWrite's line format, one section per ``WORDS_PER_PLANNED_SECTION`` of
+    the target (the largest word count the prompt names, 10,000 if none), split evenly, each
+    main point a distinct ``phrase``.
+
+    >>> print(plan_lines("Write a 1200-word guide."))
+    Title: A Test Document
+    Paragraph 1 - Main Point: Quiet river mornings. - Word Count: 400 words
+    Paragraph 2 - Main Point: Ancient mountain evenings. - Word Count: 400 words
+    Paragraph 3 - Main Point: Bright valley seasons. - Word Count: 400 words
+    """
+    target = parse_target(prompt) or 10_000
+    count = max(1, math.ceil(target / WORDS_PER_PLANNED_SECTION))
+    budgets = [target // count + (1 if i < target % count else 0) for i in range(count)]
+    lines = ["Title: A Test Document"]
+    lines += [
+        f"Paragraph {i} - Main Point: {phrase(i - 1)}. {PLAN_LINE_MARKER} {words} words"
+        for i, words in enumerate(budgets, 1)
+    ]
+    return "\n".join(lines)
 
 
 def prose(words: int, seed: int = 0) -> str:
@@ -556,60 +594,3 @@ def prose(words: int, seed: int = 0) -> str:
         if end_of_sentence and i % 80 == 79 and i != words - 1:
             out.append("\n\n")
     return " ".join(out).replace(" \n\n ", "\n\n")
-
-
-def _plan_json(budgets: list[int]) -> str:
-    sections = [
-        {
-            "title": f"Part {_number(i)}",
-            "main_point": f"What happens in part {_number(i)}.",
-            "target_words": b,
-        }
-        for i, b in enumerate(budgets, 1)
-    ]
-    return json.dumps({"title": "A Test Document", "sections": sections})
-
-
-def _plan_lines(budgets: list[int]) -> str:
-    lines = ["Title: A Test Document"]
-    lines += [
-        f"Paragraph {i} - Main Point: What happens in part {_number(i)}. - Word Count: {b} words"
-        for i, b in enumerate(budgets, 1)
-    ]
-    return "\n".join(lines)
-
-
-def _number(n: int) -> str:
-    """A number in words, so that plan text counts as words (``count_words`` skips digits).
-
-    >>> _number(7), _number(20), _number(42)
-    ('seven', 'twenty', 'forty-two')
-    """
-    ones = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ]
-    tens = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-    if n < 20:
-        return ones[n]
-    if n < 100:
-        return tens[n // 10] + ("" if n % 10 == 0 else "-" + ones[n % 10])
-    return str(n)
