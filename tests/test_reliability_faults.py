@@ -9,7 +9,7 @@ from agentwrite.testing.openai_server import OpenAIServer
 
 @pytest.mark.parametrize(("mode", "seed"), [("sequential", 1), ("parallel", 2), ("sketch", 3)])
 async def test_a_faulted_run_loses_nothing_and_repeats_nothing(mode: str, seed: int) -> None:
-    run = await fault_run(mode, seed, rate=0.4, words=6000)  # six sections, the fewest allowed
+    run = await fault_run(mode, seed, rate=0.4, words=3000)  # six sections of SECTION_WORDS
     assert run.error is None
     assert run.faulted >= 0.3 * run.requests and run.requests >= 8
     assert run.planned == 6 and run.sections == list(range(run.planned))
@@ -28,9 +28,8 @@ async def test_every_kind_of_fault_is_survived_in_one_run() -> None:
         OpenAIServer() as upstream,
         FaultProxy(upstream.base_url, scripted(*interleaved), stall=1.0) as proxy,
     ):
-        # six sections of 500 words (the fewest the bounds allow): enough clean answers for every fault
-        settings = fault_settings(proxy.base_url, "sequential", max_section_words=500)
-        doc = await awrite(BRIEF, settings=settings, words=3000)
+        # six sections of SECTION_WORDS: enough clean answers for every fault
+        doc = await awrite(BRIEF, settings=fault_settings(proxy.base_url, "sequential"), words=3000)
     assert proxy.counts() == {k: 1 for k in kinds}
     assert [s.index for s in doc.sections] == list(range(len(doc.plan.sections))) and len(doc.sections) == 6
     assert doc.markdown.count("\n## ") == len(doc.sections) and "FAULT-INJECTED" not in doc.markdown

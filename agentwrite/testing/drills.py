@@ -32,6 +32,9 @@ from agentwrite.testing.fault_proxy import MARKER, Fault, FaultProxy, seeded
 from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 
 BRIEF = "Write a travel guide to the old tea road of Yunnan for a first-time visitor."
+SECTION_WORDS = 500
+"""The drills' largest section budget: the loopback writer plans the fewest sections the
+budget bounds allow, so a 3,000-word document has six sections (enough requests to aim at)."""
 
 
 def fault_settings(base_url: str, mode: str, **extra: Any) -> Settings:
@@ -45,6 +48,7 @@ def fault_settings(base_url: str, mode: str, **extra: Any) -> Settings:
         "max_retries": 8,
         "retry_base_delay": 0.01,
         "retry_max_delay": 0.05,
+        "max_section_words": SECTION_WORDS,
     }
     return Settings(**(values | extra))
 
@@ -314,7 +318,8 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
 
 # The two kill drills, as the tests and eval/reliability.py run them ---------------------------
 
-WORDS, SECTIONS = 2500, 5  # five sections from the writer server
+WORDS = 2500
+SECTIONS = WORDS // SECTION_WORDS
 SEQUENTIAL_AIMS: tuple[Aim, ...] = (
     "plan", "write", "write", "outputs", "plan", "write", "write", "write", "outputs", "write",
 )  # fmt: skip
@@ -410,6 +415,8 @@ def write_kill_drill(tmp: Path, mode: str, seed: int, aims: tuple[Aim, ...]) -> 
         BRIEF,
         "--words",
         str(WORDS),
+        "--max-section-words",
+        str(SECTION_WORDS),
         "-o",
         "doc.md",
         "--mode",
