@@ -27,10 +27,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from agentwrite.testing.loopback import LoopbackServer, OwnedServer
 from agentwrite.testing.openai_server import completion_of_sse, sse_body
 
 MARKER = "FAULT-INJECTED"
@@ -126,7 +127,7 @@ class Injection:
     fault: Fault | None
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """The proxy, as a context manager. ``base_url`` ends in ``/v1`` like the upstream's.
 
     ``stall`` is how long a stalled request is held before its connection is closed (set
@@ -151,24 +152,10 @@ class FaultProxy:
         self.schedule = schedule or (lambda n: None)
         self.stall, self.delay, self.hold, self.retry_after = stall, delay, hold, retry_after
         self.injections: list[Injection] = []
-        self._lock = threading.Lock()
-        self._sent = threading.Condition(self._lock)
         self._responses_sent = 0
-        self._closing = threading.Event()
         self._connections: set[Any] = set()
-        self._httpd = _ProxyServer(("127.0.0.1", port), _ProxyHandler)
-        self._httpd.owner = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.02,), name="fault-proxy", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        super().__init__(_ProxyServer, _ProxyHandler, name="fault-proxy", port=port)
+        self._sent = threading.Condition(self._lock)
 
     def counts(self) -> Counter[Fault]:
         """How many requests got each fault."""
@@ -186,21 +173,14 @@ class FaultProxy:
         """Completion requests that got any fault."""
         return sum(self.counts().values())
 
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._closing.set()
+    def _stop(self) -> None:
         with self._sent:
             self._sent.notify_all()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super()._stop()
         with self._lock:  # kept-alive connections end too: the server is gone, not just closed
             for connection in self._connections:
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-        self._thread.join(timeout=5)
 
     def _next(self) -> tuple[int, Fault | None]:
         with self._lock:
@@ -236,9 +216,7 @@ class FaultProxy:
             conn.close()
 
 
-class _ProxyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
+class _ProxyServer(OwnedServer):
     owner: FaultProxy
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -21,15 +21,15 @@ import json
 import math
 import re
 import sys
-import threading
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from agentwrite.length import parse_target
+from agentwrite.testing.loopback import LoopbackServer, OwnedServer
 from agentwrite.testing.schema_answers import phrase, schema_answer
 
 EVENT_STREAM = {"Content-Type": "text/event-stream"}
@@ -153,7 +153,7 @@ class RecordedRequest:
         return self.delivery.content_events
 
 
-class OpenAIServer:
+class OpenAIServer(LoopbackServer):
     """The server, as a context manager. ``base_url`` ends in ``/v1``."""
 
     def __init__(
@@ -171,21 +171,7 @@ class OpenAIServer:
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0
         self.max_concurrency = 0
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._httpd = _Server(("127.0.0.1", 0), _RequestHandler)
-        self._httpd.owner = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.02,), name="openai-test-server", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        super().__init__(_Server, _RequestHandler, name="openai-test-server")
 
     def completion_requests(self) -> list[RecordedRequest]:
         """The recorded ``POST /v1/chat/completions`` requests, in arrival order."""
@@ -223,16 +209,6 @@ class OpenAIServer:
                 return False
             time.sleep(0.005)
 
-    def __enter__(self) -> OpenAIServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._closing.set()  # wakes handlers that are still in a delay
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
@@ -247,9 +223,7 @@ class OpenAIServer:
             self.in_flight -= 1
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # the default backlog of 5 drops connections from a burst of requests
+class _Server(OwnedServer):
     owner: OpenAIServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
