@@ -50,6 +50,9 @@ from agentwrite.settings import Settings
 from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 
 log = logging.getLogger("bench_scale")
+SECTION_WORDS = 500
+"""Largest section budget: the loopback writer plans the fewest sections the bounds allow,
+so a 3,000-word document has six sections and a 900-word one two."""
 
 
 class PacedEngine:
@@ -113,7 +116,7 @@ async def timed_build(
     def seen(event: BuildProgress) -> None:
         finished.append(time.monotonic() - started)
 
-    settings = Settings(base_url=urls, model="test-model", mode=mode)
+    settings = Settings(base_url=urls, model="test-model", mode=mode, max_section_words=SECTION_WORDS)
     stats = await abuild_dataset(
         path, out, settings, pool(urls, bound, fair), recipe=Recipe(concurrency=in_flight), on_event=seen
     )
@@ -126,7 +129,13 @@ async def timed_build(
 def ray_build(path: Path, out: Path, urls: list[str], actors: int, in_flight: int) -> dict[str, Any]:
     from agentwrite.dataset.ray_build import build_dataset_ray
 
-    settings = Settings(base_url=urls, model="test-model", mode="sequential", max_inflight=in_flight)
+    settings = Settings(
+        base_url=urls,
+        model="test-model",
+        mode="sequential",
+        max_inflight=in_flight,
+        max_section_words=SECTION_WORDS,
+    )
     started = time.monotonic()
     stats = build_dataset_ray(
         path, out, settings, recipe=Recipe(concurrency=in_flight // actors), actors=actors
