@@ -127,3 +127,20 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(build: Path, tmp_path: 
     with pytest.raises(InputError, match="is empty"):
         export_hf(empty, "hf")
     assert not (empty / "export").exists()
+
+
+def test_a_build_that_kept_nothing_is_not_exported(build: Path, tmp_path: Path) -> None:
+    """``datasets`` cannot load an empty JSON Lines or Parquet file: no format writes one."""
+    none = tmp_path / "none"
+    none.mkdir()
+    for name in ("build.json", "stats.json", "lengths.png", "rejects.jsonl"):
+        (none / name).write_bytes((build / name).read_bytes())
+    (none / "train.jsonl").write_bytes(b"")
+    rejected = [line for line in (build / "meta.jsonl").read_text().splitlines() if '"accepted"' not in line]
+    assert rejected  # the fixture rejected one document
+    (none / "meta.jsonl").write_text("\n".join(rejected) + "\n")
+    for fmt in ("messages", "parquet", "hf", "prompt-completion"):
+        code, output = export(str(none), "--format", fmt)
+        assert code == 2 and len(output.strip().splitlines()) == 1, output
+        assert "kept no examples: nothing to export" in output
+    assert not (none / "export").exists()

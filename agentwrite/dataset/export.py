@@ -43,6 +43,12 @@ def to_alpaca(example: dict[str, Any]) -> dict[str, Any]:
     return {"instruction": user["content"], "input": "", "output": assistant["content"]}
 
 
+def nothing_kept(build_dir: Path) -> str:
+    """Why a build that kept no example is not exported (``datasets`` cannot load an
+    empty file, JSON Lines or Parquet, so no file is written)."""
+    return f"{build_dir} kept no examples: nothing to export"
+
+
 def export(build_dir: Path, fmt: str, out: Path | None = None) -> Path:
     """Write the build's training examples in ``fmt``; return the file written.
 
@@ -54,6 +60,8 @@ def export(build_dir: Path, fmt: str, out: Path | None = None) -> Path:
     if not (build_dir / TRAIN).exists():
         raise InputError(f"{build_dir} holds no {TRAIN}; is it a dataset build folder?")
     examples = read_jsonl(build_dir / TRAIN)
+    if not examples:
+        raise InputError(nothing_kept(build_dir))
     out = (
         Path(out)
         if out is not None

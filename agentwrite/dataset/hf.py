@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from agentwrite.dataset.build import BUILD_FILE
+from agentwrite.dataset.export import nothing_kept
 from agentwrite.dataset.journal import META, TRAIN
 from agentwrite.dataset.stats import PLOT_FILE, STATS_FILE
 from agentwrite.errors import InputError
@@ -184,13 +185,15 @@ def export_hf(build_dir: Path, fmt: str, out: Path | None = None, test_size: flo
     build_dir = Path(build_dir)
     out = Path(out) if out is not None else build_dir / "export" / fmt
     _check(build_dir, out, test_size)
+    accepted = [r for r in read_jsonl(build_dir / META) if r.get("status") == "accepted"]
+    if not accepted:
+        raise InputError(nothing_kept(build_dir))
     try:
         from datasets import Dataset, DatasetDict
     except ModuleNotFoundError:
         raise InputError(
             "the hf export needs the 'dataset' extra: pip install 'agentwrite[dataset]'"
         ) from None
-    accepted = [r for r in read_jsonl(build_dir / META) if r.get("status") == "accepted"]
     rows = _rows(build_dir, accepted, fmt)
     stats = _read_json(build_dir / STATS_FILE)
     sessions = _read_json(build_dir / BUILD_FILE)["sessions"]
