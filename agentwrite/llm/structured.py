@@ -147,10 +147,9 @@ async def ask_until_valid(
     invalid: tuple[type[Exception], ...] = (ValueError,),
     failed_requests: tuple[type[Exception], ...] = (),
     answer_again: Callable[[str], str] = _answer_again,
-    echo_chars: int = ECHO_CHARS,
 ) -> Answered[T]:
     """Ask, parse, and when the answer is unusable ask again with the error fed back: the
-    first messages, the answer (its first ``echo_chars`` characters) and
+    first messages, the answer (its first ``ECHO_CHARS`` characters) and
     ``answer_again(error)``. At most ``attempts`` requests.
 
     ``parse`` raises one of ``invalid`` for an unusable answer. A request that raises one of
@@ -187,7 +186,7 @@ async def ask_until_valid(
             log.warning("%s attempt %d of %d unusable: %s", what, attempt, attempts, exc)
             conversation = [
                 *messages,
-                {"role": "assistant", "content": completion.text[:echo_chars]},
+                {"role": "assistant", "content": completion.text[:ECHO_CHARS]},
                 {"role": "user", "content": answer_again(str(exc))},
             ]
     raise NoValidAnswer(what, problems or [AgentwriteError("no attempt was made")], usage)
