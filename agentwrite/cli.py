@@ -7,7 +7,6 @@ Exit codes: 0 success, 2 bad input, 1 runtime failure (each with a one-line mess
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -31,6 +30,7 @@ from agentwrite.files import write_json, write_text
 from agentwrite.length import resolve_target
 from agentwrite.plans import load_plan_file
 from agentwrite.progress import RunProgress
+from agentwrite.run_folder import check_run_dir, clear_run_dir
 from agentwrite.serve import DEFAULT_PORT
 
 app = typer.Typer(
@@ -158,6 +158,7 @@ def write(
         check_writable(out)
         check_writable(sidecar)
         folder = run_dir or out.with_name(out.name + ".run")
+        check_run_dir(folder)  # a folder of the user's is refused before any work
         if resume and not (folder / "run.json").exists():
             typer.echo(f"nothing to resume in {folder}: starting a new run", err=True)
 
@@ -178,7 +179,7 @@ def write(
         write_text(out, document.markdown)
         write_json(sidecar, document.sidecar())
         if not keep_run_dir:
-            shutil.rmtree(folder, ignore_errors=True)
+            clear_run_dir(folder)
         typer.echo(
             f"wrote {out} ({document.words:,} words, {len(document.sections)} sections, "
             f"{document.usage.completion_tokens:,} tokens, {document.wall_seconds:.1f} s); sidecar {sidecar}",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from agentwrite.files import read_jsonl, write_json
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
+from agentwrite.run_folder import clear_run_dir
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
 from agentwrite.sync import run_sync
@@ -252,7 +252,7 @@ class _Committer:
             self.journal.commit(meta.line_json(), reject=reject)
         self.done += 1
         if not self.recipe.keep_runs:
-            shutil.rmtree(self.out_dir / RUNS / item.id, ignore_errors=True)
+            clear_run_dir(self.out_dir / RUNS / item.id)
         self._progress(item.id, meta.status, meta.reason, meta.completion_tokens)
 
     def commit_bad_line(self, bad: BadLine, session: str) -> None:
@@ -350,11 +350,11 @@ class _Session:
 
 def _sweep_runs(runs: Path, finished: set[str]) -> None:
     """Remove the checkpoints of committed documents: a build stopped between a commit and
-    its folder's removal leaves one behind."""
+    its folder's removal leaves one behind (only what agentwrite wrote is removed)."""
     if runs.is_dir():
         for folder in runs.iterdir():
             if folder.name in finished:
-                shutil.rmtree(folder, ignore_errors=True)
+                clear_run_dir(folder)
 
 
 def _open_session(
