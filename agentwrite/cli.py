@@ -6,7 +6,6 @@ Exit codes: 0 success, 2 bad input, 1 runtime failure (each with a one-line mess
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -28,9 +27,10 @@ from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError
 from agentwrite.evaluation.cli import app as eval_app
 from agentwrite.files import write_json, write_text
 from agentwrite.length import resolve_target
+from agentwrite.output_paths import document_outputs
 from agentwrite.plans import load_plan_file
 from agentwrite.progress import RunProgress
-from agentwrite.run_folder import check_run_dir, clear_run_dir
+from agentwrite.run_folder import clear_run_dir
 from agentwrite.serve import DEFAULT_PORT
 
 app = typer.Typer(
@@ -67,17 +67,6 @@ def read_brief(brief: str) -> str:
         except UnicodeDecodeError:
             raise InputError(f"brief file {path} is not valid UTF-8") from None
     return brief
-
-
-def check_writable(path: Path) -> None:
-    """Fail before any model call when ``path`` cannot be written."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"output folder {folder} does not exist")
-    if path.is_dir():
-        raise InputError(f"output path {path} is a folder")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise InputError(f"cannot write to {path}: permission denied")
 
 
 def default_output(brief: str) -> Path:
@@ -155,10 +144,8 @@ def write(
         make_brief(text, target)  # refuse a bad brief before anything starts
         out = output or default_output(text)
         sidecar = json_path or out.with_name(out.name + ".json")
-        check_writable(out)
-        check_writable(sidecar)
         folder = run_dir or out.with_name(out.name + ".run")
-        check_run_dir(folder)  # a folder of the user's is refused before any work
+        out_file, sidecar_file = document_outputs(out, sidecar, folder)  # links written through
         if resume and not (folder / "run.json").exists():
             typer.echo(f"nothing to resume in {folder}: starting a new run", err=True)
 
@@ -176,8 +163,8 @@ def write(
                 )  # fmt: skip
         except (ModelError, PlanError, ReviewStopped) as exc:
             raise AgentwriteError(f"{exc} (progress is kept in {folder}: continue with --resume)") from None
-        write_text(out, document.markdown)
-        write_json(sidecar, document.sidecar())
+        write_text(out_file, document.markdown)
+        write_json(sidecar_file, document.sidecar())
         if not keep_run_dir:
             clear_run_dir(folder)
         typer.echo(

@@ -48,6 +48,7 @@ from agentwrite.files import read_jsonl, write_json
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
+from agentwrite.output_paths import output_folder
 from agentwrite.run_folder import clear_run_dir
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
@@ -357,6 +358,17 @@ def _sweep_runs(runs: Path, finished: set[str]) -> None:
                 clear_run_dir(folder)
 
 
+def is_build_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a build (its ``build.json`` or ``meta.jsonl``)."""
+    return (folder / BUILD_FILE).is_file() or (folder / META).is_file()
+
+
+def build_folder(out_dir: Path) -> Path:
+    """Check the folder a build writes for ``--out``: new, empty or a build to continue; a
+    file or a folder of the user's is refused (``agentwrite.output_paths``)."""
+    return output_folder(out_dir, "build folder", is_build_folder, ", or a build to continue")
+
+
 def _open_session(
     instructions_path: Path,
     out_dir: Path,
@@ -367,6 +379,7 @@ def _open_session(
 ) -> _Session:
     """Read the instructions, repair what an interrupted build left and skip its finished ids."""
     items, bad_lines = read_instructions(instructions_path, max_words=settings.max_words)
+    build_folder(out_dir)  # before anything is written
     check_resume(out_dir / BUILD_FILE, shard)
     if shard is not None:
         items, bad_lines = shard.select(items), shard.select(bad_lines)

@@ -30,6 +30,7 @@ from agentwrite.files import append_jsonl, atomic_file
 from agentwrite.length import DEFAULT_TARGET_WORDS, MAX_TARGET_WORDS, language_of, parse_target
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.structured import NoJsonObject, NoValidAnswer, ask_until_valid, json_model, unfenced
+from agentwrite.output_paths import output_file
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
@@ -180,11 +181,12 @@ def read_instructions(
 
 
 def write_instructions(path: Path, items: Iterable[Instruction]) -> int:
-    """Write instructions as JSONL, atomically (a temporary file renamed into place)."""
+    """Write instructions as JSONL, atomically (a temporary file renamed into place; a link
+    at ``path`` is written through)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with atomic_file(path) as tmp, tmp.open("w", encoding="utf-8") as out:
+    with atomic_file(output_file(path, "--out")) as tmp, tmp.open("w", encoding="utf-8") as out:
         for item in items:
             append_jsonl(out, item.as_json())
             count += 1

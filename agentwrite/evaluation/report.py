@@ -21,11 +21,14 @@ from typing import Any
 from agentwrite.errors import InputError
 from agentwrite.evaluation.score import BUCKETS, ITEM_SCORES, SCORES, LengthGroup, RunScore, read_scores
 from agentwrite.evaluation.scoring import DIMENSIONS
-from agentwrite.files import read_numbered_jsonl
+from agentwrite.files import read_numbered_jsonl, write_text
+from agentwrite.output_paths import output_folder
 
 log = logging.getLogger(__name__)
 
 DPI = 100
+REPORT = "report.md"
+PLOTS = ("length.png", "s_l_by_bucket.png", "s_l_by_type.png", "coherence_by_position.png")
 FIGSIZE = (6.4, 4.8)
 """Every plot is FIGSIZE inches at DPI: 640 x 480 pixels."""
 POSITION_BINS = 5
@@ -224,10 +227,16 @@ def _table(runs: list[ScoredRun]) -> list[str]:
     return lines
 
 
+def _holds_a_report_only(folder: Path) -> bool:
+    """Whether every file in ``folder`` is one a report writes (an earlier report's folder)."""
+    return all(p.name in (REPORT, *PLOTS) for p in folder.iterdir())
+
+
 def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
     """Write ``report.md`` and its plots to ``out_dir``; return the report's path."""
     if not run_dirs:
         raise InputError("give at least one scored run folder")
+    output_folder(out_dir, "--out", _holds_a_report_only, ", or an earlier report")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -235,12 +244,11 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     buckets = [name for name, _, _ in BUCKETS if any(name in r.scores.s_l_by_bucket for r in runs)]
     types = sorted({t for r in runs for t in r.scores.s_l_by_type})
-    _plot_length(runs, out_dir / "length.png")
-    _plot_bars(
-        runs, lambda s: s.s_l_by_bucket, buckets, "S_l by required length", out_dir / "s_l_by_bucket.png"
-    )
-    _plot_bars(runs, lambda s: s.s_l_by_type, types, "S_l by type", out_dir / "s_l_by_type.png")
-    _plot_positions(runs, out_dir / "coherence_by_position.png")
+    length, by_bucket, by_type, by_position = (out_dir / name for name in PLOTS)
+    _plot_length(runs, length)
+    _plot_bars(runs, lambda s: s.s_l_by_bucket, buckets, "S_l by required length", by_bucket)
+    _plot_bars(runs, lambda s: s.s_l_by_type, types, "S_l by type", by_type)
+    _plot_positions(runs, by_position)
     floored = sum(item["response_length"] < LENGTH_FLOOR for r in runs for item in r.items)
     lines = [
         "# Evaluation report",
@@ -274,7 +282,7 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
             lines += [f"## Failures in {run.label}", ""]
             lines += [f"- `{f.key}`: {f.reason}" for f in failures]
             lines.append("")
-    report = out_dir / "report.md"
-    report.write_text("\n".join(lines), "utf-8")
+    report = out_dir / REPORT
+    write_text(report, "\n".join(lines))
     log.info("wrote %s", report)
     return report
