@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,8 +29,10 @@ from pydantic_settings import (
     InitSettingsSource,
     NoDecode,
     SettingsConfigDict,
+    SettingsError,
 )
 
+from agentwrite.credentials import check_api_key, public_url
 from agentwrite.decoding import ROLE_DEFAULTS, Decoding, Role
 from agentwrite.domain import WriteMode
 from agentwrite.errors import InputError
@@ -153,17 +156,21 @@ class Settings(BaseSettings):
     @field_validator("base_url", mode="before")
     @classmethod
     def _url_list(cls, value: Any) -> Any:
-        """One URL, a comma-separated list, a JSON list or a list; each must be http(s)."""
+        """One URL, a comma-separated list, a JSON list or a list; each must be http(s) with a
+        host and a port in range; a text that lists no URL is refused (unset, the model runs
+        in process)."""
         if value is None:
             return []
         if isinstance(value, str):
             text = value.strip()
             value = json.loads(text) if text.startswith("[") else [u for u in text.split(",") if u.strip()]
+            if not value:  # ',,,' or '[]': a list given, but empty
+                raise ValueError("lists no server URL; leave it unset to run the model in process")
         if isinstance(value, list | tuple):
             urls = [u.strip().rstrip("/") if isinstance(u, str) else u for u in value]
             for url in urls:
-                if isinstance(url, str) and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
-                    raise ValueError(f"{url!r} is not an http(s) URL such as http://127.0.0.1:8000/v1")
+                if isinstance(url, str):
+                    _check_url(url)
             return list(dict.fromkeys(urls))
         return value
 
@@ -182,6 +189,28 @@ class Settings(BaseSettings):
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, **_: Any):  # type: ignore[no-untyped-def,override]
         """Arguments over the environment; no dotenv or secrets files."""
         return init_settings, env_settings
+
+
+def _check_url(url: str) -> None:
+    """ValueError, naming the URL without its password, when ``url`` is no usable http(s) URL.
+
+    >>> _check_url("http://127.0.0.1:99999/v1")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'http://127.0.0.1:99999/v1' has a port out of range (1 to 65535)
+    """
+    shown = public_url(url)
+    if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+        raise ValueError(f"{shown!r} is not an http(s) URL such as http://127.0.0.1:8000/v1")
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"{shown!r} has a port out of range (1 to 65535)")
+    if not parts.hostname:
+        raise ValueError(f"{shown!r} names no host")
 
 
 _FIELD_OF_ALIAS = {
@@ -226,8 +255,14 @@ def load_settings(
         settings = Settings(_build_sources=(sources, layers[0]))
     except ValidationError as exc:
         raise InputError(_one_line(exc)) from None
+    except SettingsError as exc:  # a variable that does not parse (JSON for a mapping or a list)
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1) if field else "settings"
+        raise InputError(f"invalid setting {name}: its environment variable is not valid JSON") from None
     if settings.min_section_words > settings.max_section_words:
         raise InputError("min_section_words must not exceed max_section_words")
+    if settings.api_key is not None:
+        check_api_key(settings.api_key.get_secret_value())
     return settings
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agentwrite.credentials import without_secrets
 from agentwrite.dataset.filters import (
     REJECT_REASONS,
     NearDuplicateIndex,
@@ -287,8 +288,8 @@ def _record_session(
         {
             "started_at": session,
             "instructions": str(instructions),
-            "settings": settings.model_dump(mode="json", exclude={"api_key"}),
-            "recipe": recipe.model_dump(mode="json"),
+            "settings": without_secrets(settings.model_dump(mode="json")),
+            "recipe": without_secrets(recipe.model_dump(mode="json")),  # its settings may hold a key
             "shard": str(shard) if shard is not None else None,
         }
     )

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from agentwrite.credentials import without_secrets
 from agentwrite.dataset.build import BUILD_FILE
 from agentwrite.dataset.export import nothing_kept
 from agentwrite.dataset.journal import META, TRAIN
@@ -153,7 +154,7 @@ def dataset_card(
             "",
             f"Instructions: `{session['instructions']}`; shard: {session.get('shard') or 'all'}.",
             "",
-            f"```yaml\n{_yaml({'recipe': session['recipe'], 'settings': session['settings']})}\n```",
+            f"```yaml\n{_yaml(without_secrets({k: session[k] for k in ('recipe', 'settings')}))}\n```",
             "",
         ]
     return "\n".join(lines)

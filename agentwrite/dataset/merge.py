@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agentwrite.credentials import without_secrets
 from agentwrite.dataset.build import BUILD_FILE, _Committer, _now, _Outcome
 from agentwrite.dataset.filters import FilterConfig, NearDuplicateIndex
 from agentwrite.dataset.instructions import Instruction
@@ -175,7 +176,10 @@ def merge_builds(sources: Sequence[Path], out: Path) -> Merged:
             "merged_at": _now(),
             "sources": [str(s.path) for s in read],
             "near_duplicates_dropped": duplicates,
-            "sessions": [{"source": str(s.path), **session} for s in read for session in s.sessions],
+            # an older build may have recorded a recipe's API key: it is not copied on
+            "sessions": [
+                {"source": str(s.path), **without_secrets(session)} for s in read for session in s.sessions
+            ],
         }
         write_json(folder / BUILD_FILE, record)
         stats = write_stats(folder)

@@ -10,8 +10,10 @@ fails is raised as ``ServerUnreachable`` (no connection or no answer in time) or
 Kept here because the SDK does not do it: a streamed answer counts only once it has a
 ``finish_reason`` and its stream ended with ``[DONE]`` (the SDK ends a cut stream quietly,
 so the last bytes of each body are kept to check), a plain JSON answer to a streamed
-request is read too, and the API key, sent only in the ``Authorization`` header, is kept
-out of every message, log line and repr and scrubbed from server text that echoes it.
+request is read too, and the API key and a URL's password, sent only in the
+``Authorization`` header, are kept out of every message, log line and repr (the URL is
+used in its public form, ``agentwrite.credentials``) and scrubbed from server text that
+echoes them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from tenacity import RetryCallState
 
+from agentwrite.credentials import check_api_key, public_url, redact, url_credentials
 from agentwrite.domain import Usage
 from agentwrite.errors import ModelRequestError, PromptTooLong, ServerUnreachable
 from agentwrite.llm.base import HALTED, Capabilities, Completion, GenerationParams, Message, Watch
@@ -110,9 +113,13 @@ class OpenAICompatModel:
         vllm_extensions: bool = True,
         stream: bool = True,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = public_url(base_url.rstrip("/"))  # the URL recorded and shown, and requested
         self._model = model
         self._api_key = api_key or None
+        if self._api_key:
+            check_api_key(self._api_key)
+        login = url_credentials(base_url)
+        self._secrets = [s for s in (self._api_key, login[1] if login else None) if s]
         self.retry = retry or RetryPolicy()
         self.vllm_extensions = vllm_extensions
         self.stream = stream
@@ -122,6 +129,7 @@ class OpenAICompatModel:
         self._headers: dict[str, Any] = {} if self._api_key else {"Authorization": openai.Omit()}
         timeouts = httpx.Timeout(timeout, connect=connect_timeout, pool=None)
         self._http = httpx.AsyncClient(  # openai 3 types its own httpx2 client, and takes httpx's too
+            auth=httpx.BasicAuth(*login) if login else None,  # a URL's user and password, as httpx sends them
             timeout=timeouts,
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             trust_env=False,
@@ -332,10 +340,9 @@ class OpenAICompatModel:
         return RequestFailure(detail, unreachable=True, retryable=retryable)
 
     def _scrub(self, text: str) -> str:
-        """Server text made safe to show: one line, short, the key blanked out."""
-        if self._api_key:
-            text = text.replace(self._api_key, "***")
-        text = " ".join(text.split())
+        """Server text made safe to show: one line, short, the key and the URL's password
+        blanked out."""
+        text = " ".join(redact(text, self._secrets).split())
         return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
 
 

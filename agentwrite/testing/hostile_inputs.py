@@ -5,8 +5,34 @@ call and write nothing. ``tests/test_reliability_inputs.py`` asserts that of eve
 from __future__ import annotations
 
 import json
+import urllib.parse
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
+
+
+def secret_forms(secret: str) -> set[bytes]:
+    """The bytes a secret may be found as: as it is, JSON- or Python-escaped, percent-encoded.
+
+    >>> sorted(secret_forms('k"1'))
+    [b'k"1', b'k%221', b'k\\\\"1']
+    """
+    forms = {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], urllib.parse.quote(secret, safe="")}
+    return {form.encode("utf-8", "backslashreplace") for form in forms}
+
+
+def secrets_found(folder: Path, streams: Iterable[str], secrets: Iterable[str]) -> list[str]:
+    """Where any of ``secrets`` is found: each file under ``folder`` by its path, and each
+    of ``streams`` (standard output, standard error) by its number."""
+    forms = {form for secret in secrets for form in secret_forms(secret)}
+    found = [
+        str(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and any(form in path.read_bytes() for form in forms)
+    ]
+    found += [f"stream {i}" for i, text in enumerate(streams) if any(form in text.encode() for form in forms)]
+    return found
+
 
 SECTION = {"title": "Part", "main_point": "What it covers.", "target_words": 500}
 
