@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     model: str | None = Field(
         None, description="Model name as the server knows it (default: the server's first model)."
     )
+    allowed_base_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="LangGraph server only (agentwrite/app.py): the base URLs a run's context may "
+        "choose besides the server's own base_url (environment: comma-separated). None by default: "
+        "runs use the server's.",
+    )
     api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("AGENTWRITE_API_KEY", "OPENAI_API_KEY"),
@@ -153,7 +159,7 @@ class Settings(BaseSettings):
         description="Raise of the continuation's repetition penalty after each loop cut in a section.",
     )
 
-    @field_validator("base_url", mode="before")
+    @field_validator("base_url", "allowed_base_urls", mode="before")
     @classmethod
     def _url_list(cls, value: Any) -> Any:
         """One URL, a comma-separated list, a JSON list or a list; each must be http(s) with a
@@ -165,7 +171,7 @@ class Settings(BaseSettings):
             text = value.strip()
             value = json.loads(text) if text.startswith("[") else [u for u in text.split(",") if u.strip()]
             if not value:  # ',,,' or '[]': a list given, but empty
-                raise ValueError("lists no server URL; leave it unset to run the model in process")
+                raise ValueError("lists no server URL; leave it unset instead")
         if isinstance(value, list | tuple):
             urls = [u.strip().rstrip("/") if isinstance(u, str) else u for u in value]
             for url in urls:
