@@ -25,7 +25,7 @@ from agentwrite.cli_support import Debug, handled, run, served, settings_from
 from agentwrite.dataset.cli import app as dataset_app
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ReviewStopped
 from agentwrite.evaluation.cli import app as eval_app
-from agentwrite.files import write_json, write_text
+from agentwrite.files import MAX_TEXT_FILE_BYTES, read_text_file, write_json, write_text
 from agentwrite.length import resolve_target
 from agentwrite.output_paths import document_outputs
 from agentwrite.plans import load_plan_file
@@ -57,15 +57,12 @@ Sources = Annotated[
 def read_brief(brief: str) -> str:
     """The brief itself, ``-`` for standard input, or ``@FILE`` for a file's text."""
     if brief == "-":
-        return sys.stdin.read()
+        text = sys.stdin.read(MAX_TEXT_FILE_BYTES + 1)
+        if len(text) > MAX_TEXT_FILE_BYTES:
+            raise InputError(f"the brief on standard input is longer than {MAX_TEXT_FILE_BYTES:,} characters")
+        return text
     if brief.startswith("@"):
-        path = Path(brief[1:])
-        try:
-            return path.read_bytes().decode("utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read brief file {path}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise InputError(f"brief file {path} is not valid UTF-8") from None
+        return read_text_file(Path(brief[1:]), "brief file")
     return brief
 
 
@@ -129,12 +126,7 @@ def write(
         text = read_brief(brief)
         plan = None
         if plan_file is not None:
-            try:
-                plan = load_plan_file(plan_file.read_bytes().decode("utf-8"), str(plan_file))
-            except OSError as exc:
-                raise InputError(f"cannot read plan file {plan_file}: {exc.strerror}") from None
-            except UnicodeDecodeError:
-                raise InputError(f"plan file {plan_file} is not valid UTF-8") from None
+            plan = load_plan_file(read_text_file(plan_file, "plan file"), str(plan_file))
         chunks = load_sources(source or [])  # a bad file is said before any work
         target = (
             plan.total_words

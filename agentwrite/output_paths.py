@@ -17,24 +17,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from agentwrite.errors import InputError
+from agentwrite.files import file_kind
 from agentwrite.run_folder import MARKER, OWN_FILES, check_run_dir
-
-
-def _kind(mode: int) -> str:
-    """What a file of this ``st_mode`` is, in words.
-
-    >>> _kind(stat.S_IFCHR), _kind(stat.S_IFIFO), _kind(stat.S_IFDIR)
-    ('a device', 'a FIFO', 'a folder')
-    """
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a regular file" if stat.S_ISREG(mode) else "a special file"
 
 
 def _target(path: Path, what: str) -> Path:
@@ -70,7 +54,7 @@ def output_file(path: Path, what: str = "output path") -> Path:
     except OSError as exc:
         raise InputError(f"cannot use {what} {path}: {exc.strerror or exc}") from None
     if mode is not None and not stat.S_ISREG(mode):
-        raise InputError(f"{what} {path} is {_kind(mode)}, not a file")
+        raise InputError(f"{what} {path} is {file_kind(mode)}, not a file")
     folder = real.parent
     if not folder.is_dir():
         raise InputError(f"output folder {folder} does not exist")
@@ -106,7 +90,7 @@ def output_folder(path: Path, what: str, owned: Callable[[Path], bool] | None = 
     except OSError as exc:
         raise InputError(f"cannot use {what} {path}: {exc.strerror or exc}") from None
     if not stat.S_ISDIR(mode):
-        raise InputError(f"{what} {path} is {_kind(mode)}, not a folder")
+        raise InputError(f"{what} {path} is {file_kind(mode)}, not a folder")
     if any(real.iterdir()) and not (owned is not None and owned(real)):
         raise InputError(f"{what} {path} exists and is not empty; give a new or empty folder{also}")
     return real

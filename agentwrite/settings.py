@@ -36,6 +36,7 @@ from agentwrite.credentials import check_api_key, public_url
 from agentwrite.decoding import ROLE_DEFAULTS, Decoding, Role
 from agentwrite.domain import WriteMode
 from agentwrite.errors import InputError
+from agentwrite.files import read_text_file
 from agentwrite.length import MAX_TARGET_WORDS
 
 ENV_PREFIX = "AGENTWRITE_"
@@ -77,6 +78,13 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds to wait for a response: for the next chunk of a streamed one, "
         "for the whole answer when stream is off.",
+    )
+    seconds_per_token: float = Field(
+        1.0,
+        gt=0,
+        description="The most seconds a completion may take for each token it asks for, on top of "
+        "timeout: a server that keeps sending without finishing is cut off then (a long section on a "
+        "CPU server may rightly stream for minutes).",
     )
     stream: bool = Field(
         True, description="Stream completions, so that long answers on slow engines do not time out."
@@ -228,10 +236,7 @@ _FIELD_OF_ALIAS = {
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read config file {path}: {exc}") from exc
+    text = read_text_file(path, "config file")
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:

@@ -57,7 +57,7 @@ def test_non_number_target_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_unreadable_plan_file_exits_2(tmp_path: Path, server: OpenAIServer) -> None:
     missing = invoke("write", "Essay", "--plan", str(tmp_path / "nope.json"), "--base-url", server.base_url)
-    one_line_error(missing, 2, "cannot read plan file")
+    one_line_error(missing, 2, "does not exist")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     one_line_error(

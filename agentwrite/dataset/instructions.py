@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from agentwrite.dataset.filters import jaccard, shingles
 from agentwrite.errors import InputError, ModelError
-from agentwrite.files import append_jsonl, atomic_file
+from agentwrite.files import MAX_DATA_FILE_BYTES, append_jsonl, atomic_file, read_bounded, read_text_file
 from agentwrite.length import DEFAULT_TARGET_WORDS, MAX_TARGET_WORDS, language_of, parse_target
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.structured import NoJsonObject, NoValidAnswer, ask_until_valid, json_model, unfenced
@@ -141,10 +141,7 @@ def read_instructions(
     later line with an id seen before is a bad line. Raises InputError when the file
     cannot be read at all.
     """
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read instructions {path}: {exc.strerror or exc}") from None
+    raw = read_bounded(Path(path), MAX_DATA_FILE_BYTES, "instructions")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     good: list[Instruction] = []
@@ -222,9 +219,10 @@ class InstructionSeeds(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> InstructionSeeds:
+        text = read_text_file(Path(path), "seeds file")
         try:
-            return cls.model_validate(yaml.safe_load(Path(path).read_text("utf-8")))
-        except (OSError, yaml.YAMLError, ValidationError) as exc:
+            return cls.model_validate(yaml.safe_load(text))
+        except (yaml.YAMLError, ValidationError) as exc:
             raise InputError(f"bad seeds file {path}: {str(exc).splitlines()[0]}") from None
 
 
