@@ -21,7 +21,7 @@ from agentwrite.cli_options import (
     with_setting_flags,
 )
 from agentwrite.cli_review import TerminalReview
-from agentwrite.cli_support import Debug, handled, run, served, settings_from
+from agentwrite.cli_support import Debug, OneLineUsage, handled, run, served, settings_from
 from agentwrite.dataset.cli import app as dataset_app
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ReviewStopped
 from agentwrite.evaluation.cli import app as eval_app
@@ -34,6 +34,7 @@ from agentwrite.run_folder import clear_run_dir
 from agentwrite.serve import DEFAULT_PORT
 
 app = typer.Typer(
+    cls=OneLineUsage,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

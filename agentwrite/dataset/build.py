@@ -379,6 +379,8 @@ def _open_session(
     shard: Shard | None,
 ) -> _Session:
     """Read the instructions, repair what an interrupted build left and skip its finished ids."""
+    if limit is not None and limit < 1:
+        raise InputError(f"limit must be a positive number of documents, not {limit}")
     items, bad_lines = read_instructions(instructions_path, max_words=settings.max_words)
     build_folder(out_dir)  # before anything is written
     check_resume(out_dir / BUILD_FILE, shard)
