@@ -130,6 +130,21 @@ def test_eval_run_and_report_refuse_a_folder_of_the_users(tmp_path: Path, server
     result = CliRunner().invoke(
         app, ["eval", "report", str(tmp_path / "mine"), "--out", str(tmp_path / "mine")]
     )
-    refused(result, "not empty")
+    refused(result, "holds report.md, which no earlier report wrote")
     assert (tmp_path / "mine" / "report.md").read_text() == "my own report"
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt", "report.md"]
+
+
+def test_a_report_goes_beside_other_files_and_replaces_only_an_earlier_report(tmp_path: Path) -> None:
+    from agentwrite.errors import InputError
+    from agentwrite.evaluation.report import PLOTS, REPORT, TITLE, report_files
+
+    results = tmp_path / "results"
+    (results / "direct").mkdir(parents=True)  # run folders beside the report, as eval/results/ holds
+    assert report_files(results) == [results / name for name in (REPORT, *PLOTS)]
+    (results / REPORT).write_text(TITLE + "\n\nan earlier one")
+    (results / PLOTS[0]).write_bytes(b"png")
+    assert report_files(results)[0] == results / REPORT
+    (results / REPORT).write_text("# My notes")
+    with pytest.raises(InputError, match=r"holds report\.md, which no earlier report wrote"):
+        report_files(results)

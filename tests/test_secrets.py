@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentwrite.cli import app
-from agentwrite.testing.hostile_inputs import secrets_found
+from agentwrite.testing.hostile_drill import secrets_found
 from agentwrite.testing.openai_server import OpenAIServer
 from tests.test_dataset_export import _http_reply
 
