@@ -86,8 +86,8 @@ ServeModel = Annotated[
 
 EXPLICIT_FLAGS: dict[str, Any] = {"base_url": BaseUrls, "decoding": DecodingFlags}
 """Settings whose flag is declared by hand above: they are not plain scalars."""
-NOT_FLAGS = frozenset({"api_key"})
-"""Settings no command line may carry."""
+NOT_FLAGS = frozenset({"api_key", "allowed_base_urls"})
+"""Settings no command line may carry (the key; what only the LangGraph server reads)."""
 
 
 def env_names(name: str, field: FieldInfo) -> list[str]:

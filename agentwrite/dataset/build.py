@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agentwrite.credentials import without_secrets
 from agentwrite.dataset.filters import (
     REJECT_REASONS,
     NearDuplicateIndex,
@@ -48,6 +49,7 @@ from agentwrite.files import read_jsonl, write_json
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
+from agentwrite.output_paths import output_folder
 from agentwrite.run_folder import clear_run_dir
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
@@ -286,8 +288,8 @@ def _record_session(
         {
             "started_at": session,
             "instructions": str(instructions),
-            "settings": settings.model_dump(mode="json", exclude={"api_key"}),
-            "recipe": recipe.model_dump(mode="json"),
+            "settings": without_secrets(settings.model_dump(mode="json")),
+            "recipe": without_secrets(recipe.model_dump(mode="json")),  # its settings may hold a key
             "shard": str(shard) if shard is not None else None,
         }
     )
@@ -357,6 +359,17 @@ def _sweep_runs(runs: Path, finished: set[str]) -> None:
                 clear_run_dir(folder)
 
 
+def is_build_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a build (its ``build.json`` or ``meta.jsonl``)."""
+    return (folder / BUILD_FILE).is_file() or (folder / META).is_file()
+
+
+def build_folder(out_dir: Path) -> Path:
+    """Check the folder a build writes for ``--out``: new, empty or a build to continue; a
+    file or a folder of the user's is refused (``agentwrite.output_paths``)."""
+    return output_folder(out_dir, "build folder", is_build_folder, ", or a build to continue")
+
+
 def _open_session(
     instructions_path: Path,
     out_dir: Path,
@@ -366,7 +379,10 @@ def _open_session(
     shard: Shard | None,
 ) -> _Session:
     """Read the instructions, repair what an interrupted build left and skip its finished ids."""
+    if limit is not None and limit < 1:
+        raise InputError(f"limit must be a positive number of documents, not {limit}")
     items, bad_lines = read_instructions(instructions_path, max_words=settings.max_words)
+    build_folder(out_dir)  # before anything is written
     check_resume(out_dir / BUILD_FILE, shard)
     if shard is not None:
         items, bad_lines = shard.select(items), shard.select(bad_lines)

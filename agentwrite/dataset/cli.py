@@ -201,9 +201,11 @@ def instructions(
         write_instructions,
     )
     from agentwrite.llm.factory import make_model
+    from agentwrite.output_paths import output_file
 
     with handled(debug):
         settings = settings_from(config, **settings_flags)
+        output_file(out, "--out")  # before any model call
         the_seeds = InstructionSeeds.load(seeds)
         existing = [i.prompt for i in read_instructions(avoid)[0]] if avoid is not None else []
 

@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 from agentwrite.dataset.journal import TRAIN
 from agentwrite.errors import InputError
 from agentwrite.files import append_jsonl, atomic_file, read_jsonl
+from agentwrite.output_paths import output_file
 
 ExportFormat = Literal["messages", "sharegpt", "alpaca", "parquet"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
@@ -62,13 +63,11 @@ def export(build_dir: Path, fmt: str, out: Path | None = None) -> Path:
     examples = read_jsonl(build_dir / TRAIN)
     if not examples:
         raise InputError(nothing_kept(build_dir))
-    out = (
-        Path(out)
-        if out is not None
-        else build_dir / "export" / f"{fmt}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_file(out) as tmp:
+    if out is None:
+        out = build_dir / "export" / f"{fmt}.{'parquet' if fmt == 'parquet' else 'jsonl'}"
+        out.parent.mkdir(exist_ok=True)
+    target = output_file(Path(out), "--out")  # a link is written through
+    with atomic_file(target) as tmp:
         if fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq

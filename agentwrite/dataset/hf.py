@@ -22,12 +22,14 @@ from typing import Any
 
 import yaml
 
+from agentwrite.credentials import without_secrets
 from agentwrite.dataset.build import BUILD_FILE
 from agentwrite.dataset.export import nothing_kept
 from agentwrite.dataset.journal import META, TRAIN
 from agentwrite.dataset.stats import PLOT_FILE, STATS_FILE
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl
+from agentwrite.output_paths import output_folder
 
 HF_FORMATS: tuple[str, ...] = ("hf", "prompt-completion")
 CARD = "README.md"
@@ -152,7 +154,7 @@ def dataset_card(
             "",
             f"Instructions: `{session['instructions']}`; shard: {session.get('shard') or 'all'}.",
             "",
-            f"```yaml\n{_yaml({'recipe': session['recipe'], 'settings': session['settings']})}\n```",
+            f"```yaml\n{_yaml(without_secrets({k: session[k] for k in ('recipe', 'settings')}))}\n```",
             "",
         ]
     return "\n".join(lines)
@@ -162,7 +164,7 @@ def _distinct(items: list[Any]) -> list[Any]:
     return [item for i, item in enumerate(items) if item not in items[:i]]
 
 
-def _check(build_dir: Path, out: Path, test_size: float | None) -> None:
+def _check(build_dir: Path, out: Path, test_size: float | None) -> Path:
     if not build_dir.is_dir():
         raise InputError(f"no such folder: {build_dir}")
     for name in (TRAIN, META, BUILD_FILE, STATS_FILE, PLOT_FILE):
@@ -171,8 +173,7 @@ def _check(build_dir: Path, out: Path, test_size: float | None) -> None:
             raise InputError(f"{build_dir} holds no {name}; is it a dataset build folder{hint}?")
     if test_size is not None and not 0 < test_size < 1:
         raise InputError(f"--test-size must be a fraction between 0 and 1, not {test_size}")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out} exists and is not an empty folder")
+    return output_folder(out, "--out")  # new or empty; a link is followed
 
 
 def export_hf(build_dir: Path, fmt: str, out: Path | None = None, test_size: float | None = None) -> Path:
@@ -184,7 +185,7 @@ def export_hf(build_dir: Path, fmt: str, out: Path | None = None, test_size: flo
     """
     build_dir = Path(build_dir)
     out = Path(out) if out is not None else build_dir / "export" / fmt
-    _check(build_dir, out, test_size)
+    out = _check(build_dir, out, test_size)
     accepted = [r for r in read_jsonl(build_dir / META) if r.get("status") == "accepted"]
     if not accepted:
         raise InputError(nothing_kept(build_dir))

@@ -105,11 +105,12 @@ def score(
     The settings are the judge's (its server and model: --judge-base-url, --judge-model).
     The API key is never a flag: AGENTWRITE_API_KEY or OPENAI_API_KEY, or api_key in --config."""
     from agentwrite.evaluation.embeddings import load_embedder
-    from agentwrite.evaluation.score import RunScore, ScoreProgress, ascore_run
+    from agentwrite.evaluation.score import RunScore, ScoreProgress, ascore_run, check_score_input
     from agentwrite.llm.factory import make_model
     from agentwrite.progress import JobProgress
 
     with handled(debug):
+        check_score_input(run_dir, concurrency, attempts, judge_max_context)  # before any loading
         embed = load_embedder() if embeddings else None
         judge = (
             make_model(settings_from(config, base_url=judge_base_url, model=judge_model, **settings_flags))
