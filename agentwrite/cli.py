@@ -29,7 +29,6 @@ from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError
 from agentwrite.evaluation.cli import app as eval_app
 from agentwrite.files import write_json, write_text
 from agentwrite.length import resolve_target
-from agentwrite.plans import load_plan_file
 from agentwrite.progress import RunProgress
 from agentwrite.serve import DEFAULT_PORT
 
@@ -127,6 +126,7 @@ def write(
     Every setting is a flag (the Settings section below); the API key comes only from the
     environment or the config file."""
     from agentwrite.llm.factory import check_backend
+    from agentwrite.plans import load_plan_file
     from agentwrite.runner import awrite, make_brief
     from agentwrite.sources import load_sources
 

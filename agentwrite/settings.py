@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -193,6 +191,10 @@ _FIELD_OF_ALIAS = {
 
 
 def _read_config(path: Path) -> dict[str, Any]:
+    import tomllib  # here: most commands read no config file
+
+    import yaml
+
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:

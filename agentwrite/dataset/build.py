@@ -49,7 +49,6 @@ from agentwrite.files import read_jsonl, write_json
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
-from agentwrite.runner import awrite
 from agentwrite.settings import Settings
 from agentwrite.sync import run_sync
 
@@ -140,6 +139,8 @@ async def _write_one(
     runs: Path,
     session: str,
 ) -> _Outcome:
+    from agentwrite.runner import awrite  # here: merge, export and stats use this module without LangGraph
+
     meta = _new_record(item, session)
     meta.add(sampling=_sampling(settings), started_at=_now())
     started = time.monotonic()
