@@ -10,6 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from agentwrite.dataset import stats as stats_module
 from tests.test_dataset_shards import build, essays, source
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +31,15 @@ class Witness(importlib.abc.MetaPathFinder):
         return None  # the import goes on as usual: this only watches
 
 sys.meta_path.insert(0, Witness())
+import agentwrite.dataset.stats, agentwrite.evaluation.report
 from agentwrite.cli import app
+
+# the plots are matplotlib's work, about a second here, and not what this watches
+PLOTS = [(agentwrite.dataset.stats, "plot_lengths")]
+PLOTS += [(agentwrite.evaluation.report, f"_plot_{kind}") for kind in ("length", "bars", "positions")]
+for module, name in PLOTS:
+    assert callable(getattr(module, name)), name
+    setattr(module, name, lambda *args: None)
 
 for argv in json.loads(sys.argv[1]):
     try:
@@ -42,7 +53,10 @@ print("ok")
 """
 
 
-def test_commands_that_run_no_workflow_do_not_import_langgraph(tmp_path: Path) -> None:
+def test_commands_that_run_no_workflow_do_not_import_langgraph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stats_module, "plot_lengths", lambda records, path: None)
     built = tmp_path / "build"
     build(source(tmp_path, essays(1)), built)
     run = tmp_path / "run"  # an eval run of two answers, to score and report
