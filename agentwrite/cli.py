@@ -28,7 +28,6 @@ from agentwrite.evaluation.cli import app as eval_app
 from agentwrite.files import MAX_TEXT_FILE_BYTES, read_text_file, write_json, write_text
 from agentwrite.length import resolve_target
 from agentwrite.output_paths import document_outputs
-from agentwrite.plans import load_plan_file
 from agentwrite.progress import RunProgress
 from agentwrite.run_folder import clear_run_dir
 from agentwrite.serve import DEFAULT_PORT
@@ -114,6 +113,7 @@ def write(
     Every setting is a flag (the Settings section below); the API key comes only from the
     environment or the config file."""
     from agentwrite.llm.factory import check_backend
+    from agentwrite.plans import load_plan_file
     from agentwrite.runner import awrite, make_brief
     from agentwrite.sources import load_sources
 

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -236,6 +234,10 @@ _FIELD_OF_ALIAS = {
 
 
 def _read_config(path: Path) -> dict[str, Any]:
+    import tomllib  # here: most commands read no config file
+
+    import yaml
+
     text = read_text_file(path, "config file")
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)

@@ -51,7 +51,6 @@ from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
 from agentwrite.output_paths import output_folder
 from agentwrite.run_folder import clear_run_dir
-from agentwrite.runner import awrite
 from agentwrite.settings import Settings
 from agentwrite.sync import run_sync
 
@@ -142,6 +141,8 @@ async def _write_one(
     runs: Path,
     session: str,
 ) -> _Outcome:
+    from agentwrite.runner import awrite  # here: merge, export and stats use this module without LangGraph
+
     meta = _new_record(item, session)
     meta.add(sampling=_sampling(settings), started_at=_now())
     started = time.monotonic()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agentwrite.cli_options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
 from agentwrite.cli_support import Debug, handled, run, served, settings_from
-from agentwrite.evaluation.run import Target
+
+if TYPE_CHECKING:
+    from agentwrite.evaluation.run import Target
 
 # agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
 # settings_from, _served) are imported inside the commands, never at import time.

@@ -6,6 +6,8 @@ with ``LimitedModel``); ``tenacity`` retries them as the ``RetryPolicy`` says. W
 fails is raised as ``ServerUnreachable`` (no connection or no answer in time) or
 ``ModelRequestError`` (an error status or an unusable answer, in the server's own words;
 ``PromptTooLong``, with the prompt's size, when it refused a prompt too long for its window).
+With ``failover=True`` (another server can take the request: ``EndpointPool`` says so) a
+connection refused, reset or not made in time is raised at once, without the retries.
 
 Kept here because the SDK does not do it: a streamed answer counts only once it has a
 ``finish_reason`` and its stream ended with ``[DONE]`` (the SDK ends a cut stream quietly,
@@ -51,6 +53,8 @@ INFO_DEADLINE = 60.0
 """Seconds ``GET /models`` and ``POST /tokenize`` may take in all, however the server sends."""
 
 _DETAIL_CHARS = 300
+_CONNECTION_FAILED = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+"""The connection was refused or reset, or the server hung up without an answer."""
 # vLLM: "... your prompt contains at least 8042 input tokens ..."; OpenAI: "... your messages
 # resulted in 8300 tokens ..."; both after "maximum context length is N tokens".
 _REFUSED_PROMPT = re.compile(
@@ -188,9 +192,9 @@ class OpenAICompatModel:
             min_tokens=self.vllm_extensions, streaming_watch=self.stream, tokenize=self._tokenize
         )
 
-    async def context_window(self) -> int | None:
+    async def context_window(self, *, failover: bool = False) -> int | None:
         """The server's ``max_model_len`` (``GET /models``), which also proves it reachable."""
-        return (await self.server_info()).max_model_len
+        return (await self.server_info(failover=failover)).max_model_len
 
     async def count_tokens(self, messages: list[Message]) -> int | None:
         """The prompt's size, chat template included, from vLLM's ``POST /tokenize`` (at the
@@ -216,8 +220,10 @@ class OpenAICompatModel:
             self._tokenize = False
         return count if isinstance(count, int) and count > 0 else None
 
-    async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
-        model = await self._resolve_model()
+    async def complete(
+        self, messages: list[Message], params: GenerationParams, *, failover: bool = False
+    ) -> Completion:
+        model = await self._resolve_model(failover=failover)
         request = self._request(model, messages, params)
 
         deadline = self._timeout + params.max_tokens * self._seconds_per_token
@@ -232,9 +238,9 @@ class OpenAICompatModel:
                 except (AttributeError, TypeError, IndexError) as exc:  # a part missing or of the wrong type
                     raise RequestFailure(f"unusable answer ({type(exc).__name__}: {exc})") from None
 
-        return await self._call("POST", "/chat/completions", once)
+        return await self._call("POST", "/chat/completions", once, failover=failover)
 
-    async def server_info(self) -> ServerInfo:
+    async def server_info(self, *, failover: bool = False) -> ServerInfo:
         """Model ids and context window, from ``GET /models``."""
 
         async def once() -> list[Any]:
@@ -244,7 +250,7 @@ class OpenAICompatModel:
                 raise RequestFailure("the server lists no models, or a model without an id")
             return cards
 
-        cards = await self._call("GET", "/models", once)
+        cards = await self._call("GET", "/models", once, failover=failover)
         ids = tuple(card.id for card in cards)
         if self._model is None:
             self._model = ids[0]
@@ -264,11 +270,11 @@ class OpenAICompatModel:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def _resolve_model(self) -> str:
+    async def _resolve_model(self, *, failover: bool = False) -> str:
         if self._model is None:
             async with self._model_lock:
                 if self._model is None:
-                    await self.server_info()
+                    await self.server_info(failover=failover)
         assert self._model is not None
         return self._model
 
@@ -303,15 +309,21 @@ class OpenAICompatModel:
         request["extra_headers"] = self._headers
         return request
 
-    async def _call(self, method: str, path: str, once: Callable[[], Awaitable[T]]) -> T:
-        """``once()`` with retries; what still fails is raised as this package's error."""
+    async def _call(
+        self, method: str, path: str, once: Callable[[], Awaitable[T]], *, failover: bool = False
+    ) -> T:
+        """``once()`` with retries; what still fails is raised as this package's error. With
+        ``failover``, a failed connection is not tried again: another server takes the request."""
         url = self.base_url + path
 
         async def attempt() -> T:
             try:
                 return await once()
             except (RequestFailure, openai.APIError, httpx.TransportError, ValueError) as exc:
-                raise self._failure(exc) from None
+                failure = self._failure(exc)
+                if failover and failure.connection_failed:
+                    failure.retryable = False
+                raise failure from None
 
         def log_retry(state: RetryCallState) -> None:
             failure = state.outcome.exception() if state.outcome else None
@@ -335,7 +347,12 @@ class OpenAICompatModel:
         """What one failed try means: the SDK's and httpx's errors, and answers that do not
         parse, as a ``RequestFailure`` with the server's words, scrubbed."""
         if isinstance(exc, RequestFailure):
-            return RequestFailure(self._scrub(exc.reason), exc.status, unreachable=exc.unreachable)
+            return RequestFailure(
+                self._scrub(exc.reason),
+                exc.status,
+                unreachable=exc.unreachable,
+                connection_failed=exc.connection_failed,
+            )
         if isinstance(exc, openai.APIStatusError):
             detail = self._scrub(_error_detail(exc.response.text) or exc.response.reason_phrase)
             after = parse_retry_after(exc.response.headers.get("retry-after"))
@@ -350,14 +367,18 @@ class OpenAICompatModel:
             return RequestFailure(self._scrub(f"the server failed mid-answer: {exc.message}"), status)
         if isinstance(exc, httpx.TimeoutException):
             kind = type(exc).__name__.removesuffix("Timeout").lower() or "request"
-            return RequestFailure(f"no answer in time ({kind} timeout)", unreachable=True)
+            connect = isinstance(exc, httpx.ConnectTimeout)
+            return RequestFailure(
+                f"no answer in time ({kind} timeout)", unreachable=True, connection_failed=connect
+            )
         if isinstance(exc, json.JSONDecodeError):
             return RequestFailure(f"body is not JSON ({exc})")
         if isinstance(exc, ValueError):
             return RequestFailure(self._scrub(f"unusable answer ({type(exc).__name__}: {exc})"))
         detail = self._scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         retryable = not isinstance(exc, httpx.UnsupportedProtocol)
-        return RequestFailure(detail, unreachable=True, retryable=retryable)
+        failed = isinstance(exc, _CONNECTION_FAILED)
+        return RequestFailure(detail, unreachable=True, connection_failed=failed, retryable=retryable)
 
     def _scrub(self, text: str) -> str:
         """Server text made safe to show: one line, short, the key and the URL's password
