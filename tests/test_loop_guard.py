@@ -1,7 +1,14 @@
 """The loop guard on hand-made texts: where a loop starts, what is dropped, what is left alone."""
 
+import json
+import lzma
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from agentwrite.length import count_words
-from agentwrite.loop_guard import RUN_ON_WORDS, LoopGuard
+from agentwrite.loop_guard import RUN_ON_WORDS, Loop, LoopGuard
 from agentwrite.testing.openai_server import prose
 from agentwrite.text_stats import document_repeated_sentence_rate
 
@@ -92,3 +99,30 @@ def test_the_watch_stops_a_stream_soon_after_the_loop_starts() -> None:
     text = FRESH + " " + "".join(pieces[: stopped_at + 1]).strip()
     loop = guard.find(text)
     assert loop is not None and document_repeated_sentence_rate(text[: loop.start]) == 0.0
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "loop_guard" / "streams.json.xz"
+"""Streams and the decisions the guard of f949d27 made on them (``record_streams.py`` beside it)."""
+
+
+def _recorded() -> list[dict[str, Any]]:
+    return json.loads(lzma.decompress(FIXTURES.read_bytes()))["cases"]
+
+
+def _as_list(loop: Loop | None) -> list[Any] | None:
+    return None if loop is None else [loop.start, loop.kind, loop.sample]
+
+
+@pytest.mark.parametrize("case", _recorded(), ids=lambda case: case["name"])
+def test_the_guard_decides_as_recorded(case: dict[str, Any]) -> None:
+    """Same stop piece, same loop there and on the whole text, same cleaned text."""
+    guard = LoopGuard(case["prompt"], case["earlier"])
+    watch = guard.watch(case["prefix"])
+    stop = next((i for i, piece in enumerate(case["pieces"]) if watch(piece)), None)
+    assert stop == case["stop"]
+    if stop is not None:
+        at_stop = case["prefix"] + "".join(case["pieces"][: stop + 1])
+        assert _as_list(guard.find(at_stop)) == case["loop_at_stop"]
+    whole = case["prefix"] + "".join(case["pieces"])
+    assert _as_list(guard.find(whole)) == case["loop"]
+    assert list(guard.clean(whole)) == case["clean"]
