@@ -138,21 +138,8 @@ class LoopGuard:
 
     def watch(self, prefix: str = "", tally: Tally | None = None) -> Watch:
         """A watch for a streamed answer that continues ``prefix``: True (stop) as soon as
-        ``prefix`` plus the answer so far has a loop. It checks at sentence ends, line
-        breaks and every ``CHECK_CHARS`` characters, not at every token."""
-        read = self.read(prefix, tally)
-        unchecked = 0
-
-        def on_piece(piece: str) -> bool:
-            nonlocal unchecked
-            read.add(piece)
-            unchecked += len(piece)
-            if unchecked < CHECK_CHARS and not _CHECK_NOW.search(piece):
-                return False
-            unchecked = 0
-            return read.loop() is not None
-
-        return on_piece
+        ``prefix`` plus the answer so far has a loop (``GuardedText.watch``)."""
+        return self.read(prefix, tally).watch()
 
     def verdict(self, sentence: str, key: str, words: int, here: set[str]) -> str | None:
         """The guard's own verdict on one sentence (``key`` normalised, ``words`` counted),
@@ -245,6 +232,24 @@ class GuardedText:
         counted = len(words)  # count_words(text): a sentence starts and ends at a word boundary
         fault = self._guard.verdict(text, normalise_sentence(text), counted, self._here)
         return self._rules.loop(Sentence(start, end, text, counted, fault), words, stream.text)
+
+    def watch(self) -> Watch:
+        """A watch that adds each streamed piece to this text: True (stop) as soon as the
+        text has a loop. It checks at sentence ends, line breaks and every ``CHECK_CHARS``
+        characters, not at every piece; the text's figures (``words``, a tally's) can be
+        read meanwhile."""
+        unchecked = 0
+
+        def on_piece(piece: str) -> bool:
+            nonlocal unchecked
+            self.add(piece)
+            unchecked += len(piece)
+            if unchecked < CHECK_CHARS and not _CHECK_NOW.search(piece):
+                return False
+            unchecked = 0
+            return self.loop() is not None
+
+        return on_piece
 
     def clean(self) -> tuple[str, int]:
         """The whole text (ended) without its bad sentences, and how many counted words

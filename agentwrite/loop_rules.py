@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from agentwrite.text_stats import gibberish_rate
 
@@ -55,8 +56,7 @@ class Loop:
     sample: str
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
     """A sentence of a text outside code blocks, as the guard judged it: ``text`` is
     ``start:end`` of the text, ``words`` its counted words, ``fault`` None when it is fine."""
 
@@ -181,9 +181,9 @@ class LoopRules:
 
     def _span_with(self, extra: list[str], tail: Sentence | None) -> Loop | None:
         """A span back a third time with the unfinished sentence's words (``extra``)."""
-        if not extra:
-            return None
         first = self._next_span
+        if not extra or (len(self._span_words) - first + len(extra) < 2 * SPAN_WORDS and not self._second_at):
+            return None  # too few words for a span to come twice more, and none has come twice yet
         words = self._span_words[first:] + " ".join(extra).lower().split(" ")
         last_at: dict[tuple[str, ...], int] = {}
         second_at: dict[tuple[str, ...], int] = {}

@@ -154,7 +154,7 @@ def normalise_sentence(sentence: str) -> str:
     """
     text = _LIST_MARKER.sub("", sentence.lower())
     text = " ".join(_NOT_WORD.sub(" ", text).split())
-    return _SPACE_NEXT_TO_CJK.sub("", text)
+    return _SPACE_NEXT_TO_CJK.sub("", text) if _CJK_CHAR.search(text) else text
 
 
 def _counted_sentences(text: str, min_words: int) -> list[str]:

@@ -182,8 +182,9 @@ def test_a_tally_keeps_running_figures_as_the_text_streams() -> None:
     told: list[Sentence] = []
     guard = LoopGuard()
     reading = guard.read("茶很古老。", tally=told.append)
+    watch = reading.watch()  # a stream's watch, whose text's figures can be read meanwhile
     for piece in ["Tea is old. ", "It grew in Yunnan.\n```\ncode is not told\n```\n", "Then trade came"]:
-        reading.add(piece)
+        assert not watch(piece)
         assert reading.words == count_words(reading.text)
     assert [s.text for s in told] == ["茶很古老。", "Tea is old.", "It grew in Yunnan."]
     guard.add_prompt("Write about tea.")  # the guard learns more: the text is judged again, not told again
