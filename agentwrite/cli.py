@@ -32,6 +32,7 @@ from agentwrite.length import resolve_target
 from agentwrite.plans import load_plan_file
 from agentwrite.progress import RunProgress
 from agentwrite.serve import DEFAULT_PORT
+from agentwrite.train.cli import app as train_app
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -269,6 +270,7 @@ def serve(
 
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:
