@@ -235,3 +235,20 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert result.exit_code == 2 and "pip install 'agentwrite[train]'" in one_line(result)
     assert "trl not installed" in result.stderr
     assert not Path(out).exists() and [p.name for p in taken.iterdir()] == ["notes.txt"]
+
+
+def test_an_interrupt_says_how_to_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import agentwrite.train.run
+
+    out = tmp_path / "out"
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        out.mkdir()
+        (out / RECIPE_FILE).write_text("method: sft\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(agentwrite.train.run, "train", interrupted)
+    result = invoke("sft", str(tmp_path), "--out", str(out), "--quiet")
+    assert result.exit_code == 130
+    said = result.stderr.strip()
+    assert said == f"agentwrite: interrupted; the same command with --resume continues in {out}"

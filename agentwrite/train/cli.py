@@ -67,7 +67,7 @@ def _train(
 ) -> None:  # fmt: skip
     from agentwrite.progress import JobProgress
     from agentwrite.train.recipe import load_train_recipe
-    from agentwrite.train.run import TrainStep, train
+    from agentwrite.train.run import RECIPE_FILE, TrainStep, train
 
     with handled(debug):
         the_recipe = load_train_recipe(recipe, flags)
@@ -83,8 +83,14 @@ def _train(
                 description=f"training ({method}), loss {step.loss:.3f}",
             )
 
-        with bar:
-            result = train(method, build, model, out, the_recipe, resume=resume, on_step=show)
+        try:
+            with bar:
+                result = train(method, build, model, out, the_recipe, resume=resume, on_step=show)
+        except KeyboardInterrupt:
+            started = (out / RECIPE_FILE).is_file()
+            hint = f"; the same command with --resume continues in {out}" if started else ""
+            typer.echo(f"agentwrite: interrupted{hint}", err=True)
+            raise typer.Exit(130) from None
         skipped = f", {result.skipped} skipped as too long" if result.skipped else ""
         typer.echo(
             f"trained on {result.rows} rows{skipped}: {result.steps} steps, final loss {result.final_loss}, "

@@ -308,11 +308,11 @@ def train(
     require_train_extra()
     build_dir, out = Path(build_dir), Path(out)
     recipe = recipe.resolved(method)
-    base, name = resolve_model(model)
-    description = run_description(method, name if model in BUNDLED_ALIASES else str(base), build_dir, recipe)
-    resuming = _check_out(out, resume, description)
     device = pick_device(recipe.device)
     rows = build_rows(method, build_dir)
+    base, name = resolve_model(model)  # the bundled model is converted from its GGUF on first use
+    description = run_description(method, name if model in BUNDLED_ALIASES else str(base), build_dir, recipe)
+    resuming = _check_out(out, resume, description)
 
     from transformers import AutoConfig, AutoTokenizer
 
