@@ -20,6 +20,7 @@ from agentwrite.serve import resolve_model
 from agentwrite.train.data import build_rows
 from agentwrite.train.recipe import TrainRecipe
 from agentwrite.train.run import CHECKPOINTS, LOG_FILE, RECIPE_FILE, TrainStep, make_trainer, train
+from tests.tiny_model import make_tiny_model
 
 LONG_ID = "doc-long"
 FAST = ["--batch-size", "2", "--gradient-accumulation", "1", "--no-gradient-checkpointing", "--quiet"]
@@ -28,22 +29,7 @@ FAST = ["--batch-size", "2", "--gradient-accumulation", "1", "--no-gradient-chec
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer Llama with random weights and the bundled model's tokenizer and chat template."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from agentwrite.bundled import bundled_model_dir
-
-    tokenizer = AutoTokenizer.from_pretrained(str(bundled_model_dir()))
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
-        tie_word_embeddings=True, bos_token_id=1, eos_token_id=2, pad_token_id=2,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("models") / "tiny"
-    LlamaForCausalLM(config).save_pretrained(str(folder))
-    tokenizer.save_pretrained(str(folder))
-    return folder
+    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny")
 
 
 def write_build(folder: Path, *, pairs: bool = True, kept: int = 5) -> Path:
