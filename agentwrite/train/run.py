@@ -128,17 +128,18 @@ def _check_out(out: Path, resume: bool, description: dict[str, Any]) -> bool:
         raise InputError(f"{out} exists and is not empty: --resume continues the training there")
     if not (out / RECIPE_FILE).is_file():
         raise InputError(f"{out} holds no {RECIPE_FILE}: there is no training of agentwrite to resume")
-    before = yaml.safe_load((out / RECIPE_FILE).read_text("utf-8"))
-    if before != description:
-        changed = sorted(k for k in {**before, **description} if (before or {}).get(k) != description.get(k))
-        if "recipe" in changed:
-            changed.remove("recipe")
-            changed += [
-                f"recipe.{k}"
-                for k in description["recipe"]
-                if before.get("recipe", {}).get(k) != description["recipe"][k]
-            ]
-        raise InputError(f"{out} was started with another {', '.join(changed)}: resume with the same ones")
+    try:
+        before = yaml.safe_load((out / RECIPE_FILE).read_text("utf-8"))
+    except (OSError, yaml.YAMLError):
+        before = None
+    if not isinstance(before, dict):
+        raise InputError(f"{out / RECIPE_FILE} cannot be read back: start again in a new folder")
+    differ = [k for k in description if k != "recipe" and before.get(k) != description[k]]
+    differ += [
+        f"recipe.{k}" for k, v in description["recipe"].items() if (before.get("recipe") or {}).get(k) != v
+    ]
+    if differ:
+        raise InputError(f"{out} was started with another {', '.join(differ)}: resume with the same ones")
     return True
 
 
