@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -215,6 +216,32 @@ def test_a_document_never_spends_more_than_its_check_budget(mode: str) -> None:
         assert section.candidates[0].scores.problems == ["off_topic"]
         assert section.chosen == 1 and section.scores is not None and section.scores.problems == []
         assert "Above all, in this answer: Stay on:" in section.candidates[1].messages[-1]["content"]
+
+
+def test_a_resumed_run_counts_what_its_checkpointed_sections_spent(tmp_path: Path) -> None:
+    """Every first answer drifts; the run dies at section 6 and is resumed: the re-asks of
+    both runs together stay within 0.3 of the document's first answers."""
+
+    def drift_then(fail_on: int | None) -> ScriptedModel:
+        def reply(messages: list[Message], params: GenerationParams) -> Completion:
+            answer = writer_reply(messages, params)
+            number = re.search(r"Write section (\d+)", messages[-1]["content"])
+            if number and int(number[1]) == fail_on:
+                raise RuntimeError("died")
+            if number and "Above all" not in messages[-1]["content"]:
+                return Completion(
+                    drifting(len(answer.text.split()), int(number[1])), answer.finish_reason, answer.usage
+                )
+            return answer
+
+        return ScriptedModel(responder=reply)
+
+    brief, run = "Write a 10000-word travel guide to Yunnan", tmp_path / "run"
+    with pytest.raises(RuntimeError):
+        asyncio.run(awrite(brief, model=drift_then(6), settings=Settings(), run_dir=run))
+    doc = asyncio.run(awrite(brief, model=drift_then(None), settings=Settings(), run_dir=run, resume=True))
+    first = sum((s.candidates[0].usage if s.candidates else s.usage).total_tokens for s in doc.sections)
+    assert 0 < doc.check_tokens <= 0.3 * first
 
 
 @pytest.mark.vllm
