@@ -22,7 +22,7 @@ from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
 from agentwrite.loop_guard import LoopGuard
 from agentwrite.markdown import clean_section_text
-from agentwrite.plans import render_plan
+from agentwrite.plans import render_outline
 from agentwrite.prompts import render
 from agentwrite.settings import Settings
 from agentwrite.writing.checks import TALK, SectionChecks, problem_request, remove_talk, with_problems
@@ -61,16 +61,17 @@ def section_params(
 
 
 def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str, object]:
-    """The template variables every section prompt shares."""
+    """The template variables every section prompt shares: the brief first, the outline
+    without word counts (a small model copies "(about 300 words)" into its text), and the
+    language of the brief, which every section prompt names."""
     section = plan.sections[index]
     return {
         "instruction": brief.instruction,
-        "plan": render_plan(plan),
-        "number": index + 1,
-        "count": len(plan.sections),
+        "outline": render_outline(plan),
         "title": section.title,
         "main_point": section.main_point,
         "words": words,
+        "language": brief.language_name,
     }
 
 
@@ -183,6 +184,7 @@ async def generate_section(
     count: int,
     title: str,
     budget: int,
+    language: str,
     earlier: Sequence[str] = (),
     events: EventSink = ignore,
     checks: SectionChecks | None = None,
@@ -204,12 +206,13 @@ async def generate_section(
     ``Section.candidates`` (when more than one was asked).
 
     ``events`` hears the section start and end, and each piece of its text as it streams
-    (``SectionDelta``, where the backend streams).
+    (``SectionDelta``, where the backend streams). ``language``: the brief's, as a
+    continuation's request names it.
     """
     s = ctx.settings
     events(SectionStarted(index, count, title, budget))
     started = time.monotonic()
-    draft, sent = await _write_draft(ctx, prompt, index, title, budget, earlier, events, checks)
+    draft, sent = await _write_draft(ctx, prompt, index, title, budget, language, earlier, events, checks)
     drafts, candidates = [draft], []
     if checks is not None:
         ctx.check_budget.first(draft.usage.total_tokens, words=budget, planned_words=checks.planned_words)
@@ -226,7 +229,9 @@ async def generate_section(
         log.info("section %d: asking again (%s)", index + 1, ", ".join(problems))
         asked = _with_problems(prompt, problem_request(problems, checks.language, checks.main_point))
         try:
-            again, sent = await _write_draft(ctx, asked, index, title, budget, earlier, events, checks)
+            again, sent = await _write_draft(
+                ctx, asked, index, title, budget, language, earlier, events, checks
+            )
         except EmptySection as error:
             ctx.check_budget.spend(estimate, 0)
             log.warning("section %d: asked again, %s; keeping the earlier answers", index + 1, error)
@@ -282,6 +287,7 @@ async def _write_draft(
     index: int,
     title: str,
     budget: int,
+    language: str,
     earlier: Sequence[str],
     events: EventSink,
     checks: SectionChecks | None,
@@ -305,7 +311,7 @@ async def _write_draft(
         else:
             more = max(budget - count_words(draft.text), 50)
             decoding = s.decoding_for("continuation").stronger(s.loop_penalty_step * draft.loops_cut)
-            follow_up = continuation_messages(first, draft.text, index, title, more, draft.avoid)
+            follow_up = continuation_messages(first, draft.text, title, more, language, draft.avoid)
             if guard is not None:
                 guard.add_prompt(follow_up[-1]["content"])  # its step may be echoed back too
             request = section_request(
@@ -366,15 +372,15 @@ def _watch(
 
 
 def continuation_messages(
-    first: list[Message], text: str, index: int, title: str, words: int, avoid: str
+    first: list[Message], text: str, title: str, words: int, language: str, avoid: str
 ) -> list[Message]:
     """The request that continues a section: the first request, the text kept so far as
     the assistant's answer, and the step (naming the sentence not to write again, if any)."""
     step = render(
         "continue_section",
-        number=index + 1,
         title=title,
         words=words,
+        language=language,
         avoid=f'Do not write this again: "{avoid}"' if avoid else "",
     )
     return [*first, {"role": "assistant", "content": text}, {"role": "user", "content": step.strip()}]
