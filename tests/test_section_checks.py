@@ -239,12 +239,12 @@ def test_a_resumed_run_counts_what_its_checkpointed_sections_spent(tmp_path: Pat
     def drift_then(fail_on: int | None) -> ScriptedModel:
         def reply(messages: list[Message], params: GenerationParams) -> Completion:
             answer = writer_reply(messages, params)
-            number = re.search(r"Write section (\d+)", messages[-1]["content"])
-            if number and int(number[1]) == fail_on:
+            number = asked_section(messages[-1]["content"])
+            if number and number == fail_on:
                 raise RuntimeError("died")
             if number and "Above all" not in messages[-1]["content"]:
                 return Completion(
-                    drifting(len(answer.text.split()), int(number[1])), answer.finish_reason, answer.usage
+                    drifting(len(answer.text.split()), number), answer.finish_reason, answer.usage
                 )
             return answer
 
