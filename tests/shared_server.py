@@ -51,8 +51,9 @@ def run_folder(basetemp: Path) -> Path:
 
 
 def _xdist_folder(config: pytest.Config) -> Path | None:
-    """The folder this run's workers share, in an xdist worker; None elsewhere."""
-    if not os.environ.get("PYTEST_XDIST_WORKER") or not config.option.basetemp:
+    """The folder this run's workers share, in an xdist worker; None elsewhere (also in a
+    pytest that a worker's test starts, which inherits the worker's environment)."""
+    if not hasattr(config, "workerinput") or not config.option.basetemp:
         return None
     return run_folder(Path(config.option.basetemp))
 
