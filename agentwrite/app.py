@@ -2,9 +2,11 @@
 
 A run's context on the server is JSON (``ServeContext``): settings for this run over the
 server's own (defaults < config file named by ``AGENTWRITE_CONFIG`` < ``AGENTWRITE_*``
-environment < the run's ``settings``). For each run the server calls ``graph``, which makes
-the model from those settings, binds a ``RunContext`` to the nodes, and closes the model when
-the run ends; no live model is held between runs. Input: ``{"brief": {"instruction": ...,
+environment < the run's ``settings``). A run sends its requests to the server's own
+``base_url`` or to one of its ``allowed_base_urls``, never elsewhere, and carries no key.
+For each run the server calls ``graph``, which makes the model from those settings, binds a
+``RunContext`` to the nodes, and closes the model when the run ends; no live model is held
+between runs. Input: ``{"brief": {"instruction": ...,
 "target_words": ...}}`` (and a ``plan`` to skip the planner); progress events arrive on the
 custom stream as the JSON of ``agentwrite.events``.
 """
@@ -24,6 +26,8 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph_sdk.runtime import ServerRuntime
 
+from agentwrite.credentials import KEY_NAMES, public_url
+from agentwrite.errors import InputError
 from agentwrite.graph.build import Wrap, wire
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.state import WriteState
@@ -36,11 +40,16 @@ class ServeContext:
     """A run's context on the server."""
 
     settings: dict[str, Any] = field(default_factory=dict)
-    """Settings for this run, by their names in ``agentwrite.settings`` (``mode``, ``base_url``,
-    ``model``, ``max_context``, ``decoding``...)."""
+    """Settings for this run, by their names in ``agentwrite.settings`` (``mode``, ``model``,
+    ``max_context``, ``decoding``...; ``base_url`` only among the server's allowed ones)."""
     review: bool = False
     """Stop after the plan for a review (``agentwrite.graph.nodes.review``); a run that resumes
     the review must pass it too."""
+
+
+class RefusedContext(InputError, ValueError):
+    """A run's context the server will not run. A ValueError too, so that the LangGraph server
+    shows the client its message (it hides the message of other errors)."""
 
 
 ServedGraph = CompiledStateGraph[WriteState, ServeContext, WriteState, WriteState]
@@ -90,6 +99,30 @@ def _context(given: ServeContext | dict[str, Any] | None) -> ServeContext:
 
 def _settings(context: ServeContext) -> Settings:
     """The run's settings: the server's (``AGENTWRITE_CONFIG``, ``AGENTWRITE_*``) with the
-    run's own over them."""
+    run's own over them. The server's key goes only to its own servers: a run may name a
+    base URL only from the server's ``allowed_base_urls``, and never carries a key (the
+    server stores run contexts) nor widens the allow-list (InputError)."""
     config = os.environ.get("AGENTWRITE_CONFIG")
-    return load_settings(Path(config) if config else None, context.settings)
+    given = {str(name).lower() for name in context.settings}
+    if given & KEY_NAMES:
+        raise RefusedContext(
+            "a run's context may not carry an API key (the server stores run contexts); "
+            "the server's own key (AGENTWRITE_API_KEY) is used"
+        )
+    if "allowed_base_urls" in given or "allowed-base-urls" in given:
+        raise RefusedContext(
+            "a run's context may not change allowed_base_urls; the server's operator sets it"
+        )
+    server = load_settings(Path(config) if config else None)
+    try:
+        settings = load_settings(Path(config) if config else None, context.settings)
+    except InputError as exc:
+        raise RefusedContext(f"the run's settings: {exc}") from None
+    allowed = {*server.base_url, *server.allowed_base_urls}
+    if refused := [url for url in settings.base_url if url not in allowed]:
+        raise RefusedContext(
+            f"a run's context may not send requests to {public_url(refused[0])}: the server allows "
+            + (", ".join(public_url(u) for u in sorted(allowed)) or "none")
+            + " (allowed_base_urls in the server's settings)"
+        )
+    return settings

@@ -6,8 +6,6 @@ Exit codes: 0 success, 2 bad input, 1 runtime failure (each with a one-line mess
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -23,17 +21,20 @@ from agentwrite.cli_options import (
     with_setting_flags,
 )
 from agentwrite.cli_review import TerminalReview
-from agentwrite.cli_support import Debug, handled, run, served, settings_from
+from agentwrite.cli_support import Debug, OneLineUsage, handled, run, served, settings_from
 from agentwrite.dataset.cli import app as dataset_app
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ReviewStopped
 from agentwrite.evaluation.cli import app as eval_app
-from agentwrite.files import write_json, write_text
+from agentwrite.files import MAX_TEXT_FILE_BYTES, read_text_file, write_json, write_text
 from agentwrite.length import resolve_target
-from agentwrite.plans import load_plan_file
+from agentwrite.output_paths import document_outputs
 from agentwrite.progress import RunProgress
+from agentwrite.run_folder import clear_run_dir
 from agentwrite.serve import DEFAULT_PORT
+from agentwrite.train.cli import app as train_app
 
 app = typer.Typer(
+    cls=OneLineUsage,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -57,27 +58,13 @@ Sources = Annotated[
 def read_brief(brief: str) -> str:
     """The brief itself, ``-`` for standard input, or ``@FILE`` for a file's text."""
     if brief == "-":
-        return sys.stdin.read()
+        text = sys.stdin.read(MAX_TEXT_FILE_BYTES + 1)
+        if len(text) > MAX_TEXT_FILE_BYTES:
+            raise InputError(f"the brief on standard input is longer than {MAX_TEXT_FILE_BYTES:,} characters")
+        return text
     if brief.startswith("@"):
-        path = Path(brief[1:])
-        try:
-            return path.read_bytes().decode("utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read brief file {path}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise InputError(f"brief file {path} is not valid UTF-8") from None
+        return read_text_file(Path(brief[1:]), "brief file")
     return brief
-
-
-def check_writable(path: Path) -> None:
-    """Fail before any model call when ``path`` cannot be written."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"output folder {folder} does not exist")
-    if path.is_dir():
-        raise InputError(f"output path {path} is a folder")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise InputError(f"cannot write to {path}: permission denied")
 
 
 def default_output(brief: str) -> Path:
@@ -127,6 +114,7 @@ def write(
     Every setting is a flag (the Settings section below); the API key comes only from the
     environment or the config file."""
     from agentwrite.llm.factory import check_backend
+    from agentwrite.plans import load_plan_file
     from agentwrite.runner import awrite, make_brief
     from agentwrite.sources import load_sources
 
@@ -140,12 +128,7 @@ def write(
         text = read_brief(brief)
         plan = None
         if plan_file is not None:
-            try:
-                plan = load_plan_file(plan_file.read_bytes().decode("utf-8"), str(plan_file))
-            except OSError as exc:
-                raise InputError(f"cannot read plan file {plan_file}: {exc.strerror}") from None
-            except UnicodeDecodeError:
-                raise InputError(f"plan file {plan_file} is not valid UTF-8") from None
+            plan = load_plan_file(read_text_file(plan_file, "plan file"), str(plan_file))
         chunks = load_sources(source or [])  # a bad file is said before any work
         target = (
             plan.total_words
@@ -155,9 +138,8 @@ def write(
         make_brief(text, target)  # refuse a bad brief before anything starts
         out = output or default_output(text)
         sidecar = json_path or out.with_name(out.name + ".json")
-        check_writable(out)
-        check_writable(sidecar)
         folder = run_dir or out.with_name(out.name + ".run")
+        out_file, sidecar_file = document_outputs(out, sidecar, folder)  # links written through
         if resume and not (folder / "run.json").exists():
             typer.echo(f"nothing to resume in {folder}: starting a new run", err=True)
 
@@ -175,10 +157,10 @@ def write(
                 )  # fmt: skip
         except (ModelError, PlanError, ReviewStopped) as exc:
             raise AgentwriteError(f"{exc} (progress is kept in {folder}: continue with --resume)") from None
-        write_text(out, document.markdown)
-        write_json(sidecar, document.sidecar())
+        write_text(out_file, document.markdown)
+        write_json(sidecar_file, document.sidecar())
         if not keep_run_dir:
-            shutil.rmtree(folder, ignore_errors=True)
+            clear_run_dir(folder)
         typer.echo(
             f"wrote {out} ({document.words:,} words, {len(document.sections)} sections, "
             f"{document.usage.completion_tokens:,} tokens, {document.wall_seconds:.1f} s); sidecar {sidecar}",
@@ -269,6 +251,7 @@ def serve(
 
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:

@@ -86,8 +86,8 @@ ServeModel = Annotated[
 
 EXPLICIT_FLAGS: dict[str, Any] = {"base_url": BaseUrls, "decoding": DecodingFlags}
 """Settings whose flag is declared by hand above: they are not plain scalars."""
-NOT_FLAGS = frozenset({"api_key"})
-"""Settings no command line may carry."""
+NOT_FLAGS = frozenset({"api_key", "allowed_base_urls"})
+"""Settings no command line may carry (the key; what only the LangGraph server reads)."""
 
 
 def env_names(name: str, field: FieldInfo) -> list[str]:
@@ -149,10 +149,10 @@ def flag_names(skip: Collection[str] = ()) -> list[str]:
     return [n for n in Settings.model_fields if n not in NOT_FLAGS and n not in skip]
 
 
-def with_setting_flags(skip: Collection[str] = ()) -> Callable[[F], F]:
-    """Add a flag for every setting (but ``skip``, which the command declares its own way) to a
-    typer command, after its own parameters. The command declares ``settings_flags:
-    SettingsFlags`` (keyword-only) and gets in it every setting flag's value, None when not given.
+def with_generated_flags(names: list[str], flag: Callable[[str], Any], parameter: str) -> Callable[[F], F]:
+    """Add a keyword-only flag for each of ``names`` (its typer annotation ``flag(name)``) to a
+    typer command, after its own parameters. The command declares the keyword-only ``parameter``
+    and gets in it every generated flag's value, None when not given.
 
     Typer reads the command's ``inspect.signature``, which honours ``__signature__``.
     """
@@ -160,26 +160,32 @@ def with_setting_flags(skip: Collection[str] = ()) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         signature = inspect.signature(func, eval_str=True)
         own = dict(signature.parameters)
-        if own.pop(FLAGS_PARAMETER, None) is None:
-            raise TypeError(f"{func.__name__} must take a keyword-only {FLAGS_PARAMETER} parameter")
-        names = flag_names(skip)
+        if own.pop(parameter, None) is None:
+            raise TypeError(f"{func.__name__} must take a keyword-only {parameter} parameter")
         if clash := sorted(set(names) & set(own)):
-            raise TypeError(f"{func.__name__} declares settings {clash} itself: pass them in skip")
+            raise TypeError(f"{func.__name__} declares {clash} itself: leave them out of the generated flags")
         generated = [
-            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=setting_flag(n))
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=flag(n))
             for n in names
         ]
 
         @functools.wraps(func)
         def command(*args: Any, **kwargs: Any) -> Any:
             flags = {n: kwargs.pop(n, None) for n in names}
-            return func(*args, **kwargs, **{FLAGS_PARAMETER: flags})
+            return func(*args, **kwargs, **{parameter: flags})
 
         command.__signature__ = signature.replace(parameters=[*own.values(), *generated])  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in command.__signature__.parameters.values()}  # type: ignore[attr-defined]
         return command  # type: ignore[return-value]
 
     return decorate
+
+
+def with_setting_flags(skip: Collection[str] = ()) -> Callable[[F], F]:
+    """Add a flag for every setting (but ``skip``, which the command declares its own way) to a
+    typer command, after its own parameters. The command declares ``settings_flags:
+    SettingsFlags`` (keyword-only) and gets in it every setting flag's value, None when not given."""
+    return with_generated_flags(flag_names(skip), setting_flag, FLAGS_PARAMETER)
 
 
 def setting_overrides(flags: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,19 +10,70 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from agentwrite.cli_options import setting_overrides
 from agentwrite.errors import AgentwriteError
 from agentwrite.settings import Settings, load_settings
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+
+class OneLineUsage(TyperGroup):
+    """The root command group: a usage error (an unknown flag, a value of the wrong type or
+    out of range) is one line and exit 2, like all bad input, instead of click's usage box."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def once() -> Any:
+            return super(OneLineUsage, self).main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )  # fmt: skip
+
+        if not standalone_mode:
+            return once()
+        try:
+            code = once()
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        except Exception as exc:
+            if not _is_usage_error(exc):
+                raise
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help, as click shows it
+                exc.show()  # type: ignore[attr-defined]
+            else:
+                typer.echo(f"agentwrite: error: {_usage_line(exc)}", err=True)
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Whether ``exc`` is click's (typer's own copy of click's) ClickException: a usage error,
+    a bad parameter value."""
+    return isinstance(getattr(exc, "exit_code", None), int) and callable(getattr(exc, "format_message", None))
+
+
+def _usage_line(exc: Exception) -> str:
+    """A usage error in one line, with where to read the command's usage."""
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    ctx = getattr(exc, "ctx", None)
+    return message + (f" (see '{ctx.command_path} --help')" if ctx is not None else "")
 
 
 def fail(message: str, code: int) -> typer.Exit:

@@ -9,9 +9,11 @@ read back by ``read_jsonl``, which ignores or cuts off a last line a crash tore.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,77 @@ from typing import Any, TextIO
 from agentwrite.errors import InputError
 
 log = logging.getLogger(__name__)
+
+MAX_TEXT_FILE_BYTES = 8_000_000
+"""The most bytes read of a brief, a plan, a config file, a recipe or instruction seeds."""
+MAX_DATA_FILE_BYTES = 2**30
+"""The most bytes read of a JSON Lines file: instructions, a suite, predictions, a build's files."""
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words.
+
+    >>> file_kind(stat.S_IFCHR), file_kind(stat.S_IFIFO), file_kind(stat.S_IFDIR)
+    ('a device', 'a FIFO', 'a folder')
+    """
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"
+
+
+def _unreadable(path: Path, what: str, exc: OSError) -> InputError:
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{what} {path} does not exist")
+    if exc.errno == errno.ELOOP:
+        return InputError(f"{what} {path} is a symbolic link loop")
+    return InputError(f"cannot read {what} {path}: {exc.strerror or exc}")
+
+
+def read_bounded(path: Path, limit: int, what: str = "file") -> bytes:
+    """The bytes of a file the user named, at most ``limit`` of them: InputError in one line
+    when it is missing, a folder, a special file (a FIFO, a device, a socket: refused before
+    a read that could hang or never end), a link loop, unreadable, or longer than ``limit``
+    bytes as read (not as its size says).
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "brief.txt"
+    >>> _ = path.write_bytes(b"Write about tea.")
+    >>> read_bounded(path, 100)
+    b'Write about tea.'
+    >>> read_bounded(Path("/dev/zero"), 100, "brief file")
+    Traceback (most recent call last):
+    ...
+    agentwrite.errors.InputError: brief file /dev/zero is a device, not a regular file
+    """
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISREG(mode):  # opened without blocking, and checked again once open
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as handle:
+                mode = os.fstat(fd).st_mode
+                data = handle.read(limit + 1) if stat.S_ISREG(mode) else b""
+    except OSError as exc:
+        raise _unreadable(path, what, exc) from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{what} {path} is {file_kind(mode)}, not a regular file")
+    if len(data) > limit:
+        raise InputError(f"{what} {path} has more than {limit:,} bytes; the limit is {limit:,}")
+    return data
+
+
+def read_text_file(path: Path, what: str, limit: int = MAX_TEXT_FILE_BYTES) -> str:
+    """A UTF-8 text file the user named (a byte-order mark dropped), read as ``read_bounded``
+    reads it; InputError when it is not UTF-8."""
+    try:
+        return read_bounded(path, limit, what).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {path} is not valid UTF-8") from None
 
 
 @contextmanager
@@ -80,9 +153,9 @@ def read_jsonl(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
     >>> read_jsonl(path, repair=True), path.read_bytes()
     ([{'key': 1}, {'key': 2}], b'{"key": 1}\\n{"key": 2}\\n')
     """
-    if not path.exists():
+    if not os.path.lexists(path):
         return []
-    data = path.read_bytes()
+    data = read_bounded(path, MAX_DATA_FILE_BYTES, "JSON Lines file")
     records: list[dict[str, Any]] = []
     start = 0
     number = 0
@@ -118,12 +191,7 @@ def read_numbered_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     >>> [number for number, _ in read_numbered_jsonl(path)]
     [1, 3]
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+    text = read_text_file(path, "file", MAX_DATA_FILE_BYTES)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue

@@ -2,9 +2,10 @@
 
 Small models reach a word count by repeating themselves (one sentence twenty times), by
 copying the text they are shown, or by echoing the prompt's own directions. A
-:class:`LoopGuard` reads a section's text (as it streams, through :meth:`LoopGuard.watch`,
-and whole) and judges each sentence against what it knows: the prompt, the sections
-written before, and the sentences before it in the same text.
+:class:`LoopGuard` reads a section's text as it streams (:meth:`LoopGuard.watch`, or a
+:class:`GuardedText` of :meth:`LoopGuard.read`) or whole, and judges each sentence once,
+when it ends, against what it knows: the prompt, the sections written before, and the
+sentences before it in the same text.
 
 A sentence is *bad* when it repeats an earlier sentence of the text or of an earlier
 section, restates a line of the prompt (a direction, a plan line, a heading), or is mostly
@@ -16,62 +17,62 @@ began, and the writer asks for the rest of the section again. Echoes of the prom
 dropped but never make a loop by themselves: a model often starts by restating its
 directions and then writes well, and an echo that comes back is a repeat.
 
-Sentences shorter than ``MIN_WORDS`` counted words ("Yes.", "Step 2:") are never judged.
+Sentences shorter than ``MIN_WORDS`` counted words ("Yes.", "Step 2:") are never judged
+but for headings echoed; sentences in fenced code blocks are not judged at all.
+
+More checks plug in as *judges*: callables from a finished sentence to the name of its
+fault, or None. A sentence that the guard finds fine is put to each judge in turn; the
+first fault named is its fault, dropped by ``clean`` like an echo and, like an echo,
+never a loop by itself. A *tally* (a callable given each finished sentence, as a
+:class:`Sentence`) keeps running figures of a text as it streams, such as the share of its
+words in the brief's script; :attr:`GuardedText.words` counts its words so far.
+
+The work is proportional to the text: words are tokenised once, word spans counted as
+words arrive, and only the unfinished last sentence is looked at again at each check (its
+judgment there is provisional, by the guard's own rules). The decisions are those the
+guard made when it judged the whole text again at every check (commit f949d27), recorded
+in ``tests/fixtures/loop_guard``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 from agentwrite.length import count_words
 from agentwrite.llm.base import Watch
+from agentwrite.loop_rules import (
+    COPIED,
+    GIBBERISH,
+    GIBBERISH_SHARE,
+    GIBBERISH_WORDS,
+    REPEATED,
+    Loop,
+    LoopRules,
+    Sentence,
+)
+from agentwrite.streamed_text import StreamedText
 from agentwrite.text_stats import WORD_TOKEN, gibberish_rate, normalise_sentence, sentence_spans
 
 MIN_WORDS = 3
 """Shorter sentences are too generic to call repeated ("Write about 800 words." is three)."""
-LOOP_REPEATS = 3
-LOOP_WINDOW = 5
-"""``LOOP_REPEATS`` repeated or gibberish sentences among ``LOOP_WINDOW`` in a row make a
-loop ("S S S", or "A B A B A"); one or two are dropped."""
-COPY_RUN = 4
-"""This many sentences copied from earlier sections, in a row, make a loop."""
-SPAN_WORDS = 8
-"""A span of this many words that comes back a third time is a loop (loops without sentence ends)."""
-RUN_ON_WORDS = 150
-"""A run of more counted words than this without a sentence end or line break is a loop."""
-GIBBERISH_WORDS = 30
-GIBBERISH_SHARE = 0.3
-"""A sentence, or a tail without a sentence end, of at least ``GIBBERISH_WORDS`` words (or
-the last ``GIBBERISH_WORDS`` of a longer tail) whose share of non-words is above this."""
 CHECK_CHARS = 80
 """While streaming, a check runs at each sentence end or line break, or after this many characters."""
+PROMPT_ECHO = "prompt echo"
 
 _HEADING_MARK = re.compile(r"^\s{0,3}#{1,6}\s+")
 _CHECK_NOW = re.compile(r"[.!?。！？\n]")
-_CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?(?:^ {0,3}\1|\Z)", re.M | re.S)
 
-
-@dataclass(frozen=True)
-class Loop:
-    """Where a text degenerates: ``text[:start]`` is kept; ``kind`` says how it went wrong
-    and ``sample`` is the sentence to name when asking again ("do not write this again")."""
-
-    start: int
-    kind: str
-    sample: str
-
-
-@dataclass(frozen=True)
-class _Judged:
-    start: int
-    end: int
-    fault: str | None  # why the sentence is bad, None when it is fine
+SentenceJudge = Callable[[str], str | None]
+"""A check of one finished sentence: the name of its fault, or None."""
+Tally = Callable[[Sentence], None]
+"""Told each finished sentence of a text once, in order (running figures of a section)."""
 
 
 class LoopGuard:
-    """Judges sections against the prompt lines and the earlier sections it is given.
+    """Judges sections against the prompt lines and the earlier sections it is given, and
+    the extra ``judges``' faults.
 
     >>> guard = LoopGuard(prompt=["## Your step\\nWrite about 300 words. Write only the prose."],
     ...                   earlier=["Tea began in the hills of Yunnan long ago."])
@@ -84,29 +85,39 @@ class LoopGuard:
     ('Tea is grown on terraces. We picked the leaves every single morning. ', 'repeated sentence')
     """
 
-    def __init__(self, prompt: Iterable[str] = (), earlier: Iterable[str] = ()) -> None:
-        self._prompt: set[str] = set()
-        self._headings: set[str] = set()
+    def __init__(
+        self, prompt: Iterable[str] = (), earlier: Iterable[str] = (), judges: Sequence[SentenceJudge] = ()
+    ) -> None:
+        self.judges = tuple(judges)
+        self.version = 0
+        """Counts the changes to what the guard knows (a text read before one is read again)."""
+        self.prompt: set[str] = set()
+        self.headings: set[str] = set()
+        self.earlier: set[str] = set()
         for text in prompt:
             self.add_prompt(text)
-        self._earlier: set[str] = set()
         for text in earlier:
             self.remember(text)
 
     def add_prompt(self, text: str) -> None:
         """Count the lines of ``text`` as prompt too (a later request's step)."""
-        for start, end in sentence_spans(text):
-            sentence = text[start:end]
-            if _HEADING_MARK.match(sentence):
-                self._headings.add(normalise_sentence(sentence))
-            elif _judged(sentence):
-                self._prompt.add(normalise_sentence(sentence))
+        for line in text.split("\n"):
+            headings, _, others = _line_keys(line)
+            self.headings.update(headings)
+            self.prompt.update(others)
+        self.version += 1
 
     def remember(self, text: str) -> None:
         """Count the sentences of ``text`` as already written (a finished section)."""
-        for start, end in sentence_spans(text):
-            if _judged(text[start:end]):
-                self._earlier.add(normalise_sentence(text[start:end]))
+        for line in text.split("\n"):
+            _, long_headings, others = _line_keys(line)
+            self.earlier.update(long_headings, others)
+        self.version += 1
+
+    def read(self, prefix: str = "", tally: Tally | None = None) -> GuardedText:
+        """A text to feed as it streams, starting with ``prefix``; ``tally`` is told each
+        of its sentences as it ends."""
+        return GuardedText(self, prefix, tally)
 
     def find(self, text: str) -> Loop | None:
         """The first loop in ``text``, or None.
@@ -117,20 +128,137 @@ class LoopGuard:
         >>> LoopGuard().find("A clear start. " + distinct).kind
         'run-on text'
         """
-        judged = self._judge(text)
-        return (
-            _repeats_close_together(text, judged)
-            or _copied_run(text, judged)
-            or _repeated_span(text, judged)
-            or _run_on(text, judged)
-        )
+        read = self.read(text)
+        read.end()
+        return read.loop()
 
     def clean(self, text: str) -> tuple[str, int]:
         """``text`` without its bad sentences, and how many counted words went with them."""
-        bad = [s for s in self._judge(text) if s.fault]
+        return self.read(text).clean()
+
+    def watch(self, prefix: str = "", tally: Tally | None = None) -> Watch:
+        """A watch for a streamed answer that continues ``prefix``: True (stop) as soon as
+        ``prefix`` plus the answer so far has a loop (``GuardedText.watch``)."""
+        return self.read(prefix, tally).watch()
+
+    def verdict(self, sentence: str, key: str, words: int, here: set[str]) -> str | None:
+        """The guard's own verdict on one sentence (``key`` normalised, ``words`` counted),
+        ``here`` holding the sentences before it in its text."""
+        if _HEADING_MARK.match(sentence) or words < MIN_WORDS:
+            return PROMPT_ECHO if key in self.headings else None
+        if key in here:
+            return REPEATED
+        if key in self.earlier:
+            return COPIED
+        if key in self.prompt or key in self.headings:
+            return PROMPT_ECHO
+        if words >= GIBBERISH_WORDS and gibberish_rate(sentence) > GIBBERISH_SHARE:
+            return GIBBERISH
+        return None
+
+
+class GuardedText:
+    """A text the guard reads as it grows: ``add`` pieces, ask for the ``loop`` (as
+    ``find`` would answer on the text so far) whenever wanted, ``end`` it, ``clean`` it.
+
+    >>> read = LoopGuard().read("Tea is old. ")
+    >>> for piece in ["We dug the bed. ", "We dug the bed. ", "We dug the bed. ", "We dug the bed"]:
+    ...     read.add(piece)
+    >>> read.loop(), read.words  # the third repeat is not finished: a loop for now
+    (Loop(start=28, kind='repeated sentence', sample='We dug the bed.'), 19)
+    >>> [s.fault for s in read.sentences]
+    [None, None, 'repeated sentence', 'repeated sentence']
+    """
+
+    def __init__(self, guard: LoopGuard, prefix: str = "", tally: Tally | None = None) -> None:
+        self._guard = guard
+        self._tally = tally
+        self._told = 0
+        self._ended = False
+        self._restart(prefix)
+
+    def _restart(self, text: str) -> None:
+        self._version = self._guard.version
+        self._stream = StreamedText(text)
+        self._rules = LoopRules()
+        self._here: set[str] = set()
+        self._counted = 0
+
+    @property
+    def text(self) -> str:
+        self._advance()
+        return self._stream.text
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """The finished sentences outside code blocks, as judged."""
+        self._advance()
+        return self._rules.sentences
+
+    @property
+    def words(self) -> int:
+        """Counted words of the text so far."""
+        self._advance()
+        return self._counted + len(WORD_TOKEN.findall(self._stream.text, self._stream.rest))
+
+    def add(self, piece: str) -> None:
+        """Take one more piece of the text (read at the next question)."""
+        if self._ended:
+            raise ValueError("the text has ended")
+        self._stream.add(piece)
+
+    def end(self) -> None:
+        """The text is complete: its last sentence is finished too."""
+        if not self._ended:
+            self._advance()
+            if (last := self._stream.unfinished()) is not None:
+                self._take(*last)
+            self._stream.rest = len(self._stream.text)
+            self._ended = True
+
+    def loop(self) -> Loop | None:
+        """The first loop of the text so far, or None (``LoopRules``, with the unfinished
+        last sentence judged for now by the guard's own verdict)."""
+        self._advance()
+        stream = self._stream
+        span = None if self._ended else stream.unfinished()
+        if span is None:
+            return self._rules.loop(None, [], stream.text)
+        start, end = span
+        words = WORD_TOKEN.findall(stream.text, start, end)
+        if stream.fences.in_block(stream.text, start):
+            return self._rules.loop(None, words, stream.text)
+        text = stream.text[start:end]
+        counted = len(words)  # count_words(text): a sentence starts and ends at a word boundary
+        fault = self._guard.verdict(text, normalise_sentence(text), counted, self._here)
+        return self._rules.loop(Sentence(start, end, text, counted, fault), words, stream.text)
+
+    def watch(self) -> Watch:
+        """A watch that adds each streamed piece to this text: True (stop) as soon as the
+        text has a loop. It checks at sentence ends, line breaks and every ``CHECK_CHARS``
+        characters, not at every piece; the text's figures (``words``, a tally's) can be
+        read meanwhile."""
+        unchecked = 0
+
+        def on_piece(piece: str) -> bool:
+            nonlocal unchecked
+            self.add(piece)
+            unchecked += len(piece)
+            if unchecked < CHECK_CHARS and not _CHECK_NOW.search(piece):
+                return False
+            unchecked = 0
+            return self.loop() is not None
+
+        return on_piece
+
+    def clean(self) -> tuple[str, int]:
+        """The whole text (ended) without its bad sentences, and how many counted words
+        went with them."""
+        self.end()
+        text = self._stream.text
+        bad = [s for s in self._rules.sentences if s.fault]
         if not bad:
             return text, 0
-        dropped = sum(count_words(text[s.start : s.end]) for s in bad)
         kept, last = [], 0
         for s in bad:
             kept.append(text[last : s.start])
@@ -138,131 +266,62 @@ class LoopGuard:
             while last < len(text) and text[last] in " \t":
                 last += 1
         kept.append(text[last:])
-        return _tidy("".join(kept)), dropped
+        return _tidy("".join(kept)), sum(s.words for s in bad)
 
-    def watch(self, prefix: str = "") -> Watch:
-        """A watch for a streamed answer that continues ``prefix``: True (stop) as soon as
-        ``prefix`` plus the answer so far has a loop. It checks at sentence ends, line
-        breaks and every ``CHECK_CHARS`` characters, not at every token."""
-        seen = [prefix]
-        unchecked = 0
+    def _advance(self) -> None:
+        if self._version != self._guard.version:  # what the guard knows changed: read again
+            self._stream.advance()
+            ended, self._ended = self._ended, False
+            self._restart(self._stream.text)
+            if ended:
+                self.end()
+                return
+        for start, end in self._stream.advance():
+            self._take(start, end)
 
-        def on_piece(piece: str) -> bool:
-            nonlocal unchecked
-            seen.append(piece)
-            unchecked += len(piece)
-            if unchecked < CHECK_CHARS and not _CHECK_NOW.search(piece):
-                return False
-            unchecked = 0
-            return self.find(_joined(seen)) is not None
-
-        return on_piece
-
-    def _judge(self, text: str) -> list[_Judged]:
-        out: list[_Judged] = []
-        here: set[str] = set()
-        code = [m.span() for m in _CODE_BLOCK.finditer(text)]
-        for start, end in sentence_spans(text):
-            if any(a <= start < b for a, b in code):
-                continue  # code repeats itself by nature
-            sentence = text[start:end]
-            key = normalise_sentence(sentence)
-            fault = None
-            if _HEADING_MARK.match(sentence) or not _judged(sentence):
-                if key in self._headings:
-                    fault = "prompt echo"
-            elif key in here:
-                fault = "repeated sentence"
-            elif key in self._earlier:
-                fault = "copied from an earlier section"
-            elif key in self._prompt or key in self._headings:
-                fault = "prompt echo"
-            elif count_words(sentence) >= GIBBERISH_WORDS and gibberish_rate(sentence) > GIBBERISH_SHARE:
-                fault = "gibberish"
-            here.add(key)
-            out.append(_Judged(start, end, fault))
-        return out
+    def _take(self, start: int, end: int) -> None:
+        """A finished sentence (or line of code): judged once, its words counted once."""
+        text = self._stream.text
+        words = WORD_TOKEN.findall(text, start, end)
+        self._counted += len(words)
+        if self._stream.fences.in_block(text, start):
+            self._rules.take_code(words)  # code is not judged, but its words make spans
+            return
+        sentence = text[start:end]
+        key = normalise_sentence(sentence)
+        counted = len(words)  # count_words(sentence): a sentence starts and ends at a word boundary
+        fault = self._guard.verdict(sentence, key, counted, self._here)
+        if fault is None:
+            fault = next((named for judge in self._guard.judges if (named := judge(sentence))), None)
+        self._here.add(key)
+        judged = Sentence(start, end, sentence, counted, fault)
+        self._rules.take(judged, words)
+        if self._tally is not None and len(self._rules.sentences) > self._told:
+            self._told += 1
+            self._tally(judged)
 
 
-def _judged(sentence: str) -> bool:
-    return count_words(sentence) >= MIN_WORDS
+@lru_cache(maxsize=4096)
+def _line_keys(line: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The normalised sentences of one line: its headings, those of them of ``MIN_WORDS``
+    words or more, and its other sentences of ``MIN_WORDS`` words or more. (Prompts and
+    earlier sections come back again and again: the text so far, the plan.)
 
-
-def _joined(pieces: list[str]) -> str:
-    """The pieces as one string, kept as one piece so that joining stays linear."""
-    if len(pieces) > 1:
-        pieces[:] = ["".join(pieces)]
-    return pieces[0]
-
-
-_LOOPING = ("repeated sentence", "gibberish")
-_COPIED = "copied from an earlier section"
-
-
-def _repeats_close_together(text: str, judged: list[_Judged]) -> Loop | None:
-    """``LOOP_REPEATS`` repeated or gibberish sentences among ``LOOP_WINDOW`` in a row."""
-    bad = [i for i, s in enumerate(judged) if s.fault in _LOOPING]
-    for k in range(len(bad) - LOOP_REPEATS + 1):
-        if bad[k + LOOP_REPEATS - 1] - bad[k] <= LOOP_WINDOW - 1:
-            s = judged[bad[k]]
-            return Loop(s.start, s.fault or "", text[s.start : s.end])
-    return None
-
-
-def _copied_run(text: str, judged: list[_Judged]) -> Loop | None:
-    """``COPY_RUN`` sentences copied from earlier sections in a row (echoes in between
-    neither break nor extend the run)."""
-    run = 0
-    for i, s in enumerate(judged):
-        if s.fault == "prompt echo":
-            continue
-        run = run + 1 if s.fault == _COPIED else 0
-        if run == COPY_RUN:
-            copies = [c for c in judged[: i + 1] if c.fault == _COPIED]
-            first = copies[-COPY_RUN]
-            return Loop(first.start, _COPIED, text[first.start : first.end])
-    return None
-
-
-def _repeated_span(text: str, judged: list[_Judged]) -> Loop | None:
-    """A span of ``SPAN_WORDS`` words that occurs a third time in sentences not already bad
-    (whole repeats, copies and echoes are weighed by the other rules): the loop starts at the
-    sentence holding its second occurrence."""
-    judged_bad = [(s.start, s.end) for s in judged if s.fault]  # the other rules weigh those
-    tokens = [
-        (m.group().lower(), m.start())
-        for m in WORD_TOKEN.finditer(text)
-        if not any(a <= m.start() < b for a, b in judged_bad)
-    ]
-    seen: dict[tuple[str, ...], list[int]] = {}
-    for i in range(len(tokens) - SPAN_WORDS + 1):
-        gram = tuple(t for t, _ in tokens[i : i + SPAN_WORDS])
-        where = seen.setdefault(gram, [])
-        if where and i - where[-1] < SPAN_WORDS:
-            continue  # overlapping occurrences ("a a a a ...") count once per span
-        where.append(i)
-        if len(where) == 3:
-            second = tokens[where[1]][1]
-            holder = max((s for s in judged if s.start <= second), key=lambda s: s.start, default=None)
-            if holder is None:
-                return Loop(0, "repeated span", " ".join(gram))
-            return Loop(holder.start, "repeated span", text[holder.start : holder.end][:200])
-    return None
-
-
-def _run_on(text: str, judged: list[_Judged]) -> Loop | None:
-    """A sentence too long to be one, or a gibberish tail that has not ended yet."""
-    for s in judged:
-        sentence = text[s.start : s.end]
-        words = count_words(sentence)
-        if words > RUN_ON_WORDS:
-            return Loop(s.start, "run-on text", sentence[:200])
-    if judged:
-        tail = text[judged[-1].start :]
-        last = " ".join(WORD_TOKEN.findall(tail)[-GIBBERISH_WORDS:])
-        if count_words(last) >= GIBBERISH_WORDS and gibberish_rate(last) > GIBBERISH_SHARE:
-            return Loop(judged[-1].start, "gibberish", tail[:200])
-    return None
+    >>> _line_keys("## Tea Roads. Tea is old. Yes.")
+    (frozenset({'tea roads'}), frozenset(), frozenset({'tea is old'}))
+    """
+    headings, long_headings, others = set(), set(), set()
+    for start, end in sentence_spans(line):
+        sentence = line[start:end]
+        key = normalise_sentence(sentence)
+        long = count_words(sentence) >= MIN_WORDS
+        if _HEADING_MARK.match(sentence):
+            headings.add(key)
+            if long:
+                long_headings.add(key)
+        elif long:
+            others.add(key)
+    return frozenset(headings), frozenset(long_headings), frozenset(others)
 
 
 def _tidy(text: str) -> str:
@@ -273,3 +332,6 @@ def _tidy(text: str) -> str:
     """
     lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+__all__ = ["GuardedText", "Loop", "LoopGuard", "Sentence", "SentenceJudge", "Tally"]

@@ -42,14 +42,13 @@ from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_ticket
 from agentwrite.model_profiles import for_model
 from agentwrite.plans import normalise_budgets, with_budgets
+from agentwrite.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, claim_run_dir
 from agentwrite.settings import Settings, load_settings
 from agentwrite.sources import Chunk, fingerprint, load_sources, source_ids
 from agentwrite.sync import run_sync
 
 log = logging.getLogger(__name__)
 
-CHECKPOINTS = "checkpoints.sqlite"
-RUN_FILE = "run.json"
 _THREAD: RunnableConfig = {"configurable": {"thread_id": "document"}, "recursion_limit": RECURSION_LIMIT}
 _SERDE = JsonPlusSerializer(allowed_msgpack_modules=[Brief, Plan, SectionPlan, Section, Usage, Chunk])
 _PLAN_TOLERANCE = 0.10
@@ -89,19 +88,17 @@ async def _checkpointer(run_dir: Path | None) -> AsyncIterator[Any]:
 def _prepare_run_dir(
     run_dir: Path, brief: Brief, settings: Settings, resume: bool, chunks: Sequence[Chunk] = ()
 ) -> bool:
-    """Create or check the run directory; True when it holds a run to continue. A run of the
-    user's material records its fingerprint; a run continued with material given again must
-    have been given the same (continued without, it keeps what its checkpoint holds)."""
+    """Create or check the run directory (``agentwrite.run_folder``: a folder of the user's
+    is refused); True when it holds a run to continue. A run of the user's material records
+    its fingerprint; a run continued with material given again must have been given the same
+    (continued without, it keeps what its checkpoint holds)."""
     run_file = run_dir / RUN_FILE
+    claim_run_dir(run_dir)
     if not run_file.exists():
-        try:
-            run_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"cannot create run directory {run_dir}: {exc.strerror}") from None
         # run.json is written before any checkpoint, so checkpoints without it are leftovers
         # (of a clean-up cut short): a new run must not inherit their sections.
-        for stale in run_dir.glob(CHECKPOINTS + "*"):
-            stale.unlink()
+        for stale in OWN_FILES:
+            (run_dir / stale).unlink(missing_ok=True)
         record: dict[str, Any] = {"brief": brief.model_dump(mode="json"), "mode": settings.mode}
         if chunks:
             record["sources"] = fingerprint(chunks)

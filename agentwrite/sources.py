@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import re
 import warnings
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentwrite.errors import InputError
+from agentwrite.files import read_bounded
 from agentwrite.length import count_words
 from agentwrite.text_stats import sentence_spans
 
@@ -191,16 +193,9 @@ def read_source(path: Path, name: str | None = None, max_words: int = CHUNK_WORD
     """The chunks of one file (named ``name``, by default the file's name); InputError of
     one line when the file is missing, unreadable, not UTF-8 text, or holds no text."""
     name = name or path.name
-    if not path.exists():
-        raise InputError(f"source file {path} does not exist")
     if path.is_dir():
         raise InputError(f"source {path} is a folder; give the files in it")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read source file {path}: {exc.strerror}") from None
-    if len(data) > MAX_SOURCE_BYTES:
-        raise InputError(f"source file {path} has {len(data):,} bytes; the limit is {MAX_SOURCE_BYTES:,}")
+    data = read_bounded(path, MAX_SOURCE_BYTES, "source file")  # no FIFO, device or endless read
     if data.startswith(b"%PDF-") or path.suffix.lower() == ".pdf":
         text = _pdf_text(data, path)
     else:
@@ -285,9 +280,10 @@ def load_sources(items: Iterable[Path | str | Chunk], max_words: int = CHUNK_WOR
             chunks.append(item)
             continue
         path = Path(item)
-        if path.exists() and path.resolve() in seen:
+        real = Path(os.path.realpath(path))  # a link loop is said when the file is read
+        if real in seen:
             raise InputError(f"source file {path} is given twice")
-        seen.add(path.resolve())
+        seen.add(real)
         name = path.name if path.name not in names else str(path)
         names.add(name)
         chunks += read_source(path, name, max_words)

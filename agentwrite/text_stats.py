@@ -97,14 +97,30 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     >>> [text[a:b] for a, b in sentence_spans(text)]
     ['Tea is old.', 'Is it?', '## Tea', '茶很古老。', '是的']
     """
+    spans, rest = finished_sentence_spans(text)
+    _add_span(text, rest, len(text), spans)
+    return spans
+
+
+def finished_sentence_spans(text: str, start: int = 0) -> tuple[list[tuple[int, int]], int]:
+    """The sentences of ``text[start:]`` (``start`` being where one may begin) that no text
+    added to ``text`` can change, as ``sentence_spans`` gives them, and where the rest
+    begins: a sentence is finished by a sentence end that is not at the very end of the
+    text (more end marks or closing quotes may follow, or no space).
+
+    >>> finished_sentence_spans("Tea is old. Is it"), finished_sentence_spans("茶很古老。是的")
+    (([(0, 11)], 11), ([(0, 5)], 5))
+    >>> finished_sentence_spans("Tea is old."), finished_sentence_spans("茶很古老。是的。", 5)
+    (([], 0), ([], 5))
+    """
     spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_BREAK.finditer(text):
+    for match in _SENTENCE_BREAK.finditer(text, start):
+        if match.end() == len(text):
+            break
         is_line_break = match.group() in _LINE_BREAKS
         _add_span(text, start, match.start() if is_line_break else match.end(), spans)
         start = match.end()
-    _add_span(text, start, len(text), spans)
-    return spans
+    return spans, start
 
 
 def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
@@ -138,7 +154,7 @@ def normalise_sentence(sentence: str) -> str:
     """
     text = _LIST_MARKER.sub("", sentence.lower())
     text = " ".join(_NOT_WORD.sub(" ", text).split())
-    return _SPACE_NEXT_TO_CJK.sub("", text)
+    return _SPACE_NEXT_TO_CJK.sub("", text) if _CJK_CHAR.search(text) else text
 
 
 def _counted_sentences(text: str, min_words: int) -> list[str]:

@@ -4,6 +4,7 @@ a test.
 
     .venv/bin/python eval/bench_scale.py --out eval/results/scale_cpu.json
     .venv/bin/python eval/bench_scale.py --skip-ray   # no Ray installed
+    .venv/bin/python eval/bench_scale.py --parts dead   # only the dead endpoint
 
 It measures, each from one run:
 
@@ -19,6 +20,10 @@ before them, so its start-up is not in their wall time.
    once) through one server, the client's bound equal to the server's K, with the waiting
    requests served first come, first served and then by the fairness rule: when documents
    finished, and how long each took from its start.
+4. dead: a 12-document build over three servers, and the same build with a fourth URL where
+   nothing listens (``http://127.0.0.1:9/v1``, the connection refused), alternately
+   ``--repeats`` times, with the client's default retries and probes: the wall time with
+   the dead URL against the wall time without it (the target is 1.15 or less).
 
 It prints one Markdown table and writes the raw figures as JSON to ``--out``.
 """
@@ -51,6 +56,9 @@ from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 
 log = logging.getLogger("bench_scale")
 SECTION_WORDS = 500
+REFUSED = "http://127.0.0.1:9/v1"
+"""A URL where nothing listens: every connection is refused."""
+PARTS = ("endpoints", "ray", "fairness", "dead")
 """Largest section budget: the loopback writer plans the fewest sections the bounds allow,
 so a 3,000-word document has six sections and a 900-word one two."""
 
@@ -145,6 +153,20 @@ def ray_build(path: Path, out: Path, urls: list[str], actors: int, in_flight: in
     return {"wall_s": round(wall, 2), "tokens": tokens, "tokens_per_s": round(tokens / wall, 1)}
 
 
+def dead_endpoint(root: Path, urls: list[str], repeats: int) -> dict[str, Any]:
+    """The same 12-document build over ``urls``, and over ``urls`` and a refused URL, in
+    turn ``repeats`` times; the fastest of each, and their ratio."""
+    path = instructions(root / "dead.jsonl", 12, [600, 900])
+    runs: dict[str, list[dict[str, Any]]] = {"live": [], "with_dead": []}
+    for i in range(repeats):
+        for name, build_urls in (("live", urls), ("with_dead", [*urls, REFUSED])):
+            run = asyncio.run(timed_build(path, root / f"dead-{name}-{i}", build_urls, 12, "sequential", 12))
+            runs[name].append(run)
+            print(f"{name}: {run['wall_s']} s", file=sys.stderr)
+    best = {name: min(r["wall_s"] for r in rows) for name, rows in runs.items()}
+    return {"runs": runs, "best_s": best, "ratio": round(best["with_dead"] / best["live"], 3)}
+
+
 def latency_figures(result: dict[str, Any]) -> dict[str, float]:
     """Finish times of a build's documents: first, median, last, and their spread (p90 - p10)."""
     done = sorted(result["finished_s"])
@@ -160,6 +182,9 @@ def main() -> int:
     parser.add_argument("--slots", type=int, default=4, help="K: answers a server writes at once.")
     parser.add_argument("--docs-per-slot", type=int, default=6, help="Documents per server slot in a build.")
     parser.add_argument("--skip-ray", action="store_true", help="Leave out the Ray builds.")
+    parser.add_argument("--parts", type=lambda s: s.split(","), default=list(PARTS),
+                        help=f"Comma-separated, of {', '.join(PARTS)}.")  # fmt: skip
+    parser.add_argument("--repeats", type=int, default=2, help="dead: builds of each kind, in turn.")
     parser.add_argument("--out", type=Path, help="Write the raw figures here as JSON.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -169,14 +194,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         root = Path(tmp)
         urls = servers(4, args.rate, k, stack)
-        results["endpoints"] = {}
-        for n in (1, 2, 4):
-            path = instructions(root / f"e{n}.jsonl", args.docs_per_slot * k * n, [600, 900])
-            run = asyncio.run(timed_build(path, root / f"e{n}", urls[:n], 2 * k * n, "sequential", 2 * k * n))
-            results["endpoints"][n] = run
-            print(f"{n} endpoint(s): {run['tokens_per_s']} tokens/s", file=sys.stderr)
-        one = results["endpoints"][1]["tokens_per_s"]
-        if not args.skip_ray:
+        if "endpoints" in args.parts:
+            results["endpoints"] = {}
+            for n in (1, 2, 4):
+                path = instructions(root / f"e{n}.jsonl", args.docs_per_slot * k * n, [600, 900])
+                run = asyncio.run(
+                    timed_build(path, root / f"e{n}", urls[:n], 2 * k * n, "sequential", 2 * k * n)
+                )
+                results["endpoints"][n] = run
+                print(f"{n} endpoint(s): {run['tokens_per_s']} tokens/s", file=sys.stderr)
+        if "ray" in args.parts and "endpoints" in args.parts and not args.skip_ray:
             from agentwrite.dataset.ray_build import LOCAL, import_ray
 
             ray = import_ray(LOCAL)
@@ -187,20 +214,28 @@ def main() -> int:
             for actors in (1, 2):
                 results["ray"][actors] = ray_build(path, root / f"ray{actors}", urls[:2], actors, 4 * k)
                 print(f"ray, {actors} actor(s): {results['ray'][actors]}", file=sys.stderr)
-        path = instructions(root / "fair.jsonl", 4 * k, [3000, 400, 400, 400])
-        results["fairness"] = {}
-        for fair in (False, True):
-            run = asyncio.run(timed_build(path, root / f"fair{fair}", urls[:1], 4 * k, "parallel", k, fair))
-            results["fairness"]["fair" if fair else "fifo"] = run | {"figures": latency_figures(run)}
-    print(table(results, one))
+        if "fairness" in args.parts:
+            path = instructions(root / "fair.jsonl", 4 * k, [3000, 400, 400, 400])
+            results["fairness"] = {}
+            for fair in (False, True):
+                run = asyncio.run(
+                    timed_build(path, root / f"fair{fair}", urls[:1], 4 * k, "parallel", k, fair)
+                )
+                results["fairness"]["fair" if fair else "fifo"] = run | {"figures": latency_figures(run)}
+        if "dead" in args.parts:
+            results["dead"] = dead_endpoint(root, urls[:3], args.repeats)
+    print(table(results))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     return 0
 
 
-def table(results: dict[str, Any], one: float) -> str:
-    rows = ["| build | wall s | tokens/s | ratio to 1 endpoint | target |", "|---|---|---|---|---|"]
-    for n, run in results["endpoints"].items():
+def table(results: dict[str, Any]) -> str:
+    rows = []
+    if "endpoints" in results:
+        rows += ["| build | wall s | tokens/s | ratio to 1 endpoint | target |", "|---|---|---|---|---|"]
+        one = results["endpoints"][1]["tokens_per_s"]
+    for n, run in results.get("endpoints", {}).items():
         rows.append(f"| {n} endpoint(s) | {run['wall_s']} | {run['tokens_per_s']} | "
                     f"{run['tokens_per_s'] / one:.2f} | >= {0.9 * int(n):.1f} |")  # fmt: skip
     for name, run in results.get("ray", {}).items():
@@ -208,14 +243,24 @@ def table(results: dict[str, Any], one: float) -> str:
         rows.append(
             f"| {label} | {run['wall_s']} | {run['tokens_per_s']} | {run['tokens_per_s'] / one:.2f} | |"
         )
-    rows += ["", "| waiting requests served | first done s | median s | last s | p90 - p10 s | mean s |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
-    for name, run in results["fairness"].items():
+    if "fairness" in results:
+        rows += [""] * bool(rows)
+        rows += ["| waiting requests served | first done s | median s | last s | p90 - p10 s | mean s |",
+                 "|---|---|---|---|---|---|"]  # fmt: skip
+    for name, run in results.get("fairness", {}).items():
         f = run["figures"]
         label = "first come, first served" if name == "fifo" else "fairness rule"
         rows.append(
             f"| {label} | {f['first']} | {f['median']} | {f['last']} | {f['spread_p90_p10']} | {f['mean']} |"
         )
+    if "dead" in results:
+        dead = results["dead"]
+        walls = {name: ", ".join(str(r["wall_s"]) for r in runs) for name, runs in dead["runs"].items()}
+        best = dead["best_s"]
+        rows += [""] * bool(rows) + ["| 12-document build | wall s, each run | fastest s | ratio | target |",
+                 "|---|---|---|---|---|", f"| 3 endpoints | {walls['live']} | {best['live']} | 1.00 | |",
+                 f"| 3 endpoints and {REFUSED} (refused) | {walls['with_dead']} | {best['with_dead']} "
+                 f"| {dead['ratio']:.2f} | <= 1.15 |"]  # fmt: skip
     return "\n".join(rows)
 
 

@@ -4,7 +4,8 @@
 
 The drills are the ones the test suite runs (``agentwrite.testing.drills``): documents written
 through the fault proxy, ``agentwrite write`` and ``agentwrite dataset build`` killed with SIGKILL
-at seeded points and restarted, and the hostile inputs of ``agentwrite.testing.hostile_inputs``.
+at seeded points and restarted, and the hostile inputs of ``agentwrite.testing.hostile_inputs``
+(every command and the LangGraph app, tried by ``agentwrite.testing.hostile_drill``).
 Everything runs against loopback servers; no model is needed. Takes about a minute.
 """
 
@@ -18,9 +19,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from agentwrite.cli import app
 from agentwrite.testing.drills import (
     PARALLEL_AIMS,
     SEQUENTIAL_AIMS,
@@ -28,29 +26,23 @@ from agentwrite.testing.drills import (
     fault_run,
     write_kill_drill,
 )
+from agentwrite.testing.hostile_drill import try_case
 from agentwrite.testing.hostile_inputs import CASES
 from agentwrite.testing.openai_server import OpenAIServer
 
 FAULT_RUNS = [("sequential", s) for s in (1, 4, 5)] + [("parallel", s) for s in (2, 6)] + [("sketch", 3)]
 
 
-def hostile_inputs(tmp: Path) -> tuple[int, int]:
-    """Cases tried, and cases that exited 2 with one line, no model call and nothing written."""
+def hostile_inputs(tmp: Path) -> tuple[int, int, int]:
+    """Cases tried, commands they cover, and cases that passed (``try_case``: exit 2, one
+    line, no traceback, no model call, nothing written or changed, no secret shown)."""
     passed = 0
-    home = Path.cwd()
     with OpenAIServer() as server:
         for i, case in enumerate(CASES):
             folder = tmp / f"case-{i}"
             folder.mkdir()
-            case.lay_out(folder)
-            before = sorted(folder.rglob("*"))
-            os.chdir(folder)
-            result = CliRunner().invoke(app, ["write", *case.args, "--base-url", server.base_url, "-q"])
-            one_line = len([x for x in result.stderr.splitlines() if x.strip()]) == 1
-            clean = sorted(folder.rglob("*")) == before and not server.requests
-            passed += result.exit_code == 2 and one_line and clean
-    os.chdir(home)
-    return len(CASES), passed
+            passed += not try_case(case, folder, server)
+    return len(CASES), len({c.command for c in CASES}), passed
 
 
 def main() -> None:
@@ -99,12 +91,13 @@ def main() -> None:
             )
         )
         (tmp / "inputs").mkdir()
-        tried, handled = hostile_inputs(tmp / "inputs")
+        tried, commands, handled = hostile_inputs(tmp / "inputs")
         rows.append(
             (
-                "hostile inputs to `agentwrite write`",
+                f"hostile inputs to {commands - 1} commands and the LangGraph app",
                 f"{tried} cases",
-                f"{handled} exited 2, one line, nothing written, no model call",
+                f"{handled} exited 2 in one line, no traceback, no model call, nothing written or "
+                "changed, no secret shown",
                 str(tried - handled),
             )
         )

@@ -57,7 +57,7 @@ def test_non_number_target_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_unreadable_plan_file_exits_2(tmp_path: Path, server: OpenAIServer) -> None:
     missing = invoke("write", "Essay", "--plan", str(tmp_path / "nope.json"), "--base-url", server.base_url)
-    one_line_error(missing, 2, "cannot read plan file")
+    one_line_error(missing, 2, "does not exist")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     one_line_error(
@@ -114,3 +114,39 @@ def test_help_explains_every_flag() -> None:
     assert result.exit_code == 0
     for flag in ("--words", "--output", "--json", "--plan", "--mode", "--resume", "--base-url", "--model"):
         assert flag in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["write", "Essay", "--mode", "zigzag"], "Invalid value for '--mode'"),
+        (["serve", "--port", "70000"], "Invalid value for '--port'"),
+        (["dataset", "build", "in.jsonl", "--out", "o", "--actors", "0"], "Invalid value for '--actors'"),
+        (["write", "Essay", "--no-such-flag"], "No such option"),
+        (["wirte", "Essay"], "No such command 'wirte'"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(args: list[str], fragment: str) -> None:
+    one_line_error(invoke(*args), 2, fragment)
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+@pytest.mark.parametrize("command", ["dataset build", "eval run"])
+def test_limit_takes_positive_numbers_only(
+    tmp_path: Path, server: OpenAIServer, command: str, limit: str
+) -> None:
+    items = tmp_path / "in.jsonl"
+    items.write_text(json.dumps({"prompt": "Write a 500-word note.", "type": "note", "length": 500}) + "\n")
+    before = len(server.requests)
+    result = invoke(*command.split(), str(items), "--out", str(tmp_path / "o"), "--limit", limit,
+                    "--base-url", server.base_url)  # fmt: skip
+    one_line_error(
+        result, 2, f"limit must be a positive number of {'documents' if 'dataset' in command else 'prompts'}"
+    )
+    assert len(server.requests) == before and sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_eval_score_checks_its_input_before_loading_anything(tmp_path: Path) -> None:
+    one_line_error(invoke("eval", "score", str(tmp_path / "nowhere")), 2, "does not exist or is not a file")
+    (tmp_path / "predictions.jsonl").write_text("")
+    one_line_error(invoke("eval", "score", str(tmp_path), "--concurrency", "0"), 2, "must be at least 1")

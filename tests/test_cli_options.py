@@ -76,7 +76,7 @@ def test_help_text_is_the_settings_description() -> None:
 def test_every_setting_is_a_generated_or_an_explicit_flag() -> None:
     names = flag_names()
     assert set(names) | NOT_FLAGS == set(Settings.model_fields)
-    assert set(EXPLICIT_FLAGS) == {"base_url", "decoding"} and {"api_key"} == NOT_FLAGS
+    assert set(EXPLICIT_FLAGS) == {"base_url", "decoding"} and {"api_key", "allowed_base_urls"} == NOT_FLAGS
 
 
 def test_flags_reach_the_settings_through_the_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

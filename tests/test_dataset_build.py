@@ -23,6 +23,7 @@ from agentwrite.dataset.recipe import Recipe
 from agentwrite.errors import InputError, ServerUnreachable
 from agentwrite.evaluation.scoring import length_score
 from agentwrite.llm.base import Completion, GenerationParams, Message
+from agentwrite.run_folder import claim_run_dir
 from agentwrite.settings import Settings
 from agentwrite.testing.scripted_model import ScriptedModel
 from tests import dataset_fakes as fakes
@@ -203,7 +204,7 @@ async def test_a_restart_removes_checkpoints_a_stop_after_commit_left(tmp_path: 
     out = tmp_path / "out"
     await abuild_dataset(source, out, SETTINGS, fakes.dataset_model(), limit=1)
     left = out / "runs" / "doc-00"
-    left.mkdir(parents=True)
+    claim_run_dir(left)  # marked first, as every run folder is; its marker goes last
     (left / "checkpoints.sqlite").write_bytes(b"as a killed build left it")
     kept = Recipe(keep_runs=True)
     await abuild_dataset(source, out, SETTINGS, fakes.dataset_model(), recipe=kept, limit=1)

@@ -115,7 +115,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(build: Path, tmp_path: 
         (str(empty), "-o", str(out)): "is empty",
         (str(build), "-o", str(out), "--test-size", "1.5"): "between 0 and 1",
         (str(build), "-o", str(out), "--test-size", "0"): "between 0 and 1",
-        (str(build), "-o", str(taken)): "not an empty folder",
+        (str(build), "-o", str(taken)): "exists and is not empty",
     }
     for args, message in cases.items():
         code, output = export(args[0], "--format", "hf", *args[1:])

@@ -9,12 +9,15 @@ import asyncio
 import dataclasses
 import json
 import socket
+import struct
+import threading
 from pathlib import Path
 
 import pytest
 
 from agentwrite.dataset.build import abuild_dataset
 from agentwrite.dataset.recipe import Recipe
+from agentwrite.errors import NoServerLeft
 from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.llm.endpoints import EndpointPool
 from agentwrite.llm.limit import LimitedModel
@@ -215,3 +218,121 @@ def test_an_eval_run_records_what_each_server_did(tmp_path: Path) -> None:
         u: n for u, n in served.items() if n
     }
     assert all(n > 0 for n in served.values())  # four prompts at once spread over both servers
+
+
+class ResettingServer:
+    """A loopback port where a server is listening and never answers: it reads each request's
+    first line, records it, and resets the connection. Counts every request that reached it."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.base_url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1"
+        self.requests: list[str] = []  # "GET /v1/models", ...
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> ResettingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept; close alone would not
+        self._listener.close()
+        self._thread.join(timeout=5)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            with connection:
+                connection.settimeout(5)
+                head = b""
+                while b"\r\n" not in head and (chunk := connection.recv(4096)):
+                    head += chunk
+                self.requests.append(" ".join(head.decode("latin-1").split(" ")[:2]))
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset
+
+
+PATIENT = RetryPolicy(max_retries=3, base_delay=0.01, max_delay=0.02)
+"""Retries that a dead server would show in its count of requests."""
+
+
+def patient_pool(*urls: str, probe_delay: float = 3600) -> EndpointPool:
+    """A pool whose probes wait an hour: within a test, whatever reaches a dead server was a
+    request or a retry."""
+    clients = [OpenAICompatModel(u, "test-model", retry=PATIENT, timeout=60) for u in urls]
+    return EndpointPool(clients, probe_delay=probe_delay, max_probe_delay=probe_delay)
+
+
+def test_a_dead_server_among_live_ones_is_asked_once_for_all_documents() -> None:
+    """Four documents start together over a server that resets every connection and two live
+    ones: the pool asks the dead one once (the window, for everyone), without retries, and
+    no document sends it anything after that."""
+    with ResettingServer() as dead, OpenAIServer() as a, OpenAIServer() as b:
+        pool = patient_pool(dead.base_url, a.base_url, b.base_url)
+        settings = Settings(mode="parallel", max_section_words=500)
+
+        async def documents() -> list[int]:
+            briefs = [f"Write a 1000-word note on tea garden {i}" for i in range(4)]
+            docs = await asyncio.gather(
+                *(awrite(x, settings=settings, model=pool, words=1000) for x in briefs)
+            )
+            await pool.aclose()
+            return [len(d.sections) for d in docs]
+
+        assert asyncio.run(documents()) == [2] * 4
+        served = len(a.completion_requests()) + len(b.completion_requests())
+    assert dead.requests == ["GET /v1/models"]
+    assert pool.endpoints[0].down is not None and pool.usage()[dead.base_url].failures == 1
+    assert sum(f.requests for f in pool.usage().values()) == served
+
+
+def test_a_refused_connection_goes_to_the_next_server_at_once_and_only_the_last_one_waits(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """a dies after the start: a request on it moves to b without a retry on a. Then only b is
+    left, and it dies too: the request waits and retries on b (and asks the dead c again),
+    then fails naming every server."""
+    with ResettingServer() as c, OpenAIServer(slow) as b:
+        a = OpenAIServer(slow).__enter__()
+        pool = patient_pool(a.base_url, b.base_url, c.base_url)
+
+        async def run() -> None:
+            await pool.context_window()  # c is out from here
+            assert c.requests == ["GET /v1/models"]
+            CURRENT_DOCUMENT.set(ticket := DocumentTicket())
+            await pool.complete(ASK, PARAMS)
+            assert list(ticket.endpoints) == [a.base_url]
+            a.__exit__(None, None, None)  # refused from now on
+            caplog.clear()
+            await pool.complete(ASK, PARAMS)  # on b, within the same request
+            assert ticket.endpoints[a.base_url].failures == 1 and ticket.endpoints[b.base_url].requests == 1
+            assert not [r for r in caplog.records if "retrying" in r.getMessage()]  # a was not tried again
+            b.__exit__(None, None, None)
+            with pytest.raises(NoServerLeft) as failed:
+                await pool.complete(ASK, PARAMS)
+            retried = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+            # b's retries (the last server in), then a's and c's (out, asked again as the last resort)
+            assert len(retried) == 3 * PATIENT.max_retries
+            assert all(e.url in str(failed.value) for e in pool.endpoints)
+            await pool.aclose()
+
+        asyncio.run(run())
+    assert c.requests == ["GET /v1/models"] + ["POST /v1/chat/completions"] * PATIENT.attempts
+
+
+def test_when_no_server_answers_at_the_start_each_is_asked_again_with_its_retries() -> None:
+    with ResettingServer() as first, ResettingServer() as second:
+        pool = patient_pool(first.base_url, second.base_url)
+
+        async def run() -> None:
+            try:
+                with pytest.raises(NoServerLeft):
+                    await pool.context_window()
+            finally:
+                await pool.aclose()
+
+        asyncio.run(run())
+    # once each without retries, as every start does; then, none having answered, with them
+    assert first.requests == second.requests == ["GET /v1/models"] * (1 + PATIENT.attempts)

@@ -51,7 +51,7 @@ def test_run_score_report_through_the_cli(tmp_path: Path) -> None:
 def test_bad_input_exits_with_2(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["eval", "run", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2 and "no such file" in result.output
+    assert result.exit_code == 2 and "does not exist" in result.output
     result = runner.invoke(app, ["eval", "run", str(SMOKE), "--out", str(tmp_path / "o"), "--target", "both"])
     assert result.exit_code == 2 and "--target" in result.output
     result = runner.invoke(app, ["eval", "report", str(tmp_path)])

@@ -63,13 +63,13 @@ def test_bad_lines_are_named(tmp_path: Path, second_line: str, message: str) -> 
 
 
 def test_missing_empty_and_undecodable_files(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="does not exist"):
         load_suite(tmp_path / "absent.jsonl")
     (tmp_path / "empty.jsonl").write_text("\n\n", "utf-8")
     with pytest.raises(InputError, match="no suite items"):
         load_suite(tmp_path / "empty.jsonl")
     (tmp_path / "latin1.jsonl").write_bytes('{"prompt": "caf\xe9"}'.encode("latin-1"))
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="not valid UTF-8"):
         load_suite(tmp_path / "latin1.jsonl")
 
 

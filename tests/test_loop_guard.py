@@ -1,9 +1,17 @@
 """The loop guard on hand-made texts: where a loop starts, what is dropped, what is left alone."""
 
+import json
+import lzma
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from agentwrite.length import count_words
-from agentwrite.loop_guard import RUN_ON_WORDS, LoopGuard
+from agentwrite.loop_guard import Loop, LoopGuard, Sentence
+from agentwrite.loop_rules import RUN_ON_WORDS
 from agentwrite.testing.openai_server import prose
-from agentwrite.text_stats import document_repeated_sentence_rate
+from agentwrite.text_stats import document_repeated_sentence_rate, split_sentences
 
 STEP = (
     "## Your step\n"
@@ -92,3 +100,108 @@ def test_the_watch_stops_a_stream_soon_after_the_loop_starts() -> None:
     text = FRESH + " " + "".join(pieces[: stopped_at + 1]).strip()
     loop = guard.find(text)
     assert loop is not None and document_repeated_sentence_rate(text[: loop.start]) == 0.0
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "loop_guard" / "streams.json.xz"
+"""Streams and the decisions the guard of f949d27 made on them (``record_streams.py`` beside it)."""
+
+
+def _recorded() -> list[dict[str, Any]]:
+    return json.loads(lzma.decompress(FIXTURES.read_bytes()))["cases"]
+
+
+def _as_list(loop: Loop | None) -> list[Any] | None:
+    return None if loop is None else [loop.start, loop.kind, loop.sample]
+
+
+@pytest.mark.parametrize("case", _recorded(), ids=lambda case: case["name"])
+def test_the_guard_decides_as_recorded(case: dict[str, Any]) -> None:
+    """Same stop piece, same loop there and on the whole text, same cleaned text."""
+    guard = LoopGuard(case["prompt"], case["earlier"])
+    watch = guard.watch(case["prefix"])
+    stop = next((i for i, piece in enumerate(case["pieces"]) if watch(piece)), None)
+    assert stop == case["stop"]
+    if stop is not None:
+        at_stop = case["prefix"] + "".join(case["pieces"][: stop + 1])
+        assert _as_list(guard.find(at_stop)) == case["loop_at_stop"]
+        streamed = guard.read(case["prefix"])  # the stream's own answer there, last sentence unfinished
+        for piece in case["pieces"][: stop + 1]:
+            streamed.add(piece)
+        assert _as_list(streamed.loop()) == case["loop_at_stop"]
+    whole = case["prefix"] + "".join(case["pieces"])
+    assert _as_list(guard.find(whole)) == case["loop"]
+    assert list(guard.clean(whole)) == case["clean"]
+
+
+TALK = "talk about the writing"
+
+
+def talk(sentence: str) -> str | None:
+    """A judge for the tests: sentences that announce the text instead of writing it."""
+    return TALK if sentence.startswith(("Here is", "Sure!")) else None
+
+
+def test_a_judge_s_faults_are_dropped_like_echoes_and_never_loop() -> None:
+    announcements = " ".join(f"Here is part {n} of the section you asked for." for n in range(6))
+    text = f"{FRESH} {announcements} Sure! Compost feeds the soil slowly."
+    guard = LoopGuard(judges=[talk])
+    assert guard.find(text) is None  # six in a row: dropped, not a loop
+    cleaned, dropped = guard.clean(text)
+    assert (
+        cleaned == f"{FRESH} Compost feeds the soil slowly." and dropped == 6 * 9 + 1
+    )  # "Here is part of the section you asked for", "Sure"
+    assert [s.fault for s in guard.read(text).sentences].count(TALK) == 7
+    assert LoopGuard().clean(text) == (text, 0)  # without the judge, nothing to drop
+
+
+def test_a_judge_s_faults_neither_break_nor_extend_a_copied_run() -> None:
+    earlier = "Tomatoes want sun. Basil grows beside them. Water it early. Mulch keeps roots cool."
+    copied = earlier.split(". ")
+    text = f"{FRESH} {copied[0]}. {copied[1]}. Here is the next part of it. {copied[2]}. {copied[3]}"
+    loop = LoopGuard(earlier=[earlier], judges=[talk]).find(text)
+    assert loop is not None and loop.kind == "copied from an earlier section"
+    assert text[: loop.start].rstrip() == FRESH
+
+
+def test_a_judge_sees_each_finished_sentence_once_however_often_the_stream_is_checked() -> None:
+    seen: list[str] = []
+
+    def judge(sentence: str) -> None:
+        seen.append(sentence)
+
+    guard = LoopGuard(judges=[judge])
+    watch = guard.watch()
+    text = prose(600, seed=3)
+    for character in text:  # a check at every sentence end and every 80 characters
+        assert not watch(character)
+    assert len(seen) == len(split_sentences(text)) - 1  # the last one has not ended
+    assert seen == split_sentences(text)[:-1]
+
+
+def test_a_tally_keeps_running_figures_as_the_text_streams() -> None:
+    told: list[Sentence] = []
+    guard = LoopGuard()
+    reading = guard.read("茶很古老。", tally=told.append)
+    watch = reading.watch()  # a stream's watch, whose text's figures can be read meanwhile
+    for piece in ["Tea is old. ", "It grew in Yunnan.\n```\ncode is not told\n```\n", "Then trade came"]:
+        assert not watch(piece)
+        assert reading.words == count_words(reading.text)
+    assert [s.text for s in told] == ["茶很古老。", "Tea is old.", "It grew in Yunnan."]
+    guard.add_prompt("Write about tea.")  # the guard learns more: the text is judged again, not told again
+    reading.end()
+    assert [s.text for s in told] == ["茶很古老。", "Tea is old.", "It grew in Yunnan.", "Then trade came"]
+    assert reading.words == count_words(reading.text) == 4 + 3 + 4 + 4 + 3  # the code counts too
+    assert sum(s.words for s in told) == 4 + 3 + 4 + 3
+
+
+def test_what_the_guard_learns_mid_stream_counts_for_the_text_read_so_far() -> None:
+    earlier = "Tomatoes want sun. Basil grows beside them. Water it early. Mulch keeps roots cool."
+    guard = LoopGuard()
+    reading = guard.read(f"{FRESH} ")
+    reading.add(earlier + " Then")
+    assert reading.loop() is None
+    guard.remember(earlier)  # another section wrote it first: now this is a copied run
+    loop = reading.loop()
+    assert loop is not None and loop.kind == "copied from an earlier section"
+    assert reading.text[: loop.start].rstrip() == FRESH
+    assert reading.clean() == (f"{FRESH} Then", count_words(earlier))

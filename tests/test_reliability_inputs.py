@@ -1,15 +1,16 @@
-"""Hostile input: each case exits 2 with one line, makes no model call and writes nothing."""
+"""Hostile input to every command and to the LangGraph app: each case exits 2 with one
+line and no traceback, makes no model call, writes nothing, leaves every file as it was and
+shows no secret (``agentwrite.testing.hostile_drill``)."""
 
 import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from agentwrite.cli import app
 from agentwrite.dataset.instructions import read_instructions
 from agentwrite.errors import InputError
 from agentwrite.files import read_numbered_jsonl
+from agentwrite.testing.hostile_drill import try_case
 from agentwrite.testing.hostile_inputs import CASES, HostileInput
 from agentwrite.testing.openai_server import OpenAIServer
 
@@ -20,20 +21,18 @@ def server():
         yield srv
 
 
+def test_the_drill_has_at_least_60_distinct_cases_across_the_commands() -> None:
+    assert len({c.what for c in CASES}) == len(CASES) >= 60
+    commands = {" ".join(c.command) for c in CASES}
+    assert {"write", "plan", "dataset build", "dataset merge", "dataset export", "eval run", "eval score",
+            "eval report", "serve", "app"} <= commands  # fmt: skip
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.what for c in CASES])
-def test_hostile_input_exits_2_with_one_line_and_writes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: OpenAIServer, case: HostileInput
+def test_hostile_input_exits_2_in_one_line_and_touches_nothing(
+    tmp_path: Path, server: OpenAIServer, case: HostileInput
 ) -> None:
-    case.lay_out(tmp_path)
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["write", *case.args, "--base-url", server.base_url, "-q"])
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("agentwrite: error:"), result.stderr
-    assert case.fragment in lines[0]
-    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before, "something was written"
-    assert server.completion_requests() == [] and server.requests == [], "a model call was made"
+    assert try_case(case, tmp_path, server) == []
 
 
 GOOD = {"prompt": "Write a 600-word essay on tea.", "type": "essay", "length": 600}

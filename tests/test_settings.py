@@ -1,5 +1,6 @@
 """Settings precedence: defaults < config file < environment < flags."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,7 @@ def test_bad_config_is_an_input_error(tmp_path: Path, text: str, message: str) -
 
 
 def test_missing_config_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="cannot read config file"):
+    with pytest.raises(InputError, match=r"config file .* does not exist"):
         load_settings(tmp_path / "absent.yaml")
 
 
@@ -115,3 +116,33 @@ def test_bad_environment_value_is_an_input_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("AGENTWRITE_MAX_RETRIES", "many")
     with pytest.raises(InputError, match="max_retries"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("AGENTWRITE_BASE_URL", ",,,", "invalid setting base_url: lists no server URL"),
+        ("AGENTWRITE_BASE_URL", "[]", "invalid setting base_url: lists no server URL"),
+        ("AGENTWRITE_BASE_URL", "http://127.0.0.1:70000/v1", "port out of range"),
+        (
+            "AGENTWRITE_BASE_URL",
+            "http://u:pw@127.0.0.1:0/v1",
+            "'http://127.0.0.1:0/v1' has a port out of range",
+        ),
+        ("AGENTWRITE_BASE_URL", "http://127.0.0.1:8x/v1", "port out of range"),
+        ("OPENAI_BASE_URL", "http://:8000/v1", "names no host"),
+        (
+            "AGENTWRITE_DECODING",
+            "{bad",
+            "invalid setting decoding: its environment variable is not valid JSON",
+        ),
+        ("AGENTWRITE_API_KEY", "sk-1\r\n", "the API key cannot be sent as an HTTP header"),
+    ],
+)
+def test_unusable_settings_are_input_errors_that_show_no_secret(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InputError, match=re.escape(message)) as raised:
+        load_settings()
+    assert "pw" not in str(raised.value) and "sk-1" not in str(raised.value)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from agentwrite.credentials import without_secrets
 from agentwrite.dataset.filters import (
     REJECT_REASONS,
     NearDuplicateIndex,
@@ -49,7 +49,8 @@ from agentwrite.files import read_jsonl, write_json
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
-from agentwrite.runner import awrite
+from agentwrite.output_paths import output_folder
+from agentwrite.run_folder import clear_run_dir
 from agentwrite.settings import Settings
 from agentwrite.sync import run_sync
 
@@ -140,6 +141,8 @@ async def _write_one(
     runs: Path,
     session: str,
 ) -> _Outcome:
+    from agentwrite.runner import awrite  # here: merge, export and stats use this module without LangGraph
+
     meta = _new_record(item, session)
     meta.add(sampling=_sampling(settings), started_at=_now())
     started = time.monotonic()
@@ -252,7 +255,7 @@ class _Committer:
             self.journal.commit(meta.line_json(), reject=reject)
         self.done += 1
         if not self.recipe.keep_runs:
-            shutil.rmtree(self.out_dir / RUNS / item.id, ignore_errors=True)
+            clear_run_dir(self.out_dir / RUNS / item.id)
         self._progress(item.id, meta.status, meta.reason, meta.completion_tokens)
 
     def commit_bad_line(self, bad: BadLine, session: str) -> None:
@@ -286,8 +289,8 @@ def _record_session(
         {
             "started_at": session,
             "instructions": str(instructions),
-            "settings": settings.model_dump(mode="json", exclude={"api_key"}),
-            "recipe": recipe.model_dump(mode="json"),
+            "settings": without_secrets(settings.model_dump(mode="json")),
+            "recipe": without_secrets(recipe.model_dump(mode="json")),  # its settings may hold a key
             "shard": str(shard) if shard is not None else None,
         }
     )
@@ -350,11 +353,22 @@ class _Session:
 
 def _sweep_runs(runs: Path, finished: set[str]) -> None:
     """Remove the checkpoints of committed documents: a build stopped between a commit and
-    its folder's removal leaves one behind."""
+    its folder's removal leaves one behind (only what agentwrite wrote is removed)."""
     if runs.is_dir():
         for folder in runs.iterdir():
             if folder.name in finished:
-                shutil.rmtree(folder, ignore_errors=True)
+                clear_run_dir(folder)
+
+
+def is_build_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a build (its ``build.json`` or ``meta.jsonl``)."""
+    return (folder / BUILD_FILE).is_file() or (folder / META).is_file()
+
+
+def build_folder(out_dir: Path) -> Path:
+    """Check the folder a build writes for ``--out``: new, empty or a build to continue; a
+    file or a folder of the user's is refused (``agentwrite.output_paths``)."""
+    return output_folder(out_dir, "build folder", is_build_folder, ", or a build to continue")
 
 
 def _open_session(
@@ -366,7 +380,10 @@ def _open_session(
     shard: Shard | None,
 ) -> _Session:
     """Read the instructions, repair what an interrupted build left and skip its finished ids."""
+    if limit is not None and limit < 1:
+        raise InputError(f"limit must be a positive number of documents, not {limit}")
     items, bad_lines = read_instructions(instructions_path, max_words=settings.max_words)
+    build_folder(out_dir)  # before anything is written
     check_resume(out_dir / BUILD_FILE, shard)
     if shard is not None:
         items, bad_lines = shard.select(items), shard.select(bad_lines)

@@ -116,10 +116,12 @@ def export(
         typer.Option(
             "--format",
             "-f",
-            help="messages, sharegpt, alpaca or parquet (a file); hf or prompt-completion (a Hugging "
-            "Face datasets folder with a dataset card: rows {id, messages}, or {id, prompt, completion} "
-            "for TRL's SFTTrainer, loss on the completion only; folders so that --test-size gives both "
-            "splits in one, loaded with datasets.load_from_disk).",
+            help="messages, sharegpt, alpaca or parquet (a file); dpo (a file: the build's preference "
+            "pairs, rows {id, prompt, chosen, rejected} in TRL's conversational preference form); hf, "
+            "prompt-completion or dpo-hf (a Hugging Face datasets folder with a dataset card: rows {id, "
+            "messages}, {id, prompt, completion} for TRL's SFTTrainer, loss on the completion only, or "
+            "the dpo rows for DPOTrainer; folders so that --test-size gives both splits in one, loaded "
+            "with datasets.load_from_disk).",
         ),
     ] = "messages",
     out: Annotated[
@@ -133,7 +135,8 @@ def export(
         typer.Option(
             "--test-size",
             metavar="FRACTION",
-            help="hf formats: put about this fraction of the ids in a test split (by a hash of the id).",
+            help="hf formats: put about this fraction of the ids in a test split (by a hash of the "
+            "instruction's id).",
         ),
     ] = None,
     debug: Debug = False,
@@ -151,7 +154,7 @@ def export(
                 f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS + HF_FORMATS)}"
             )
         elif test_size is not None:
-            raise InputError("--test-size goes with --format hf or prompt-completion")
+            raise InputError("--test-size goes with --format hf, prompt-completion or dpo-hf")
         else:
             typer.echo(str(export_examples(build_dir, fmt, out)))
 
@@ -201,9 +204,11 @@ def instructions(
         write_instructions,
     )
     from agentwrite.llm.factory import make_model
+    from agentwrite.output_paths import output_file
 
     with handled(debug):
         settings = settings_from(config, **settings_flags)
+        output_file(out, "--out")  # before any model call
         the_seeds = InstructionSeeds.load(seeds)
         existing = [i.prompt for i in read_instructions(avoid)[0]] if avoid is not None else []
 

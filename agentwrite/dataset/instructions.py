@@ -26,10 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from agentwrite.dataset.filters import jaccard, shingles
 from agentwrite.errors import InputError, ModelError
-from agentwrite.files import append_jsonl, atomic_file
+from agentwrite.files import MAX_DATA_FILE_BYTES, append_jsonl, atomic_file, read_bounded, read_text_file
 from agentwrite.length import DEFAULT_TARGET_WORDS, MAX_TARGET_WORDS, language_of, parse_target
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.structured import NoJsonObject, NoValidAnswer, ask_until_valid, json_model, unfenced
+from agentwrite.output_paths import output_file
 from agentwrite.prompts import render
 
 log = logging.getLogger(__name__)
@@ -140,10 +141,7 @@ def read_instructions(
     later line with an id seen before is a bad line. Raises InputError when the file
     cannot be read at all.
     """
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read instructions {path}: {exc.strerror or exc}") from None
+    raw = read_bounded(Path(path), MAX_DATA_FILE_BYTES, "instructions")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     good: list[Instruction] = []
@@ -180,11 +178,12 @@ def read_instructions(
 
 
 def write_instructions(path: Path, items: Iterable[Instruction]) -> int:
-    """Write instructions as JSONL, atomically (a temporary file renamed into place)."""
+    """Write instructions as JSONL, atomically (a temporary file renamed into place; a link
+    at ``path`` is written through)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with atomic_file(path) as tmp, tmp.open("w", encoding="utf-8") as out:
+    with atomic_file(output_file(path, "--out")) as tmp, tmp.open("w", encoding="utf-8") as out:
         for item in items:
             append_jsonl(out, item.as_json())
             count += 1
@@ -220,9 +219,10 @@ class InstructionSeeds(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> InstructionSeeds:
+        text = read_text_file(Path(path), "seeds file")
         try:
-            return cls.model_validate(yaml.safe_load(Path(path).read_text("utf-8")))
-        except (OSError, yaml.YAMLError, ValidationError) as exc:
+            return cls.model_validate(yaml.safe_load(text))
+        except (yaml.YAMLError, ValidationError) as exc:
             raise InputError(f"bad seeds file {path}: {str(exc).splitlines()[0]}") from None
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agentwrite.credentials import without_secrets
 from agentwrite.dataset.build import BUILD_FILE, _Committer, _now, _Outcome
 from agentwrite.dataset.filters import FilterConfig, NearDuplicateIndex
 from agentwrite.dataset.instructions import Instruction
@@ -36,6 +37,7 @@ from agentwrite.dataset.records import BuildRecord
 from agentwrite.dataset.stats import write_stats
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl, write_json
+from agentwrite.output_paths import output_folder
 
 Record = dict[str, Any]
 _STATUSES = ("accepted", "rejected")
@@ -157,9 +159,7 @@ def merge_builds(sources: Sequence[Path], out: Path) -> Merged:
         if path.resolve() in seen:
             raise InputError(f"{path} is given twice")
         seen.add(path.resolve())
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(f"{out} exists and is not empty; merge into a new folder")
+    target = output_folder(Path(out), "--out").absolute()  # new or empty; a link is followed
     read = [_read_source(p) for p in paths]
     recorded = _common_filters(read)
     try:
@@ -168,7 +168,6 @@ def merge_builds(sources: Sequence[Path], out: Path) -> Merged:
         raise InputError(f"the sources' filters are not valid now: {exc.errors()[0]['msg']}") from None
     _check_ids(read)
 
-    target = out.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".merging", dir=target.parent))
     try:
@@ -177,7 +176,10 @@ def merge_builds(sources: Sequence[Path], out: Path) -> Merged:
             "merged_at": _now(),
             "sources": [str(s.path) for s in read],
             "near_duplicates_dropped": duplicates,
-            "sessions": [{"source": str(s.path), **session} for s in read for session in s.sessions],
+            # an older build may have recorded a recipe's API key: it is not copied on
+            "sessions": [
+                {"source": str(s.path), **without_secrets(session)} for s in read for session in s.sessions
+            ],
         }
         write_json(folder / BUILD_FILE, record)
         stats = write_stats(folder)

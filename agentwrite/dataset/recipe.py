@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agentwrite.dataset.filters import FilterConfig
 from agentwrite.errors import InputError
+from agentwrite.files import read_text_file
 from agentwrite.settings import Settings, load_settings
 
 
@@ -50,11 +51,9 @@ def load_recipe(path: Path | None) -> Recipe:
     """
     if path is None:
         return Recipe()
+    text = read_text_file(Path(path), "recipe")
     try:
-        data = yaml.safe_load(Path(path).read_text("utf-8")) or {}
-        return Recipe.model_validate(data)
-    except OSError as exc:
-        raise InputError(f"cannot read recipe {path}: {exc.strerror or exc}") from None
+        return Recipe.model_validate(yaml.safe_load(text) or {})
     except yaml.YAMLError as exc:
         raise InputError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     except ValidationError as exc:

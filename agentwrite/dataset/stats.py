@@ -9,6 +9,7 @@ from statistics import median
 from typing import Any
 
 from agentwrite.dataset.journal import META
+from agentwrite.dataset.preference import PreferencePair, load_pairs
 from agentwrite.domain import endpoint_totals
 from agentwrite.files import read_jsonl, write_json
 
@@ -90,6 +91,24 @@ def compute_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def pair_stats(pairs: list[PreferencePair]) -> dict[str, Any]:
+    """How many preference pairs there are, by kind, their margins, and how often each score
+    separated chosen from rejected.
+
+    >>> pair = PreferencePair(id="d#s1", instruction_id="d", kind="section", margin=0.5,
+    ...     prompt=[{"role": "user", "content": "Q"}], chosen="a", rejected="b", separated_by=["talk"])
+    >>> stats = pair_stats([pair]); stats["count"], stats["by_kind"], stats["separated_by"]
+    (1, {'section': 1}, {'talk': 1})
+    """
+    return {
+        "count": len(pairs),
+        "instructions": len({p.instruction_id for p in pairs}),
+        "by_kind": dict(sorted(Counter(p.kind for p in pairs).items())),
+        "margin": summarise([p.margin for p in pairs]),
+        "separated_by": dict(Counter(s for p in pairs for s in p.separated_by).most_common()),
+    }
+
+
 def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "documents": len(records),
@@ -140,10 +159,13 @@ def plot_lengths(records: list[dict[str, Any]], path: Path) -> None:
 
 
 def write_stats(out_dir: Path) -> dict[str, Any]:
-    """Compute the stats of the build in ``out_dir``; write ``stats.json`` and the plot."""
+    """Compute the stats of the build in ``out_dir`` (with its pairs' when it holds a
+    ``pairs.jsonl``); write ``stats.json`` and the plot."""
     out_dir = Path(out_dir)
     records = read_jsonl(out_dir / META)
     stats = compute_stats(records)
+    if pairs := load_pairs(out_dir):
+        stats["pairs"] = pair_stats(pairs)
     write_json(out_dir / STATS_FILE, stats)
     plot_lengths(records, out_dir / PLOT_FILE)
     return stats

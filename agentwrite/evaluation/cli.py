@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agentwrite.cli_options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
 from agentwrite.cli_support import Debug, handled, run, served, settings_from
-from agentwrite.evaluation.run import Target
+
+if TYPE_CHECKING:
+    from agentwrite.evaluation.run import Target
 
 # agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
 # settings_from, _served) are imported inside the commands, never at import time.
@@ -105,11 +107,12 @@ def score(
     The settings are the judge's (its server and model: --judge-base-url, --judge-model).
     The API key is never a flag: AGENTWRITE_API_KEY or OPENAI_API_KEY, or api_key in --config."""
     from agentwrite.evaluation.embeddings import load_embedder
-    from agentwrite.evaluation.score import RunScore, ScoreProgress, ascore_run
+    from agentwrite.evaluation.score import RunScore, ScoreProgress, ascore_run, check_score_input
     from agentwrite.llm.factory import make_model
     from agentwrite.progress import JobProgress
 
     with handled(debug):
+        check_score_input(run_dir, concurrency, attempts, judge_max_context)  # before any loading
         embed = load_embedder() if embeddings else None
         judge = (
             make_model(settings_from(config, base_url=judge_base_url, model=judge_model, **settings_flags))

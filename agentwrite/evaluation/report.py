@@ -11,6 +11,7 @@ Plots (matplotlib, Agg backend, 100 dpi):
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ from typing import Any
 from agentwrite.errors import InputError
 from agentwrite.evaluation.score import BUCKETS, ITEM_SCORES, SCORES, LengthGroup, RunScore, read_scores
 from agentwrite.evaluation.scoring import DIMENSIONS
-from agentwrite.files import read_numbered_jsonl
+from agentwrite.files import read_numbered_jsonl, write_text
+from agentwrite.output_paths import output_file, output_folder
 
 log = logging.getLogger(__name__)
 
 DPI = 100
+REPORT = "report.md"
+PLOTS = ("length.png", "s_l_by_bucket.png", "s_l_by_type.png", "coherence_by_position.png")
 FIGSIZE = (6.4, 4.8)
 """Every plot is FIGSIZE inches at DPI: 640 x 480 pixels."""
 POSITION_BINS = 5
@@ -224,10 +228,37 @@ def _table(runs: list[ScoredRun]) -> list[str]:
     return lines
 
 
+TITLE = "# Evaluation report"
+
+
+def _starts(path: Path, prefix: bytes) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(len(prefix)) == prefix
+
+
+def report_files(out_dir: Path) -> list[Path]:
+    """The files a report writes in ``out_dir`` (``REPORT``, then ``PLOTS``; links written
+    through), checked before anything is written: ``out_dir`` is a folder or new, and each
+    file is new or one an earlier report wrote (its ``report.md`` starts with ``TITLE``);
+    InputError otherwise."""
+    output_folder(out_dir, "--out", owned=lambda _: True)  # a folder, new or not; its files below
+    names = (REPORT, *PLOTS)
+    if not out_dir.exists():
+        return [out_dir / name for name in names]
+    there = [name for name in names if os.path.lexists(out_dir / name)]
+    earlier = (out_dir / REPORT).is_file() and _starts(out_dir / REPORT, TITLE.encode())
+    if there and not earlier:
+        raise InputError(
+            f"--out {out_dir} holds {there[0]}, which no earlier report wrote; use another folder"
+        )
+    return [output_file(out_dir / name, "report file") for name in names]
+
+
 def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
     """Write ``report.md`` and its plots to ``out_dir``; return the report's path."""
     if not run_dirs:
         raise InputError("give at least one scored run folder")
+    report, *plots = report_files(out_dir)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -235,15 +266,14 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     buckets = [name for name, _, _ in BUCKETS if any(name in r.scores.s_l_by_bucket for r in runs)]
     types = sorted({t for r in runs for t in r.scores.s_l_by_type})
-    _plot_length(runs, out_dir / "length.png")
-    _plot_bars(
-        runs, lambda s: s.s_l_by_bucket, buckets, "S_l by required length", out_dir / "s_l_by_bucket.png"
-    )
-    _plot_bars(runs, lambda s: s.s_l_by_type, types, "S_l by type", out_dir / "s_l_by_type.png")
-    _plot_positions(runs, out_dir / "coherence_by_position.png")
+    length, by_bucket, by_type, by_position = plots
+    _plot_length(runs, length)
+    _plot_bars(runs, lambda s: s.s_l_by_bucket, buckets, "S_l by required length", by_bucket)
+    _plot_bars(runs, lambda s: s.s_l_by_type, types, "S_l by type", by_type)
+    _plot_positions(runs, by_position)
     floored = sum(item["response_length"] < LENGTH_FLOOR for r in runs for item in r.items)
     lines = [
-        "# Evaluation report",
+        TITLE,
         "",
         "Formulas: see eval/README.md. S_l follows LongBench-Write; S_q is the judge's mean rating "
         "mapped to 0-100; overall = (S_l + S_q) / 2.",
@@ -274,7 +304,6 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
             lines += [f"## Failures in {run.label}", ""]
             lines += [f"- `{f.key}`: {f.reason}" for f in failures]
             lines.append("")
-    report = out_dir / "report.md"
-    report.write_text("\n".join(lines), "utf-8")
+    write_text(report, "\n".join(lines))
     log.info("wrote %s", report)
     return report

@@ -37,6 +37,7 @@ from agentwrite.length import count_words
 from agentwrite.llm.base import ChatModel, GenerationParams, Message
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
+from agentwrite.output_paths import output_folder
 from agentwrite.settings import Settings
 from agentwrite.sync import run_sync
 
@@ -86,6 +87,11 @@ def finished_keys(path: Path) -> set[str]:
             raise InputError(f"{path}:{number}: not a prediction line; cannot resume")
         keys.add(record["key"])
     return keys
+
+
+def _is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds an eval run (its ``run.json`` or ``predictions.jsonl``)."""
+    return (folder / RUN_FILE).is_file() or (folder / PREDICTIONS).is_file()
 
 
 def _check_run_file(out_dir: Path, record: dict[str, Any]) -> None:
@@ -290,6 +296,9 @@ async def arun_suite(
         raise InputError(f"unknown target {target!r}; use 'agentwrite' or 'direct'")
     if concurrency < 1:
         raise InputError("concurrency must be at least 1")
+    if limit is not None and limit < 1:
+        raise InputError(f"limit must be a positive number of prompts, not {limit}")
+    output_folder(out_dir, "run folder", _is_run_folder, ", or a run to continue")
     items = load_suite(suite_path)[:limit]
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / DOCUMENTS).mkdir(exist_ok=True)

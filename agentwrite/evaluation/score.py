@@ -47,6 +47,9 @@ from agentwrite.text_stats import (
 
 log = logging.getLogger(__name__)
 
+MIN_JUDGE_CONTEXT = 512
+"""The smallest judge window in tokens that leaves room for a rubric and a response."""
+
 SCORES = "scores.json"
 ITEM_SCORES = "item_scores.jsonl"
 JUDGEMENTS = "judgements.jsonl"
@@ -372,6 +375,21 @@ def _mean_figures(records: Sequence[dict[str, Any]]) -> dict[str, float]:
     }
 
 
+def check_score_input(
+    run_dir: Path, concurrency: int = 4, attempts: int = 3, judge_max_context: int | None = None
+) -> Path:
+    """The predictions file to score for ``run_dir`` (a run folder or the file itself);
+    InputError, before anything is loaded, when it is missing or a number is out of range."""
+    if concurrency < 1 or attempts < 1:
+        raise InputError(f"concurrency and attempts must be at least 1, not {min(concurrency, attempts)}")
+    if judge_max_context is not None and judge_max_context < MIN_JUDGE_CONTEXT:
+        raise InputError(f"the judge's context window must be at least {MIN_JUDGE_CONTEXT} tokens")
+    path = run_dir / PREDICTIONS if run_dir.is_dir() else run_dir
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file; give a run folder or its predictions")
+    return path
+
+
 async def ascore_run(
     run_dir: Path,
     judge_model: ChatModel | None = None,
@@ -387,7 +405,7 @@ async def ascore_run(
     the latter holds. ``judge_max_context`` is the judge's context window in tokens
     (default: what its server reports); ``on_item`` hears a ``ScoreProgress`` after each
     item judged, then after each item scored."""
-    path = run_dir / PREDICTIONS if run_dir.is_dir() else run_dir
+    path = check_score_input(run_dir, concurrency, attempts, judge_max_context)
     run_dir = path.parent
     rows = load_predictions(path)
     if not rows:

@@ -3,13 +3,19 @@
 A document's first request goes to the server with the fewest requests outstanding (of
 those, the one that was given the fewest documents), and
 the document stays there while that server is healthy, so that the server's prefix cache
-keeps serving its growing prompt. A server whose request fails after its own retries (no
-connection, no answer in time, a 5xx, a cut stream) is taken out: the request goes to
-another server, and the server is asked again in the background (``GET /models``, the
-wait doubling from ``probe_delay`` to ``max_probe_delay``) until it answers and is taken
-back. Errors that any server would give (a 4xx: a bad request, a prompt too long) are
-raised as they are. The run fails only when no server is left, with one line that names
-each URL and why it failed.
+keeps serving its growing prompt.
+
+The pool holds one health state per server, shared by every document. A server whose
+connection is refused or reset while another server is in is taken out at once, without
+retries or backoff; one that fails otherwise (no answer in time, a 5xx, a cut stream) is
+taken out after its own retries. Either way the request goes to another server, and the
+server is asked again in the background, by one probe (``GET /models``, the wait doubling
+from ``probe_delay`` to ``max_probe_delay``), until it answers and is taken back. Only the
+last server in waits and retries; when every server is out, a request asks them again,
+each with its retries, and the run fails when none answers, with one line that names each
+URL and why it failed. Errors that any server would give (a 4xx: a bad request, a prompt
+too long) are raised as they are. The servers are asked for their window once, together,
+for all documents.
 
 What each server did is counted per server (``usage``) and, within a run, per document
 (the ``DocumentTicket`` of ``agentwrite.llm.scheduling``).
@@ -78,6 +84,7 @@ class EndpointPool:
         self.probe_delay, self.max_probe_delay = probe_delay, max_probe_delay
         self._sticky: dict[int, Endpoint] = {}
         self._window: tuple[int | None] | None = None  # (the smallest window,) once the servers were asked
+        self._asking = asyncio.Lock()  # documents that start together wait for one round of questions
 
     @property
     def name(self) -> str:
@@ -105,29 +112,40 @@ class EndpointPool:
         ]
 
     async def context_window(self) -> int | None:
-        """The smallest window the servers report. The first call asks every server (which
-        proves it reachable and resolves its model's name) and takes out those that cannot be
-        reached; later calls answer from what was learnt, while some server is in."""
-        if self._window is None:
-            answers = await asyncio.gather(
-                *(e.client.context_window() for e in self.endpoints), return_exceptions=True
-            )
-            windows = []
-            for endpoint, answer in zip(self.endpoints, answers, strict=True):
-                if isinstance(answer, BaseException):
-                    if len(self.endpoints) == 1 or not fails_the_server(answer):
-                        raise answer
-                    self._count(endpoint, current_ticket(), EndpointUsage(failures=1))
-                    self._take_out(endpoint, answer, quiet=True)  # said below, or in the error
-                elif answer is not None:
-                    windows.append(answer)
-            self._check_some_left()
-            for endpoint in self.endpoints:
-                if endpoint.down is not None:
-                    log.warning("%s is out from the start: %s", endpoint.url, endpoint.down)
-            self._window = (min(windows, default=None),)
-        self._check_some_left()
+        """The smallest window the servers report. The first call asks every server at once
+        (which proves it reachable and resolves its model's name) and takes out those that
+        cannot be reached, a refused connection at once; when none answers, all are asked
+        again with their retries. Calls made meanwhile wait for that answer; later calls answer
+        from what was learnt (their requests find out which servers are in)."""
+        async with self._asking:
+            if self._window is None:
+                windows = await self._ask_windows(failover=len(self.endpoints) > 1)
+                if all(e.down is not None for e in self.endpoints):
+                    windows = await self._ask_windows(failover=False)
+                self._check_some_left()
+                for endpoint in self.endpoints:
+                    if endpoint.down is not None:
+                        log.warning("%s is out from the start: %s", endpoint.url, endpoint.down)
+                self._window = (min(windows, default=None),)
         return self._window[0]
+
+    async def _ask_windows(self, *, failover: bool) -> list[int]:
+        """The windows of the servers that answer; the others are taken out."""
+        answers = await asyncio.gather(
+            *(e.client.context_window(failover=failover) for e in self.endpoints), return_exceptions=True
+        )
+        windows = []
+        for endpoint, answer in zip(self.endpoints, answers, strict=True):
+            if isinstance(answer, BaseException):
+                if len(self.endpoints) == 1 or not fails_the_server(answer):
+                    raise answer
+                self._count(endpoint, current_ticket(), EndpointUsage(failures=1))
+                self._take_out(endpoint, answer, quiet=True)  # said by the caller, or in the error
+            else:
+                endpoint.down = None
+                if answer is not None:
+                    windows.append(answer)
+        return windows
 
     async def count_tokens(self, messages: list[Message]) -> int | None:
         """The prompt's size as the server the document sticks to counts it (None on failure)."""
@@ -142,10 +160,12 @@ class EndpointPool:
     async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
         ticket = current_ticket()
         tried: list[Endpoint] = []
-        while (endpoint := self._choose(ticket, tried)) is not None:
+        while (endpoint := self._choose(ticket, tried) or self._last_resort(tried)) is not None:
+            # a failed connection goes straight to another server while one is in
+            failover = any(e.down is None and e is not endpoint and e not in tried for e in self.endpoints)
             endpoint.outstanding += 1
             try:
-                completion = await endpoint.client.complete(messages, params)
+                completion = await endpoint.client.complete(messages, params, failover=failover)
             except Exception as error:
                 if not fails_the_server(error):
                     raise
@@ -157,6 +177,9 @@ class EndpointPool:
                 continue
             finally:
                 endpoint.outstanding -= 1
+            if endpoint.down is not None:  # it answered: asked as the last resort, or taken out meanwhile
+                log.warning("%s answers again; taking it back", endpoint.url)
+                endpoint.down = None
             used = completion.usage
             answered = EndpointUsage(
                 requests=1, prompt_tokens=used.prompt_tokens, completion_tokens=used.completion_tokens
@@ -189,6 +212,11 @@ class EndpointPool:
             self._sticky[ticket.order] = chosen
             chosen.documents += 1
         return chosen
+
+    def _last_resort(self, tried: Sequence[Endpoint]) -> Endpoint | None:
+        """With every server out, one not yet tried by this request: asked again, with its
+        retries (the wait for a server to come back)."""
+        return next((e for e in self.endpoints if e not in tried), None) if len(self.endpoints) > 1 else None
 
     def _count(self, endpoint: Endpoint, ticket: DocumentTicket | None, usage: EndpointUsage) -> None:
         endpoint.usage = endpoint.usage + usage

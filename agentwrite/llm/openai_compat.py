@@ -6,12 +6,16 @@ with ``LimitedModel``); ``tenacity`` retries them as the ``RetryPolicy`` says. W
 fails is raised as ``ServerUnreachable`` (no connection or no answer in time) or
 ``ModelRequestError`` (an error status or an unusable answer, in the server's own words;
 ``PromptTooLong``, with the prompt's size, when it refused a prompt too long for its window).
+With ``failover=True`` (another server can take the request: ``EndpointPool`` says so) a
+connection refused, reset or not made in time is raised at once, without the retries.
 
 Kept here because the SDK does not do it: a streamed answer counts only once it has a
 ``finish_reason`` and its stream ended with ``[DONE]`` (the SDK ends a cut stream quietly,
 so the last bytes of each body are kept to check), a plain JSON answer to a streamed
-request is read too, and the API key, sent only in the ``Authorization`` header, is kept
-out of every message, log line and repr and scrubbed from server text that echoes it.
+request is read too, and the API key and a URL's password, sent only in the
+``Authorization`` header, are kept out of every message, log line and repr (the URL is
+used in its public form, ``agentwrite.credentials``) and scrubbed from server text that
+echoes them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +34,7 @@ import openai
 from openai.types.chat import ChatCompletion
 from tenacity import RetryCallState
 
+from agentwrite.credentials import check_api_key, public_url, redact, url_credentials
 from agentwrite.domain import Usage
 from agentwrite.errors import ModelRequestError, PromptTooLong, ServerUnreachable
 from agentwrite.llm.base import HALTED, Capabilities, Completion, GenerationParams, Message, Watch
@@ -43,8 +49,12 @@ T = TypeVar("T")
 
 MAX_CONNECTIONS = 1024
 """Pool size: well above any sensible ``max_inflight``, so the pool never queues requests."""
+INFO_DEADLINE = 60.0
+"""Seconds ``GET /models`` and ``POST /tokenize`` may take in all, however the server sends."""
 
 _DETAIL_CHARS = 300
+_CONNECTION_FAILED = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+"""The connection was refused or reset, or the server hung up without an answer."""
 # vLLM: "... your prompt contains at least 8042 input tokens ..."; OpenAI: "... your messages
 # resulted in 8300 tokens ..."; both after "maximum context length is N tokens".
 _REFUSED_PROMPT = re.compile(
@@ -95,7 +105,10 @@ class OpenAICompatModel:
     ``repetition_penalty``).
     With ``stream`` (the default) completions are streamed and ``timeout`` bounds the
     silence between chunks; without it the server sends nothing until the answer is
-    done, so ``timeout`` bounds the whole generation.
+    done, so ``timeout`` bounds the whole generation. Either way a completion ends by its
+    deadline, ``timeout`` plus ``seconds_per_token`` for each token asked for, and
+    ``GET /models`` and ``POST /tokenize`` by ``info_deadline``, however slowly a server
+    keeps sending.
     """
 
     def __init__(
@@ -109,19 +122,31 @@ class OpenAICompatModel:
         retry: RetryPolicy | None = None,
         vllm_extensions: bool = True,
         stream: bool = True,
+        seconds_per_token: float = 1.0,
+        info_deadline: float = INFO_DEADLINE,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = public_url(base_url.rstrip("/"))  # the URL recorded and shown, and requested
         self._model = model
         self._api_key = api_key or None
+        if self._api_key:
+            check_api_key(self._api_key)
+        login = url_credentials(base_url)
+        self._secrets = [s for s in (self._api_key, login[1] if login else None) if s]
         self.retry = retry or RetryPolicy()
         self.vllm_extensions = vllm_extensions
         self.stream = stream
+        self._timeout, self._seconds_per_token, self._info_deadline = (
+            timeout,
+            seconds_per_token,
+            info_deadline,
+        )
         self._model_lock = asyncio.Lock()
         self._window: int | None = None  # the server's max_model_len, once server_info() has told it
         self._tokenize = vllm_extensions  # vLLM's POST /tokenize, until a server shows it has none
         self._headers: dict[str, Any] = {} if self._api_key else {"Authorization": openai.Omit()}
         timeouts = httpx.Timeout(timeout, connect=connect_timeout, pool=None)
         self._http = httpx.AsyncClient(  # openai 3 types its own httpx2 client, and takes httpx's too
+            auth=httpx.BasicAuth(*login) if login else None,  # a URL's user and password, as httpx sends them
             timeout=timeouts,
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             trust_env=False,
@@ -150,6 +175,7 @@ class OpenAICompatModel:
             retry=RetryPolicy.from_settings(settings),
             vllm_extensions=settings.min_tokens,
             stream=settings.stream,
+            seconds_per_token=settings.seconds_per_token,
         )
 
     def __repr__(self) -> str:
@@ -166,9 +192,9 @@ class OpenAICompatModel:
             min_tokens=self.vllm_extensions, streaming_watch=self.stream, tokenize=self._tokenize
         )
 
-    async def context_window(self) -> int | None:
+    async def context_window(self, *, failover: bool = False) -> int | None:
         """The server's ``max_model_len`` (``GET /models``), which also proves it reachable."""
-        return (await self.server_info()).max_model_len
+        return (await self.server_info(failover=failover)).max_model_len
 
     async def count_tokens(self, messages: list[Message]) -> int | None:
         """The prompt's size, chat template included, from vLLM's ``POST /tokenize`` (at the
@@ -181,11 +207,12 @@ class OpenAICompatModel:
         body["messages"] = [{"role": m["role"], "content": m["content"]} for m in messages]
         auth = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         try:
-            response = await self._http.post(
-                self.base_url.removesuffix("/v1") + "/tokenize", json=body, headers=auth
-            )
+            async with asyncio.timeout(self._info_deadline):
+                response = await self._http.post(
+                    self.base_url.removesuffix("/v1") + "/tokenize", json=body, headers=auth
+                )
             count = response.json().get("count") if response.is_success else None
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        except (httpx.HTTPError, ValueError, AttributeError, TimeoutError) as exc:
             logger.debug("POST /tokenize failed: %s", self._scrub(f"{type(exc).__name__}: {exc}"))
             return None
         if response.status_code in (404, 405):
@@ -193,31 +220,37 @@ class OpenAICompatModel:
             self._tokenize = False
         return count if isinstance(count, int) and count > 0 else None
 
-    async def complete(self, messages: list[Message], params: GenerationParams) -> Completion:
-        model = await self._resolve_model()
+    async def complete(
+        self, messages: list[Message], params: GenerationParams, *, failover: bool = False
+    ) -> Completion:
+        model = await self._resolve_model(failover=failover)
         request = self._request(model, messages, params)
 
+        deadline = self._timeout + params.max_tokens * self._seconds_per_token
+
         async def once() -> Completion:
-            answer = await self._client.chat.completions.create(**request)
-            try:
-                if isinstance(answer, openai.AsyncStream):
-                    return await _read_stream(answer, params.watch)
-                return _completion(answer)
-            except (AttributeError, TypeError, IndexError) as exc:  # a part missing or of the wrong type
-                raise RequestFailure(f"unusable answer ({type(exc).__name__}: {exc})") from None
+            async with _deadline(deadline, f"{params.max_tokens} tokens"):
+                answer = await self._client.chat.completions.create(**request)
+                try:
+                    if isinstance(answer, openai.AsyncStream):
+                        return await _read_stream(answer, params.watch)
+                    return _completion(answer)
+                except (AttributeError, TypeError, IndexError) as exc:  # a part missing or of the wrong type
+                    raise RequestFailure(f"unusable answer ({type(exc).__name__}: {exc})") from None
 
-        return await self._call("POST", "/chat/completions", once)
+        return await self._call("POST", "/chat/completions", once, failover=failover)
 
-    async def server_info(self) -> ServerInfo:
+    async def server_info(self, *, failover: bool = False) -> ServerInfo:
         """Model ids and context window, from ``GET /models``."""
 
         async def once() -> list[Any]:
-            cards = (await self._client.models.list(extra_headers=self._headers)).data
+            async with _deadline(self._info_deadline, "the model list"):
+                cards = (await self._client.models.list(extra_headers=self._headers)).data
             if not cards or not all(isinstance(getattr(c, "id", None), str) for c in cards):
                 raise RequestFailure("the server lists no models, or a model without an id")
             return cards
 
-        cards = await self._call("GET", "/models", once)
+        cards = await self._call("GET", "/models", once, failover=failover)
         ids = tuple(card.id for card in cards)
         if self._model is None:
             self._model = ids[0]
@@ -228,19 +261,20 @@ class OpenAICompatModel:
     async def ping(self) -> bool:
         """Whether the server answers ``GET /models`` now (one try, no retries)."""
         try:
-            await self._client.models.list(extra_headers=self._headers)
-        except (openai.APIError, httpx.HTTPError, ValueError):
+            async with asyncio.timeout(self._info_deadline):
+                await self._client.models.list(extra_headers=self._headers)
+        except (openai.APIError, httpx.HTTPError, ValueError, TimeoutError):
             return False
         return True
 
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def _resolve_model(self) -> str:
+    async def _resolve_model(self, *, failover: bool = False) -> str:
         if self._model is None:
             async with self._model_lock:
                 if self._model is None:
-                    await self.server_info()
+                    await self.server_info(failover=failover)
         assert self._model is not None
         return self._model
 
@@ -275,15 +309,21 @@ class OpenAICompatModel:
         request["extra_headers"] = self._headers
         return request
 
-    async def _call(self, method: str, path: str, once: Callable[[], Awaitable[T]]) -> T:
-        """``once()`` with retries; what still fails is raised as this package's error."""
+    async def _call(
+        self, method: str, path: str, once: Callable[[], Awaitable[T]], *, failover: bool = False
+    ) -> T:
+        """``once()`` with retries; what still fails is raised as this package's error. With
+        ``failover``, a failed connection is not tried again: another server takes the request."""
         url = self.base_url + path
 
         async def attempt() -> T:
             try:
                 return await once()
             except (RequestFailure, openai.APIError, httpx.TransportError, ValueError) as exc:
-                raise self._failure(exc) from None
+                failure = self._failure(exc)
+                if failover and failure.connection_failed:
+                    failure.retryable = False
+                raise failure from None
 
         def log_retry(state: RetryCallState) -> None:
             failure = state.outcome.exception() if state.outcome else None
@@ -307,7 +347,12 @@ class OpenAICompatModel:
         """What one failed try means: the SDK's and httpx's errors, and answers that do not
         parse, as a ``RequestFailure`` with the server's words, scrubbed."""
         if isinstance(exc, RequestFailure):
-            return RequestFailure(self._scrub(exc.reason), exc.status, unreachable=exc.unreachable)
+            return RequestFailure(
+                self._scrub(exc.reason),
+                exc.status,
+                unreachable=exc.unreachable,
+                connection_failed=exc.connection_failed,
+            )
         if isinstance(exc, openai.APIStatusError):
             detail = self._scrub(_error_detail(exc.response.text) or exc.response.reason_phrase)
             after = parse_retry_after(exc.response.headers.get("retry-after"))
@@ -322,21 +367,36 @@ class OpenAICompatModel:
             return RequestFailure(self._scrub(f"the server failed mid-answer: {exc.message}"), status)
         if isinstance(exc, httpx.TimeoutException):
             kind = type(exc).__name__.removesuffix("Timeout").lower() or "request"
-            return RequestFailure(f"no answer in time ({kind} timeout)", unreachable=True)
+            connect = isinstance(exc, httpx.ConnectTimeout)
+            return RequestFailure(
+                f"no answer in time ({kind} timeout)", unreachable=True, connection_failed=connect
+            )
         if isinstance(exc, json.JSONDecodeError):
             return RequestFailure(f"body is not JSON ({exc})")
         if isinstance(exc, ValueError):
             return RequestFailure(self._scrub(f"unusable answer ({type(exc).__name__}: {exc})"))
         detail = self._scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         retryable = not isinstance(exc, httpx.UnsupportedProtocol)
-        return RequestFailure(detail, unreachable=True, retryable=retryable)
+        failed = isinstance(exc, _CONNECTION_FAILED)
+        return RequestFailure(detail, unreachable=True, connection_failed=failed, retryable=retryable)
 
     def _scrub(self, text: str) -> str:
-        """Server text made safe to show: one line, short, the key blanked out."""
-        if self._api_key:
-            text = text.replace(self._api_key, "***")
-        text = " ".join(text.split())
+        """Server text made safe to show: one line, short, the key and the URL's password
+        blanked out."""
+        text = " ".join(redact(text, self._secrets).split())
         return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
+
+
+@asynccontextmanager
+async def _deadline(seconds: float, what: str) -> AsyncIterator[None]:
+    """A block that must end within ``seconds``: past them it is cancelled and a failure
+    that counts as no answer (retried as a timeout is) is raised instead."""
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        reason = f"no whole answer within {seconds:g} s (the deadline for {what})"
+        raise RequestFailure(reason, unreachable=True) from None
 
 
 async def _read_stream(stream: openai.AsyncStream[Any], watch: Watch | None) -> Completion:

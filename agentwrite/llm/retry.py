@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 class RequestFailure(Exception):
     """One failed try, as the retry loop sees it: ``reason`` is safe to show (one line, no
     API key), ``status`` the HTTP status if any (None for an unusable answer),
-    ``unreachable`` says no answer came at all (no connection, a timeout, a cut stream)."""
+    ``unreachable`` says no answer came at all (no connection, a timeout, a cut stream), and
+    ``connection_failed`` that the connection itself failed (refused, reset, or not made in
+    time): nothing says the server is there, so another server may take the request at once."""
 
     def __init__(
         self,
@@ -34,11 +36,13 @@ class RequestFailure(Exception):
         status: int | None = None,
         *,
         unreachable: bool = False,
+        connection_failed: bool = False,
         retryable: bool | None = None,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(reason)
-        self.reason, self.status, self.unreachable = reason, status, unreachable
+        self.reason, self.status, self.unreachable = reason, status, unreachable or connection_failed
+        self.connection_failed = connection_failed
         self.retry_after = retry_after
         self.retryable = retryable if retryable is not None else status is None or retryable_status(status)
 

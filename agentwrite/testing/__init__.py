@@ -18,6 +18,7 @@ The reliability drills are built on them:
   ``eval/reliability.py`` tabulates them;
 - ``cli_zygote``: a parent that has imported the CLI and forks one child per run, so that
   the kill drills start the command line quickly;
-- ``hostile_inputs.CASES``: inputs that ``agentwrite write`` must refuse with one line, no
-  model call and nothing written.
+- ``hostile_inputs.CASES``: inputs that every command and the LangGraph app must refuse
+  with one line, no traceback, no model call, nothing written and no secret shown;
+  ``hostile_drill.try_case`` tries one and says what went wrong.
 """

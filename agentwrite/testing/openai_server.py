@@ -38,7 +38,10 @@ EVENT_STREAM = {"Content-Type": "text/event-stream"}
 @dataclass(frozen=True)
 class Reply:
     """What the server answers to one request. Build one with ``completion``, ``error``
-    or ``raw``; ``delay`` seconds pass before anything is sent."""
+    or ``raw``; ``delay`` seconds pass before anything is sent. ``pace``, when set, replaces
+    ``trickle``: called before each event of a streamed answer with the words it carries (0
+    for the last events), it says how many seconds to wait, as an engine whose speed depends
+    on its load would (``dataclasses.replace`` a reply to set it)."""
 
     status: int = 200
     text: str | None = None
@@ -50,6 +53,7 @@ class Reply:
     declared_length: int | None = None
     trickle: float = 0.0
     words_per_event: int = 3
+    pace: Callable[[int], float] | None = None
 
     @classmethod
     def completion(
@@ -282,7 +286,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if reply.body is None and body.get("stream"):
                 events = sse_body(_completion_json(body, reply), _include_usage(body), reply.words_per_event)
                 headers = {**EVENT_STREAM, **reply.headers}
-                self._send(Reply(reply.status, body=events, headers=headers, trickle=reply.trickle))
+                streamed = Reply(
+                    reply.status, body=events, headers=headers, trickle=reply.trickle, pace=reply.pace
+                )
+                self._send(streamed)
             elif reply.body is None:
                 self._send_json(_completion_json(body, reply), reply.status, reply.headers)
             else:
@@ -310,9 +317,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         delivery.content_events_total = sum(1 for _, words in events if words is not None)
         delivery.words_total = sum(words or 0 for _, words in events)
         try:
-            if reply.trickle:
+            if reply.trickle or reply.pace:
                 for event, words in events:
-                    if self.server.owner._closing.wait(reply.trickle):
+                    wait = reply.pace(words or 0) if reply.pace else reply.trickle
+                    if self.server.owner._closing.wait(wait):
                         self.close_connection = True
                         return
                     self.wfile.write(event)

@@ -285,7 +285,12 @@ def continuation_messages(
 def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, title: str, index: int) -> None:
     """Add an answer to the draft: cut a loop, clean the text, drop bad sentences."""
     raw = join_continuation(draft.text, answer) if draft.text else answer
-    if guard is not None and (loop := guard.find(raw)):
+    reading = guard.read(raw) if guard is not None else None
+    loop = None
+    if reading is not None:
+        reading.end()
+        loop = reading.loop()
+    if loop is not None:
         kept = raw[: loop.start]
         draft.words_dropped += count_words(raw) - count_words(kept)
         draft.loops_cut += 1
@@ -296,7 +301,9 @@ def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, titl
         finish = "length"  # stopped by a watch the whole text no longer trips: treat as cut
     body = clean_section_text(raw, title)
     if guard is not None:
-        body, dropped = guard.clean(body)
+        if reading is None or loop is not None or body != raw:
+            reading = guard.read(body)  # another text than the one read: read it
+        body, dropped = reading.clean()
         draft.words_dropped += dropped
     draft.text, draft.finish = body, finish
 
