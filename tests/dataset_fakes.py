@@ -26,7 +26,7 @@ from agentwrite.errors import ModelRequestError, ServerUnreachable
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.testing.on_topic import instruction_words, weave
 from agentwrite.testing.scripted_model import ScriptedModel
-from tests.scripted import writer_reply
+from tests.scripted import asked_section, writer_reply
 
 VOCABULARY = [w for w in top_n_list("en", 3000) if w.isascii() and w.isalpha() and 3 <= len(w) <= 9][:500]
 """Real words (so that fake prose passes the gibberish filter), drawn at random into prose."""
@@ -66,7 +66,7 @@ def random_prose(words: int, seed: int, topic: Sequence[str] = (), chinese: bool
 
 def _prose(words: int, seed: int, messages: list[Message]) -> str:
     """Prose on the instruction's subject and in its language, unless a marker says otherwise."""
-    request = _instruction(messages)
+    request = _instruction(messages)  # the first user message first: it starts with the instruction
     topic = [] if DRIFT in request else instruction_words(request)
     chinese = bool(topic) and not topic[0].isascii()
     if chinese and ENGLISH in request:
@@ -93,8 +93,8 @@ def dataset_reply(messages: list[Message], params: GenerationParams) -> Completi
     if LOOP in text:
         return " ".join(["The same sentence comes back again and again here."] * max(words // 9, 1))
     last = messages[-1]["content"]
-    section = re.search(r"Write section (\d+) of", last)
-    seed = int(section.group(1)) if SAME in text and section else zlib.crc32(last.encode())
+    section = asked_section(last)
+    seed = section if SAME in text and section is not None else zlib.crc32(last.encode())
     prose = random_prose(words, seed, SAME_SUBJECT) if SAME in text else _prose(words, seed, messages)
     return prose + " Word Count: 300 words." if ARTEFACT in text else prose
 

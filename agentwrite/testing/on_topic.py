@@ -11,7 +11,6 @@ span of 8 that may not come back a third time (``agentwrite.loop_rules.SPAN_WORD
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from agentwrite.writing.language import brief_language
@@ -22,21 +21,18 @@ MENTION_EVERY = 120
 MENTION_WORDS = 4
 """Words of the subject in one mention."""
 
-_INSTRUCTION = re.compile(r"## Instruction\n(.+?)(?:\n\n|\Z)", re.DOTALL)
-
 
 def instruction_words(prompt: str) -> list[str]:
-    """The words of the instruction in ``prompt`` (under a "## Instruction" heading, as the
-    section prompts quote it; else the whole prompt) that the lexical on-topic scorer counts:
-    Latin words, or single characters for a Chinese instruction.
+    """The words of the instruction that ``prompt`` (a request's first user message) starts
+    with, up to its first blank line, as the section prompts quote it, that the lexical
+    on-topic scorer counts: Latin words, or single characters for a Chinese instruction.
 
-    >>> instruction_words("## Instruction\\nWrite a 600-word essay on tea.\\n\\n## Plan\\n...")
+    >>> instruction_words("Write a 600-word essay on tea.\\n\\nOutline of the whole piece: ...")
     ['essay', 'on', 'tea']
     >>> instruction_words("写一篇600字的散文，主题是江南水乡。")[:4]
     ['散', '文', '主', '题']
     """
-    found = _INSTRUCTION.search(prompt)
-    instruction = found.group(1) if found else prompt
+    instruction = prompt.strip().split("\n\n", 1)[0]
     tokens = lexical_tokens(instruction)
     if brief_language(instruction).code == "zh":
         return [token for token in tokens if len(token) == 1 and not token.isascii()]

@@ -520,7 +520,10 @@ def writer_handler(request: dict[str, Any]) -> Reply:
     max_tokens = int(request.get("max_tokens") or _DEFAULT_MAX_TOKENS)
     words = int(request.get("min_tokens") or 0) or max(1, int(max_tokens * 0.6))
     finish = "length" if words >= max_tokens else "stop"
-    text = prose(min(words, max_tokens), seed=zlib.crc32(prompt.encode()), topic=instruction_words(prompt))
+    messages = [m for m in request.get("messages", []) if isinstance(m, dict)]
+    users = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
+    topic = instruction_words(users[0] if users else "")
+    text = prose(min(words, max_tokens), seed=zlib.crc32(prompt.encode()), topic=topic)
     return Reply.completion(text, finish)
 
 

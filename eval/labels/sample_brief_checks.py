@@ -38,8 +38,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentwrite.length import count_words, language_of
+from agentwrite.length import count_words
 from agentwrite.text_stats import normalise_sentence
+from agentwrite.writing.language import brief_language
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "eval" / "results"
@@ -156,7 +157,7 @@ def candidates() -> dict[tuple[str, str, str], list[dict[str, object]]]:
     seen: set[str] = set()
     pools: dict[tuple[str, str, str], list[dict[str, object]]] = {key: [] for key in ITEMS}
     for source in texts():
-        language = language_of(source.brief)
+        language = brief_language(source.brief).code
         for unit, offset, piece in pieces(source.text):
             key = normalise_sentence(piece)
             if not key or key in seen:
@@ -236,7 +237,7 @@ def draw_sections() -> list[dict[str, object]]:
         if count_words(source.text) < 20 or key in seen:
             continue
         seen.add(key)
-        pools[language_of(source.brief)].append(source)
+        pools[brief_language(source.brief).code].append(source)
     drawn: list[dict[str, object]] = []
     for language, count in SECTIONS.items():
         per_document: Counter[str] = Counter()
