@@ -97,13 +97,6 @@ def score(
     embeddings: Annotated[
         bool, typer.Option(help="Embedding metrics (brief drift, adjacent similarity) with all-MiniLM-L6-v2.")
     ] = True,
-    topic_scorer: Annotated[
-        str,
-        typer.Option(
-            help="On-topic scorer: lexical (no model, the same figure whatever is installed) "
-            "or minilm (all-MiniLM-L6-v2, the eval extra)."
-        ),
-    ] = "lexical",
     config: ConfigFile = None,
     debug: Debug = False,
     *,
@@ -112,26 +105,21 @@ def score(
     """Write scores.json and item_scores.jsonl: S_l, S_q with a judge, coherence, keeping to
     the brief (talk, on-topic, language, by tenth), plan adherence.
 
-    The settings are the judge's (its server and model: --judge-base-url, --judge-model).
+    The settings are the judge's (its server and model: --judge-base-url, --judge-model),
+    and --topic-scorer names the on-topic figure's scorer (lexical by default, or minilm).
     The API key is never a flag: AGENTWRITE_API_KEY or OPENAI_API_KEY, or api_key in --config."""
-    from agentwrite.errors import InputError
     from agentwrite.evaluation.embeddings import load_embedder
     from agentwrite.evaluation.score import RunScore, ScoreProgress, ascore_run, check_score_input
     from agentwrite.llm.factory import make_model
     from agentwrite.progress import JobProgress
-    from agentwrite.writing.topic import SCORERS, scorer
+    from agentwrite.writing.topic import scorer
 
     with handled(debug):
         check_score_input(run_dir, concurrency, attempts, judge_max_context)  # before any loading
-        if topic_scorer not in SCORERS:
-            raise InputError(f"--topic-scorer must be one of {', '.join(SCORERS)}, not {topic_scorer!r}")
-        topic = scorer(topic_scorer)
+        settings = settings_from(config, base_url=judge_base_url, model=judge_model, **settings_flags)
+        topic = scorer(settings.topic_scorer)
         embed = load_embedder() if embeddings else None
-        judge = (
-            make_model(settings_from(config, base_url=judge_base_url, model=judge_model, **settings_flags))
-            if judge_base_url
-            else None
-        )
+        judge = make_model(settings) if judge_base_url else None
 
         # plain=False: off a terminal score prints what it always did, no line per item
         bar = JobProgress("judging" if judge else "scoring", plain=False)
