@@ -1,7 +1,9 @@
 """Section writers: one request per section, continued when it comes back well short of
 its budget (cut by the token limit or not); a cut section that is long enough ends at the
-first full sentence that reaches its budget instead, saving a round trip. Words are counted
-in the section as the document will hold it (cleaned of labels and plan lines)."""
+first full sentence that reaches its budget instead, saving a round trip. A streamed answer
+is stopped there as it comes in, so the engine does not write the headroom that ``max_tokens``
+allows only to have it trimmed. Words are counted in the section as the document will hold
+it (cleaned of labels and plan lines)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ from agentwrite.writing.topic import scorer
 log = logging.getLogger(__name__)
 
 _EMPTY_RETRIES = 2
+_BUDGET = "budget"
+"""A draft's finish when its answer was stopped as it streamed, at its budget."""
 # A Latin stop counts only before a space or the end of the text ("3.5" ends no sentence).
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][\"'”’」』）)\]]*")
 _ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
@@ -305,8 +309,9 @@ async def _write_draft(
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
+            watcher = _Watcher(watched, "", delta, budget)
             request = section_request(
-                ctx, prompt, budget, decoding=decoding, force_length=True, watch=_watch(watched, "", delta)
+                ctx, prompt, budget, decoding=decoding, force_length=True, watch=watcher
             )
         else:
             more = max(budget - count_words(draft.text), 50)
@@ -314,13 +319,14 @@ async def _write_draft(
             follow_up = continuation_messages(first, draft.text, title, more, language, draft.avoid)
             if guard is not None:
                 guard.add_prompt(follow_up[-1]["content"])  # its step may be echoed back too
+            watcher = _Watcher(watched, draft.text + " ", delta, budget)
             request = section_request(
                 ctx,
                 fixed(follow_up),
                 more,
                 decoding=decoding,
                 force_length=count_words(draft.text) < s.short_section_ratio * budget,
-                watch=_watch(watched, draft.text + " ", delta),
+                watch=watcher,
             )
         try:
             sent, completion = await ctx.complete(request)
@@ -332,7 +338,10 @@ async def _write_draft(
         if not draft.text:
             first = sent
         draft.usage = draft.usage + completion.usage
-        _take(draft, completion.text, completion.finish_reason, guard, title, index)
+        finish = (
+            _BUDGET if completion.finish_reason == HALTED and watcher.reached else completion.finish_reason
+        )
+        _take(draft, completion.text, finish, guard, title, index)
         if not draft.text:
             draft.empty_answers += 1
             if draft.empty_answers > _EMPTY_RETRIES:
@@ -351,24 +360,39 @@ async def _write_draft(
     return draft, first
 
 
-def _watch(
-    guard: LoopGuard | None, prefix: str, delta: Callable[[str], None] | None
-) -> Callable[[], Watch | None]:
-    """A fresh watch for each try: each piece goes to ``delta`` first, then to the loop
-    guard's watch (which may stop the answer)."""
+@dataclass
+class _Watcher:
+    """Makes a fresh watch for each try of a request: each streamed piece goes to ``delta``
+    first, then to the loop guard's watch, which stops the answer at a loop. With the guard
+    on, the answer is also stopped once the sentences the guard keeps (``prefix``, the text
+    so far, included) reach ``budget`` words; ``reached`` says whether the latest try was."""
 
-    def make() -> Watch | None:
-        check = guard.watch(prefix) if guard is not None else None
-        if delta is None:
-            return check
+    guard: LoopGuard | None
+    prefix: str
+    delta: Callable[[str], None] | None
+    budget: int
+    reached: bool = False
+
+    def __call__(self) -> Watch | None:
+        self.reached = False
+        delta = self.delta
+        if self.guard is None:
+            return None if delta is None else lambda piece: bool(delta(piece))
+        reading = self.guard.read(self.prefix)
+        check = reading.watch()
 
         def watch(piece: str) -> bool:
-            delta(piece)
-            return check is not None and check(piece)
+            stop = check(piece)
+            if not stop:
+                sentences = reading.sentences
+                self.reached = stop = sum(s.words for s in sentences if not s.fault) >= self.budget
+                if stop:  # the piece that ended the sentence may begin the next: not shown
+                    piece = piece[: max(0, len(piece) - (len(reading.text) - sentences[-1].end))]
+            if delta is not None:
+                delta(piece)
+            return stop
 
         return watch
-
-    return make
 
 
 def continuation_messages(
@@ -415,6 +439,8 @@ def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, titl
 
 def _needs_more(draft: _Draft, budget: int, s: Settings) -> bool:
     """Whether to continue the section; a section past its budget is trimmed instead."""
+    if draft.finish == _BUDGET:  # stopped as it streamed: the stop may have left a sentence begun
+        draft.text, draft.finish = trim_to_budget(draft.text, budget), "stop"
     words = count_words(draft.text)
     cut = draft.finish in ("length", "loop")
     if not cut and words >= s.short_section_ratio * budget:
