@@ -191,12 +191,8 @@ async def _write_one(
     )
     failed = first_failure(verdicts)
     if failed is not None:
-        return _Outcome(item, meta, reject=REJECT_REASONS[failed.name], detail=_verdict_detail(failed))
+        return _Outcome(item, meta, reject=REJECT_REASONS[failed.name], detail=failed.detail())
     return _Outcome(item, meta, document=doc.markdown)
-
-
-def _verdict_detail(verdict: Verdict) -> str:
-    return f"{verdict.name} {verdict.value} vs. threshold {verdict.threshold}"
 
 
 def _failed(meta: BuildRecord, item: Instruction, reason: str, exc: Exception, started: float) -> _Outcome:
