@@ -174,6 +174,31 @@ class Plan(BaseModel):
         return sum(s.target_words for s in self.sections)
 
 
+class SectionScores(BaseModel):
+    """What the section checks found in one text (a section or one of its candidates)."""
+
+    talk_lines: int = 0  # sentences/lines of talk about the writing found (removed from the kept text)
+    # 0..1, closeness to the brief and the section's main point (scorer named in the Document)
+    on_topic: float
+    language: str  # language of the text ("en", "zh", ... as agentwrite.writing.language names them)
+    language_share: float  # share of the text in the brief's language, 0..1
+    repeated_sentences: float  # as text_stats figures it
+    gibberish: float
+    # failed checks, from {"talk", "off_topic", "language", "repetition", "gibberish", "short"}
+    problems: list[str] = []
+    score: float  # combined, higher is better; pairs' margin is a difference of this
+
+
+class Candidate(BaseModel):
+    """One sample the writer was asked for a section, kept or not."""
+
+    text: str  # as cleaned (what would have been kept)
+    scores: SectionScores
+    messages: list[dict[str, str]]  # the exact request messages (role, content) sent for it
+    finish_reason: str
+    usage: Usage
+
+
 class Section(BaseModel):
     """A written section and what it cost."""
 
@@ -197,6 +222,10 @@ class Section(BaseModel):
         exclude_if=lambda ids: not ids,
         description="The ids of the user's material in this section's prompt (omitted when none).",
     )
+    scores: SectionScores | None = None  # the kept text's scores (None: checks off)
+    # every candidate in the order asked, kept one included; empty when only one was asked
+    candidates: list[Candidate] = []
+    chosen: int = 0  # index of the kept candidate in candidates
 
     @model_validator(mode="after")
     def _count(self) -> Section:
