@@ -14,7 +14,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from agentwrite.length import MAX_TARGET_WORDS, count_words, language_of
+from agentwrite.length import MAX_TARGET_WORDS, count_words
+from agentwrite.writing.language import brief_language
 
 MAX_BRIEF_CHARS = 20_000
 MAX_SECTIONS = 200
@@ -120,7 +121,13 @@ class Brief(BaseModel):
 
     @property
     def language(self) -> str:
-        return language_of(self.instruction)
+        """The brief's language code (``agentwrite.writing.language.brief_language``)."""
+        return brief_language(self.instruction).code
+
+    @property
+    def language_name(self) -> str:
+        """The brief's language as prompts name it ("English", "Chinese")."""
+        return brief_language(self.instruction).name
 
 
 class SectionPlan(BaseModel):
@@ -174,33 +181,48 @@ class Plan(BaseModel):
         return sum(s.target_words for s in self.sections)
 
 
-class SectionScores(BaseModel):
-    """What the section checks found in one text (a section or one of its candidates)."""
+CHECKS = ("talk", "off_topic", "language", "repetition", "gibberish", "short")
+"""The section checks a text may fail (``SectionScores.problems``), in the order they are named."""
 
-    talk_lines: int = 0  # sentences/lines of talk about the writing found (removed from the kept text)
-    # 0..1, closeness to the brief and the section's main point (scorer named in the Document)
-    on_topic: float
-    language: str  # language of the text ("en", "zh", ... as agentwrite.writing.language names them)
-    language_share: float  # share of the text in the brief's language, 0..1
-    repeated_sentences: float  # as text_stats figures it
-    gibberish: float
-    # failed checks, from {"talk", "off_topic", "language", "repetition", "gibberish", "short"}
-    problems: list[str] = []
-    score: float  # combined, higher is better; pairs' margin is a difference of this
+
+class SectionScores(BaseModel):
+    """A section's text as the judge-free checks see it (``agentwrite.writing.checks``).
+
+    >>> SectionScores(on_topic=0.9, language="en", language_share=1.0, repeated_sentences=0.0,
+    ...               gibberish=0.01, score=0.9).problems
+    []
+    """
+
+    talk_lines: int = Field(
+        0,
+        ge=0,
+        description="Sentences or lines of talk about the writing found (removed from the text).",
+    )
+    on_topic: float = Field(
+        ge=0,
+        le=1,
+        description="Closeness to the brief and the main point (the Document names the scorer).",
+    )
+    language: str = Field(description="The language of the text (en, zh...).")
+    language_share: float = Field(ge=0, le=1, description="Share of its words in the brief's language.")
+    repeated_sentences: float = Field(ge=0, le=1, description="Share of sentences that occur more than once.")
+    gibberish: float = Field(ge=0, le=1, description="Share of words that are not words.")
+    problems: list[str] = Field(default_factory=list, description="The checks it failed, from CHECKS.")
+    score: float = Field(description="The checks combined, higher is better.")
 
 
 class Candidate(BaseModel):
-    """One sample the writer was asked for a section, kept or not."""
+    """One answer asked for a section: the text as cleaned, its scores and the exact request."""
 
-    text: str  # as cleaned (what would have been kept)
+    text: str
     scores: SectionScores
-    messages: list[dict[str, str]]  # the exact request messages (role, content) sent for it
+    messages: list[dict[str, str]] = Field(description="The request's messages (role, content), as sent.")
     finish_reason: str
-    usage: Usage
+    usage: Usage = Usage()
 
 
 class Section(BaseModel):
-    """A written section and what it cost."""
+    """A written section and what it cost (every candidate's tokens, where several were asked)."""
 
     index: int = Field(ge=0)
     title: str
@@ -222,10 +244,17 @@ class Section(BaseModel):
         exclude_if=lambda ids: not ids,
         description="The ids of the user's material in this section's prompt (omitted when none).",
     )
-    scores: SectionScores | None = None  # the kept text's scores (None: checks off)
-    # every candidate in the order asked, kept one included; empty when only one was asked
-    candidates: list[Candidate] = []
-    chosen: int = 0  # index of the kept candidate in candidates
+    scores: SectionScores | None = Field(None, description="The kept text's checks (None: checks off).")
+    candidates: list[Candidate] = Field(
+        default_factory=list,
+        description="Every candidate in the order asked, the kept one included (none if only one).",
+    )
+    chosen: int = Field(0, ge=0, description="The index of the kept candidate in candidates.")
+
+    @property
+    def check_tokens(self) -> int:
+        """Tokens of the candidates asked after the first: what the checks' re-asks cost."""
+        return sum(c.usage.total_tokens for c in self.candidates[1:])
 
     @model_validator(mode="after")
     def _count(self) -> Section:
@@ -260,6 +289,9 @@ class Document(BaseModel):
         exclude_if=lambda files: not files,
         description="The user's material by file name, with its chunk ids (omitted when none).",
     )
+    checks: str | None = Field(
+        None, description="The on-topic scorer of the section checks (lexical, minilm); None: checks off."
+    )
     wall_seconds: float
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
@@ -274,6 +306,12 @@ class Document(BaseModel):
     def words_dropped(self) -> int:
         """Words removed from what the model wrote, in all sections."""
         return sum(s.words_dropped for s in self.sections)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def check_tokens(self) -> int:
+        """Tokens the section checks' re-asks cost, in all sections."""
+        return sum(s.check_tokens for s in self.sections)
 
     def sidecar(self) -> dict[str, object]:
         """The JSON sidecar: everything but the Markdown, which lives in its own file."""

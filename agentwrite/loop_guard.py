@@ -144,8 +144,8 @@ class LoopGuard:
     def verdict(self, sentence: str, key: str, words: int, here: set[str]) -> str | None:
         """The guard's own verdict on one sentence (``key`` normalised, ``words`` counted),
         ``here`` holding the sentences before it in its text."""
-        if _HEADING_MARK.match(sentence) or words < MIN_WORDS:
-            return PROMPT_ECHO if key in self.headings else None
+        if _HEADING_MARK.match(sentence) or words < MIN_WORDS:  # a prompt line made a heading too
+            return PROMPT_ECHO if key in self.headings or key in self.prompt else None
         if key in here:
             return REPEATED
         if key in self.earlier:
@@ -266,7 +266,7 @@ class GuardedText:
             while last < len(text) and text[last] in " \t":
                 last += 1
         kept.append(text[last:])
-        return _tidy("".join(kept)), sum(s.words for s in bad)
+        return tidy("".join(kept)), sum(s.words for s in bad)
 
     def _advance(self) -> None:
         if self._version != self._guard.version:  # what the guard knows changed: read again
@@ -324,14 +324,14 @@ def _line_keys(line: str) -> tuple[frozenset[str], frozenset[str], frozenset[str
     return frozenset(headings), frozenset(long_headings), frozenset(others)
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     """Whitespace left by removed sentences: no trailing spaces, no empty paragraphs.
 
-    >>> _tidy("One.  \\n\\n  \\n\\nTwo. Three. ")
+    >>> tidy("One.  \\n\\n  \\n\\nTwo. Three. ")
     'One.\\n\\nTwo. Three.'
     """
     lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-__all__ = ["GuardedText", "Loop", "LoopGuard", "Sentence", "SentenceJudge", "Tally"]
+__all__ = ["GuardedText", "Loop", "LoopGuard", "Sentence", "SentenceJudge", "Tally", "tidy"]

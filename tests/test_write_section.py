@@ -19,7 +19,9 @@ PROMPT = [{"role": "user", "content": "Write section 1."}]
 def write(model: ScriptedModel, budget: int = 100, **settings: object):
     ctx = RunContext(model=model, settings=Settings(**settings))
     return asyncio.run(
-        generate_section(ctx, fixed(list(PROMPT)), index=0, count=1, title="Tea", budget=budget)
+        generate_section(
+            ctx, fixed(list(PROMPT)), index=0, count=1, title="Tea", language="English", budget=budget
+        )
     )
 
 
@@ -34,7 +36,7 @@ def test_length_cut_is_continued_and_joined_mid_sentence() -> None:
     follow_up = model.calls[1].messages
     assert follow_up[:1] == PROMPT
     assert follow_up[1] == {"role": "assistant", "content": "Tea grew first in the hills of"}
-    assert "Continue section 1" in follow_up[2]["content"]
+    assert follow_up[2]["content"].startswith('Go on with "Tea"') and "in English" in follow_up[2]["content"]
 
 
 def test_a_cut_answer_past_its_budget_ends_at_a_sentence_and_says_stop() -> None:

@@ -17,7 +17,7 @@ from agentwrite.context_budget import answer_tokens, room_after
 from agentwrite.domain import Plan, Section
 from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section, section_fields, with_sources
+from agentwrite.graph.nodes.write import generate_section, section_checks, section_fields, with_sources
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.grounding import section_chunks, section_material
 from agentwrite.llm.base import Message
@@ -52,7 +52,7 @@ def sequential_messages(
     so far has; ``shown`` is set to the ids it holds), step."""
     plan = state["plan"]
     fields = section_fields(state["brief"], plan, index, budget)
-    system = render("system")
+    system = render("system", language=fields["language"])
     frame_text = render("write_section", written="", material="", **fields)
     token_room = None
     if ctx.max_context is not None:
@@ -98,9 +98,11 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
         index=index,
         count=len(plan.sections),
         title=plan.sections[index].title,
+        language=state["brief"].language_name,
         budget=budget,
         earlier=[s.text for s in done],
         events=streamed(runtime.stream_writer),
+        checks=section_checks(ctx, state["brief"], plan, index, budget),
     )
     return {"sections": [with_sources(section, shown)]}
 

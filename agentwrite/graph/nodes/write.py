@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from agentwrite.context_budget import answer_tokens, output_room
 from agentwrite.decoding import Decoding
-from agentwrite.domain import Brief, Plan, Section, Usage
+from agentwrite.domain import Brief, Candidate, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
 from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, ignore
 from agentwrite.graph.context import Request, RunContext
@@ -22,9 +22,11 @@ from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
 from agentwrite.loop_guard import LoopGuard
 from agentwrite.markdown import clean_section_text
-from agentwrite.plans import render_plan
+from agentwrite.plans import render_outline
 from agentwrite.prompts import render
 from agentwrite.settings import Settings
+from agentwrite.writing.checks import TALK, SectionChecks, problem_request, remove_talk, with_problems
+from agentwrite.writing.topic import scorer
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +61,35 @@ def section_params(
 
 
 def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str, object]:
-    """The template variables every section prompt shares."""
+    """The template variables every section prompt shares: the brief first, the outline
+    without word counts (a small model copies "(about 300 words)" into its text), and the
+    language of the brief, which every section prompt names."""
     section = plan.sections[index]
     return {
         "instruction": brief.instruction,
-        "plan": render_plan(plan),
-        "number": index + 1,
-        "count": len(plan.sections),
+        "outline": render_outline(plan),
         "title": section.title,
         "main_point": section.main_point,
         "words": words,
+        "language": brief.language_name,
     }
+
+
+def section_checks(
+    ctx: RunContext, brief: Brief, plan: Plan, index: int, budget: int
+) -> SectionChecks | None:
+    """The checks of section ``index`` as the settings ask for them (None: checks off)."""
+    s = ctx.settings
+    if not s.checks:
+        return None
+    return SectionChecks(
+        brief.instruction,
+        plan.sections[index].main_point,
+        scorer(s.topic_scorer),
+        min_on_topic=s.min_on_topic,
+        min_words=round(s.short_section_ratio * budget),
+        planned_words=plan.total_words,
+    )
 
 
 def join_continuation(text: str, more: str) -> str:
@@ -153,6 +173,7 @@ class _Draft:
     continuations: int = 0
     empty_answers: int = 0
     avoid: str = ""
+    talk_lines: int = 0
 
 
 async def generate_section(
@@ -163,8 +184,10 @@ async def generate_section(
     count: int,
     title: str,
     budget: int,
+    language: str,
     earlier: Sequence[str] = (),
     events: EventSink = ignore,
+    checks: SectionChecks | None = None,
 ) -> Section:
     """Write one section from the prompt ``prompt()`` builds; raise ModelError rather than
     return bad text.
@@ -176,13 +199,101 @@ async def generate_section(
     limit or a loop) or well short of its budget is continued; one cut past its budget ends
     at the first sentence that reaches it (an answer that ended by itself is kept whole).
 
+    With ``checks``, sentences of talk about the writing are dropped too, and a section
+    whose text fails a check is asked for again with its problems named at the end of the
+    request, up to ``max_candidates`` answers and while the document's ``check_budget``
+    allows; the best by the combined score is kept, and every answer is kept in
+    ``Section.candidates`` (when more than one was asked).
+
     ``events`` hears the section start and end, and each piece of its text as it streams
-    (``SectionDelta``, where the backend streams).
+    (``SectionDelta``, where the backend streams). ``language``: the brief's, as a
+    continuation's request names it.
     """
     s = ctx.settings
     events(SectionStarted(index, count, title, budget))
     started = time.monotonic()
-    guard = LoopGuard([m["content"] for m in prompt()], earlier) if s.loop_guard else None
+    draft, sent = await _write_draft(ctx, prompt, index, title, budget, earlier, events, checks)
+    drafts, candidates = [draft], []
+    if checks is not None:
+        ctx.check_budget.first(draft.usage.total_tokens, words=budget, planned_words=checks.planned_words)
+        candidates.append(_candidate(draft, sent, checks))
+    while (
+        checks is not None
+        and (problems := candidates[-1].scores.problems)
+        and len(candidates) < s.max_candidates
+    ):
+        estimate = draft.usage.total_tokens  # the first answer's cost
+        if not ctx.check_budget.reserve(estimate, s.check_budget):
+            log.info("section %d: no check budget left to ask again (%s)", index + 1, ", ".join(problems))
+            break
+        log.info("section %d: asking again (%s)", index + 1, ", ".join(problems))
+        asked = _with_problems(prompt, problem_request(problems, checks.language, checks.main_point))
+        try:
+            again, sent = await _write_draft(ctx, asked, index, title, budget, earlier, events, checks)
+        except EmptySection as error:
+            ctx.check_budget.spend(estimate, 0)
+            log.warning("section %d: asked again, %s; keeping the earlier answers", index + 1, error)
+            break
+        ctx.check_budget.spend(estimate, again.usage.total_tokens)
+        drafts.append(again)
+        candidates.append(_candidate(again, sent, checks))
+    chosen = max(range(len(candidates)), key=lambda i: (candidates[i].scores.score, -i)) if candidates else 0
+    kept = drafts[chosen]
+    section = Section(
+        index=index,
+        title=title,
+        text=kept.text,
+        target_words=budget,
+        finish_reason=_finish(kept),
+        usage=sum((d.usage for d in drafts), Usage()),
+        seconds=time.monotonic() - started,
+        loops_cut=kept.loops_cut,
+        words_dropped=kept.words_dropped,
+        scores=candidates[chosen].scores if candidates else None,
+        candidates=candidates if len(candidates) > 1 else [],
+        chosen=chosen if len(candidates) > 1 else 0,
+    )
+    if (ticket := current_ticket()) is not None:
+        ticket.section_written(index, section.words)  # fewer words left: its next requests rank higher
+    events(SectionDone(section, count))
+    return section
+
+
+def _with_problems(prompt: Callable[[], list[Message]], line: str) -> Callable[[], list[Message]]:
+    """``prompt`` with ``line`` at the end of its last user message (each time it is built)."""
+    return lambda: with_problems(prompt(), line)
+
+
+def _finish(draft: _Draft) -> str:
+    """A draft's finish reason as a section records it."""
+    return "length" if draft.finish in ("loop", HALTED) else draft.finish
+
+
+def _candidate(draft: _Draft, sent: list[Message], checks: SectionChecks) -> Candidate:
+    return Candidate(
+        text=draft.text,
+        scores=checks.scores(draft.text, draft.talk_lines),
+        messages=[{"role": m["role"], "content": m["content"]} for m in sent],
+        finish_reason=_finish(draft),
+        usage=draft.usage,
+    )
+
+
+async def _write_draft(
+    ctx: RunContext,
+    prompt: Callable[[], list[Message]],
+    index: int,
+    title: str,
+    budget: int,
+    earlier: Sequence[str],
+    events: EventSink,
+    checks: SectionChecks | None,
+) -> tuple[_Draft, list[Message]]:
+    """One answer for a section, continued as needed (see ``generate_section``), and the
+    messages of its first request."""
+    s = ctx.settings
+    judges = [checks.judge] if checks is not None else []
+    guard = LoopGuard([m["content"] for m in prompt()], earlier, judges) if s.loop_guard else None
     streams = ctx.model.capabilities.streaming_watch  # else whole answers only, and no deltas
     delta = (lambda piece: events(SectionDelta(index, piece))) if streams and ctx.stream_text else None
     watched = guard if streams else None
@@ -197,7 +308,7 @@ async def generate_section(
         else:
             more = max(budget - count_words(draft.text), 50)
             decoding = s.decoding_for("continuation").stronger(s.loop_penalty_step * draft.loops_cut)
-            follow_up = continuation_messages(first, draft.text, index, title, more, draft.avoid)
+            follow_up = continuation_messages(first, draft.text, title, more, language, draft.avoid)
             if guard is not None:
                 guard.add_prompt(follow_up[-1]["content"])  # its step may be echoed back too
             request = section_request(
@@ -230,21 +341,11 @@ async def generate_section(
             continue
         if not _needs_more(draft, budget, s):
             break
-    section = Section(
-        index=index,
-        title=title,
-        text=draft.text,
-        target_words=budget,
-        finish_reason="length" if draft.finish in ("loop", HALTED) else draft.finish,
-        usage=draft.usage,
-        seconds=time.monotonic() - started,
-        loops_cut=draft.loops_cut,
-        words_dropped=draft.words_dropped,
-    )
-    if (ticket := current_ticket()) is not None:
-        ticket.section_written(index, section.words)  # fewer words left: its next requests rank higher
-    events(SectionDone(section, count))
-    return section
+    if checks is not None and guard is None:
+        draft.text, talk, dropped = remove_talk(draft.text)
+        draft.talk_lines += talk
+        draft.words_dropped += dropped
+    return draft, first
 
 
 def _watch(
@@ -268,15 +369,15 @@ def _watch(
 
 
 def continuation_messages(
-    first: list[Message], text: str, index: int, title: str, words: int, avoid: str
+    first: list[Message], text: str, title: str, words: int, language: str, avoid: str
 ) -> list[Message]:
     """The request that continues a section: the first request, the text kept so far as
     the assistant's answer, and the step (naming the sentence not to write again, if any)."""
     step = render(
         "continue_section",
-        number=index + 1,
         title=title,
         words=words,
+        language=language,
         avoid=f'Do not write this again: "{avoid}"' if avoid else "",
     )
     return [*first, {"role": "assistant", "content": text}, {"role": "user", "content": step.strip()}]
@@ -305,6 +406,7 @@ def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, titl
             reading = guard.read(body)  # another text than the one read: read it
         body, dropped = reading.clean()
         draft.words_dropped += dropped
+        draft.talk_lines += sum(1 for sentence in reading.sentences if sentence.fault == TALK)
     draft.text, draft.finish = body, finish
 
 
