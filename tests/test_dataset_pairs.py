@@ -1,8 +1,10 @@
 """``dataset build --pairs --document-pairs``: preference pairs from the section checks'
-candidates and from the one-request answer, against the loopback writer server with
-``tests.pair_fakes`` giving the sections candidates. Pairs are committed with their
-document: a resumed build writes the same bytes as one that ran through, a Ray build the
-same lines, shards merge into them, and a near-duplicate takes its pairs with it.
+candidates and from the one-request answer, against the loopback writer server. Most tests
+turn the checks off and let ``tests.pair_fakes`` give the sections candidates, so that the
+pairs are known in advance; one runs the real checks against a writer that drifts off the
+topic on some first answers. Pairs are committed with their document: a resumed build
+writes the same bytes as one that ran through, a Ray build the same lines, shards merge
+into them, and a near-duplicate takes its pairs with it.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import re
 import shutil
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +33,11 @@ from agentwrite.dataset.preference import PAIRS, load_pairs
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.shards import Shard, shard_of
 from agentwrite.errors import InputError
+from agentwrite.runner import write
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 from tests import pair_fakes
+from tests.dataset_fakes import random_prose
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,6 +50,7 @@ ITEMS = [
 RECIPE = Recipe(concurrency=1, pairs=True, document_pairs=True, filters=FilterConfig(min_words=400))
 MAX_CONTEXT = 4096
 """So that the one-request answer is about 2,400 words: too long for 700, right for 2,000."""
+RUN_SPECIFIC = {"started_at", "finished_at", "seconds", "write_seconds", "session", "endpoints"}
 
 
 def write_source(folder: Path, items: list[dict[str, Any]] = ITEMS) -> Path:
@@ -54,7 +61,8 @@ def write_source(folder: Path, items: list[dict[str, Any]] = ITEMS) -> Path:
 
 
 def settings(server: OpenAIServer) -> Settings:
-    return Settings(base_url=server.base_url, model="test-model", max_context=MAX_CONTEXT)
+    """Checks off: the candidates are ``tests.pair_fakes``'s."""
+    return Settings(base_url=server.base_url, model="test-model", max_context=MAX_CONTEXT, checks=False)
 
 
 def records(path: Path) -> list[dict[str, Any]]:
@@ -78,7 +86,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
             app,
             ["dataset", "build", str(source), "-o", str(folder / "out"), "--pairs", "--document-pairs",
              "--concurrency", "1", "--min-words", "400", "--base-url", server.base_url,
-             "--model", "test-model", "--max-context", str(MAX_CONTEXT), "-q"],
+             "--model", "test-model", "--max-context", str(MAX_CONTEXT), "--no-checks", "-q"],
         )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.stderr.strip().endswith(f"preference pairs; {folder / 'out' / TRAIN}")
@@ -210,6 +218,55 @@ def test_a_near_duplicate_dropped_in_a_merge_takes_its_pairs(candidates: None, t
     assert {p.instruction_id for p in load_pairs(tmp_path / "merged")} == {ids[0]}
     meta = {m["id"]: m for m in records(tmp_path / "merged" / META)}
     assert meta[ids[0]]["pairs"] == len(load_pairs(tmp_path / "merged")) and "pairs" not in meta[ids[1]]
+
+
+ASKED = re.compile(r'Now write the part titled "([^"]+)"')
+ASKED_AGAIN = "Above all, in this answer"  # the choose loop's words for a section that failed
+
+
+def drifting(request: dict[str, Any]) -> Reply:
+    """The writer, but its first answer for a section whose title hashes to 0 mod 3 is common
+    words at random: off the topic, so the checks ask again, and keep the writer's next answer."""
+    reply = writer_handler(request)
+    last = request["messages"][-1]["content"]
+    asked = ASKED.search(last)
+    if asked is None or ASKED_AGAIN in last or zlib.crc32(asked.group(1).encode()) % 3:
+        return reply
+    return Reply.completion(random_prose(len((reply.text or "").split()), zlib.crc32(last.encode())))
+
+
+def test_the_section_checks_own_candidates_make_the_pairs(tmp_path: Path) -> None:
+    items = [
+        ITEMS[4],
+        {"id": "glass", "prompt": "Write a 1500-word essay on the history of glass.", "type": "essay"},
+    ]
+    source = write_source(tmp_path, items)
+    recipe = Recipe(concurrency=1, pairs=True, filters=FilterConfig(min_words=400))
+    with OpenAIServer(drifting) as server:
+        checked = Settings(base_url=server.base_url, model="test-model", max_context=MAX_CONTEXT,
+                           max_section_words=300, check_budget=1.0)  # fmt: skip
+        documents = [write(i["prompt"], settings=checked) for i in items]
+        build_dataset(source, tmp_path / "whole", checked, recipe=recipe)
+        build_dataset(source, tmp_path / "resumed", checked, recipe=recipe, limit=1)
+        build_dataset(source, tmp_path / "resumed", checked, recipe=recipe)
+    expected = [
+        p.model_dump(mode="json")
+        for item, doc in zip(items, documents, strict=True)
+        for p in section_pairs(item["id"], doc.sections, recipe.pair_margin)
+    ]
+    assert records(tmp_path / "whole" / PAIRS) == expected
+    assert len({p["instruction_id"] for p in expected}) == 2
+    assert all(p["separated_by"] == ["off_topic"] and p["margin"] >= 0.1 for p in expected)
+    asked_again = [s for doc in documents for s in doc.sections if s.candidates]
+    assert len(asked_again) > len(expected)  # some sections' candidates differ by less than the margin
+    for name in (PAIRS, TRAIN):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "resumed" / name).read_bytes(), name
+    assert committed(tmp_path / "whole") == committed(tmp_path / "resumed")
+
+
+def committed(out: Path) -> list[dict[str, Any]]:
+    """The meta records but for their timings and sessions."""
+    return [{k: v for k, v in m.items() if k not in RUN_SPECIFIC} for m in records(out / META)]
 
 
 needs_ray = pytest.mark.skipif(
