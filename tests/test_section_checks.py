@@ -19,7 +19,7 @@ from agentwrite.testing.openai_server import prose
 from agentwrite.testing.scripted_model import ScriptedModel
 from agentwrite.writing.checks import TALK_PENALTY
 from agentwrite.writing.talk import talk_spans
-from tests.scripted import writer_reply
+from tests.scripted import asked_section, writer_reply
 
 BRIEF = Brief(instruction="Write a 300-word guide to keeping a sourdough starter alive", target_words=300)
 PLAN = Plan(
@@ -61,7 +61,14 @@ def write(model: ScriptedModel, *, planned_words: int = 1000, budget: int = 60, 
         checks.planned_words = planned_words  # as in a document of several sections
     section = asyncio.run(
         generate_section(
-            ctx, fixed(list(PROMPT)), index=0, count=1, title="Feeding", budget=budget, checks=checks
+            ctx,
+            fixed(list(PROMPT)),
+            index=0,
+            count=1,
+            title="Feeding",
+            budget=budget,
+            language="English",
+            checks=checks,
         )
     )
     return section, ctx
@@ -151,7 +158,16 @@ def test_a_chinese_brief_answered_in_english_is_asked_again_in_chinese() -> None
     assert checks is not None
     checks.planned_words = 1000
     section = asyncio.run(
-        generate_section(ctx, fixed(list(PROMPT)), index=0, count=1, title="喂养", budget=100, checks=checks)
+        generate_section(
+            ctx,
+            fixed(list(PROMPT)),
+            index=0,
+            count=1,
+            title="喂养",
+            budget=100,
+            language="Chinese",
+            checks=checks,
+        )
     )
     assert "Write in Chinese." in model.calls[1].messages[-1]["content"]
     assert (
@@ -194,11 +210,9 @@ def test_a_document_never_spends_more_than_its_check_budget(mode: str) -> None:
     def responder(messages: list[Message], params: GenerationParams) -> Completion:
         reply = writer_reply(messages, params)
         step = messages[-1]["content"]
-        number = re.search(r"Write section (\d+)", step)
-        if params.json_schema is None and number and int(number[1]) % 2 and "Above all" not in step:
-            return Completion(
-                drifting(len(reply.text.split()), int(number[1])), reply.finish_reason, reply.usage
-            )
+        number = asked_section(step)
+        if params.json_schema is None and number and number % 2 and "Above all" not in step:
+            return Completion(drifting(len(reply.text.split()), number), reply.finish_reason, reply.usage)
         return reply
 
     model = ScriptedModel(responder=responder)

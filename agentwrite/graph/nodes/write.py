@@ -212,7 +212,7 @@ async def generate_section(
     s = ctx.settings
     events(SectionStarted(index, count, title, budget))
     started = time.monotonic()
-    draft, sent = await _write_draft(ctx, prompt, index, title, budget, earlier, events, checks)
+    draft, sent = await _write_draft(ctx, prompt, index, title, budget, language, earlier, events, checks)
     drafts, candidates = [draft], []
     if checks is not None:
         ctx.check_budget.first(draft.usage.total_tokens, words=budget, planned_words=checks.planned_words)
@@ -229,7 +229,9 @@ async def generate_section(
         log.info("section %d: asking again (%s)", index + 1, ", ".join(problems))
         asked = _with_problems(prompt, problem_request(problems, checks.language, checks.main_point))
         try:
-            again, sent = await _write_draft(ctx, asked, index, title, budget, earlier, events, checks)
+            again, sent = await _write_draft(
+                ctx, asked, index, title, budget, language, earlier, events, checks
+            )
         except EmptySection as error:
             ctx.check_budget.spend(estimate, 0)
             log.warning("section %d: asked again, %s; keeping the earlier answers", index + 1, error)
@@ -285,6 +287,7 @@ async def _write_draft(
     index: int,
     title: str,
     budget: int,
+    language: str,
     earlier: Sequence[str],
     events: EventSink,
     checks: SectionChecks | None,
