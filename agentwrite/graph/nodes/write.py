@@ -15,7 +15,7 @@ from agentwrite.context_budget import answer_tokens, output_room
 from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
-from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, ignore
+from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, TextBatches, ignore
 from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words
 from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
@@ -184,7 +184,9 @@ async def generate_section(
     started = time.monotonic()
     guard = LoopGuard([m["content"] for m in prompt()], earlier) if s.loop_guard else None
     streams = ctx.model.capabilities.streaming_watch  # else whole answers only, and no deltas
-    delta = (lambda piece: events(SectionDelta(index, piece))) if streams and ctx.stream_text else None
+    delta = (
+        TextBatches(lambda text: events(SectionDelta(index, text))) if streams and ctx.stream_text else None
+    )
     watched = guard if streams else None
     draft = _Draft()
     first: list[Message] = []
@@ -215,6 +217,9 @@ async def generate_section(
                 raise
             log.warning("section %d: no room left in the context window to continue it", index + 1)
             break
+        finally:
+            if delta is not None:
+                delta.flush()  # the answer's last pieces, before anything else is said of it
         if not draft.text:
             first = sent
         draft.usage = draft.usage + completion.usage
