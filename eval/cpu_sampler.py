@@ -25,7 +25,16 @@ from typing import Any, Self
 
 CATEGORIES = ("guard", "checks", "stream parsing", "checkpointing", "other")
 _PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("guard", ("/agentwrite/loop_guard.py", "/agentwrite/writing/guard", "/agentwrite/writing/loop")),
+    (
+        "guard",
+        (
+            "/agentwrite/loop_guard.py",
+            "/agentwrite/loop_rules.py",
+            "/agentwrite/streamed_text.py",
+            "/agentwrite/writing/guard",
+            "/agentwrite/writing/loop",
+        ),
+    ),
     ("checks", ("/agentwrite/writing/",)),
     ("stream parsing", ("/openai/", "/httpx/", "/httpcore/", "/h11/", "/agentwrite/llm/openai_compat.py")),
     ("checkpointing", ("/langgraph/checkpoint/", "/aiosqlite/", "/sqlite3/")),
@@ -42,6 +51,8 @@ def part_of(filename: str) -> str | None:
 
     >>> part_of("/x/agentwrite/loop_guard.py"), part_of("/x/agentwrite/writing/talk.py")
     ('guard', 'checks')
+    >>> part_of("/x/agentwrite/loop_rules.py"), part_of("/x/agentwrite/streamed_text.py")
+    ('guard', 'guard')
     >>> part_of("/venv/site-packages/httpx/_models.py"), part_of("/x/agentwrite/graph/nodes/write.py")
     ('stream parsing', 'other')
     >>> part_of("/venv/pydantic/main.py") is None, part_of("/x/agentwrite/text_stats.py") is None
