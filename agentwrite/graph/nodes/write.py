@@ -20,7 +20,7 @@ from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words
 from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
-from agentwrite.loop_guard import LoopGuard
+from agentwrite.loop_guard import GuardedText, LoopGuard
 from agentwrite.markdown import clean_section_text
 from agentwrite.plans import render_plan
 from agentwrite.prompts import render
@@ -153,6 +153,8 @@ class _Draft:
     continuations: int = 0
     empty_answers: int = 0
     avoid: str = ""
+    streamed: GuardedText | None = None
+    """The loop guard's reading of the last answer as it streamed (None: not streamed)."""
 
 
 async def generate_section(
@@ -193,9 +195,8 @@ async def generate_section(
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
-            request = section_request(
-                ctx, prompt, budget, decoding=decoding, force_length=True, watch=_watch(watched, "", delta)
-            )
+            watch = _watch(watched, "", delta, draft)
+            request = section_request(ctx, prompt, budget, decoding=decoding, force_length=True, watch=watch)
         else:
             more = max(budget - count_words(draft.text), 50)
             decoding = s.decoding_for("continuation").stronger(s.loop_penalty_step * draft.loops_cut)
@@ -208,7 +209,7 @@ async def generate_section(
                 more,
                 decoding=decoding,
                 force_length=count_words(draft.text) < s.short_section_ratio * budget,
-                watch=_watch(watched, draft.text + " ", delta),
+                watch=_watch(watched, draft.text + " ", delta, draft),
             )
         try:
             sent, completion = await ctx.complete(request)
@@ -253,13 +254,15 @@ async def generate_section(
 
 
 def _watch(
-    guard: LoopGuard | None, prefix: str, delta: Callable[[str], None] | None
+    guard: LoopGuard | None, prefix: str, delta: Callable[[str], None] | None, draft: _Draft
 ) -> Callable[[], Watch | None]:
     """A fresh watch for each try: each piece goes to ``delta`` first, then to the loop
-    guard's watch (which may stop the answer)."""
+    guard's reading of the answer (which may stop it), kept as ``draft.streamed`` so that
+    the answer need not be read again when it is taken."""
 
     def make() -> Watch | None:
-        check = guard.watch(prefix) if guard is not None else None
+        draft.streamed = guard.read(prefix) if guard is not None else None
+        check = draft.streamed.watch() if draft.streamed is not None else None
         if delta is None:
             return check
 
@@ -290,7 +293,10 @@ def continuation_messages(
 def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, title: str, index: int) -> None:
     """Add an answer to the draft: cut a loop, clean the text, drop bad sentences."""
     raw = join_continuation(draft.text, answer) if draft.text else answer
-    reading = guard.read(raw) if guard is not None else None
+    streamed, draft.streamed = draft.streamed, None
+    reading = None
+    if guard is not None:  # the reading of the stream serves when it read this very text
+        reading = streamed if streamed is not None and streamed.text == raw else guard.read(raw)
     loop = None
     if reading is not None:
         reading.end()
