@@ -14,7 +14,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
-from agentwrite.length import MAX_TARGET_WORDS, count_words, language_of
+from agentwrite.length import MAX_TARGET_WORDS, count_words
+from agentwrite.writing.language import brief_language
 
 MAX_BRIEF_CHARS = 20_000
 MAX_SECTIONS = 200
@@ -120,7 +121,8 @@ class Brief(BaseModel):
 
     @property
     def language(self) -> str:
-        return language_of(self.instruction)
+        """The brief's language code (``agentwrite.writing.language.brief_language``)."""
+        return brief_language(self.instruction).code
 
 
 class SectionPlan(BaseModel):

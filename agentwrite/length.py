@@ -48,15 +48,6 @@ def cjk_share(text: str) -> float:
     return cjk / total if total else 0.0
 
 
-def language_of(text: str) -> str:
-    """``"zh"`` when most counted words are CJK characters, else ``"en"``.
-
-    >>> language_of("写一篇关于云南的旅游指南"), language_of("A guide to Yunnan")
-    ('zh', 'en')
-    """
-    return "zh" if cjk_share(text) > 0.5 else "en"
-
-
 _NUMBER = r"(\d{1,3}(?:[,，]\d{3})+|\d+(?:\.\d+)?)"
 _SCALE = r"\s*([kK]|千|万)?"
 _ENGLISH_TARGET = re.compile(_NUMBER + _SCALE + r"(?:\s*-\s*|\s+)?words?\b", re.IGNORECASE)

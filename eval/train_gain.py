@@ -47,10 +47,10 @@ from agentwrite.evaluation.run import PREDICTIONS, run_suite
 from agentwrite.evaluation.score import score_run
 from agentwrite.evaluation.suites import load_suite
 from agentwrite.files import read_jsonl, write_json
-from agentwrite.length import language_of
 from agentwrite.settings import load_settings
 from agentwrite.train.recipe import Method, load_train_recipe
 from agentwrite.train.run import train
+from agentwrite.writing.language import brief_language, language_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "eval" / "suites" / "brief.jsonl"
@@ -91,7 +91,7 @@ def answer_figures(run_dir: Path, embed: Any) -> dict[str, Any]:
     """The baseline run's figures: S_l, repeated sentences, language match, brief similarity."""
     scores = score_run(run_dir, embed=embed)
     rows = read_jsonl(run_dir / PREDICTIONS)
-    same = [language_of(r["response"]) == language_of(r["prompt"]) for r in rows if r["response"].strip()]
+    same = [language_of(r["response"]) == brief_language(r["prompt"]) for r in rows if r["response"].strip()]
     return {
         "answers": scores.items,
         "failed": scores.failed_items,

@@ -3,7 +3,7 @@
 import pytest
 
 from agentwrite.errors import InputError
-from agentwrite.length import count_words, language_of, parse_target, resolve_target
+from agentwrite.length import count_words, parse_target, resolve_target
 
 
 @pytest.mark.parametrize(
@@ -53,8 +53,3 @@ def test_resolve_target_prefers_words_then_brief_then_default() -> None:
 def test_resolve_target_refuses_out_of_range(words: int) -> None:
     with pytest.raises(InputError, match="word target"):
         resolve_target("essay", words=words)
-
-
-def test_language_of() -> None:
-    assert language_of("写一篇关于 tea 的文章") == "zh"
-    assert language_of("Write about 茶") == "en"

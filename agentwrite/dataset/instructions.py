@@ -27,11 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from agentwrite.dataset.filters import jaccard, shingles
 from agentwrite.errors import InputError, ModelError
 from agentwrite.files import MAX_DATA_FILE_BYTES, append_jsonl, atomic_file, read_bounded, read_text_file
-from agentwrite.length import DEFAULT_TARGET_WORDS, MAX_TARGET_WORDS, language_of, parse_target
+from agentwrite.length import DEFAULT_TARGET_WORDS, MAX_TARGET_WORDS, parse_target
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.structured import NoJsonObject, NoValidAnswer, ask_until_valid, json_model, unfenced
 from agentwrite.output_paths import output_file
 from agentwrite.prompts import render
+from agentwrite.writing.language import brief_language
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class Instruction:
 
     @property
     def language(self) -> str:
-        return language_of(self.prompt)
+        return brief_language(self.prompt).code
 
     def as_json(self) -> dict[str, Any]:
         """The JSONL record: the four known fields, then any extra ones."""
@@ -277,7 +278,7 @@ def _check(prompt: str, ask: _Ask) -> str:
     """
     if not 20 <= len(prompt) <= 2000:
         raise ValueError(f"it is {len(prompt)} characters long; write one of 20 to 2,000 characters")
-    if language_of(prompt) != ask.language:
+    if brief_language(prompt).code != ask.language:
         raise ValueError(f"it is not in {_LANGUAGE_NAMES[ask.language]}")
     if (named := parse_target(prompt)) != ask.length:
         said = f"names {named} words" if named else "names no length"

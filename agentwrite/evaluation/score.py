@@ -34,7 +34,7 @@ from agentwrite.evaluation.scoring import length_score, overall_score, quality_s
 from agentwrite.evaluation.structure import plan_adherence, split_markdown_sections
 from agentwrite.evaluation.suites import item_key
 from agentwrite.files import append_jsonl, atomic_file, read_jsonl, read_numbered_jsonl, write_json
-from agentwrite.length import count_words, language_of
+from agentwrite.length import count_words
 from agentwrite.llm.base import ChatModel
 from agentwrite.sync import run_sync
 from agentwrite.text_stats import (
@@ -44,6 +44,7 @@ from agentwrite.text_stats import (
     gibberish_rate,
     repeated_ngram_rate,
 )
+from agentwrite.writing.language import brief_language
 
 log = logging.getLogger(__name__)
 
@@ -469,7 +470,7 @@ def score_item(
         response_length=produced,
         s_l=round(length_score(row["length"], produced), 4),
         bucket=bucket_of(row["length"]),
-        language=language_of(row["prompt"]),
+        language=brief_language(row["prompt"]).code,
     )
     if has_text:
         item.coherence = text_figures(row["prompt"], _sections_of(row, document), embed, row["response"])

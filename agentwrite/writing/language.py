@@ -1,0 +1,235 @@
+"""Which language a text is in, told by its script, and whether a text is in a given language.
+
+Words are counted as LongBench-Write counts them, widened to every script: each Han or kana
+character is one word, and each run of letters of one other script (Latin with its accented
+letters, Cyrillic, Greek, Hangul, Arabic, Hebrew, Devanagari, Thai...) is one. A text's
+language is the language of the script most of its words are in: Han is Chinese (Japanese
+when a tenth or more of its Han and kana characters are kana), Hangul Korean, Cyrillic Russian
+(Ukrainian with its own letters), and so on. Latin script is told apart cheaply between
+English, French, German, Spanish, Italian, Portuguese and Dutch by how many of the text's
+words are among each language's most common words in wordfreq's lists (offline, in its
+wheel); English when no other language clearly wins. Plain Python plus ``wordfreq``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language as the checks name it: ``code`` (ISO 639-1) and ``name``, as a prompt says it.
+
+    >>> Language("zh", "Chinese").name
+    'Chinese'
+    """
+
+    code: str
+    name: str
+
+
+ENGLISH = Language("en", "English")
+CHINESE = Language("zh", "Chinese")
+JAPANESE = Language("ja", "Japanese")
+
+_BY_SCRIPT: dict[str, Language] = {
+    "han": CHINESE,
+    "kana": JAPANESE,
+    "hangul": Language("ko", "Korean"),
+    "cyrillic": Language("ru", "Russian"),
+    "greek": Language("el", "Greek"),
+    "hebrew": Language("he", "Hebrew"),
+    "arabic": Language("ar", "Arabic"),
+    "devanagari": Language("hi", "Hindi"),
+    "bengali": Language("bn", "Bengali"),
+    "tamil": Language("ta", "Tamil"),
+    "thai": Language("th", "Thai"),
+    "georgian": Language("ka", "Georgian"),
+    "armenian": Language("hy", "Armenian"),
+    "latin": ENGLISH,
+}
+UKRAINIAN = Language("uk", "Ukrainian")
+LATIN_LANGUAGES = (
+    ENGLISH,
+    Language("fr", "French"),
+    Language("de", "German"),
+    Language("es", "Spanish"),
+    Language("it", "Italian"),
+    Language("pt", "Portuguese"),
+    Language("nl", "Dutch"),
+)
+"""The Latin-script languages ``language_of`` tells apart (English first: it wins ties)."""
+
+_LANGUAGES = {lang.code: lang for lang in (*_BY_SCRIPT.values(), UKRAINIAN, *LATIN_LANGUAGES)}
+_SCRIPTS_OF: dict[str, frozenset[str]] = {
+    **{lang.code: frozenset({script}) for script, lang in _BY_SCRIPT.items()},
+    **{lang.code: frozenset({"latin"}) for lang in LATIN_LANGUAGES},
+    "uk": frozenset({"cyrillic"}),
+    "ja": frozenset({"han", "kana"}),
+}
+
+_TOKEN = re.compile(
+    r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])"
+    r"|(?P<kana>[\u3040-\u30ff])"
+    r"|(?P<latin>[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]+)"
+    r"|(?P<hangul>[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]+)"
+    r"|(?P<cyrillic>[\u0400-\u04ff]+)"
+    r"|(?P<greek>[\u0370-\u03ff]+)"
+    r"|(?P<hebrew>[\u0590-\u05ff]+)"
+    r"|(?P<arabic>[\u0600-\u06ff\u0750-\u077f]+)"
+    r"|(?P<devanagari>[\u0900-\u097f]+)"
+    r"|(?P<bengali>[\u0980-\u09ff]+)"
+    r"|(?P<tamil>[\u0b80-\u0bff]+)"
+    r"|(?P<thai>[\u0e00-\u0e7f]+)"
+    r"|(?P<georgian>[\u10a0-\u10ff]+)"
+    r"|(?P<armenian>[\u0530-\u058f]+)"
+)
+_UKRAINIAN_LETTERS = re.compile(r"[іїєґІЇЄҐ]")
+
+KANA_SHARE_JAPANESE = 0.1
+"""Kana among Han and kana characters from which a text is Japanese, not Chinese."""
+COMMON_WORDS = 300
+"""How many of a language's most frequent words (wordfreq) tell Latin languages apart."""
+OTHER_LATIN_SHARE = 0.2
+"""Share of a Latin text's words that must be another language's common words (and more of
+them than English's) for the text to be in that language rather than English."""
+LATIN_SAMPLE = 500
+"""Latin words looked up per text: enough to tell the language, bounded in time."""
+MOSTLY = 0.5
+"""``matches``: the share of a text's counted words, in the language's script, above which
+the text is in the language (see ``matches``)."""
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    return [(match.lastgroup or "", match.group()) for match in _TOKEN.finditer(text)]
+
+
+@cache
+def _common_words(code: str) -> frozenset[str]:
+    from wordfreq import top_n_list
+
+    return frozenset(top_n_list(code, COMMON_WORDS))
+
+
+def _latin_language(words: list[str]) -> Language:
+    sample = [word.lower() for word in words[:LATIN_SAMPLE]]
+    hits = {lang: sum(1 for word in sample if word in _common_words(lang.code)) for lang in LATIN_LANGUAGES}
+    best = max(LATIN_LANGUAGES, key=lambda lang: hits[lang])  # the first of equals: English
+    if hits[best] > hits[ENGLISH] and hits[best] >= OTHER_LATIN_SHARE * len(sample):
+        return best
+    return ENGLISH
+
+
+def _language_of_script(script: str, tokens: list[tuple[str, str]]) -> Language:
+    if script in ("han", "kana"):
+        kana = sum(1 for s, _ in tokens if s == "kana")
+        han = sum(1 for s, _ in tokens if s == "han")
+        return JAPANESE if kana >= KANA_SHARE_JAPANESE * (han + kana) else CHINESE
+    if script == "latin":
+        return _latin_language([word for s, word in tokens if s == "latin"])
+    if script == "cyrillic" and any(_UKRAINIAN_LETTERS.search(w) for s, w in tokens if s == script):
+        return UKRAINIAN
+    return _BY_SCRIPT[script]
+
+
+def _script_counts(tokens: list[tuple[str, str]]) -> Counter[str]:
+    counts = Counter(script for script, _ in tokens)
+    if counts["kana"]:  # Japanese writes Han and kana together: one script for the vote
+        counts["kana"] += counts.pop("han", 0)
+    return counts
+
+
+def language_of(text: str) -> Language:
+    """The language of the script most of ``text``'s words are in; English for a text
+    without words (see the module's docstring for how Latin languages are told apart).
+
+    >>> [language_of(t).name for t in ("写一篇关于云南的旅游指南", "A guide to Yunnan", "")]
+    ['Chinese', 'English', 'English']
+    >>> language_of("Le thé est une boisson que l'on prépare avec des feuilles.").name
+    'French'
+    >>> language_of("お茶は日本の文化です。").name, language_of("Чай — это напиток.").name
+    ('Japanese', 'Russian')
+    """
+    tokens = _tokens(text)
+    counts = _script_counts(tokens)
+    if not counts:
+        return ENGLISH
+    return _language_of_script(counts.most_common(1)[0][0], tokens)
+
+
+def brief_language(instruction: str) -> Language:
+    """The language a brief is written in, whatever names it quotes.
+
+    Where a brief mixes scripts, each script's language scores the brief's words that are
+    among that language's most common words (for Chinese and Japanese, single characters);
+    the higher score wins, then the larger word count. So "为 Sony WH-1000XM5 写一篇评测" is
+    Chinese (它 has 为, 一, 的-like words, the Latin part none) and "Write a guide to
+    Yunnan's 过桥米线" English.
+
+    >>> brief_language("为 Sony WH-1000XM5 Wireless Noise Cancelling Headphones 写一篇3000字的评测").name
+    'Chinese'
+    >>> brief_language("Write a 2000-word guide to Yunnan's 过桥米线 and 汽锅鸡").name
+    'English'
+    >>> brief_language("写一篇8000字的旅行指南，介绍云南十日游的路线、交通、美食和注意事项。").name
+    'Chinese'
+    """
+    tokens = _tokens(instruction)
+    counts = _script_counts(tokens)
+    if len(counts) <= 1:
+        return language_of(instruction)
+    scored = []
+    for script, count in counts.items():
+        language = _language_of_script(script, tokens)
+        common = _common_words(language.code)
+        scripts = _SCRIPTS_OF[language.code]
+        score = sum(1 for s, word in tokens if s in scripts and word.lower() in common)
+        scored.append((score, count, language))
+    return max(scored, key=lambda row: row[:2])[2]
+
+
+def language_share(text: str, language: Language) -> float:
+    """Share of ``text``'s counted words that are in ``language``'s script (0.0 without words).
+
+    Latin languages share one script, so this is the Latin share for each of them; Japanese
+    counts Han and kana.
+
+    >>> language_share("中文 and English", CHINESE), language_share("中文 and English", ENGLISH)
+    (0.5, 0.5)
+    >>> language_share("", CHINESE)
+    0.0
+    """
+    tokens = _tokens(text)
+    if not tokens:
+        return 0.0
+    scripts = _SCRIPTS_OF.get(language.code, frozenset())
+    return sum(1 for script, _ in tokens if script in scripts) / len(tokens)
+
+
+def matches(text: str, language: Language) -> bool:
+    """Whether ``text`` is mostly in ``language``: more than ``MOSTLY`` (half) of its counted
+    words are in the language's script, and ``language_of`` names that language (so a French
+    answer to an English brief does not match, though both are Latin). A text without words
+    matches nothing.
+
+    >>> matches("茶是一种古老的饮料。Tea is old.", CHINESE), matches("Tea is old. 茶。", CHINESE)
+    (True, False)
+    >>> matches("Le thé est une boisson que l'on prépare avec des feuilles.", ENGLISH)
+    False
+    """
+    share = language_share(text, language)
+    return share > MOSTLY and language_of(text).code == language.code
+
+
+def language_named(code: str) -> Language:
+    """The language of an ISO 639-1 code these checks know.
+
+    >>> language_named("zh")
+    Language(code='zh', name='Chinese')
+    """
+    try:
+        return _LANGUAGES[code]
+    except KeyError:
+        raise ValueError(f"no language with code {code!r}; known: {', '.join(sorted(_LANGUAGES))}") from None

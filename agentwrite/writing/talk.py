@@ -1,0 +1,273 @@
+"""Talk about the writing instead of the writing: preambles, placeholders, labels, echoed
+directions, the writer describing its own text, offers, apologies and closings.
+
+``talk_kind`` judges one finished sentence or line, in English or Chinese, with patterns
+compiled once at import and screened by a few substring tests, so that it can run on every
+sentence of every section as the section streams (its time per 1,000 words is in
+eval/README.md, "Brief checks"). ``talk_spans`` walks a text in the project's sentence
+vocabulary (``agentwrite.text_stats.sentence_spans``: sentence ends and line breaks) and
+``talk_per_1000_words`` counts the lines that hold talk. What counts as talk is the guide of
+the labelled set, eval/labels/README.md; the patterns were written against its ``dev`` half.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agentwrite.length import count_words
+from agentwrite.text_stats import sentence_spans
+
+KINDS = ("placeholder", "apology", "offer", "preamble", "task", "meta", "label")
+"""The kinds of talk, in the order ``talk_kind`` tries them."""
+
+_I = re.IGNORECASE
+_PREFIX = re.compile(
+    r"^[\s#>*_|`\-•·\"“]*(?:(?:\d+(?:\.\d+)*|[A-Za-z])[.):、]\s*)*[\s#>*_|`\-•·\"“]*"
+    r"(?:(?:step|section|part|stage|day)\s+\d+\s*[:.]\s+(?=\S))?",
+    re.IGNORECASE,
+)
+"""Markdown, quote marks, list numbering and a numbered step or part label before a line's
+first word ("### 2. Step 3: Write..." is judged from "Write")."""
+_NUMBERING = re.compile(
+    r"^[\s#>*_|`\-•·]*(?:(?:step|section|part|chapter|day|verse)\s*)?(?:\d+|[ivxlc]+)[.:)]?\s*$", re.I
+)
+"""A sentence that is only a heading's or list item's number ("### 3.", "Step 7."): when more
+follows on its line, it is judged with what follows."""
+_LETTER = re.compile(r"[^\W\d_]")
+
+_TEXT = (
+    r"(?:sections?|paragraphs?|(?:the|this|your|my|a)\s+text(?!\s+(?:box|message|field))|essays?|articles?|"
+    r"chapters?|drafts?|outlines?|plans?|documents?|prose|summary|continuation|version|headings?|"
+    r"instructions?|writing|word\s+count)"
+)
+"""Words for a text or a piece of one, as directions to a writer name them."""
+_OWN_TEXT = (
+    r"(?:sections?|paragraphs?|texts?|essays?|articles?|pieces?|chapters?|drafts?|outlines?|sentences?|"
+    r"words|summary|continuation|version|headings?|instructions?|posts?|blog)"
+)
+"""Words for a text or a piece of one, as a writer speaking of its own text names them."""
+
+_PLACEHOLDER = re.compile(
+    r"\[(?:[^\[\]\n]{0,60}?\b(?i:your|insert|name|company|address|date|city|sender|recipient|"
+    r"position|phone|e-?mail|signature|placeholder|here|instructions?)\b[^\[\]\n]{0,60}?"
+    r"|[A-Z][\w'’-]*(?:\s+[A-Z0-9][\w'’-]*){0,5}|\w+_\w+(?:_\w+)*)\](?!\()"
+    r"|[\[【](?:你|您|插入|此处|姓名|名字|公司|地址|日期|职位|电话|邮箱|签名)[^\]】\n]{0,20}[\]】]",
+)
+_APOLOGY = re.compile(
+    r"^(?:I(?:'m|’m| am)\s+(?:so\s+|very\s+|really\s+)?sorry,?\s+(?:but|for\s+(?:the|any|my)\s+"
+    r"(?:confusion|mistake|error|misunderstanding|inconvenience))|I\s+apologi[sz]e|(?:my\s+)?apologies\b"
+    r"|sorry,?\s+but)"
+    r"|\bI\s+made\s+a\s+(?:small\s+|big\s+|little\s+)?(?:mistake|typo|error)\b"
+    r"|\bI\s+(?:can't|can’t|cannot|am\s+unable\s+to|'m\s+unable\s+to)\s+(?:write|complete|provide|fulfil+)\b"
+    r"|^(?:抱歉|对不起|很抱歉|非常抱歉)|我(?:无法|不能)(?:完成|写|提供|继续)",
+    _I,
+)
+_OFFER = re.compile(
+    r"\bI(?:'d|’d|\s+would)\s+be\s+(?:happy|glad|delighted)\s+to\b|\bfeel\s+free\s+to\b"
+    r"|\bI(?:'m|’m|\s+am)\s+here\s+to\s+(?:help|guide|assist)\b|\bhappy\s+to\s+(?:help|assist)\b"
+    r"|\b(?:let\s+me\s+know|tell\s+me)\s+if\s+you\s+(?:need|want|would\s+like|have)\s+(?:any|more|further|"
+    r"changes|other|edits|me\s+to)\b"
+    r"|\bplease\s+(?:go\s+ahead\s+and\s+)?(?:share|provide|send)\s+(?:me\s+)?(?:the|your|whatever|more|any)\b"
+    r"|\bI\s+can\s+(?:also\s+)?(?:share|provide|write|offer)\s+(?:you\s+)?(?:a|another|more|some)\s+"
+    r"(?:tips?|sections?|versions?|drafts?|paragraphs?|examples?|revisions?)\b"
+    r"|\bif\s+you\s+(?:need|want|would\s+like|have\s+any)\b[^.!?]*\b(?:help|changes|questions|assistance|"
+    r"revisions|edits)\b[^.!?]*\b(?:let\s+me|feel\s+free|ask\s+me|I(?:'d|’d|'ll|’ll|\s+can|\s+will|\s+would))\b"
+    r"|\bif\s+you(?:'d|’d|\s+would)\s+like\s+(?:me\s+to|any\s+changes|more\s+(?:details|sections|examples))\b"
+    r"|\b(?:I\s+)?hope\s+(?:this|that|it|these)\b[^.!?]*\b(?:helps?|helpful|useful)\b"
+    r"|\bI\s+will\s+create\s+something\b"
+    r"|\bI(?:'m|’m|\s+am)\s+(?:going|about|happy|excited)\s+to\s+share\s+(?:this|it)\s+with\s+you\b"
+    r"|^(?:sure|certainly|of\s+course|absolutely|okay|ok|alright)\s*[,!.:]?\s*(?:$|here|I\b|I'|I’|let|below|this)"
+    r"|希望(?:这|以上|本文|这篇|对你|对您)[^。！？]*(?:帮助|有用|喜欢)|如果(?:你|您)(?:需要|还有|想要|有任何)"
+    r"|(?:请|欢迎)(?:随时|告诉我|让我知道)|^(?:好的|当然|没问题)[，,。!！]",
+    _I,
+)
+_PREAMBLE = re.compile(
+    r"\bhere(?:'s|’s|\s+is|\s+are)\s+(?:(?:the|a|an|your|my|some)\s+)?(?:[\w-]+\s+){0,3}?"
+    r"(?:continuation|rewritten|revised|edited|updated|version|draft|section|paragraph|text|essay|article|"
+    r"outline|chapter|piece|document|\d+-word)\b"
+    r"|\bhere(?:'s|’s|\s+is)\s+the\s+(?:next|final|last|remaining|rest\s+of\s+(?:the|my|your))\s+"
+    r"(?:part|section|paragraph|chapter)"
+    r"|\b(?:below|above)\s+(?:is|are)\s+(?:the|a|an|my|your)\s+(?:[\w-]+\s+){0,3}?(?:outline|text|essay|"
+    r"article|section|paragraph|draft|version|plan|summary|story|\d+[- ]word)"
+    r"|\bthe\s+following\s+(?:\d[\d,]*\s+words|text|section|paragraphs?|essay|article|outline|draft)\b"
+    r"|\bcontinuation\s+(?:of\s+(?:the|this|my|your)\s+(?:text|section|story|article|essay|paragraph)|to\b)"
+    r"|以下是|下面是|以上是|这是(?:第[\d一二三四五六七八九十]+|一篇|一份|您|你|续写|改写|修改)|(?:续写|改写)如下",
+    _I,
+)
+_TASK = re.compile(
+    r"^(?:please\s+)?(?:write|rewrite|re-write|continue|edit|proofread|revise|finish|complete|add|use|create|"
+    r"provide|include|expand|summari[sz]e|draft|compose|list|do\s+not|don't|don’t|keep|make\s+sure|"
+    r"remember\s+to|avoid|carry\s+on|start)\b[^.!?]*\b" + _TEXT + r"\b"
+    r"|\byou\s+(?:are\s+to\s+|must\s+|should\s+|will\s+|need\s+to\s+|have\s+to\s+|are\s+going\s+to\s+)?"
+    r"(?:write|rewrite|edit|continue|finish)\b[^.!?]*\b" + _TEXT + r"\b"
+    r"|\b(?:section|part|paragraph|chapter|step|verse)\s+\d+\s+of\s+\d+\b"
+    r"|\bother\s+(?:sections|steps|parts)\b[^.!?]*\bwritten\b|\bkeep\s+to\s+this\s+(?:\w+'?s?\s+)?point\b"
+    r"|\bwrite\s+only\s+the\s+(?:prose|continuation)\b|\bno\s+(?:heading|section\s+number|word\s+count)\b"
+    r"|\btext\s+(?:written\s+)?so\s+far\b|\bthe\s+prompt\b|\bin\s+your\s+own\s+words\b|#+\s*instructions?\b"
+    r"|\bwrit\w*\s+(?:this|the\s+next|the\s+following|each|every|the\s+(?:first|last|final))\s+"
+    r"(?:section|paragraph|chapter|part)\b"
+    r"|\b(?:continue|finish)\s+(?:with\s+)?(?:the\s+rest\s+of\s+)?(?:the|this|my|your)\s+"
+    r"(?:piece|text|section|essay|article|paragraph|writing)\b"
+    r"|^(?:remember\s+to\s+)?(?:edit|proofread)\b"
+    r"|\bthe\s+user\s+(?:has|asked|wants|requested|provided|gave|wrote)\b"
+    r"|\binstructions?\s+(?:is|are|were)\s+(?:here|to|written|designed|provided|given)\b"
+    r"|\b(?:this|these)\s+(?:is|are)\s+(?:your|the)\s+instructions?\b|\bone\s+of\s+the\s+instructions\b"
+    r"|\b(?:style|language)\s+of\s+the\s+instructions?\b|\bprovided\s+instructions\b"
+    r"|^instructions?\s*[:：]|\b(?:the|your|my|our|this)\s+plan\s+(?:is|was)\s+(?:here|below|above|ready|done)\b"
+    r"|\b(?:the|this|my|your|our|original)\s+plan\b[^.!?]*\b(?:write|written|writing|sections?|paragraphs?|"
+    r"words|outline|essay|draft|chapter)\b"
+    r"|^(?:请)?(?:写|撰写|续写|继续写|改写|编写)(?:一篇|一段|一则|一份|第|下一|这一|本)"
+    r"|(?:不要|请勿)(?:重复|写标题|加标题)|提示词",
+    _I,
+)
+_META = re.compile(
+    r"^this\s+is\s+(?:the|a|an|my|your|our)\s+(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|"
+    r"seventh|eighth|ninth|tenth|eleventh|twelfth|\w+teenth|\w+tieth|next|last|final)\s+(?:[\w-]+\s+)?"
+    r"(?:part|step|text|plan|page|piece)\b(?:\s+of(?:\s+[\w'’-]+){0,6})?\s*[.:]?$"
+    r"|^this\s+is\s+(?:a|the)\s+(?:part|summary)\s+of\b"
+    r"|^this\s+is\s+(?:the|a|an|my|your|our)\s+(?:[\w-]+\s+){0,3}?(?:paragraph|section|chapter|summary|"
+    r"draft|version|outline|continuation)\b"
+    r"|^the\s+writing\s+is\b|\b(?:these|those)\s+paragraphs\b"
+    r"|\byou(?:'ve|’ve|\s+have)\s+(?:already\s+)?(?:completed|written|finished)\b[^.!?]*\b"
+    + _OWN_TEXT
+    + r"\b"
+    r"|^(?:the|this|my|your|our|next|last|final|previous|following|first|second|third)\s+(?:[\w-]+\s+)?"
+    r"(?:text|sections?|paragraphs?|essay|article|piece|chapter|draft|document|post|page|guide|report)\s+"
+    r"(?:is|was|are)\s+(?:very\s+important|a\s+part\s+of\s+(?:a|the)\s+(?:report|text|essay|article|document)|"
+    r"a\s+great\s+(?:example|way)|perfect\s+for\s+you|complete|ready|missing|more\s+detailed|"
+    r"going\s+to\s+be|written\s+in\s+(?:a|the)\b[^.!?]*\bstyle|about\s+(?:a|the)\s+(?:guide|plan|text|section))"
+    r"|\b(?:this|the|my)\s+(?:story|novella|novel|tale|poem)\s+is\s+(?:about|filled|written)\b"
+    r"|\bis\s+a\s+story\s+about\b|\bis\s+written\s+in\s+the\s+style\s+of\b"
+    r"|\b(?:I|we)(?:'m|’m|\s+am|\s+are|'ve|’ve|\s+have|\s+will|'ll|’ll|\s+had|\s+was|\s+just)?\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:writ(?:e|ing|ten)|wrote|rewr\w+|edit\w*|revis\w*|add(?:ed)?|chang\w*|continu\w*|"
+    r"finish\w*|complet\w*|draft\w*|submit\w*|make|made|making|present|creat\w*|includ\w*)\b"
+    r"(?!\s+to\s+(?:apply|express|inform|ask|request|thank|update|introduce|you|a\s|an\s|the\s))"
+    r"[^.!?]*\b" + _OWN_TEXT + r"\b"
+    r"|\bmy\s+(?:text|essay|article|paragraph|section|draft|outline|piece|writing)\b"
+    r"|^your\s+(?:text|writing|document|section|paragraph)\b|\byour\s+(?:essay|draft|outline|instructions|query|prompt)\b"
+    r"|(?:我|我们)(?:将|会|要|正在|已经)?(?:继续)?(?:写|撰写|续写|修改|改写|完成)了?(?:这|一|第|本|下一?)"
+    r"(?:篇|段|节|部分|章)",
+    _I,
+)
+_PART = (
+    r"(?:section|part|paragraph|chapter|step|title|verse|heading|subheading|segment|page|item|note|exercise)"
+)
+_LABEL = re.compile(
+    r"\(\s*(?:about|around|approximately|approx\.?|roughly|some|at\s+least|at\s+most|more\s+than|less\s+than|"
+    r"over|under|up\s+to|~)?\s*\d[\d,]*(?:\s*[-–]\s*\d[\d,]*)?\s*words?\s*\)"
+    r"|\b\d[\d,]*[- ]words?\b|\bword\s*count\b"
+    r"|^title\s*\d*\s*[:：]|^title\s+\d+\b|\bsection\d+\b"
+    r"|^(?:the\s+)?(?:" + _PART + r"s?|plan|outline|instructions?|content|contents|summary|draft|text|tips?|"
+    r"objective|task|other\s+sections|end\s+of\s+(?:the\s+)?section|special\s+notes|final\s+note|"
+    r"my\s+final\s+note|your\s+(?:next\s+)?(?:step|steps|text|plan|task|section|story)|text\s+written\s+so\s+far|"
+    r"what\s+the\s+plan\s+must\s+be|continuation(?:\s+to)?)\s*(?:[#№]?\s*(?:\d+|[ivxlc]+|one|two|three|four|five|"
+    r"six|seven|eight|nine|ten))?\s*[:.：…]*\s*$"
+    r"|^[ivxlc]+\s*[.)]?\s*$"
+    r"|[（(]\s*约?\s*\d+\s*字\s*[)）]|\d+\s*字(?![母节符])|字数"
+    r"|^第[\d一二三四五六七八九十百]+(?:部分|节|章|段|篇|步)\s*[:：。.]?$|^(?:标题|题目|大纲|计划)\s*[:：]",
+    _I,
+)
+_TASK_HINTS = (
+    *("section", "paragraph", "text", "essay", "article", "chapter", "draft", "outline", "plan", "document"),
+    *("prose", "summary", "continuation", "version", "heading", "instruction", "writing", "word count"),
+    *("part", "step", "verse", "other", "point", "so far", "prompt", "own words", "piece", "edit"),
+    *("proofread", "user", "写", "不要", "请勿", "提示词"),
+)
+_META_HINTS = (
+    *("this is", "writing", "paragraph", "you", "text", "section", "essay", "article", "piece", "chapter"),
+    *("draft", "document", "post", "page", "guide", "report", "story", "novel", "tale", "poem", "style"),
+    *("outline", "sentence", "words", "summary", "continuation", "version", "heading", "instruction"),
+    *("blog", "my ", "我"),
+)
+_OFFER_HINTS = (
+    *("happy", "glad", "delighted", "feel free", "here to", "let me know", "tell me", "please", "i can"),
+    *("if you", "hope", "create something", "share", "sure", "certainly", "course", "absolutely", "ok"),
+    *("alright", "希望", "如果", "请", "欢迎", "好的", "当然", "没问题"),
+)
+_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
+    ("placeholder", _PLACEHOLDER, ()),
+    ("apology", _APOLOGY, ()),
+    ("offer", _OFFER, _OFFER_HINTS),
+    ("preamble", _PREAMBLE, ()),
+    ("task", _TASK, _TASK_HINTS),
+    ("meta", _META, _META_HINTS),
+    ("label", _LABEL, ()),
+)
+"""Each kind's pattern, and words one of which a sentence must hold (lowercased) for the
+pattern to be tried at all: a cheap screen for the slowest patterns (none: always tried). On
+the 14,931 distinct sentences of the committed runs the screens change no answer."""
+
+
+@dataclass(frozen=True)
+class Talk:
+    """A sentence or line of talk in a text: ``text[start:end]``, and its kind (``KINDS``)."""
+
+    start: int
+    end: int
+    kind: str
+
+
+def talk_kind(sentence: str) -> str | None:
+    """The kind of talk ``sentence`` (one finished sentence or line) is, or None when it is
+    the writing itself. Markdown and list numbering before its first word are ignored; a
+    fragment with no letters (``"### 3."``) is never talk.
+
+    >>> [talk_kind(s) for s in ("Here is the continuation of the article:", "[Your Name]",
+    ...  "SECTION 8", "I hope this helps!", "The river runs north to the sea.")]
+    ['preamble', 'placeholder', 'label', 'offer', None]
+    >>> talk_kind("1. The Job Description for the Sales Manager Role (about 167 words)")
+    'label'
+    >>> talk_kind("以下是第三部分的内容："), talk_kind("（约300字）"), talk_kind("外婆的厨房很小。")
+    ('preamble', 'label', None)
+    """
+    text = _PREFIX.sub("", sentence.strip(), count=1).strip(" *_`")
+    if not _LETTER.search(text):
+        return None
+    lowered = text.lower()
+    for kind, pattern, hints in _PATTERNS:
+        if (not hints or any(hint in lowered for hint in hints)) and pattern.search(text):
+            return kind
+    return None
+
+
+def talk_spans(text: str) -> list[Talk]:
+    """Every sentence (or line, ``sentence_spans``' units) of ``text`` that is talk.
+
+    >>> text = "Sure! Here's section 3:\\nTea is old. [Insert a fact here]\\nI hope this helps!"
+    >>> for talk in talk_spans(text):
+    ...     print(talk.kind, text[talk.start : talk.end])
+    offer Sure!
+    preamble Here's section 3:
+    placeholder [Insert a fact here]
+    offer I hope this helps!
+    """
+    spans: list[Talk] = []
+    pending: int | None = None  # the start of a numbering fragment waiting for the rest of its line
+    for start, end in sentence_spans(text):
+        if pending is not None and "\n" not in text[pending:start]:
+            start = pending
+        pending = None
+        sentence = text[start:end]
+        if _NUMBERING.match(sentence) and end < len(text) and text[end] not in "\n\r":
+            pending = start
+            continue
+        kind = talk_kind(sentence)
+        if kind is not None:
+            spans.append(Talk(start, end, kind))
+    if pending is not None and (kind := talk_kind(text[pending:])) is not None:
+        spans.append(Talk(pending, len(text.rstrip()), kind))
+    return spans
+
+
+def talk_per_1000_words(text: str) -> float:
+    """Lines that hold talk per 1,000 counted words of ``text`` (0.0 without words).
+
+    >>> talk_per_1000_words("Here is the text:\\n" + "Tea is a drink. " * 100)  # 1 line in 404 words
+    2.4752475247524752
+    """
+    words = count_words(text)
+    if not words:
+        return 0.0
+    lines = {text.count("\n", 0, talk.start) for talk in talk_spans(text)}
+    return 1000 * len(lines) / words

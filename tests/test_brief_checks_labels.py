@@ -1,0 +1,95 @@
+"""The brief checks against the hand-labelled set (eval/labels/): the issue's target of 0.9
+precision and 0.9 recall on the held-back half, and floors at the figures measured when the
+held half was first scored, so that a change that loses ground fails.
+
+The checks were written on the ``dev`` half only; the ``held`` half was scored once
+(eval/README.md, "Brief checks"). Where a check misses the target, the target test is an
+expected failure that names the measured figures: it fails loudly (strict) the day the check
+reaches the target, and the floor test keeps it from sliding back.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentwrite.writing.language import brief_language, matches
+from agentwrite.writing.talk import talk_spans
+from agentwrite.writing.topic import LexicalScorer
+
+LABELS = Path(__file__).resolve().parents[1] / "eval" / "labels"
+TARGET = 0.9
+
+
+@cache
+def held(name: str) -> tuple[dict[str, Any], ...]:
+    rows = (json.loads(line) for line in (LABELS / name).read_text("utf-8").splitlines() if line.strip())
+    return tuple(row for row in rows if row["split"] == "held")
+
+
+def precision_recall(pairs: list[tuple[bool, bool]]) -> tuple[float, float]:
+    hits = sum(1 for predicted, true in pairs if predicted and true)
+    predicted = sum(1 for p, _ in pairs if p)
+    true = sum(1 for _, t in pairs if t)
+    return hits / predicted, hits / true
+
+
+@cache
+def talk_figures() -> tuple[float, float]:
+    return precision_recall([(bool(talk_spans(i["text"])), i["talk"]) for i in held("brief_checks.jsonl")])
+
+
+@cache
+def off_brief_figures() -> tuple[float, float]:
+    lexical = LexicalScorer()
+    paragraphs = [i for i in held("brief_checks.jsonl") if i["unit"] == "paragraph"]
+    similarities = [lexical.similarities([i["text"]], i["brief"])[0] for i in paragraphs]
+    return precision_recall(
+        [(s < lexical.threshold, not i["on_brief"]) for i, s in zip(paragraphs, similarities, strict=True)]
+    )
+
+
+@cache
+def language_figures() -> tuple[float, float]:
+    sections = held("section_language.jsonl")
+    return precision_recall(
+        [(not matches(s["text"], brief_language(s["brief"])), not s["in_brief_language"]) for s in sections]
+    )
+
+
+def test_the_held_half_is_about_half_and_holds_both_classes() -> None:
+    items, sections = held("brief_checks.jsonl"), held("section_language.jsonl")
+    assert 200 <= len(items) <= 250 and 50 <= len(sections) <= 70
+    assert {i["talk"] for i in items} == {True, False} == {i["on_brief"] for i in items}
+    assert {s["in_brief_language"] for s in sections} == {True, False}
+
+
+def test_language_reaches_the_target_on_the_held_half() -> None:
+    precision, recall = language_figures()
+    assert precision >= TARGET and recall >= TARGET
+
+
+@pytest.mark.xfail(strict=True, reason="held half, first scoring: precision 1.000, recall 0.788 (113 items)")
+def test_talk_reaches_the_target_on_the_held_half() -> None:
+    precision, recall = talk_figures()
+    assert precision >= TARGET and recall >= TARGET
+
+
+@pytest.mark.xfail(strict=True, reason="held half, first scoring: precision 0.815, recall 0.898 (59 items)")
+def test_off_brief_lexical_reaches_the_target_on_the_held_half() -> None:
+    precision, recall = off_brief_figures()
+    assert precision >= TARGET and recall >= TARGET
+
+
+@pytest.mark.parametrize(
+    ("figures", "floor"),
+    [(talk_figures, (1.0, 0.78)), (off_brief_figures, (0.81, 0.89)), (language_figures, (1.0, 0.91))],
+    ids=["talk", "off-brief-lexical", "language"],
+)
+def test_no_check_falls_below_its_first_held_figures(figures: Any, floor: tuple[float, float]) -> None:
+    precision, recall = figures()
+    assert precision >= floor[0] and recall >= floor[1]

@@ -1,0 +1,122 @@
+"""Talk about the writing on hand-made sections: at the start, in the middle, at the end, in
+English and Chinese, and the writing itself left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentwrite.writing.talk import KINDS, talk_kind, talk_per_1000_words, talk_spans
+
+
+def spans_of(text: str) -> list[tuple[str, str]]:
+    return [(text[t.start : t.end], t.kind) for t in talk_spans(text)]
+
+
+def test_talk_at_the_start_in_the_middle_and_at_the_end_of_an_english_section() -> None:
+    section = (
+        "Sure! Here's section 3 of the guide:\n\n"
+        "Feed the starter every morning with equal weights of flour and water. "
+        "Below is the outline of the 168 word job description. "
+        "Keep the jar loosely covered so that it can breathe.\n\n"
+        "I hope this helps! Let me know if you would like any changes."
+    )
+    assert spans_of(section) == [
+        ("Sure!", "offer"),
+        ("Here's section 3 of the guide:", "preamble"),
+        ("Below is the outline of the 168 word job description.", "preamble"),
+        ("I hope this helps!", "offer"),
+        ("Let me know if you would like any changes.", "offer"),
+    ]
+
+
+def test_talk_at_the_start_in_the_middle_and_at_the_end_of_a_chinese_section() -> None:
+    section = (
+        "好的，以下是第三部分：\n"
+        "第一天从昆明出发，坐高铁到大理，傍晚可以在洱海边散步。（约300字）\n"
+        "第二天去喜洲古镇，尝一尝当地的破酥粑粑。\n"
+        "希望这篇文章对你有帮助！"
+    )
+    assert spans_of(section) == [
+        ("好的，以下是第三部分：", "offer"),
+        ("（约300字）", "label"),
+        ("希望这篇文章对你有帮助！", "offer"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[Your Name]",
+        "How to prepare for DPD Simulation - A Guide by [Your Name]",
+        "[Insert your instructions here]",
+        "Dear [Hiring Manager Name],",
+        "[Company Address]",
+        "[你的名字]",
+        "【公司名称】",
+    ],
+)
+def test_placeholders_are_talk(line: str) -> None:
+    assert talk_kind(line) == "placeholder"
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("SECTION 8", "label"),
+        ("CONTINUATION TO", "preamble"),
+        ("### Section 13", "label"),
+        ("Title: The History of Tea", "label"),
+        ("1. The Job Description for the Sales Manager Role (about 167 words)", "label"),
+        ("第三部分", "label"),
+        ("Here is the rewritten version of the text with edits for grammar and clarity:", "preamble"),
+        ("**Write the next part in a formal tone and do not repeat the plan.**", "task"),
+        ("The other sections are written separately, so keep to this section's point.", "task"),
+        ("请写一篇关于茶的文章。", "task"),
+        ("This is the first paragraph of the literature review.", "meta"),
+        ("I am writing a 3000-word travel guide to walking the coastline of Cornwall.", "label"),
+        ("I have rewritten the text to make it more concise.", "meta"),
+        ("我将继续写下一部分。", "meta"),
+        ("I apologize for the confusion in the previous section.", "apology"),
+        ("抱歉，我无法完成这个请求。", "apology"),
+        ("Certainly! Below is a 500-word essay on tea.", "offer"),
+    ],
+)
+def test_each_kind_of_talk(line: str, kind: str) -> None:
+    assert kind in KINDS
+    assert talk_kind(line) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# A Beginner's Guide to Sourdough\n\n## Feeding schedule\n\nKeep the starter in a warm part of "
+        "the kitchen. Add 50 g of flour and 50 g of water every morning. Write the date on the jar. "
+        "If you have any questions, ask at your local bakery. This is the most important step of all.",
+        "Dear Hiring Manager,\n\nI am writing to apply for the Junior Data Analyst position. In my last "
+        "role I wrote weekly reports on ridership. I can provide references on request.\n\nSincerely,\nAna",
+        '"Sure," said Elara, "I will help you fix the clock."\n"Of course!" Kael replied. '
+        "She wrote a letter to the council, and the story of the two clockmakers spread.",
+        "In this chapter, we introduce probability to first-year students. The next section explains "
+        "conditional probability with worked examples.\n\n### 3. Worked examples\n\nA die is rolled twice.",
+        "Volunteers needed! Please let me know if you can come on Saturday. We will make a plan for the "
+        "morning and share it on the forum.",
+        "The report sets out three options. The plan is to reduce traffic by 20 per cent by 2027.",
+        "第一章 山村的冬天\n李医生第一次走进山村时，雪已经下了三天。本节将介绍云南的美食。",
+    ],
+)
+def test_the_writing_itself_is_not_talk(text: str) -> None:
+    assert spans_of(text) == []
+
+
+def test_a_heading_number_is_judged_with_its_heading() -> None:
+    assert spans_of("### Step 7. Writing a Book") == []
+    assert spans_of("### 8. Section 6") == [("### 8. Section 6", "label")]
+    assert talk_kind("### 3.") is None
+
+
+def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
+    prose = "Tea is a drink made from leaves. " * 25  # 175 words on one line
+    text = "Sure! Here is the text:\n" + prose + "\nI hope this helps!"
+    assert len(talk_spans(text)) == 3
+    assert talk_per_1000_words(text) == pytest.approx(1000 * 2 / 184)  # 5 + 175 + 4 words, 2 lines
+    assert talk_per_1000_words(prose) == 0.0 and talk_per_1000_words("") == 0.0
