@@ -176,8 +176,48 @@ class Plan(BaseModel):
         return sum(s.target_words for s in self.sections)
 
 
+CHECKS = ("talk", "off_topic", "language", "repetition", "gibberish", "short")
+"""The section checks a text may fail (``SectionScores.problems``), in the order they are named."""
+
+
+class SectionScores(BaseModel):
+    """A section's text as the judge-free checks see it (``agentwrite.writing.checks``).
+
+    >>> SectionScores(on_topic=0.9, language="en", language_share=1.0, repeated_sentences=0.0,
+    ...               gibberish=0.01, score=0.9).problems
+    []
+    """
+
+    talk_lines: int = Field(
+        0,
+        ge=0,
+        description="Sentences or lines of talk about the writing found (removed from the text).",
+    )
+    on_topic: float = Field(
+        ge=0,
+        le=1,
+        description="Closeness to the brief and the main point (the Document names the scorer).",
+    )
+    language: str = Field(description="The language of the text (en, zh...).")
+    language_share: float = Field(ge=0, le=1, description="Share of its words in the brief's language.")
+    repeated_sentences: float = Field(ge=0, le=1, description="Share of sentences that occur more than once.")
+    gibberish: float = Field(ge=0, le=1, description="Share of words that are not words.")
+    problems: list[str] = Field(default_factory=list, description="The checks it failed, from CHECKS.")
+    score: float = Field(description="The checks combined, higher is better.")
+
+
+class Candidate(BaseModel):
+    """One answer asked for a section: the text as cleaned, its scores and the exact request."""
+
+    text: str
+    scores: SectionScores
+    messages: list[dict[str, str]] = Field(description="The request's messages (role, content), as sent.")
+    finish_reason: str
+    usage: Usage = Usage()
+
+
 class Section(BaseModel):
-    """A written section and what it cost."""
+    """A written section and what it cost (every candidate's tokens, where several were asked)."""
 
     index: int = Field(ge=0)
     title: str
@@ -199,6 +239,17 @@ class Section(BaseModel):
         exclude_if=lambda ids: not ids,
         description="The ids of the user's material in this section's prompt (omitted when none).",
     )
+    scores: SectionScores | None = Field(None, description="The kept text's checks (None: checks off).")
+    candidates: list[Candidate] = Field(
+        default_factory=list,
+        description="Every candidate in the order asked, the kept one included (none if only one).",
+    )
+    chosen: int = Field(0, ge=0, description="The index of the kept candidate in candidates.")
+
+    @property
+    def check_tokens(self) -> int:
+        """Tokens of the candidates asked after the first: what the checks' re-asks cost."""
+        return sum(c.usage.total_tokens for c in self.candidates[1:])
 
     @model_validator(mode="after")
     def _count(self) -> Section:
@@ -233,6 +284,9 @@ class Document(BaseModel):
         exclude_if=lambda files: not files,
         description="The user's material by file name, with its chunk ids (omitted when none).",
     )
+    checks: str | None = Field(
+        None, description="The on-topic scorer of the section checks (lexical, minilm); None: checks off."
+    )
     wall_seconds: float
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
@@ -247,6 +301,12 @@ class Document(BaseModel):
     def words_dropped(self) -> int:
         """Words removed from what the model wrote, in all sections."""
         return sum(s.words_dropped for s in self.sections)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def check_tokens(self) -> int:
+        """Tokens the section checks' re-asks cost, in all sections."""
+        return sum(s.check_tokens for s in self.sections)
 
     def sidecar(self) -> dict[str, object]:
         """The JSON sidecar: everything but the Markdown, which lives in its own file."""

@@ -266,7 +266,7 @@ class GuardedText:
             while last < len(text) and text[last] in " \t":
                 last += 1
         kept.append(text[last:])
-        return _tidy("".join(kept)), sum(s.words for s in bad)
+        return tidy("".join(kept)), sum(s.words for s in bad)
 
     def _advance(self) -> None:
         if self._version != self._guard.version:  # what the guard knows changed: read again
@@ -324,14 +324,14 @@ def _line_keys(line: str) -> tuple[frozenset[str], frozenset[str], frozenset[str
     return frozenset(headings), frozenset(long_headings), frozenset(others)
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
     """Whitespace left by removed sentences: no trailing spaces, no empty paragraphs.
 
-    >>> _tidy("One.  \\n\\n  \\n\\nTwo. Three. ")
+    >>> tidy("One.  \\n\\n  \\n\\nTwo. Three. ")
     'One.\\n\\nTwo. Three.'
     """
     lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-__all__ = ["GuardedText", "Loop", "LoopGuard", "Sentence", "SentenceJudge", "Tally"]
+__all__ = ["GuardedText", "Loop", "LoopGuard", "Sentence", "SentenceJudge", "Tally", "tidy"]

@@ -365,6 +365,7 @@ def _document(
         usage=usage,
         endpoints=dict(ticket.endpoints) if ticket is not None else {},
         sources=source_ids(state_chunks(state)),
+        checks=settings.topic_scorer if settings.checks else None,
         wall_seconds=seconds,
     )
 

@@ -164,6 +164,36 @@ class Settings(BaseSettings):
         le=0.5,
         description="Raise of the continuation's repetition penalty after each loop cut in a section.",
     )
+    checks: bool = Field(
+        True,
+        description="Check each section as it is written: remove lines of talk about the writing, score "
+        "on-topic, language, repetition and gibberish, and ask again for a section that fails "
+        "(max_candidates, check_budget).",
+    )
+    topic_scorer: Literal["lexical", "minilm"] = Field(
+        "lexical",
+        description="The checks' on-topic scorer: lexical (no model, the same figures whatever is installed) "
+        "or minilm (all-MiniLM-L6-v2 embeddings, the eval extra).",
+    )
+    max_candidates: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Most answers asked for a section while it fails a check (1: ask once).",
+    )
+    check_budget: float = Field(
+        0.3,
+        ge=0,
+        le=5,
+        description="Extra tokens the checks' re-asks may spend in a document, as a share of its tokens "
+        "without them (0.3: at most 1.3 times).",
+    )
+    min_on_topic: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A section less close than this to its brief and point (0 to 1) is off topic.",
+    )
 
     @field_validator("base_url", "allowed_base_urls", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from agentwrite.domain import Usage
 from agentwrite.errors import PromptTooLong
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.settings import Settings
+from agentwrite.writing.budget import CheckBudget
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,8 @@ class RunContext:
     ``structured_output`` says whether the backend honours a JSON schema; ``gauge`` learns
     how many tokens this model's prompts really take; ``stream_text``: section writers send
     their text as it streams (``SectionDelta``, the pieces of up to 50 ms together; tens of
-    microseconds an event, so off unless someone listens).
+    microseconds an event, so off unless someone listens); ``check_budget`` what the section
+    checks' re-asks have spent in this run's document.
     """
 
     model: ChatModel
@@ -36,6 +38,7 @@ class RunContext:
     structured_output: bool = True
     gauge: TokenGauge = field(default_factory=TokenGauge)
     stream_text: bool = False
+    check_budget: CheckBudget = field(default_factory=CheckBudget)
 
     async def complete(self, request: Request) -> tuple[list[Message], Completion]:
         """Ask the model for ``request()`` (which sizes the prompt and ``max_tokens`` through

@@ -14,7 +14,7 @@ from langgraph.types import Send
 from agentwrite.context_budget import answer_tokens, room_after
 from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section, section_fields, with_sources
+from agentwrite.graph.nodes.write import generate_section, section_checks, section_fields, with_sources
 from agentwrite.graph.state import SectionTask, WriteState, state_chunks
 from agentwrite.grounding import section_chunks, section_material
 from agentwrite.length import estimate_tokens
@@ -89,5 +89,6 @@ async def write_section_node(task: SectionTask, runtime: Runtime[RunContext]) ->
         title=plan.sections[index].title,
         budget=plan.sections[index].target_words,
         events=streamed(runtime.stream_writer),
+        checks=section_checks(runtime.context, task["brief"], plan, index, plan.sections[index].target_words),
     )
     return {"sections": [with_sources(section, shown)]}

@@ -17,7 +17,7 @@ from agentwrite.context_budget import answer_tokens, room_after
 from agentwrite.domain import Plan, Section
 from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section, section_fields, with_sources
+from agentwrite.graph.nodes.write import generate_section, section_checks, section_fields, with_sources
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.grounding import section_chunks, section_material
 from agentwrite.llm.base import Message
@@ -101,6 +101,7 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
         budget=budget,
         earlier=[s.text for s in done],
         events=streamed(runtime.stream_writer),
+        checks=section_checks(ctx, state["brief"], plan, index, budget),
     )
     return {"sections": [with_sources(section, shown)]}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from agentwrite.context_budget import answer_tokens, output_room
 from agentwrite.decoding import Decoding
-from agentwrite.domain import Brief, Plan, Section, Usage
+from agentwrite.domain import Brief, Candidate, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
 from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, TextBatches, ignore
 from agentwrite.graph.context import Request, RunContext
@@ -25,6 +25,8 @@ from agentwrite.markdown import clean_section_text
 from agentwrite.plans import render_plan
 from agentwrite.prompts import render
 from agentwrite.settings import Settings
+from agentwrite.writing.checks import TALK, SectionChecks, problem_request, remove_talk, with_problems
+from agentwrite.writing.topic import scorer
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,23 @@ def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str
         "main_point": section.main_point,
         "words": words,
     }
+
+
+def section_checks(
+    ctx: RunContext, brief: Brief, plan: Plan, index: int, budget: int
+) -> SectionChecks | None:
+    """The checks of section ``index`` as the settings ask for them (None: checks off)."""
+    s = ctx.settings
+    if not s.checks:
+        return None
+    return SectionChecks(
+        brief.instruction,
+        plan.sections[index].main_point,
+        scorer(s.topic_scorer),
+        min_on_topic=s.min_on_topic,
+        min_words=round(s.short_section_ratio * budget),
+        planned_words=plan.total_words,
+    )
 
 
 def join_continuation(text: str, more: str) -> str:
@@ -153,6 +172,7 @@ class _Draft:
     continuations: int = 0
     empty_answers: int = 0
     avoid: str = ""
+    talk_lines: int = 0
     streamed: GuardedText | None = None
     """The loop guard's reading of the last answer as it streamed (None: not streamed)."""
 
@@ -167,6 +187,7 @@ async def generate_section(
     budget: int,
     earlier: Sequence[str] = (),
     events: EventSink = ignore,
+    checks: SectionChecks | None = None,
 ) -> Section:
     """Write one section from the prompt ``prompt()`` builds; raise ModelError rather than
     return bad text.
@@ -178,13 +199,100 @@ async def generate_section(
     limit or a loop) or well short of its budget is continued; one cut past its budget ends
     at the first sentence that reaches it (an answer that ended by itself is kept whole).
 
+    With ``checks``, sentences of talk about the writing are dropped too, and a section
+    whose text fails a check is asked for again with its problems named at the end of the
+    request, up to ``max_candidates`` answers and while the document's ``check_budget``
+    allows; the best by the combined score is kept, and every answer is kept in
+    ``Section.candidates`` (when more than one was asked).
+
     ``events`` hears the section start and end, and each piece of its text as it streams
     (``SectionDelta``, where the backend streams).
     """
     s = ctx.settings
     events(SectionStarted(index, count, title, budget))
     started = time.monotonic()
-    guard = LoopGuard([m["content"] for m in prompt()], earlier) if s.loop_guard else None
+    draft, sent = await _write_draft(ctx, prompt, index, title, budget, earlier, events, checks)
+    drafts, candidates = [draft], []
+    if checks is not None:
+        ctx.check_budget.first(draft.usage.total_tokens, words=budget, planned_words=checks.planned_words)
+        candidates.append(_candidate(draft, sent, checks))
+    while (
+        checks is not None
+        and (problems := candidates[-1].scores.problems)
+        and len(candidates) < s.max_candidates
+    ):
+        estimate = draft.usage.total_tokens  # the first answer's cost
+        if not ctx.check_budget.reserve(estimate, s.check_budget):
+            log.info("section %d: no check budget left to ask again (%s)", index + 1, ", ".join(problems))
+            break
+        log.info("section %d: asking again (%s)", index + 1, ", ".join(problems))
+        asked = _with_problems(prompt, problem_request(problems, checks.language, checks.main_point))
+        try:
+            again, sent = await _write_draft(ctx, asked, index, title, budget, earlier, events, checks)
+        except EmptySection as error:
+            ctx.check_budget.spend(estimate, 0)
+            log.warning("section %d: asked again, %s; keeping the earlier answers", index + 1, error)
+            break
+        ctx.check_budget.spend(estimate, again.usage.total_tokens)
+        drafts.append(again)
+        candidates.append(_candidate(again, sent, checks))
+    chosen = max(range(len(candidates)), key=lambda i: (candidates[i].scores.score, -i)) if candidates else 0
+    kept = drafts[chosen]
+    section = Section(
+        index=index,
+        title=title,
+        text=kept.text,
+        target_words=budget,
+        finish_reason=_finish(kept),
+        usage=sum((d.usage for d in drafts), Usage()),
+        seconds=time.monotonic() - started,
+        loops_cut=kept.loops_cut,
+        words_dropped=kept.words_dropped,
+        scores=candidates[chosen].scores if candidates else None,
+        candidates=candidates if len(candidates) > 1 else [],
+        chosen=chosen if len(candidates) > 1 else 0,
+    )
+    if (ticket := current_ticket()) is not None:
+        ticket.section_written(index, section.words)  # fewer words left: its next requests rank higher
+    events(SectionDone(section, count))
+    return section
+
+
+def _with_problems(prompt: Callable[[], list[Message]], line: str) -> Callable[[], list[Message]]:
+    """``prompt`` with ``line`` at the end of its last user message (each time it is built)."""
+    return lambda: with_problems(prompt(), line)
+
+
+def _finish(draft: _Draft) -> str:
+    """A draft's finish reason as a section records it."""
+    return "length" if draft.finish in ("loop", HALTED) else draft.finish
+
+
+def _candidate(draft: _Draft, sent: list[Message], checks: SectionChecks) -> Candidate:
+    return Candidate(
+        text=draft.text,
+        scores=checks.scores(draft.text, draft.talk_lines),
+        messages=[{"role": m["role"], "content": m["content"]} for m in sent],
+        finish_reason=_finish(draft),
+        usage=draft.usage,
+    )
+
+
+async def _write_draft(
+    ctx: RunContext,
+    prompt: Callable[[], list[Message]],
+    index: int,
+    title: str,
+    budget: int,
+    earlier: Sequence[str],
+    events: EventSink,
+    checks: SectionChecks | None,
+) -> tuple[_Draft, list[Message]]:
+    """One answer for a section, continued as needed (see ``generate_section``), and the
+    messages of its first request."""
+    s = ctx.settings
+    judges = [checks.judge] if checks is not None else []
+    guard = LoopGuard([m["content"] for m in prompt()], earlier, judges) if s.loop_guard else None
     streams = ctx.model.capabilities.streaming_watch  # else whole answers only, and no deltas
     delta = (
         TextBatches(lambda text: events(SectionDelta(index, text))) if streams and ctx.stream_text else None
@@ -236,21 +344,11 @@ async def generate_section(
             continue
         if not _needs_more(draft, budget, s):
             break
-    section = Section(
-        index=index,
-        title=title,
-        text=draft.text,
-        target_words=budget,
-        finish_reason="length" if draft.finish in ("loop", HALTED) else draft.finish,
-        usage=draft.usage,
-        seconds=time.monotonic() - started,
-        loops_cut=draft.loops_cut,
-        words_dropped=draft.words_dropped,
-    )
-    if (ticket := current_ticket()) is not None:
-        ticket.section_written(index, section.words)  # fewer words left: its next requests rank higher
-    events(SectionDone(section, count))
-    return section
+    if checks is not None and guard is None:
+        draft.text, talk, dropped = remove_talk(draft.text)
+        draft.talk_lines += talk
+        draft.words_dropped += dropped
+    return draft, first
 
 
 def _watch(
@@ -316,6 +414,7 @@ def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, titl
             reading = guard.read(body)  # another text than the one read: read it
         body, dropped = reading.clean()
         draft.words_dropped += dropped
+        draft.talk_lines += sum(1 for sentence in reading.sentences if sentence.fault == TALK)
     draft.text, draft.finish = body, finish
 
 

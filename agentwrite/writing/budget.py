@@ -1,0 +1,61 @@
+"""The extra tokens a document's section checks may spend on asking again.
+
+A document's allowance is ``share`` times its tokens without the checks: the tokens of
+every section's first candidate. While sections are still being written (all at once in
+parallel mode), the sections not yet answered are estimated at the tokens per budget word
+of those answered so far, so that the first sections may ask again too. A re-ask is allowed
+only when its estimated cost (the tokens of the section's first candidate) fits in what is
+left, and it is reserved until the answer comes back and its real cost is spent; a re-ask
+that ran longer than its estimate (more continuations) may leave the document a little
+over, which ``Document.check_tokens`` records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class CheckBudget:
+    """What a document's re-asks have spent and may spend.
+
+    >>> budget = CheckBudget()
+    >>> budget.first(1000, words=500, planned_words=1000)  # one of two sections answered
+    >>> budget.allowance(0.3)  # 0.3 x (1000 + 1000 estimated)
+    600.0
+    >>> budget.reserve(1000, 0.3), budget.reserve(500, 0.3), budget.reserve(200, 0.3)
+    (False, True, False)
+    >>> budget.spend(500, 520); budget.extra
+    520
+    """
+
+    first_tokens: int = 0
+    first_words: int = 0
+    planned_words: int = 0
+    extra: int = 0
+    reserved: int = 0
+
+    def first(self, tokens: int, *, words: int, planned_words: int) -> None:
+        """A section's first candidate cost ``tokens`` for a budget of ``words``, in a
+        document planned at ``planned_words``."""
+        self.first_tokens += tokens
+        self.first_words += words
+        self.planned_words = max(self.planned_words, planned_words)
+
+    def allowance(self, share: float) -> float:
+        """``share`` of the document's estimated tokens without checks."""
+        left = max(0, self.planned_words - self.first_words)
+        per_word = self.first_tokens / self.first_words if self.first_words else 0.0
+        return share * (self.first_tokens + per_word * left)
+
+    def reserve(self, tokens: int, share: float) -> bool:
+        """Hold ``tokens`` for a re-ask if they fit in what is left; whether they did."""
+        if self.extra + self.reserved + tokens > self.allowance(share):
+            return False
+        self.reserved += tokens
+        return True
+
+    def spend(self, reserved: int, tokens: int) -> None:
+        """A re-ask that held ``reserved`` came back having cost ``tokens``."""
+        self.reserved -= reserved
+        self.extra += tokens

@@ -1,0 +1,154 @@
+"""A section's checks as the writer runs them: talk judged per sentence, scores at the end.
+
+``SectionChecks`` is made once per section from the brief, the section's main point and the
+settings. Its ``judge`` is a loop-guard judge (``agentwrite.loop_guard``): each finished
+sentence that is talk about the writing (``agentwrite.writing.talk``) is named ``TALK`` and
+dropped by the guard's ``clean`` like an echo, its words counted in ``words_dropped``. Its
+``scores`` read a candidate's kept text once, at its end (each figure one pass, linear in the
+words): on-topic (``section_on_topic`` with the chosen scorer), the text's language and the
+share of its words in the brief's script, repeated sentences and gibberish as
+``agentwrite.text_stats`` figures them, and the checks it fails (``CHECKS``), which the
+choose loop names in its next request.
+
+The combined ``score`` is the product of on-topic, language share, and the shares of
+sentences not repeated and of words not gibberish, less ``TALK_PENALTY`` per line of talk
+found and ``SHORT_PENALTY`` for a section short of its budget: a candidate in the wrong
+language or off its point scores near 0 whatever else it does well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentwrite.domain import SectionScores
+from agentwrite.length import count_words
+from agentwrite.llm.base import Message
+from agentwrite.loop_guard import tidy
+from agentwrite.prompts import render
+from agentwrite.text_stats import document_repeated_sentence_rate, gibberish_rate
+from agentwrite.writing.language import Language, brief_language, language_of, language_share, matches
+from agentwrite.writing.talk import talk_kind, talk_spans
+from agentwrite.writing.topic import TopicScorer, section_on_topic
+
+TALK = "talk about the writing"
+"""The fault the judge names; the guard drops such sentences."""
+MAX_REPEATED_SENTENCES = 0.10
+"""A text with a larger share of repeated sentences fails ``repetition`` (the dataset
+filter's default, ``max_repeated_sentence_rate``)."""
+MAX_GIBBERISH = 0.10
+"""A text with a larger share of gibberish words fails ``gibberish`` (the dataset filter's
+default, ``max_gibberish_rate``)."""
+TALK_PENALTY = 0.05
+"""Taken off the combined score per line of talk found (removed, but a sign of a weak answer)."""
+SHORT_PENALTY = 0.2
+"""Taken off the combined score of a section shorter than its short-section share."""
+
+
+@dataclass
+class SectionChecks:
+    """The checks of one section against its ``brief`` and ``main_point``: ``min_on_topic``
+    and ``min_words`` the least on-topic score and words that pass, ``planned_words`` the
+    document's (for ``CheckBudget``), ``language`` the brief's (found from it when not given).
+
+    >>> from agentwrite.writing.topic import LexicalScorer
+    >>> checks = SectionChecks("Write a guide to keeping a sourdough starter alive",
+    ...                        "Feeding the starter", LexicalScorer(), min_on_topic=0.5,
+    ...                        min_words=5)
+    >>> checks.judge("Here is section 2 of the guide:"), checks.judge("Feed the starter daily.")
+    ('talk about the writing', None)
+    >>> s = checks.scores("Feed the sourdough starter flour and water every day.", talk_lines=1)
+    >>> s.problems, s.language, round(s.score, 2)
+    (['talk'], 'en', 0.95)
+    >>> checks.scores("Drones fly over the city markets at night.", 0).problems
+    ['off_topic']
+    """
+
+    brief: str
+    main_point: str
+    topic: TopicScorer
+    min_on_topic: float
+    min_words: int = 0
+    planned_words: int = 0
+    language: Language | None = None
+
+    def __post_init__(self) -> None:
+        if self.language is None:
+            self.language = brief_language(self.brief)
+
+    def judge(self, sentence: str) -> str | None:
+        """``TALK`` when ``sentence`` talks about the writing instead of being it."""
+        return TALK if talk_kind(sentence) is not None else None
+
+    def scores(self, text: str, talk_lines: int) -> SectionScores:
+        """The figures of a candidate's kept ``text`` (``talk_lines`` found and removed)."""
+        assert self.language is not None
+        on_topic = section_on_topic(text, self.brief, self.main_point, self.topic)
+        share = language_share(text, self.language)
+        repeated = document_repeated_sentence_rate(text)
+        gibberish = gibberish_rate(text)
+        short = count_words(text) < self.min_words
+        failed = {
+            "talk": talk_lines > 0,
+            "off_topic": on_topic < self.min_on_topic,
+            "language": not matches(text, self.language),
+            "repetition": repeated > MAX_REPEATED_SENTENCES,
+            "gibberish": gibberish > MAX_GIBBERISH,
+            "short": short,
+        }
+        score = on_topic * share * (1 - repeated) * (1 - gibberish)
+        score -= TALK_PENALTY * talk_lines + (SHORT_PENALTY if short else 0.0)
+        return SectionScores(
+            talk_lines=talk_lines,
+            on_topic=round(on_topic, 4),
+            language=language_of(text).code,
+            language_share=round(share, 4),
+            repeated_sentences=round(repeated, 4),
+            gibberish=round(gibberish, 4),
+            problems=[name for name, failed_it in failed.items() if failed_it],
+            score=round(score, 4),
+        )
+
+
+def remove_talk(text: str) -> tuple[str, int, int]:
+    """``text`` without its sentences of talk, how many there were and their counted words
+    (for a section written without the loop guard, which otherwise removes them).
+
+    >>> remove_talk("Sure! Here is the text:\\nTea is old. I hope this helps!")
+    ('Tea is old.', 3, 9)
+    """
+    spans = talk_spans(text)
+    kept, last = [], 0
+    for talk in spans:
+        kept.append(text[last : talk.start])
+        last = talk.end
+    kept.append(text[last:])
+    return tidy("".join(kept)), len(spans), sum(count_words(text[t.start : t.end]) for t in spans)
+
+
+def problem_request(problems: list[str], language: Language, main_point: str) -> str:
+    """The line that names a failed candidate's ``problems`` in the next request.
+
+    >>> from agentwrite.writing.language import CHINESE
+    >>> print(problem_request(["off_topic", "language"], CHINESE, "Feeding the starter."))
+    Above all, in this answer: Stay on: Feeding the starter. Write in Chinese.
+    """
+    asks = {
+        "talk": "Write only the text itself, with no notes about the writing.",
+        "off_topic": f"Stay on: {main_point.rstrip('.')}.",
+        "language": f"Write in {language.name}.",
+        "repetition": "Never repeat a sentence.",
+        "gibberish": "Write only real words, in plain sentences.",
+        "short": "Write the section at its full length.",
+    }
+    return render("section_problems", problems=" ".join(asks[p] for p in problems)).strip()
+
+
+def with_problems(messages: list[Message], line: str) -> list[Message]:
+    """``messages`` with ``line`` added at the end of the last user message.
+
+    >>> with_problems([{"role": "user", "content": "Write section 2."}], "Write in Chinese.")
+    [{'role': 'user', 'content': 'Write section 2.\\nWrite in Chinese.'}]
+    """
+    last = max(i for i, m in enumerate(messages) if m["role"] == "user")
+    changed = {**messages[last], "content": f"{messages[last]['content'].rstrip()}\n{line}"}
+    return [*messages[:last], changed, *messages[last + 1 :]]  # type: ignore[list-item]
