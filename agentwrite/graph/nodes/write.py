@@ -17,12 +17,12 @@ from agentwrite.context_budget import answer_tokens, output_room
 from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Candidate, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
-from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, ignore
+from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, TextBatches, ignore
 from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words, without_target
 from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
-from agentwrite.loop_guard import LoopGuard
+from agentwrite.loop_guard import GuardedText, LoopGuard
 from agentwrite.markdown import clean_section_text
 from agentwrite.plans import render_outline
 from agentwrite.prompts import render
@@ -179,6 +179,8 @@ class _Draft:
     empty_answers: int = 0
     avoid: str = ""
     talk_lines: int = 0
+    streamed: GuardedText | None = None
+    """The loop guard's reading of the last answer as it streamed (None: not streamed)."""
 
 
 async def generate_section(
@@ -303,14 +305,16 @@ async def _write_draft(
     judges = [checks.judge] if checks is not None else []
     guard = LoopGuard([m["content"] for m in prompt()], earlier, judges) if s.loop_guard else None
     streams = ctx.model.capabilities.streaming_watch  # else whole answers only, and no deltas
-    delta = (lambda piece: events(SectionDelta(index, piece))) if streams and ctx.stream_text else None
+    delta = (
+        TextBatches(lambda text: events(SectionDelta(index, text))) if streams and ctx.stream_text else None
+    )
     watched = guard if streams else None
     draft = _Draft()
     first: list[Message] = []
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
-            watcher = _Watcher(watched, "", delta, budget)
+            watcher = _Watcher(watched, "", delta, budget, draft)
             request = section_request(
                 ctx, prompt, budget, decoding=decoding, force_length=True, watch=watcher
             )
@@ -320,7 +324,7 @@ async def _write_draft(
             follow_up = continuation_messages(first, draft.text, title, more, language, draft.avoid)
             if guard is not None:
                 guard.add_prompt(follow_up[-1]["content"])  # its step may be echoed back too
-            watcher = _Watcher(watched, draft.text + " ", delta, budget)
+            watcher = _Watcher(watched, draft.text + " ", delta, budget, draft)
             request = section_request(
                 ctx,
                 fixed(follow_up),
@@ -336,6 +340,9 @@ async def _write_draft(
                 raise
             log.warning("section %d: no room left in the context window to continue it", index + 1)
             break
+        finally:
+            if delta is not None:
+                delta.flush()  # the answer's last pieces, before anything else is said of it
         if not draft.text:
             first = sent
         draft.usage = draft.usage + completion.usage
@@ -366,20 +373,24 @@ class _Watcher:
     """Makes a fresh watch for each try of a request: each streamed piece goes to ``delta``
     first, then to the loop guard's watch, which stops the answer at a loop. With the guard
     on, the answer is also stopped once the sentences the guard keeps (``prefix``, the text
-    so far, included) reach ``budget`` words; ``reached`` says whether the latest try was."""
+    so far, included) reach ``budget`` words; ``reached`` says whether the latest try was.
+    The guard's reading of the answer is kept as ``draft.streamed``, so that the answer need
+    not be read again when it is taken."""
 
     guard: LoopGuard | None
     prefix: str
     delta: Callable[[str], None] | None
     budget: int
+    draft: _Draft
     reached: bool = False
 
     def __call__(self) -> Watch | None:
         self.reached = False
         delta = self.delta
+        self.draft.streamed = None
         if self.guard is None:
             return None if delta is None else lambda piece: bool(delta(piece))
-        reading = self.guard.read(self.prefix)
+        reading = self.draft.streamed = self.guard.read(self.prefix)
         check = reading.watch()
 
         def watch(piece: str) -> bool:
@@ -414,7 +425,10 @@ def continuation_messages(
 def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, title: str, index: int) -> None:
     """Add an answer to the draft: cut a loop, clean the text, drop bad sentences."""
     raw = join_continuation(draft.text, answer) if draft.text else answer
-    reading = guard.read(raw) if guard is not None else None
+    streamed, draft.streamed = draft.streamed, None
+    reading = None
+    if guard is not None:  # the reading of the stream serves when it read this very text
+        reading = streamed if streamed is not None and streamed.text == raw else guard.read(raw)
     loop = None
     if reading is not None:
         reading.end()
