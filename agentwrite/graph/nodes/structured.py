@@ -36,8 +36,8 @@ async def ask_for_plan(
 
     With ``fallback``, an answer that failed only on hygiene (``PlanHygieneError``) is not
     thrown away: when no attempt succeeds, ``fallback`` makes the result from the latest
-    such failure (for a plan, the plan cleaned) instead of raising. An untidy answer whose
-    problems are word for word the previous answer's is not asked for again: the model
+    such failure with the fewest problems (for a plan, the plan cleaned) instead of raising.
+    An untidy answer whose problems are word for word the previous answer's is not asked for again: the model
     did not act on the feedback (the bundled model's planner labels every title "Title N"
     three times in a row), and another attempt costs a whole plan's worth of tokens.
     """
@@ -66,13 +66,15 @@ async def ask_for_plan(
     except NoValidAnswer as exc:
         untidy = [p for p in exc.problems if isinstance(p, PlanHygieneError)]
         if untidy and fallback is not None:
+            least = min(reversed(untidy), key=lambda p: p.problems)  # the latest of the least untidy
             log.warning(
-                "no tidy %s after %d attempts; using one cleaned: %s",
+                "no tidy %s after %d attempts; using the least untidy one (%d problems), cleaned: %s",
                 what,
                 len(exc.problems),
-                untidy[-1].repairs,
+                least.problems,
+                least.repairs,
             )
-            return fallback(untidy[-1]), exc.usage
+            return fallback(least), exc.usage
         raise PlanError(str(exc)) from None
     return answer.value, answer.usage
 
