@@ -19,7 +19,7 @@ from agentwrite.domain import Brief, Candidate, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
 from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, ignore
 from agentwrite.graph.context import Request, RunContext
-from agentwrite.length import count_words
+from agentwrite.length import count_words, without_target
 from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
 from agentwrite.loop_guard import LoopGuard
@@ -65,12 +65,13 @@ def section_params(
 
 
 def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str, object]:
-    """The template variables every section prompt shares: the brief first, the outline
+    """The template variables every section prompt shares: the brief first (without the
+    document's length, ``without_target``: the section has its own), the outline
     without word counts (a small model copies "(about 300 words)" into its text), and the
     language of the brief, which every section prompt names."""
     section = plan.sections[index]
     return {
-        "instruction": brief.instruction,
+        "instruction": without_target(brief.instruction),
         "outline": render_outline(plan),
         "title": section.title,
         "main_point": section.main_point,
