@@ -140,3 +140,10 @@ async def test_score_and_report_carry_the_figures_and_the_plot(tmp_path: Path) -
     assert (tmp_path / "report" / "position_curve.png").stat().st_size > 1000
     for row in ("talk per 1,000 words", "on-topic", "language match | 0.667", "on-topic scorer | lexical"):
         assert f"| {row}" in text, row
+
+
+def test_a_chinese_response_whose_second_half_drifts_shows_it_in_the_curve() -> None:
+    drift = "股票市场今天上涨，银行和保险公司的股价都创下新高，投资者纷纷买入科技公司的股票。"
+    text = ZH_FOOD * 5 + drift * 10  # 445 characters on the brief, then 370 off it
+    curve = response_figures(ZH_BRIEF, text, LEXICAL)["by_tenth"]["on_topic"]
+    assert curve[:4] == [1.0] * 4 and curve[6:] == [0.0] * 4
