@@ -29,7 +29,7 @@ VOCABULARY = [w for w in top_n_list("en", 3000) if w.isascii() and w.isalpha() a
 
 SHORT = "MARK-SHORT"  # sections come back at half their budget (builds here allow no continuation)
 LOOP = "MARK-LOOP"  # every section repeats one sentence
-ARTEFACT = "MARK-ARTEFACT"  # every section ends with "Word Count: 300 words." inside its last line
+ARTEFACT = "MARK-ARTEFACT"  # every section has "Word Count: 300 words." amid its prose
 SAME = "MARK-SAME"  # the prose depends only on the section number: two such documents are duplicates
 NOPLAN = "MARK-NOPLAN"  # the planner never gets a usable plan
 ERROR = "MARK-ERROR"  # section requests fail with HTTP 400
@@ -64,8 +64,10 @@ def dataset_reply(messages: list[Message], params: GenerationParams) -> Completi
     last = messages[-1]["content"]
     section = re.search(r"Write section (\d+) of", last)
     seed = int(section.group(1)) if SAME in text and section else zlib.crc32(last.encode())
-    prose = random_prose(words, seed)
-    return prose + " Word Count: 300 words." if ARTEFACT in text else prose
+    if ARTEFACT in text:  # a plan line amid the prose (the stream stops at the budget: not at its end)
+        half = words // 2
+        return f"{random_prose(half, seed)} Word Count: 300 words. {random_prose(words - half, seed + 1)}"
+    return random_prose(words, seed)
 
 
 def dataset_model(delay: float = 0.0) -> ScriptedModel:
