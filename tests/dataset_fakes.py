@@ -40,7 +40,7 @@ instruction; none that talks about writing ("字数", a word count, reads as a l
 
 SHORT = "MARK-SHORT"  # sections come back at half their budget (builds here allow no continuation)
 LOOP = "MARK-LOOP"  # every section repeats one sentence
-ARTEFACT = "MARK-ARTEFACT"  # every section ends with "Word Count: 300 words." inside its last line
+ARTEFACT = "MARK-ARTEFACT"  # every section has "Word Count: 300 words." amid its prose
 SAME = "MARK-SAME"  # the prose depends only on the section number: two such documents are duplicates
 SAME_SUBJECT = ["essay", "mark", "same"]  # what SAME prose names: the words every SAME instruction shares
 DRIFT = "MARK-DRIFT"  # the prose never names the instruction's subject
@@ -95,8 +95,14 @@ def dataset_reply(messages: list[Message], params: GenerationParams) -> Completi
     last = messages[-1]["content"]
     section = asked_section(last)
     seed = section if SAME in text and section is not None else zlib.crc32(last.encode())
-    prose = random_prose(words, seed, SAME_SUBJECT) if SAME in text else _prose(words, seed, messages)
-    return prose + " Word Count: 300 words." if ARTEFACT in text else prose
+
+    def prose(count: int, at: int) -> str:
+        return random_prose(count, at, SAME_SUBJECT) if SAME in text else _prose(count, at, messages)
+
+    if ARTEFACT in text:  # a plan line amid the prose (the stream stops at the budget: not at its end)
+        half = words // 2
+        return f"{prose(half, seed)} Word Count: 300 words. {prose(words - half, seed + 1)}"
+    return prose(words, seed)
 
 
 def dataset_model(delay: float = 0.0) -> ScriptedModel:
