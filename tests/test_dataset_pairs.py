@@ -258,7 +258,7 @@ def test_the_section_checks_own_candidates_make_the_pairs(tmp_path: Path) -> Non
     assert len({p["instruction_id"] for p in expected}) == 2
     assert all(p["separated_by"] == ["off_topic"] and p["margin"] >= 0.1 for p in expected)
     asked_again = [s for doc in documents for s in doc.sections if s.candidates]
-    assert len(asked_again) > len(expected)  # some sections' candidates differ by less than the margin
+    assert len(asked_again) >= len(expected)  # a pair only where a section was asked again (margins: above)
     for name in (PAIRS, TRAIN):
         assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "resumed" / name).read_bytes(), name
     assert committed(tmp_path / "whole") == committed(tmp_path / "resumed")

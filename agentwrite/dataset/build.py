@@ -214,7 +214,7 @@ async def _checked(
     meta.add(filters={v.name: v.as_json() for v in verdicts}, write_seconds=round(doc.wall_seconds, 3))
     failed = first_failure(verdicts)
     if failed is not None:
-        return _Outcome(item, meta, reject=REJECT_REASONS[failed.name], detail=_verdict_detail(failed))
+        return _Outcome(item, meta, reject=REJECT_REASONS[failed.name], detail=failed.detail())
     pairs = section_pairs(item.id, doc.sections, recipe.pair_margin) if recipe.pairs else []
     if recipe.document_pairs:
         pair = await _document_pair(item, doc.markdown, verdicts, meta, model, settings, recipe, tokens)
@@ -258,10 +258,6 @@ async def _document_pair(
         }
     )
     return document_pair(item.id, item.prompt, document, answer.response, verdicts, answer_verdicts)
-
-
-def _verdict_detail(verdict: Verdict) -> str:
-    return f"{verdict.name} {verdict.value} vs. threshold {verdict.threshold}"
 
 
 def _failed(meta: BuildRecord, item: Instruction, reason: str, exc: Exception) -> _Outcome:
