@@ -46,6 +46,7 @@ from agentwrite.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, claim_run_di
 from agentwrite.settings import Settings, load_settings
 from agentwrite.sources import Chunk, fingerprint, load_sources, source_ids
 from agentwrite.sync import run_sync
+from agentwrite.writing.checks import load_word_lists
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +269,11 @@ async def run_context(
     own_model = model is None
     model = model or make_model(settings)
     try:
+        # the word lists in a thread, beside the server's first answer: read inside the run's
+        # event loop they would block it (a LangGraph server refuses that)
+        lists = asyncio.create_task(asyncio.to_thread(load_word_lists))
         max_context = settings.max_context or await model.context_window()  # learns the model's name
+        await lists
         yield RunContext(
             model=model,
             settings=for_model(settings, model.name),

@@ -210,6 +210,12 @@ def cross_section_repeated_sentence_rate(
     return repeated / total if total else 0.0
 
 
+def load_word_lists() -> None:
+    """Read the word lists of the gibberish figure now, not at its first use."""
+    _english_words()
+    _common_chinese_characters()
+
+
 @cache
 def _english_words() -> frozenset[str]:
     from wordfreq import get_frequency_dict

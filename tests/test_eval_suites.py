@@ -10,7 +10,8 @@ import pytest
 from agentwrite.errors import InputError
 from agentwrite.evaluation.score import bucket_of
 from agentwrite.evaluation.suites import item_key, load_suite
-from agentwrite.length import language_of, parse_target
+from agentwrite.length import parse_target
+from agentwrite.writing.language import brief_language
 
 SUITES = Path(__file__).resolve().parent.parent / "eval" / "suites"
 
@@ -77,7 +78,7 @@ def test_the_length_suite_spans_what_it_promises() -> None:
     items = load_suite(SUITES / "length.jsonl")
     assert 24 <= len(items) <= 40
     assert min(i.length for i in items) == 100 and max(i.length for i in items) == 20_000
-    assert {language_of(i.prompt) for i in items} == {"en", "zh"}
+    assert {brief_language(i.prompt).code for i in items} == {"en", "zh"}
     assert len({i.type for i in items}) >= 5
     assert {bucket_of(i.length) for i in items} == {"[0,500)", "[500,2k)", "[2k,4k)", "[4k,20k]"}
     assert all(parse_target(i.prompt) == i.length for i in items)  # each prompt states its length

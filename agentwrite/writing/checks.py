@@ -26,9 +26,17 @@ from agentwrite.llm.base import Message
 from agentwrite.loop_guard import tidy
 from agentwrite.prompts import render
 from agentwrite.text_stats import document_repeated_sentence_rate, gibberish_rate
-from agentwrite.writing.language import Language, brief_language, language_of, language_share, matches
+from agentwrite.text_stats import load_word_lists as load_text_stats_lists
+from agentwrite.writing.language import (
+    Language,
+    brief_language,
+    language_of,
+    language_share,
+    load_common_words,
+    matches,
+)
 from agentwrite.writing.talk import talk_kind, talk_spans
-from agentwrite.writing.topic import TopicScorer, section_on_topic
+from agentwrite.writing.topic import TopicScorer, load_frequencies, section_on_topic
 
 TALK = "talk about the writing"
 """The fault the judge names; the guard drops such sentences."""
@@ -107,6 +115,15 @@ class SectionChecks:
             problems=[name for name, failed_it in failed.items() if failed_it],
             score=round(score, 4),
         )
+
+
+def load_word_lists() -> None:
+    """Read every word list the checks and the loop guard's gibberish figure use (wordfreq's
+    files) now, so that their first use in a run reads no file inside its event loop (a
+    LangGraph server refuses such a blocking call). ``run_context`` does it in a thread."""
+    load_common_words()
+    load_frequencies()
+    load_text_stats_lists()
 
 
 def remove_talk(text: str) -> tuple[str, int, int]:

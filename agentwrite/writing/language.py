@@ -114,6 +114,12 @@ def _common_words(code: str) -> frozenset[str]:
     return frozenset(top_n_list(code, COMMON_WORDS))
 
 
+def load_common_words() -> None:
+    """Read the word lists that tell Latin languages apart now, not at their first use."""
+    for language in LATIN_LANGUAGES:
+        _common_words(language.code)
+
+
 def _latin_language(words: list[str]) -> Language:
     sample = [word.lower() for word in words[:LATIN_SAMPLE]]
     hits = {lang: sum(1 for word in sample if word in _common_words(lang.code)) for lang in LATIN_LANGUAGES}

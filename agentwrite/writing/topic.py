@@ -115,6 +115,15 @@ def _chinese_frequencies() -> tuple[dict[str, float], dict[str, float]]:
     return words, characters
 
 
+def load_frequencies() -> None:
+    """Read the English and Chinese frequency lists the word weights use now, not at their
+    first use."""
+    from wordfreq import word_frequency
+
+    _chinese_frequencies()
+    word_frequency("the", "en")
+
+
 @lru_cache(maxsize=131_072)
 def token_weight(token: str) -> float:
     """The inverse-frequency weight of one lexical token: ``-ln`` of its wordfreq frequency.
