@@ -93,13 +93,14 @@ class PlanHygieneError(PlanError):
 
     The message names the problems (it is fed back to the model). ``cleaned`` is the plan
     with what could be cleaned cleaned and ``repairs`` says what: the planner falls back to
-    it when no attempt gives a tidy plan.
+    it when no attempt gives a tidy plan, choosing the attempt with the fewest ``problems``.
     """
 
-    def __init__(self, message: str, cleaned: Plan, repairs: list[str]) -> None:
+    def __init__(self, message: str, cleaned: Plan, repairs: list[str], problems: int = 1) -> None:
         super().__init__(message)
         self.cleaned = cleaned
         self.repairs = repairs
+        self.problems = problems
 
 
 class PromptError(AgentwriteError):

@@ -12,6 +12,8 @@ True
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,9 +49,10 @@ class SectionDone:
 
 @dataclass(frozen=True)
 class SectionDelta:
-    """A piece of a section's text as the server streams it (streaming backends only). Raw:
-    text that the loop guard cuts or drops later was streamed too, and a continuation streams
-    on after it; ``SectionDone`` carries the section as kept."""
+    """A piece of a section's text as the server streams it (streaming backends only), the
+    server's pieces of up to ``DELTA_INTERVAL`` seconds together (``TextBatches``). Raw: text
+    that the loop guard cuts or drops later was streamed too, and a continuation streams on
+    after it; ``SectionDone`` carries the section as kept."""
 
     index: int
     text: str
@@ -89,6 +92,51 @@ def from_json(data: dict[str, Any]) -> Event | None:
         case "section_done":
             return SectionDone(Section.model_validate(data["section"]), data["count"])
     return None
+
+
+DELTA_INTERVAL = 0.05
+"""Seconds a piece of streamed text may wait for the next before they are sent together."""
+
+
+class TextBatches:
+    """Streamed text passed on in batches: a piece goes out with those held before it once
+    ``interval`` seconds have passed since the last batch went (the first at once), and
+    ``flush()`` sends what is held. Each event costs a run tens of microseconds (LangGraph
+    wakes its stream for each), and an engine at GPU speed streams a piece of a few tokens
+    every few milliseconds a section: about 2,800 events for 10,000 words, 20 a second a
+    section once batched. A slow engine's pieces, further apart, still go out one by one.
+
+    >>> sent = []
+    >>> batches = TextBatches(sent.append, interval=3600)
+    >>> for piece in ("Tea ", "grows ", "on hills."):
+    ...     batches(piece)
+    >>> batches.flush()
+    >>> sent
+    ['Tea ', 'grows on hills.']
+    >>> one_by_one = []
+    >>> batches = TextBatches(one_by_one.append, interval=0)
+    >>> batches("Tea "), batches("grows."), one_by_one
+    (None, None, ['Tea ', 'grows.'])
+    """
+
+    def __init__(self, send: Callable[[str], None], interval: float = DELTA_INTERVAL) -> None:
+        self._send, self._interval = send, interval
+        self._held: list[str] = []
+        self._sent_at = -math.inf
+
+    def __call__(self, piece: str) -> None:
+        self._held.append(piece)
+        now = time.monotonic()
+        if now - self._sent_at >= self._interval:
+            self._sent_at = now
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the pieces held, if any."""
+        if self._held:
+            text = "".join(self._held)
+            self._held.clear()
+            self._send(text)
 
 
 def streamed(writer: Callable[[Any], None]) -> EventSink:

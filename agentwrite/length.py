@@ -75,6 +75,37 @@ def parse_target(brief: str) -> int | None:
     return max(found) if found else None
 
 
+_ENGLISH_LENGTH_ADJECTIVE = re.compile(
+    r"\b(?:(an?)\s+)?" + _NUMBER + _SCALE + r"\s*-\s*words?\s+(?=(\w))", re.IGNORECASE
+)
+_CHINESE_LENGTH = re.compile(_NUMBER + _SCALE + r"\s*(?:个)?字的?")
+
+
+def without_target(brief: str) -> str:
+    """The brief without the length it names where that is an adjective ("a 10,000-word
+    history", "一篇500字的短文"): what a section is asked to be part of, without a number that
+    a small model copies into its text ("1000-Word History of Lighthouses") or takes for its
+    own part's length. Other mentions ("in about 3000 words") are left as they are.
+
+    >>> without_target("Write a 10,000-word history of lighthouses.")
+    'Write a history of lighthouses.'
+    >>> without_target("Write an 800-word explainer on tides."), without_target("A 500-word essay.")
+    ('Write an explainer on tides.', 'An essay.')
+    >>> without_target("写一篇500字的短文，介绍薄荷。"), without_target("Write a poem.")
+    ('写一篇短文，介绍薄荷。', 'Write a poem.')
+    """
+    return _CHINESE_LENGTH.sub("", _ENGLISH_LENGTH_ADJECTIVE.sub(_article_for_next, brief))
+
+
+def _article_for_next(match: re.Match[str]) -> str:
+    """What replaces "a 800-word ": the article the next word takes, in the article's case."""
+    article = match.group(1)
+    if not article:
+        return ""
+    chosen = "an " if match.group(4) in "aeiouAEIOU" else "a "
+    return chosen.capitalize() if article[0].isupper() else chosen
+
+
 def resolve_target(brief: str, words: int | None = None, ceiling: int = MAX_TARGET_WORDS) -> int:
     """The target for a run: ``words`` if given, else the brief's, else the default.
 

@@ -170,6 +170,11 @@ class Settings(BaseSettings):
         "on-topic, language, repetition and gibberish, and ask again for a section that fails "
         "(max_candidates, check_budget).",
     )
+    plan_checks: bool = Field(
+        False,
+        description="Check the model's plan against the brief (on its subject, no talk about the writing, "
+        "in the brief's language) and ask again naming what failed; off by default until measured.",
+    )
     topic_scorer: Literal["lexical", "minilm"] = Field(
         "lexical",
         description="The checks' on-topic scorer: lexical (no model, the same figures whatever is installed) "

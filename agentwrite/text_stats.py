@@ -157,7 +157,13 @@ def normalise_sentence(sentence: str) -> str:
     return _SPACE_NEXT_TO_CJK.sub("", text) if _CJK_CHAR.search(text) else text
 
 
-def _counted_sentences(text: str, min_words: int) -> list[str]:
+def counted_sentences(text: str, min_words: int = MIN_SENTENCE_WORDS) -> list[str]:
+    """The sentences of ``text`` that the repetition figures count: those of ``min_words``
+    counted words or more, each as ``normalise_sentence`` gives it.
+
+    >>> counted_sentences("Tea is old. The river runs north to the sea!")
+    ['the river runs north to the sea']
+    """
     sentences = (normalise_sentence(s) for s in split_sentences(text))
     return [s for s in sentences if count_words(s) >= min_words]
 
@@ -173,7 +179,7 @@ def document_repeated_sentence_rate(text: str, min_words: int = MIN_SENTENCE_WOR
     >>> document_repeated_sentence_rate("Short. Short. Short."), document_repeated_sentence_rate("")
     (0.0, 0.0)
     """
-    sentences = _counted_sentences(text, min_words)
+    sentences = counted_sentences(text, min_words)
     if not sentences:
         return 0.0
     counts = Counter(sentences)
@@ -194,7 +200,7 @@ def cross_section_repeated_sentence_rate(
     >>> cross_section_repeated_sentence_rate([a, b])  # 3 long sentences, 2 of them shared
     0.6666666666666666
     """
-    per_section = [_counted_sentences(text, min_words) for text in sections]
+    per_section = [counted_sentences(text, min_words) for text in sections]
     where: dict[str, set[int]] = {}
     for index, sentences in enumerate(per_section):
         for sentence in sentences:

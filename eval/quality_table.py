@@ -5,10 +5,12 @@
 Each run folder must have been scored (``agentwrite eval score``). Per run: prompts scored,
 S_l, the repeated-sentence rate over the whole document (a sentence of 5 words or more that
 occurs more than once anywhere) and across sections only, the repeated 4-gram rate,
-distinct-2, the gibberish rate, the similarity of adjacent sections (embeddings; blank when
-scored with ``--no-embeddings`` or for one-section answers), sections per document,
-completion tokens spent, and for agent runs the loops cut and words dropped by the loop
-guard (blank for runs made before it existed).
+distinct-2, the gibberish rate, talk about the writing per 1,000 words, the on-topic share
+and the language-match rate (blank for runs scored before those figures), the similarity of
+adjacent sections (embeddings; blank when scored with ``--no-embeddings`` or for
+one-section answers), sections per document, completion tokens spent, and for agent runs
+the extra tokens the section checks' re-asks spent, the loops cut and words dropped by the
+loop guard (each blank for runs made before it existed).
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ COLUMNS = [
     ("repeated_4gram_rate", "repeated 4-grams"),
     ("distinct_2", "distinct-2"),
     ("gibberish_rate", "gibberish"),
+    ("talk_per_1000_words", "talk per 1,000 words"),
+    ("on_topic", "on-topic"),
+    ("language_match_rate", "language match"),
     ("adjacent_similarity", "adjacent-section similarity"),
     ("section_count", "sections per document"),
     ("completion_tokens", "completion tokens"),
+    ("check_tokens", "checks' extra tokens"),
     ("loops_cut", "loops cut"),
     ("words_dropped", "words dropped"),
 ]
@@ -40,6 +46,7 @@ def run_figures(run_dir: Path) -> dict[str, Any]:
     """One run's row: the run-level means of ``scores.json`` plus totals from its files."""
     scores = read_scores(run_dir)
     figures: dict[str, Any] = {"scored": scores.items, "s_l": scores.s_l, **scores.coherence}
+    figures |= scores.brief_checks
     lines = (run_dir / "predictions.jsonl").read_text("utf-8").splitlines()
     predictions = [json.loads(line) for line in lines if line.strip()]
     figures["completion_tokens"] = sum(p["usage"]["completion_tokens"] for p in predictions)
@@ -47,6 +54,8 @@ def run_figures(run_dir: Path) -> dict[str, Any]:
     if sidecars and all("loops_cut" in s for s in sidecars):
         figures["loops_cut"] = sum(s["loops_cut"] for s in sidecars)
         figures["words_dropped"] = sum(s["words_dropped"] for s in sidecars)
+    if sidecars and all("check_tokens" in s for s in sidecars):
+        figures["check_tokens"] = sum(s["check_tokens"] for s in sidecars)
     return figures
 
 

@@ -13,8 +13,10 @@
    rows, steps, seconds and examples per hour (optimizer steps x batch size x gradient
    accumulation, per hour of training). ``OUT/gain.json`` keeps the figures.
 
-``--method dpo`` trains on the build's preference pairs, which only a build with the section
-checks' pairs holds (``dataset build --pairs``); the build here is a plain one until then.
+The build keeps the section checks' preference pairs (``dataset build --pairs``: none where the
+writer keeps no candidates); with ``--method dpo`` it adds document pairs (``--document-pairs``:
+the agent's document against the one-request answer, one more request a document), which
+``agentwrite train dpo`` trains on.
 
 Every stage writes under ``--out`` and resumes as its command does (the build, the runs);
 a trained model already in ``OUT/model`` is used again.
@@ -149,9 +151,8 @@ def measure_gain(
     with serve_base as (base_url, name):
         started = time.monotonic()
         settings = load_settings(overrides={"base_url": base_url, "model": name})
-        build = build_dataset(
-            out / "instructions.jsonl", out / "build", settings, recipe=Recipe(concurrency=4)
-        )
+        recipe_of_build = Recipe(concurrency=4, pairs=True, document_pairs=method == "dpo")
+        build = build_dataset(out / "instructions.jsonl", out / "build", settings, recipe=recipe_of_build)
         timings["build"] = round(time.monotonic() - started, 1)
         timings["before"] = _baseline(suite, out / "before", base_url, name)
     trained = out / "model"
@@ -175,7 +176,10 @@ def measure_gain(
         "machine": platform.node(),
         "suite": str(suite),
         "instructions": [i.id for i in picked],
-        "build": {k: build[k] for k in ("instructions", "accepted", "rejected")},
+        "build": {
+            **{k: build[k] for k in ("instructions", "accepted", "rejected")},
+            "pairs": build.get("pairs", {}).get("count", 0),
+        },
         "method": method,
         "base_model": model,
         "training": training,
@@ -211,7 +215,8 @@ def table(figures: dict[str, Any]) -> str:
     lines.append("")
     built = figures["build"]
     lines.append(
-        f"{figures['method']} on {built['accepted']} kept of {built['instructions']} built "
+        f"{figures['method']} on {built['accepted']} kept of {built['instructions']} built, "
+        f"{built['pairs']} preference pairs "
         f"({figures['build_seconds']} s to build): {t['rows']} rows trained on, {t['skipped']} skipped as "
         f"too long, {t['steps']} steps, {t['seconds']} s, {t['examples_per_hour']} examples/hour, "
         f"final loss {t['final_loss']}"

@@ -91,7 +91,7 @@ async def test_build_writes_the_longwriter_format_and_records(tmp_path: Path) ->
     assert first["sampling"]["decoding"]["writer"]["temperature"] == 0.7 and first["usage"]["requests"] == 2
     assert set(first["filters"]) == {
         "min_words", "length_score", "repeated_ngrams", "repeated_sentences", "gibberish", "plan_artefacts",
-        "max_tokens", "near_duplicate",
+        "language", "talk", "off_topic", "max_tokens", "near_duplicate",
     }  # fmt: skip
     assert all(v["passed"] for v in first["filters"].values())
     assert lines(out / REJECTS) == []
@@ -166,6 +166,39 @@ async def test_every_filter_and_failure_lands_in_rejects_with_its_reason(tmp_pat
     assert [t["messages"][0]["content"] for t in train] == [items[0]["prompt"], items[4]["prompt"]]
     assert not any("prompt too long" in t["messages"][1]["content"] for t in train)
     assert json.loads((out / "stats.json").read_text())["reject_reasons"]["too repetitive"] == 1
+
+
+async def test_drift_and_the_wrong_language_are_rejects_that_name_their_figure(tmp_path: Path) -> None:
+    items = [
+        {"prompt": "写一篇600字的散文，主题是江南水乡。", "id": "chinese"},
+        {"prompt": f"Write a 600-word essay on tea. {fakes.DRIFT}", "id": "drift"},
+        {"prompt": f"写一篇600字的散文，主题是江南水乡。{fakes.ENGLISH}", "id": "english"},
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", items)
+    await abuild_dataset(
+        source, tmp_path / "out", SETTINGS, fakes.dataset_model(), recipe=Recipe(concurrency=1)
+    )
+    rejects = {r["id"]: r for r in lines(tmp_path / "out" / REJECTS)}
+    assert {key: r["reason"] for key, r in rejects.items()} == {
+        "drift": "off the instruction's subject",
+        "english": "not in the instruction's language",
+    }
+    assert (
+        rejects["drift"]["detail"].startswith("off_topic 0.")
+        and "vs. threshold 0.5" in rejects["drift"]["detail"]
+    )
+    assert (
+        rejects["english"]["detail"] == "language 0.0 vs. threshold 0.5 (document in en, instruction in zh)"
+    )
+    meta = {m["id"]: m for m in lines(tmp_path / "out" / META)}
+    assert (
+        meta["chinese"]["status"] == "accepted" and meta["chinese"]["language_share"] > 0.95
+    )  # an English plan title
+    assert (
+        meta["drift"]["filters"]["off_topic"]["passed"] is False
+        and meta["drift"]["topic_scorer"] == "lexical"
+    )
+    assert meta["english"]["filters"]["language"]["note"] == "document in en, instruction in zh"
 
 
 async def test_a_lost_server_stops_the_build_without_committing_and_a_rerun_finishes(tmp_path: Path) -> None:

@@ -20,14 +20,21 @@ from agentwrite.dataset.filters import (
     token_counter,
 )
 from agentwrite.errors import InputError
+from agentwrite.length import count_words
 from tests.dataset_fakes import random_prose
 
 CONFIG = FilterConfig()
 
 
-def verdicts_of(document: str, requested: int, sections: list[str] | None = None, **config: object) -> dict:
+def verdicts_of(
+    document: str,
+    requested: int,
+    sections: list[str] | None = None,
+    instruction: str = "Write.",
+    **config: object,
+) -> dict:
     verdicts, figures = check_document(
-        "Write.",
+        instruction,
         requested,
         sections or [document],
         document,
@@ -196,3 +203,54 @@ def test_token_counter_picks_the_estimate_or_a_folder(word_tokenizer: Path, tmp_
     assert isinstance(token_counter(str(word_tokenizer)), HFTokens)
     with pytest.raises(InputError, match="does not exist"):
         token_counter(tmp_path / "missing")
+
+
+TEA = "Write a 600-word essay on the history of tea in China."
+TEA_PROSE = (
+    "Tea came to China's courts as a medicine and left them as a daily drink. "
+    "Under the Tang the tea trade grew, and Lu Yu wrote the first book on tea. "
+    "Song China whisked powdered tea in bowls, and Ming China steeped whole leaves in pots. "
+)
+"""Three sentences on the instruction's subject, 47 words."""
+
+
+def asked(instruction: str, document: str, **config: object) -> dict:
+    """``verdicts_of`` with ``instruction``, asking for the document's own length."""
+    return verdicts_of(document, count_words(document), instruction=instruction, **config)
+
+
+def test_a_document_not_in_the_instruction_s_language_is_rejected_with_both_languages_named() -> None:
+    chinese = "写一篇600字的文章，介绍中国茶的历史。"
+    english = TEA_PROSE * 11  # 517 words
+    verdicts, figures = check_document(chinese, 517, [english], english, CONFIG, EstimatedTokens())
+    (language,) = [v for v in verdicts if v.name == "language"]
+    assert (language.value, language.threshold, language.passed) == (0.0, 0.5, False)
+    assert language.detail() == "language 0.0 vs. threshold 0.5 (document in en, instruction in zh)"
+    assert (figures["language"], figures["instruction_language"]) == ("en", "zh")
+    zh = "茶最早在中国被当作药，后来成为每天都喝的饮料。唐代的茶叶贸易很兴盛，陆羽写了第一部茶书。" * 12
+    assert asked(chinese, zh)["language"] == (1.0, True)
+    french = (
+        "Le thé est arrivé en Chine comme un remède, puis il est devenu une boisson de tous les jours. " * 30
+    )
+    assert asked(TEA, french)["language"] == (1.0, False)  # Latin script, but French
+    assert asked(chinese, english, min_language_share=0)["language"] == (0.0, True)  # no check
+
+
+def test_talk_about_the_writing_is_rejected_above_its_rate_per_1000_words() -> None:
+    body = TEA_PROSE * 12  # 564 words
+    assert asked(TEA, body)["talk"] == (0.0, True)
+    talk = "Here is the continuation of the essay:\n" + body + "\nI hope this helps!"
+    result = asked(TEA, talk)
+    assert result["talk"] == (round(2000 / 575, 4), False)  # 2 lines in 564 + 7 + 4 words
+    assert result["figures"]["talk_per_1000_words"] == round(2000 / 575, 4)
+    assert asked(TEA, talk, max_talk_per_1000_words=4)["talk"][1] is True
+
+
+def test_an_off_topic_document_is_rejected_with_its_on_topic_share() -> None:
+    assert asked(TEA, TEA_PROSE * 12)["off_topic"] == (1.0, True)
+    drift = TEA_PROSE * 3 + random_prose(450, seed=5)  # 141 words on tea, then 450 of random words
+    result = asked(TEA, drift)
+    value, passed = result["off_topic"]
+    assert value < 0.5 and not passed
+    assert result["figures"]["on_topic"] == value and result["figures"]["topic_scorer"] == "lexical"
+    assert asked(TEA, drift, min_on_topic=value)["off_topic"] == (value, True)

@@ -42,10 +42,16 @@ def test_run_score_report_through_the_cli(tmp_path: Path) -> None:
     scores = json.loads((out / "scores.json").read_text())
     assert scores["run"]["target"] == "agentwrite" and scores["run"]["model"] == "test-model"
     assert scores["judge"] == "test-model"
+    assert "; talk 0.00 lines per 1,000 words, on-topic " in result.output and "(lexical)" in result.output
+    assert scores["topic_scorer"] == "lexical" and len(scores["position_curve"]["on_topic"]) == 10
 
     result = runner.invoke(app, ["eval", "report", str(out), "--out", str(tmp_path / "report")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "report" / "report.md").exists()
+    assert (tmp_path / "report" / "position_curve.png").exists()
+
+    result = runner.invoke(app, ["eval", "score", str(out), "--no-embeddings", "--topic-scorer", "nope"])
+    assert result.exit_code == 2 and "--topic-scorer" in result.output
 
 
 def test_bad_input_exits_with_2(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from agentwrite.domain import Usage
 from agentwrite.errors import PlanError
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.write import fixed, generate_section
-from agentwrite.length import estimate_tokens
+from agentwrite.length import estimate_tokens, without_target
 from agentwrite.llm.base import Completion
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.limit import LimitedModel
@@ -48,7 +48,8 @@ def test_parallel_sections_see_only_instruction_and_plan() -> None:
     first = doc.plan.sections[0]
     for call in calls:
         prompt = user_prompt(call)
-        assert prompt.startswith(BRIEF) and f"1. {first.title}: {first.main_point}" in prompt
+        assert prompt.startswith(without_target(BRIEF)) and f"1. {first.title}: {first.main_point}" in prompt
+        assert "3000-word" not in prompt  # the section has its own length
         assert "The text so far" not in prompt and SKETCH not in prompt and "words)" not in prompt
         assert not any(s.text[:80] in prompt for s in doc.sections)
 
@@ -65,7 +66,7 @@ def test_sketch_sections_see_instruction_plan_and_the_whole_sketch() -> None:
     assert len(calls) == len(doc.sections) == len(sketches) > 1
     for call in calls:
         prompt = user_prompt(call)
-        assert prompt.startswith(BRIEF) and "The text so far" not in prompt
+        assert prompt.startswith(without_target(BRIEF)) and "The text so far" not in prompt
         # every section sees the whole sketch, numbered, under the sections' titles
         sketch = prompt[prompt.index(SKETCH) : prompt.index(ASK)]
         titles = [s.title for s in doc.plan.sections]

@@ -42,7 +42,8 @@ def load_script():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_train_gain_builds_measures_trains_and_measures_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["sft", "dpo"])
+def test_train_gain_builds_measures_trains_and_measures_again(method: str, tmp_path: Path) -> None:
     gain = load_script()
     for name, rows in (("suite.jsonl", SUITE), ("instructions.jsonl", INSTRUCTIONS)):
         (tmp_path / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
@@ -61,7 +62,7 @@ def test_train_gain_builds_measures_trains_and_measures_again(tmp_path: Path) ->
             yield after.base_url, "trained"
 
         figures = gain.measure_gain(
-            out=tmp_path / "out", n=3, max_words=800, method="sft", model=str(base),
+            out=tmp_path / "out", n=3, max_words=800, method=method, model=str(base),
             recipe_path=tmp_path / "recipe.yaml", serve_base=gain.given_server(writer.base_url, "test-model"),
             serve=serve, suite=tmp_path / "suite.jsonl", instructions=tmp_path / "instructions.jsonl",
         )  # fmt: skip
@@ -76,9 +77,10 @@ def test_train_gain_builds_measures_trains_and_measures_again(tmp_path: Path) ->
     ]  # no near copy of a suite prompt, none too long
     assert served == [str(tmp_path / "out" / "model")]
     assert (tmp_path / "out" / "model" / "config.json").is_file()
-    assert (
-        figures["training"]["rows"] == figures["build"]["accepted"] > 0 and figures["training"]["steps"] == 1
-    )
+    # dpo: each kept document against the fake's one-request answer, too long for 600 words
+    rows = figures["build"]["accepted"] if method == "sft" else figures["build"]["pairs"]
+    assert figures["training"]["rows"] == rows > 0 and figures["training"]["steps"] == 1
+    assert figures["build"]["pairs"] == (0 if method == "sft" else figures["build"]["accepted"])
     for side in ("before", "after"):
         assert (
             figures[side]["answers"] == 2 and figures[side]["language_match"] == 0.5
@@ -87,4 +89,4 @@ def test_train_gain_builds_measures_trains_and_measures_again(tmp_path: Path) ->
     assert json.loads((tmp_path / "out" / "gain.json").read_text()) == figures
     table = gain.table(figures)
     assert table.splitlines()[2].startswith("| before | ") and table.splitlines()[3].startswith("| after | ")
-    assert "sft on" in table and "1 steps" in table
+    assert f"{method} on" in table and "1 steps" in table

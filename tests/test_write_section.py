@@ -47,6 +47,26 @@ def test_a_cut_answer_past_its_budget_ends_at_a_sentence_and_says_stop() -> None
     assert section.finish_reason == "stop"
 
 
+def test_a_streamed_answer_is_stopped_at_the_first_sentence_end_past_its_budget() -> None:
+    model = ScriptedModel([Completion(prose(300), "length", Usage(completion_tokens=300))])
+    section = write(model)  # prose(300): sentences of 10 words, so the stop comes after word 100
+    assert len(model.calls) == 1 and model.calls[0].params.watch is not None
+    assert section.text == prose(300)[: len(prose(100))]  # what trimming the whole answer would keep
+    assert section.words == 100 and section.finish_reason == "stop"
+    assert section.usage.completion_tokens <= 101  # the engine stopped there: no 200 words more
+
+
+def test_a_stream_stopped_at_its_budget_counts_only_the_sentences_the_guard_keeps() -> None:
+    repeated = "We dug the bed by the wall today."
+    answer = prose(40, seed=4) + f" {repeated}" * 2 + " " + prose(200, seed=5)
+    model = ScriptedModel([Completion(answer, "length", Usage())])
+    section = write(model)
+    assert section.text.count(repeated) == 1 and section.words_dropped == 8
+    # 40 + 8 + six sentences of 10; counting the dropped repeat, it would stop at 98 kept words
+    assert section.words == 108 and section.finish_reason == "stop"
+    assert len(model.calls) == 1
+
+
 def test_a_cut_answer_past_its_budget_without_a_sentence_end_says_length() -> None:
     words = "tea leaf cup pot " * 30
     model = ScriptedModel([Completion(words, "length", Usage(completion_tokens=200))])

@@ -5,6 +5,10 @@ a server's continuous batching stays full. Each document is an ``agentwrite.runn
 run with its own checkpointed run folder, so a restarted build reuses the finished
 sections of the documents it was writing. Finished ids are skipped on restart; the output
 files are kept whole by ``agentwrite.dataset.journal``.
+
+With ``pairs`` or ``document_pairs`` in the recipe, each accepted document brings its
+preference pairs (``agentwrite.dataset.pairs``) into ``pairs.jsonl``, committed with its
+training example: a document rejected later (a near-duplicate) takes its pairs with it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,8 @@ from agentwrite.dataset.filters import (
 )
 from agentwrite.dataset.instructions import BadLine, Instruction, read_instructions
 from agentwrite.dataset.journal import META, TRAIN, Journal, recover
+from agentwrite.dataset.pairs import document_pair, section_pairs
+from agentwrite.dataset.preference import PreferencePair
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.records import BuildRecord
 from agentwrite.dataset.shards import Shard, check_resume
@@ -81,6 +87,8 @@ class _Outcome:
     document: str | None = None
     reject: str | None = None
     detail: str = ""
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+    """The document's ``pairs.jsonl`` lines, written only if it is accepted."""
 
 
 def _now() -> str:
@@ -160,18 +168,38 @@ async def _write_one(
     except ServerUnreachable:
         raise  # the server is gone: stop the build rather than reject everything left
     except PlanError as exc:
-        return _failed(meta, item, "plan failed", exc, started)
+        return _failed(meta, item, "plan failed", exc)
     except EmptySection as exc:
-        return _failed(meta, item, "model wrote nothing usable", exc, started)
+        return _failed(meta, item, "model wrote nothing usable", exc)
     except ModelError as exc:
-        return _failed(meta, item, "server error after retries", exc, started)
+        return _failed(meta, item, "server error after retries", exc)
     except InputError as exc:
-        return _failed(meta, item, "bad input", exc, started)
+        return _failed(meta, item, "bad input", exc)
     except AgentwriteError as exc:
-        return _failed(meta, item, type(exc).__name__, exc, started)
+        return _failed(meta, item, type(exc).__name__, exc)
+    else:  # the one-request answer of document pairs counts in this document's endpoints too
+        return await _checked(item, doc, meta, model=model, settings=settings, recipe=recipe, tokens=tokens)
     finally:
         CURRENT_DOCUMENT.reset(entered)
-        meta.add(endpoints={url: u.model_dump() for url, u in ticket.endpoints.items()})
+        meta.add(
+            endpoints={url: u.model_dump() for url, u in ticket.endpoints.items()},
+            seconds=round(time.monotonic() - started, 3),
+            finished_at=_now(),
+        )
+
+
+async def _checked(
+    item: Instruction,
+    doc: Document,
+    meta: BuildRecord,
+    *,
+    model: ChatModel,
+    settings: Settings,
+    recipe: Recipe,
+    tokens: TokenCounter,
+) -> _Outcome:
+    """The outcome of a written document: the filters' verdicts and, when it passes them, its
+    preference pairs as the recipe asks."""
     meta.add(**_document_fields(doc))
     verdicts, figures = await asyncio.to_thread(
         check_document,
@@ -183,25 +211,57 @@ async def _write_one(
         tokens,
     )
     meta.add(**figures)
-    meta.add(
-        filters={v.name: v.as_json() for v in verdicts},
-        seconds=round(time.monotonic() - started, 3),
-        write_seconds=round(doc.wall_seconds, 3),
-        finished_at=_now(),
-    )
+    meta.add(filters={v.name: v.as_json() for v in verdicts}, write_seconds=round(doc.wall_seconds, 3))
     failed = first_failure(verdicts)
     if failed is not None:
-        return _Outcome(item, meta, reject=REJECT_REASONS[failed.name], detail=_verdict_detail(failed))
-    return _Outcome(item, meta, document=doc.markdown)
+        return _Outcome(item, meta, reject=REJECT_REASONS[failed.name], detail=failed.detail())
+    pairs = section_pairs(item.id, doc.sections, recipe.pair_margin) if recipe.pairs else []
+    if recipe.document_pairs:
+        pair = await _document_pair(item, doc.markdown, verdicts, meta, model, settings, recipe, tokens)
+        pairs += [pair] if pair is not None else []
+    return _Outcome(item, meta, document=doc.markdown, pairs=[p.model_dump(mode="json") for p in pairs])
 
 
-def _verdict_detail(verdict: Verdict) -> str:
-    return f"{verdict.name} {verdict.value} vs. threshold {verdict.threshold}"
+async def _document_pair(
+    item: Instruction,
+    document: str,
+    verdicts: list[Verdict],
+    meta: BuildRecord,
+    model: ChatModel,
+    settings: Settings,
+    recipe: Recipe,
+    tokens: TokenCounter,
+) -> PreferencePair | None:
+    """Ask the one-request answer to the instruction, filter it as documents are filtered
+    (its figures go into ``meta``'s ``one_request``) and pair it with the agent's document."""
+    from agentwrite.evaluation.run import direct_answer  # LangGraph, as awrite
+    from agentwrite.graph.context import RunContext
+
+    try:
+        max_context = settings.max_context or await model.context_window()
+        answer = await direct_answer(item.prompt, RunContext(model, settings, max_context))  # as eval's
+    except ServerUnreachable:
+        raise
+    except AgentwriteError as exc:
+        log.warning("%s: no document pair: the one-request answer failed: %s", item.id, exc)
+        meta.add(one_request={"error": str(exc)})
+        return None
+    answer_verdicts, figures = await asyncio.to_thread(
+        check_document, item.prompt, item.length, [answer.response], answer.response, recipe.filters, tokens
+    )
+    meta.add(
+        one_request={
+            "words": figures["words"],
+            "finish_reason": answer.finish_reason,
+            "usage": answer.usage.model_dump(mode="json"),
+            "failed": [v.name for v in answer_verdicts if not v.passed],
+        }
+    )
+    return document_pair(item.id, item.prompt, document, answer.response, verdicts, answer_verdicts)
 
 
-def _failed(meta: BuildRecord, item: Instruction, reason: str, exc: Exception, started: float) -> _Outcome:
+def _failed(meta: BuildRecord, item: Instruction, reason: str, exc: Exception) -> _Outcome:
     log.warning("%s: %s: %s", item.id, reason, exc)
-    meta.add(seconds=round(time.monotonic() - started, 3), finished_at=_now())
     return _Outcome(item, meta, reject=reason, detail=str(exc))
 
 
@@ -236,11 +296,13 @@ class _Committer:
                 outcome.detail = f"near-duplicate of {duplicate_of} (estimated Jaccard {similarity:.2f})"
         if outcome.document is not None:
             meta.accept()
+            if outcome.pairs:
+                meta.add(pairs=len(outcome.pairs))
             messages = [
                 {"role": "user", "content": item.prompt},
                 {"role": "assistant", "content": outcome.document},
             ]
-            self.journal.commit(meta.line_json(), train={"messages": messages})
+            self.journal.commit(meta.line_json(), train={"messages": messages}, pairs=outcome.pairs)
             self.accepted += 1
         else:
             meta.reject(outcome.reject or "rejected")

@@ -43,6 +43,26 @@ def build(
     tokenizer: Annotated[
         str | None, typer.Option(help="Tokenizer folder for exact token counts, or 'bundled'.")
     ] = None,
+    pairs: Annotated[
+        bool,
+        typer.Option(
+            "--pairs",
+            help="Write preference pairs (OUT/pairs.jsonl) from the section checks' candidates: for each "
+            "accepted document, each section whose kept and weakest candidates differ by --pair-margin.",
+        ),
+    ] = False,
+    document_pairs: Annotated[
+        bool,
+        typer.Option(
+            "--document-pairs",
+            help="Also pair each accepted document with the model's one-request answer to its instruction, "
+            "where that answer fails a filter (one more request a document).",
+        ),
+    ] = False,
+    pair_margin: Annotated[
+        float | None,
+        typer.Option(help="Least combined-score difference of a section pair (default 0.1)."),
+    ] = None,
     ray: Annotated[
         str | None,
         typer.Option(
@@ -80,7 +100,13 @@ def build(
         the_recipe = load_recipe(recipe)
         the_recipe = with_overrides(
             the_recipe,
-            {"concurrency": concurrency, "tokenizer": tokenizer},
+            {
+                "concurrency": concurrency,
+                "tokenizer": tokenizer,
+                "pairs": pairs or None,  # a flag left out keeps the recipe's choice
+                "document_pairs": document_pairs or None,
+                "pair_margin": pair_margin,
+            },
             {"max_tokens": max_tokens, "min_length_score": min_length_score, "min_words": min_words},
         )
         settings = recipe_settings(the_recipe, setting_overrides(settings_flags))
@@ -245,8 +271,11 @@ def _tally(stats: dict[str, Any]) -> str:
 
     >>> _tally({"accepted": 8, "rejected": 2, "instructions": 10, "acceptance_rate": 0.8})
     '8 accepted, 2 rejected of 10 (80%)'
+    >>> _tally({"accepted": 1, "rejected": 0, "instructions": 1, "acceptance_rate": 1, "pairs": {"count": 3}})
+    '1 accepted, 0 rejected of 1 (100%), 3 preference pairs'
     """
+    pairs = f", {stats['pairs']['count']} preference pairs" if "pairs" in stats else ""
     return (
         f"{stats['accepted']} accepted, {stats['rejected']} rejected of {stats['instructions']} "
-        f"({stats['acceptance_rate']:.0%})"
+        f"({stats['acceptance_rate']:.0%}){pairs}"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +26,9 @@ from agentwrite.text_stats import (
     repeated_ngram_rate,
     word_tokens,
 )
+from agentwrite.writing.language import brief_language, language_of, language_share
+from agentwrite.writing.talk import talk_per_1000_words
+from agentwrite.writing.topic import on_topic_share, scorer
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -72,6 +75,28 @@ class FilterConfig(BaseModel):
         DEFAULT_ARTEFACT_PATTERNS, description="Regular expressions of plan artefacts left in the text."
     )
     max_artefacts: int = Field(0, ge=0, description="Most plan-artefact matches a kept document may have.")
+    min_language_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Lowest share of the document's words in the script of the instruction's language; "
+        "the document's own language (agentwrite.writing.language) must be that language too. 0: no check.",
+    )
+    max_talk_per_1000_words: float = Field(
+        1.0,
+        ge=0,
+        description="Most lines of talk about the writing (agentwrite.writing.talk) per 1,000 words.",
+    )
+    min_on_topic: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Lowest share of the document's 150-word chunks on the instruction's subject "
+        "(agentwrite.writing.topic, with topic_scorer).",
+    )
+    topic_scorer: Literal["lexical", "minilm"] = Field(
+        "lexical", description="The on-topic scorer: lexical (no model) or minilm (the eval extra)."
+    )
     max_tokens: int = Field(32_768, ge=1, description="Most tokens of instruction plus document.")
     near_duplicate_threshold: float = Field(
         0.8, gt=0, le=1, description="Estimated Jaccard similarity of word 5-grams that makes a duplicate."
@@ -80,15 +105,27 @@ class FilterConfig(BaseModel):
 
 @dataclass(frozen=True)
 class Verdict:
-    """One filter's figure, its threshold and the outcome."""
+    """One filter's figure, its threshold and the outcome, with a ``note`` where the figure
+    alone does not say it (the languages, for the language filter).
+
+    >>> Verdict("language", 0.02, 0.5, False, "document in en, instruction in zh").detail()
+    'language 0.02 vs. threshold 0.5 (document in en, instruction in zh)'
+    """
 
     name: str
     value: float
     threshold: float
     passed: bool
+    note: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {"value": self.value, "threshold": self.threshold, "passed": self.passed}
+        figures = {"value": self.value, "threshold": self.threshold, "passed": self.passed}
+        return figures | {"note": self.note} if self.note else figures
+
+    def detail(self) -> str:
+        """The verdict in words, as a reject's ``detail`` gives it."""
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.name} {self.value} vs. threshold {self.threshold}{note}"
 
 
 REJECT_REASONS = {
@@ -98,6 +135,9 @@ REJECT_REASONS = {
     "repeated_sentences": "too repetitive",
     "gibberish": "gibberish",
     "plan_artefacts": "plan artefacts in the text",
+    "language": "not in the instruction's language",
+    "talk": "talk about the writing",
+    "off_topic": "off the instruction's subject",
     "max_tokens": "too many tokens",
     "near_duplicate": "duplicate",
 }
@@ -197,7 +237,8 @@ def check_document(
 
     ``sections`` are the section texts (for the cross-section repetition figure, recorded
     but not filtered on); ``document`` is the stitched text that would go into the
-    training example, on which the filters look.
+    training example, on which the filters look. The language, talk and on-topic filters
+    compare it with ``instruction``.
     """
     words = count_words(document)
     score = length_score(requested_words, words)
@@ -205,6 +246,14 @@ def check_document(
     sentence_rate = document_repeated_sentence_rate(document)
     gibberish = gibberish_rate(document)
     artefacts = count_artefacts(document, config.artefact_patterns)
+    asked, written = brief_language(instruction), language_of(document)
+    share = language_share(document, asked)
+    in_language = not config.min_language_share or (
+        share >= config.min_language_share and written.code == asked.code
+    )
+    talk = talk_per_1000_words(document)
+    topic = scorer(config.topic_scorer)
+    on_topic = on_topic_share(document, instruction, topic)
     n_tokens = tokens.count(
         [{"role": "user", "content": instruction}, {"role": "assistant", "content": document}]
     )
@@ -230,6 +279,17 @@ def check_document(
             gibberish <= config.max_gibberish_rate,
         ),
         Verdict("plan_artefacts", artefacts, config.max_artefacts, artefacts <= config.max_artefacts),
+        Verdict(
+            "language",
+            round(share, 4),
+            config.min_language_share,
+            in_language,
+            f"document in {written.code}, instruction in {asked.code}",
+        ),
+        Verdict(
+            "talk", round(talk, 4), config.max_talk_per_1000_words, talk <= config.max_talk_per_1000_words
+        ),
+        Verdict("off_topic", round(on_topic, 4), config.min_on_topic, on_topic >= config.min_on_topic),
         Verdict("max_tokens", n_tokens, config.max_tokens, n_tokens <= config.max_tokens),
     ]
     figures = {
@@ -241,6 +301,12 @@ def check_document(
         "cross_section_repeated_sentence_rate": round(cross_section_repeated_sentence_rate(sections), 4),
         "gibberish_rate": round(gibberish, 4),
         "plan_artefacts": artefacts,
+        "language": written.code,
+        "instruction_language": asked.code,
+        "language_share": round(share, 4),
+        "talk_per_1000_words": round(talk, 4),
+        "on_topic": round(on_topic, 4),
+        "topic_scorer": topic.name,
         "tokens": n_tokens,
         "tokenizer": tokens.name,
     }

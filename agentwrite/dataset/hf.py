@@ -190,7 +190,9 @@ def _pairs_section(pairs: list[PreferencePair]) -> list[str]:
         "(system and user messages), `chosen` the candidate kept "
         "and `rejected` the weakest one, kept only where their combined scores differ by at least "
         "the build's margin (its settings below). Document pairs, where there are any, hold the "
-        "instruction as the prompt and whole documents.",
+        "instruction as the prompt, the agent's document as `chosen` and the model's one-request "
+        "answer as `rejected`, kept only where the document passes every filter of the build and "
+        "the answer fails one; their margin is the number of filters that separate them.",
         "",
         f"{figures['count']} pairs from {figures['instructions']} instructions; by kind: "
         + ", ".join(f"{kind} {n}" for kind, n in figures["by_kind"].items())

@@ -5,7 +5,8 @@ in its commit order (the order of its ``meta.jsonl``). Rejects are copied as the
 each accepted document goes through the build's own committer again
 (``agentwrite.dataset.build``), so that one near-duplicate index with the sources'
 threshold sees all of them: a document that nearly repeats one accepted from an earlier
-source becomes a ``duplicate`` reject, with its meta updated as a build would.
+source becomes a ``duplicate`` reject, with its meta updated as a build would. An accepted
+document's preference pairs (``pairs.jsonl``) go with it, and are dropped with it.
 
 Everything is checked before anything is written: every source is a build folder, all
 sessions of all sources used the same filters, no id is in two sources, the output folder
@@ -32,6 +33,7 @@ from agentwrite.dataset.build import BUILD_FILE, _Committer, _now, _Outcome
 from agentwrite.dataset.filters import FilterConfig, NearDuplicateIndex
 from agentwrite.dataset.instructions import Instruction
 from agentwrite.dataset.journal import META, REJECTS, TRAIN, Journal
+from agentwrite.dataset.preference import PAIRS
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.records import BuildRecord
 from agentwrite.dataset.stats import write_stats
@@ -108,17 +110,26 @@ def _check_ids(sources: list[_Source]) -> None:
             owner[record["id"]] = source.path
 
 
-def _rows(source: _Source) -> Iterator[tuple[Record, Record]]:
-    """Each committed meta record with its train or rejects record, in commit order. Lines
-    after the committed ones (an interrupted build's uncommitted line) are left out."""
-    files = {"accepted": read_jsonl(source.path / TRAIN), "rejected": read_jsonl(source.path / REJECTS)}
-    for status, lines in files.items():
-        wanted = sum(1 for m in source.meta if m["status"] == status)
+def _rows(source: _Source) -> Iterator[tuple[Record, Record, list[Record]]]:
+    """Each committed meta record with its train or rejects record and its pair lines, in
+    commit order. Lines after the committed ones (an interrupted build's uncommitted line)
+    are left out."""
+    files = {
+        "accepted": read_jsonl(source.path / TRAIN),
+        "rejected": read_jsonl(source.path / REJECTS),
+        "pair": read_jsonl(source.path / PAIRS),
+    }
+    for kind, lines in files.items():
+        if kind == "pair":
+            wanted = sum(m.get("pairs") or 0 for m in source.meta)
+        else:
+            wanted = sum(1 for m in source.meta if m["status"] == kind)
         if len(lines) < wanted:
-            raise InputError(f"{source.path} has {len(lines)} {status} lines but its {META} commits {wanted}")
-    accepted, rejected = iter(files["accepted"]), iter(files["rejected"])
+            raise InputError(f"{source.path} has {len(lines)} {kind} lines but its {META} commits {wanted}")
+    accepted, rejected, pairs = iter(files["accepted"]), iter(files["rejected"]), iter(files["pair"])
     for meta in source.meta:
-        yield meta, next(accepted if meta["status"] == "accepted" else rejected)
+        own = [next(pairs) for _ in range(meta.get("pairs") or 0)]
+        yield meta, next(accepted if meta["status"] == "accepted" else rejected), own
 
 
 def _write(sources: list[_Source], filters: FilterConfig, folder: Path) -> list[str]:
@@ -131,7 +142,7 @@ def _write(sources: list[_Source], filters: FilterConfig, folder: Path) -> list[
             journal, index, folder, Recipe(filters=filters), accepted=0, done=0, total=total, on_event=None
         )
         for source in sources:
-            for meta, row in _rows(source):
+            for meta, row, pairs in _rows(source):
                 if meta["status"] != "accepted":
                     journal.commit(meta, reject=row)
                     continue
@@ -140,8 +151,9 @@ def _write(sources: list[_Source], filters: FilterConfig, folder: Path) -> list[
                     meta["id"], user["content"], meta["requested_words"], meta["type"], meta["line"],
                     meta["length_source"],
                 )  # fmt: skip
-                record = BuildRecord.model_validate(meta)
-                committer.commit(_Outcome(item, record, document=assistant["content"]))
+                # the committer counts the pairs again: a near-duplicate drops them
+                record = BuildRecord.model_validate({k: v for k, v in meta.items() if k != "pairs"})
+                committer.commit(_Outcome(item, record, document=assistant["content"], pairs=pairs))
                 if record.status != "accepted":
                     duplicates.append(record.id)
     return duplicates

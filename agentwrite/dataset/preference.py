@@ -1,15 +1,17 @@
 """A build's preference pairs (``pairs.jsonl``) and their form for preference training.
 
-``dataset build --pairs`` writes one line per pair: where a section check asked the writer
-for another candidate, the kept section is ``chosen`` and the weakest candidate ``rejected``,
-with the exact request messages as the ``prompt`` (``kind: section``); ``kind: document``
-pairs hold the instruction as the only user message and whole documents::
+``dataset build --pairs`` writes one line per pair (``agentwrite.dataset.pairs`` makes them):
+where a section check asked the writer for another candidate, the kept section is ``chosen``
+and the weakest candidate ``rejected``, with the exact request messages as the ``prompt``
+and their ``SectionScores`` (``kind: section``); ``--document-pairs`` adds ``kind: document``
+pairs, the instruction as the only user message and whole documents::
 
     {"id": "doc-01#s3", "instruction_id": "doc-01", "kind": "section",
      "prompt": [{"role": "system", "content": "..."}, {"role": "user", "content": "..."}],
      "chosen": "...", "rejected": "...",
-     "chosen_scores": {"combined": 0.91, ...}, "rejected_scores": {"combined": 0.42, ...},
-     "margin": 0.49, "separated_by": ["talk", "on_topic"]}
+     "chosen_scores": {"score": 0.91, "problems": [], ...},
+     "rejected_scores": {"score": 0.42, "problems": ["talk", "off_topic"], ...},
+     "margin": 0.49, "separated_by": ["talk", "off_topic"]}
 
 ``to_dpo`` turns a pair into TRL's conversational preference row (``prompt`` a list of
 messages, ``chosen`` and ``rejected`` one assistant message each), which ``DPOTrainer``

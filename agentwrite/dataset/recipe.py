@@ -5,6 +5,8 @@
       temperature: 0.8
     concurrency: 16      # documents in flight
     tokenizer: null      # a local tokenizer folder, or bundled, for exact token counts
+    pairs: true          # section preference pairs into pairs.jsonl (document_pairs: the
+    pair_margin: 0.1     # agent's document against the one-request answer as well)
     filters:             # any agentwrite.dataset.filters.FilterConfig field
       min_length_score: 80
 
@@ -40,6 +42,18 @@ class Recipe(BaseModel):
         None, description="Tokenizer folder for exact token counts, or 'bundled' (default: an estimate)."
     )
     keep_runs: bool = Field(False, description="Keep each document's run folder after it is committed.")
+    pairs: bool = Field(
+        False,
+        description="Write section preference pairs (pairs.jsonl) where the section checks kept candidates.",
+    )
+    document_pairs: bool = Field(
+        False,
+        description="Pair each accepted document with the one-request answer where that fails a filter "
+        "(one more request a document).",
+    )
+    pair_margin: float = Field(
+        0.1, gt=0, description="Least combined-score difference of a section's kept and weakest candidates."
+    )
     filters: FilterConfig = Field(default_factory=FilterConfig)
 
 

@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict
 
 class BuildRecord(BaseModel):
     """One instruction's ``meta.jsonl`` line: what it asked for, how it was written, the
-    filters' figures and verdicts, and how it ended."""
+    filters' figures and verdicts, and how it ended. With document pairs asked for,
+    ``one_request`` holds the one-request answer's words, usage and failed filters; an
+    accepted document with pairs has ``pairs``, the number of its lines in ``pairs.jsonl``."""
 
     model_config = ConfigDict(extra="allow")  # a figure a newer filter adds still lands
 
@@ -55,6 +57,8 @@ class BuildRecord(BaseModel):
     write_seconds: float | None = None
     finished_at: str | None = None
     near_duplicate_of: str | None = None
+    one_request: dict[str, Any] | None = None
+    pairs: int | None = None
 
     def accept(self) -> None:
         self.status, self.reason = "accepted", None

@@ -102,23 +102,24 @@ def score(
     *,
     settings_flags: SettingsFlags,
 ) -> None:
-    """Write scores.json and item_scores.jsonl: S_l, S_q with a judge, coherence, plan adherence.
+    """Write scores.json and item_scores.jsonl: S_l, S_q with a judge, coherence, keeping to
+    the brief (talk, on-topic, language, by tenth), plan adherence.
 
-    The settings are the judge's (its server and model: --judge-base-url, --judge-model).
+    The settings are the judge's (its server and model: --judge-base-url, --judge-model),
+    and --topic-scorer names the on-topic figure's scorer (lexical by default, or minilm).
     The API key is never a flag: AGENTWRITE_API_KEY or OPENAI_API_KEY, or api_key in --config."""
     from agentwrite.evaluation.embeddings import load_embedder
     from agentwrite.evaluation.score import RunScore, ScoreProgress, ascore_run, check_score_input
     from agentwrite.llm.factory import make_model
     from agentwrite.progress import JobProgress
+    from agentwrite.writing.topic import scorer
 
     with handled(debug):
         check_score_input(run_dir, concurrency, attempts, judge_max_context)  # before any loading
+        settings = settings_from(config, base_url=judge_base_url, model=judge_model, **settings_flags)
+        topic = scorer(settings.topic_scorer)
         embed = load_embedder() if embeddings else None
-        judge = (
-            make_model(settings_from(config, base_url=judge_base_url, model=judge_model, **settings_flags))
-            if judge_base_url
-            else None
-        )
+        judge = make_model(settings) if judge_base_url else None
 
         # plain=False: off a terminal score prints what it always did, no line per item
         bar = JobProgress("judging" if judge else "scoring", plain=False)
@@ -135,6 +136,7 @@ def score(
                     run_dir,
                     judge,
                     embed=embed,
+                    topic=topic,
                     concurrency=concurrency,
                     attempts=attempts,
                     judge_max_context=judge_max_context,
@@ -149,6 +151,12 @@ def score(
         line = f"S_l {result.s_l:.2f} over {result.items} items ({result.failed_items} failed)"
         if result.s_q is not None:
             line += f"; S_q {result.s_q:.2f} ({result.judged} judged); overall {result.overall:.2f}"
+        if checks := result.brief_checks:
+            line += (
+                f"; talk {checks['talk_per_1000_words']:.2f} lines per 1,000 words, on-topic "
+                f"{checks['on_topic']:.2f} ({result.topic_scorer}), "
+                f"language match {checks['language_match_rate']:.2f}"
+            )
         typer.echo(line)
 
 

@@ -5,7 +5,9 @@ Plots (matplotlib, Agg backend, 100 dpi):
 - ``length.png``: required against produced length on log-log axes with the y = x line;
 - ``s_l_by_bucket.png`` and ``s_l_by_type.png``: S_l per length bucket and per type;
 - ``coherence_by_position.png``: per-section figures against relative position in the
-  document (first section 0, last 1), averaged in five bins.
+  document (first section 0, last 1), averaged in five bins;
+- ``position_curve.png``: the run's mean position curve, first tenth of the document to
+  last (talk per 1,000 words, on-topic share, repeated sentences, gibberish).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from statistics import fmean
 from typing import Any
 
 from agentwrite.errors import InputError
+from agentwrite.evaluation.position import CURVE_FIGURES
 from agentwrite.evaluation.score import BUCKETS, ITEM_SCORES, SCORES, LengthGroup, RunScore, read_scores
 from agentwrite.evaluation.scoring import DIMENSIONS
 from agentwrite.files import read_numbered_jsonl, write_text
@@ -29,7 +32,13 @@ log = logging.getLogger(__name__)
 
 DPI = 100
 REPORT = "report.md"
-PLOTS = ("length.png", "s_l_by_bucket.png", "s_l_by_type.png", "coherence_by_position.png")
+PLOTS = (
+    "length.png",
+    "s_l_by_bucket.png",
+    "s_l_by_type.png",
+    "coherence_by_position.png",
+    "position_curve.png",
+)
 FIGSIZE = (6.4, 4.8)
 """Every plot is FIGSIZE inches at DPI: 640 x 480 pixels."""
 POSITION_BINS = 5
@@ -44,6 +53,14 @@ QUALITY_FIGURES = (
     ("gibberish", "gibberish_rate"),
 )
 """Figures shown right under S_l, so that length is never read without repetition and gibberish."""
+BRIEF_FIGURES = (
+    ("talk per 1,000 words", "talk_per_1000_words"),
+    ("talk per 1,000 words (pooled)", "talk_per_1000_words_pooled"),
+    ("on-topic", "on_topic"),
+    ("on-topic (lowest)", "on_topic_lowest"),
+    ("language match", "language_match_rate"),
+)
+"""How the responses keep to their briefs, shown after the quality figures."""
 
 
 @dataclass(frozen=True)
@@ -147,15 +164,22 @@ def _plot_bars(
     _save(fig, path)
 
 
-def _plot_positions(runs: list[ScoredRun], path: Path) -> None:
+def _plot_positions(
+    runs: list[ScoredRun],
+    path: Path,
+    figures: tuple[str, ...],
+    values_of: Callable[[ScoredRun, str], list[float | None]],
+) -> None:
+    """Four figures, each in a panel, against position in the document: ``values_of`` gives
+    a run's values of a figure in equal parts of the document, first to last."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     fig, axes = plt.subplots(2, 2, figsize=FIGSIZE, dpi=DPI, sharex=True)
-    centres = [(b + 0.5) / POSITION_BINS for b in range(POSITION_BINS)]
-    for ax, figure in zip(axes.flat, POSITION_FIGURES, strict=True):
+    for ax, figure in zip(axes.flat, figures, strict=True):
         for i, run in enumerate(runs):
-            values = coherence_by_position(run.items, figure)
+            values = values_of(run, figure)
+            centres = [(b + 0.5) / len(values) for b in range(len(values))]
             points = [(c, v) for c, v in zip(centres, values, strict=True) if v is not None]
             if points:
                 ax.plot(*zip(*points, strict=True), marker="o", color=f"C{i}", label=run.label)
@@ -210,6 +234,8 @@ def _table(runs: list[ScoredRun]) -> list[str]:
         ("**S_l**", [s.s_l for s in scores]),
     ]
     rows += [(label, [s.coherence.get(name) for s in scores]) for label, name in QUALITY_FIGURES]
+    rows += [(label, [s.brief_checks.get(name) for s in scores]) for label, name in BRIEF_FIGURES]
+    rows.append(("on-topic scorer", [s.topic_scorer for s in scores]))
     for name, _, _ in BUCKETS:
         if any(name in s.s_l_by_bucket for s in scores):
             rows.append((f"S_l {name}", [_bucket_s_l(s, name) for s in scores]))
@@ -266,11 +292,14 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     buckets = [name for name, _, _ in BUCKETS if any(name in r.scores.s_l_by_bucket for r in runs)]
     types = sorted({t for r in runs for t in r.scores.s_l_by_type})
-    length, by_bucket, by_type, by_position = plots
+    length, by_bucket, by_type, by_position, curve = plots
     _plot_length(runs, length)
     _plot_bars(runs, lambda s: s.s_l_by_bucket, buckets, "S_l by required length", by_bucket)
     _plot_bars(runs, lambda s: s.s_l_by_type, types, "S_l by type", by_type)
-    _plot_positions(runs, by_position)
+    _plot_positions(
+        runs, by_position, POSITION_FIGURES, lambda run, name: coherence_by_position(run.items, name)
+    )
+    _plot_positions(runs, curve, CURVE_FIGURES, lambda run, name: run.scores.position_curve.get(name, []))
     floored = sum(item["response_length"] < LENGTH_FLOOR for r in runs for item in r.items)
     lines = [
         TITLE,
@@ -296,6 +325,14 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> Path:
         "## Coherence by position in the document",
         "",
         "![coherence by position](coherence_by_position.png)",
+        "",
+        "## Figures by tenth of the document",
+        "",
+        "Each response cut into tenths by word position: lines of talk about the writing per 1,000 "
+        "words, the share of 150-word chunks on the brief, the share of sentences repeated anywhere "
+        "in the response, and gibberish; the mean over the run's responses.",
+        "",
+        "![figures by tenth](position_curve.png)",
         "",
     ]
     for run in runs:

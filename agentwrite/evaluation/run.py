@@ -168,13 +168,14 @@ class Failure(BaseModel):
     endpoints: dict[str, dict[str, int]]
 
 
-async def _direct(item: SuiteItem, ctx: RunContext) -> Answer:
+async def direct_answer(prompt: str, ctx: RunContext) -> Answer:
     """One answer to the prompt as it stands, as LongBench-Write asks for it: up to
     ``DIRECT_MAX_TOKENS``, fewer where the window (the prompt counted as the agent counts
-    it, refitted when the server refuses it) leaves less."""
+    it, refitted when the server refuses it) leaves less. The ``direct`` target, and the
+    answer a document pair of a dataset build sets against the agent's document."""
 
     def request() -> tuple[list[Message], GenerationParams]:
-        messages: list[Message] = [{"role": "user", "content": item.prompt}]
+        messages: list[Message] = [{"role": "user", "content": prompt}]
         room = output_room(ctx.max_context, messages, DIRECT_MAX_TOKENS, ctx.gauge)
         return messages, GenerationParams.of(
             ctx.settings.decoding_for("writer"), room, seed=ctx.settings.seed
@@ -230,7 +231,7 @@ class _SuiteRun:
             started = time.monotonic()
             try:
                 if self.target == "direct":
-                    answer = await _direct(item, self.ctx)
+                    answer = await direct_answer(item.prompt, self.ctx)
                 else:
                     answer = await _agent(item, self.ctx, self.out_dir)
             except ServerUnreachable:

@@ -3,7 +3,8 @@
 Reads ``predictions.jsonl`` (ours, or a LongBench-Write prediction file in a folder of its
 own) and writes ``item_scores.jsonl`` (one line per prediction) and ``scores.json``
 (S_l overall, by length bucket, type and language; S_q and the overall score when a judge
-is given; mean coherence figures; plan adherence for agent runs; counts and failures).
+is given; mean coherence figures; how the responses keep to their briefs, with the position
+curve by tenths; plan adherence for agent runs; counts and failures).
 Judge ratings are cached in ``judgements.jsonl`` by key, response and judge, so a
 re-score only asks about what changed.
 """
@@ -26,9 +27,11 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from agentwrite.domain import Document
 from agentwrite.errors import InputError
+from agentwrite.evaluation.brief_figures import response_figures, run_figures
 from agentwrite.evaluation.coherence import adjacent_similarity, brief_similarity
 from agentwrite.evaluation.embeddings import Embedder, embed_long
 from agentwrite.evaluation.judge import JudgeError, judge
+from agentwrite.evaluation.position import Curve, mean_curve
 from agentwrite.evaluation.run import DOCUMENTS, FAILURES, PREDICTIONS, RUN_FILE
 from agentwrite.evaluation.scoring import length_score, overall_score, quality_score
 from agentwrite.evaluation.structure import plan_adherence, split_markdown_sections
@@ -45,6 +48,7 @@ from agentwrite.text_stats import (
     repeated_ngram_rate,
 )
 from agentwrite.writing.language import brief_language
+from agentwrite.writing.topic import LexicalScorer, TopicScorer
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +95,10 @@ class ItemScore(BaseModel):
     coherence: dict[str, Any] | None = Field(
         None, description="text_figures of the response, when it has text."
     )
+    brief_checks: dict[str, Any] | None = Field(
+        None,
+        description="response_figures (talk, on-topic, language, by tenth), when the response has text.",
+    )
     plan: dict[str, float] | None = Field(None, description="Plan adherence, for agent runs.")
     ratings: dict[str, int] | None = Field(None, description="The judge's six ratings, when judged.")
     judge_truncated: bool | None = None
@@ -116,6 +124,10 @@ RENAMED_FIGURES = {"repeated_sentence_rate": "cross_section_repeated_sentence_ra
 
 def _absent(value: object) -> bool:
     return value is None
+
+
+def _empty(value: dict[str, Any]) -> bool:
+    return not value
 
 
 class RunScore(BaseModel):
@@ -144,6 +156,19 @@ class RunScore(BaseModel):
     s_l_by_type: dict[str, LengthGroup]
     s_l_by_language: dict[str, LengthGroup]
     coherence: dict[str, float] = Field(description="Means over the items of text_figures.")
+    brief_checks: dict[str, float] = Field(
+        default_factory=dict,
+        exclude_if=_empty,
+        description="run_figures over the items with text (absent from older scores).",
+    )
+    topic_scorer: str | None = Field(
+        None, exclude_if=_absent, description="The on-topic scorer's name (agentwrite.writing.topic)."
+    )
+    position_curve: Curve = Field(
+        default_factory=dict,
+        exclude_if=_empty,
+        description="Mean by tenth of the items' position curves (absent from older scores).",
+    )
     plan_adherence: dict[str, float] = Field(description="Means over the agent's documents.")
     run_failures: list[Failure]
     judge: str | None = Field(None, exclude_if=_absent, description="The judge's model name.")
@@ -396,6 +421,7 @@ async def ascore_run(
     judge_model: ChatModel | None = None,
     *,
     embed: Embedder | None = None,
+    topic: TopicScorer | None = None,
     concurrency: int = 4,
     attempts: int = 3,
     judge_max_context: int | None = None,
@@ -403,9 +429,11 @@ async def ascore_run(
 ) -> RunScore:
     """Score the predictions in ``run_dir`` (a folder, or a predictions file whose folder
     receives the outputs), write ``item_scores.jsonl`` and ``scores.json`` and return what
-    the latter holds. ``judge_max_context`` is the judge's context window in tokens
-    (default: what its server reports); ``on_item`` hears a ``ScoreProgress`` after each
-    item judged, then after each item scored."""
+    the latter holds. ``topic`` scores the on-topic share (default: the lexical scorer);
+    ``judge_max_context`` is the judge's context window in tokens (default: what its server
+    reports); ``on_item`` hears a ``ScoreProgress`` after each item judged, then after each
+    item scored."""
+    topic = topic or LexicalScorer()
     path = check_score_input(run_dir, concurrency, attempts, judge_max_context)
     run_dir = path.parent
     rows = load_predictions(path)
@@ -418,7 +446,7 @@ async def ascore_run(
     )
     items = []
     for row in rows:
-        items.append(score_item(row, _load_document(run_dir, row), judged.get(row["key"]), embed))
+        items.append(score_item(row, _load_document(run_dir, row), judged.get(row["key"]), embed, topic))
         if on_item:
             on_item(ScoreProgress(row["key"], "score", len(items), 0, len(rows)))
     with atomic_file(run_dir / ITEM_SCORES) as tmp, tmp.open("w", encoding="utf-8") as out:
@@ -426,7 +454,7 @@ async def ascore_run(
             append_jsonl(out, item.model_dump(exclude_none=True))
     judge = (judge_model.name, judge_failures) if judge_model is not None else None
     scores = aggregate(
-        items, _run_failures(run_dir, {item.key for item in items}), _run_record(run_dir), judge
+        items, _run_failures(run_dir, {item.key for item in items}), _run_record(run_dir), judge, topic
     )
     write_json(run_dir / SCORES, scores.model_dump(mode="json"))
     return scores
@@ -451,10 +479,15 @@ def _run_record(run_dir: Path) -> dict[str, Any]:
 
 
 def score_item(
-    row: dict[str, Any], document: Document | None, judged: dict[str, Any] | None, embed: Embedder | None
+    row: dict[str, Any],
+    document: Document | None,
+    judged: dict[str, Any] | None,
+    embed: Embedder | None,
+    topic: TopicScorer | None = None,
 ) -> ItemScore:
     """One prediction's figures; the agent's ``document`` (its sidecar) adds plan adherence
-    and gives the sections, else they are the response's Markdown sections.
+    and gives the sections, else they are the response's Markdown sections. ``topic``
+    scores the on-topic share (default: the lexical scorer).
 
     >>> row = {"key": "k", "prompt": "Write 100 words on tea.", "length": 100, "response_length": 130}
     >>> item = score_item(row, None, None, None)
@@ -474,6 +507,7 @@ def score_item(
     )
     if has_text:
         item.coherence = text_figures(row["prompt"], _sections_of(row, document), embed, row["response"])
+        item.brief_checks = response_figures(row["prompt"], row["response"], topic or LexicalScorer())
         if document is not None:
             item.plan = _adherence(document, row["response"])
     if judged is not None:
@@ -486,10 +520,13 @@ def aggregate(
     run_failures: Sequence[Failure],
     run: dict[str, Any],
     judge: tuple[str, list[Failure]] | None,
+    topic: TopicScorer | None = None,
 ) -> RunScore:
     """A run's figures from its items' (no files read or written): S_l overall, with the
     run's failed prompts as 0, by bucket, type and language; mean coherence and plan
-    adherence; with a ``judge`` (its name, the items it failed on), S_q and the overall score.
+    adherence; the brief figures and the mean position curve, with the name and threshold
+    of the ``topic`` scorer that gave them (default: the lexical scorer); with a ``judge``
+    (its name, the items it failed on), S_q and the overall score.
 
     >>> item = partial(ItemScore, type="essay", length=100, response_length=100, language="en")
     >>> items = [item(key="a", s_l=90.0, bucket="[0,500)"), item(key="b", s_l=60.0, bucket="[0,500)")]
@@ -512,6 +549,14 @@ def aggregate(
         plan_adherence=_mean_figures([i.plan for i in items if i.plan is not None]),
         run_failures=list(run_failures),
     )
+    checked = [(item.brief_checks, item.response_length) for item in items if item.brief_checks is not None]
+    if checked:
+        topic = topic or LexicalScorer()
+        figures = [figures for figures, _ in checked]
+        scores.brief_checks = run_figures(figures, [words for _, words in checked])
+        scores.brief_checks["on_topic_threshold"] = topic.threshold
+        scores.topic_scorer = topic.name
+        scores.position_curve = mean_curve([f["by_tenth"] for f in figures])
     if judge is not None:
         rated = [item.ratings for item in items if item.ratings is not None]
         scores.judge, scores.judged, scores.judge_failures = judge[0], len(rated), judge[1]

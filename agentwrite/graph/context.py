@@ -27,9 +27,9 @@ class RunContext:
     ``max_context`` is the model's context window in tokens (None: unknown, no budget);
     ``structured_output`` says whether the backend honours a JSON schema; ``gauge`` learns
     how many tokens this model's prompts really take; ``stream_text``: section writers send
-    each piece of text as it streams (``SectionDelta``; about 30 µs a piece, so off unless
-    someone listens); ``check_budget`` what the section checks' re-asks have spent in this
-    run's document.
+    their text as it streams (``SectionDelta``, the pieces of up to 50 ms together; tens of
+    microseconds an event, so off unless someone listens); ``check_budget`` what the section
+    checks' re-asks have spent in this run's document.
     """
 
     model: ChatModel

@@ -21,9 +21,11 @@ echoes them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -76,24 +78,12 @@ class ServerInfo:
     max_model_len: int | None
 
 
-class _Tail(httpx.AsyncByteStream):
-    """A response body passed on unchanged, its last bytes kept: a streamed answer ended
-    properly when they are ``data: [DONE]``."""
-
-    def __init__(self, body: httpx.AsyncByteStream) -> None:
-        self._body, self.last = body, b""
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._body:
-            self.last = (self.last + chunk)[-32:]
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._body.aclose()
-
-
-async def _keep_tail(response: httpx.Response) -> None:
-    response.stream = _Tail(response.stream)  # type: ignore[arg-type]
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings every client shares: httpx's defaults (the CA bundle of ``certifi``),
+    made once a process. Each client would otherwise load the bundle again, about 50 ms on
+    this machine, which a document's run would wait for before its first request."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 class OpenAICompatModel:
@@ -150,7 +140,7 @@ class OpenAICompatModel:
             timeout=timeouts,
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
             trust_env=False,
-            event_hooks={"response": [_keep_tail]},
+            verify=tls_context(),
         )
         self._client = openai.AsyncOpenAI(
             base_url=self.base_url,
@@ -408,24 +398,55 @@ async def _read_stream(stream: openai.AsyncStream[Any], watch: Watch | None) -> 
         await response.aread()  # a plain JSON answer to a streamed request
         return _completion(ChatCompletion.model_construct(**response.json()))
     pieces: list[str] = []
-    finish_reason, usage = None, None
-    async for chunk in stream:
-        usage = chunk.usage or usage
-        choice = chunk.choices[0] if chunk.choices else None
-        finish_reason = getattr(choice, "finish_reason", None) or finish_reason
-        piece = getattr(getattr(choice, "delta", None), "content", None)
-        if not isinstance(piece, str):
-            continue
-        pieces.append(piece)
-        if piece and watch is not None and watch(piece):
-            await stream.close()  # the server sends no usage then: one token an event, as vLLM streams
-            estimate = Usage(completion_tokens=len(pieces), requests=1)
-            return Completion("".join(pieces), HALTED, _usage(usage) if usage else estimate)
-    tail = response.stream.last if isinstance(response.stream, _Tail) else b""
-    if finish_reason is None or not tail.rstrip().endswith(b"[DONE]"):
+    finish_reason, usage, done = None, None, False
+    try:
+        async for data in _event_data(response):
+            if done or data.startswith("[DONE]"):
+                done = True  # the rest is read (and dropped) so that the connection can serve again
+                continue
+            chunk = json.loads(data)
+            if chunk.get("error"):  # as the SDK raises it
+                error = chunk["error"]
+                message = error.get("message") if isinstance(error, dict) else None
+                message = message if isinstance(message, str) else "An error occurred during streaming"
+                raise openai.APIError(message, response.request, body=error)  # type: ignore[arg-type]
+            usage = chunk.get("usage") or usage
+            choice = chunk["choices"][0] if chunk.get("choices") else {}
+            finish_reason = choice.get("finish_reason") or finish_reason
+            piece = (choice.get("delta") or {}).get("content")
+            if not isinstance(piece, str):
+                continue
+            pieces.append(piece)
+            if piece and watch is not None and watch(piece):
+                await stream.close()  # the server sends no usage then: one token an event, as vLLM streams
+                estimate = Usage(completion_tokens=len(pieces), requests=1)
+                return Completion("".join(pieces), HALTED, _usage(usage) if usage else estimate)
+    finally:
+        await response.aclose()
+    if finish_reason is None or not done:
         missing = "finish_reason" if finish_reason is None else "[DONE]"
         raise RequestFailure(f"the stream ended before the answer did (no {missing})")
     return Completion("".join(pieces), str(finish_reason), _usage(usage))
+
+
+async def _event_data(response: httpx.Response) -> AsyncIterator[str]:
+    """The data of each server-sent event in ``response`` (its ``data:`` lines), as each
+    event ends. Read as plain JSON, not as the SDK's typed chunks: building one took about
+    60 µs, a fifth of the agent's CPU for each streamed piece.
+
+    >>> body = b'data: {"a": 1}\\n\\n: a comment\\ndata: [DONE]\\n\\n'
+    >>> async def events():
+    ...     return [data async for data in _event_data(httpx.Response(200, content=body))]
+    >>> asyncio.run(events())
+    ['{"a": 1}', '[DONE]']
+    """
+    lines: list[str] = []
+    async for line in response.aiter_lines():
+        if line.startswith("data:"):
+            lines.append(line[6:] if line.startswith("data: ") else line[5:])
+        elif not line and lines:
+            yield "\n".join(lines)
+            lines.clear()
 
 
 def _completion(answer: Any) -> Completion:
@@ -440,14 +461,24 @@ def _completion(answer: Any) -> Completion:
 
 
 def _usage(usage: Any) -> Usage:
-    """One request's ``Usage`` from an answer's ``usage`` (missing parts count 0)."""
-    details = getattr(usage, "prompt_tokens_details", None)
+    """One request's ``Usage`` from an answer's ``usage``, the SDK's or a streamed chunk's
+    JSON (missing parts count 0).
+
+    >>> _usage({"prompt_tokens": 9, "completion_tokens": 4, "prompt_tokens_details": {"cached_tokens": 8}})
+    Usage(prompt_tokens=9, completion_tokens=4, cached_tokens=8, requests=1, refused=0)
+    """
+    details = _part(usage, "prompt_tokens_details")
     return Usage(
-        prompt_tokens=getattr(usage, "prompt_tokens", None) or 0,
-        completion_tokens=getattr(usage, "completion_tokens", None) or 0,
-        cached_tokens=getattr(details, "cached_tokens", None) or 0,
+        prompt_tokens=_part(usage, "prompt_tokens") or 0,
+        completion_tokens=_part(usage, "completion_tokens") or 0,
+        cached_tokens=_part(details, "cached_tokens") or 0,
         requests=1,
     )
+
+
+def _part(value: Any, name: str) -> Any:
+    """A field of an SDK object or of a JSON object; None when it has none."""
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
 
 
 def _describe(failure: BaseException | None) -> str:

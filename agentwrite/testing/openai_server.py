@@ -23,13 +23,14 @@ import re
 import sys
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from agentwrite.length import parse_target
 from agentwrite.testing.loopback import LoopbackServer, OwnedServer
+from agentwrite.testing.on_topic import instruction_words, weave
 from agentwrite.testing.schema_answers import phrase, schema_answer
 
 EVENT_STREAM = {"Content-Type": "text/event-stream"}
@@ -501,7 +502,8 @@ def writer_handler(request: dict[str, Any]) -> Reply:
     AgentWrite's plan line format (its ``- Word Count:`` marker) gets those lines
     (``plan_lines``). Any other request gets prose of ``min_tokens`` words when given, else
     about 0.6 x ``max_tokens``, capped at ``max_tokens`` words with finish reason
-    ``"length"`` when it hits the cap.
+    ``"length"`` when it hits the cap; the prose names the instruction's subject
+    (``agentwrite.testing.on_topic``).
 
     >>> schema = {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}
     >>> writer_handler({"response_format": {"type": "json_schema", "json_schema": {"schema": schema}}}).text
@@ -518,7 +520,11 @@ def writer_handler(request: dict[str, Any]) -> Reply:
     max_tokens = int(request.get("max_tokens") or _DEFAULT_MAX_TOKENS)
     words = int(request.get("min_tokens") or 0) or max(1, int(max_tokens * 0.6))
     finish = "length" if words >= max_tokens else "stop"
-    return Reply.completion(prose(min(words, max_tokens), seed=zlib.crc32(prompt.encode())), finish)
+    messages = [m for m in request.get("messages", []) if isinstance(m, dict)]
+    users = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
+    topic = instruction_words(users[0] if users else "")
+    text = prose(min(words, max_tokens), seed=zlib.crc32(prompt.encode()), topic=topic)
+    return Reply.completion(text, finish)
 
 
 def requested_schema(request: dict[str, Any]) -> dict[str, Any] | None:
@@ -558,17 +564,21 @@ def plan_lines(prompt: str) -> str:
     return "\n".join(lines)
 
 
-def prose(words: int, seed: int = 0) -> str:
+def prose(words: int, seed: int = 0, topic: Sequence[str] = ()) -> str:
     """``words`` words (as ``count_words`` counts them) of filler prose in sentences and
     paragraphs, the same for the same seed. Words are drawn by a hash of seed and position,
-    so that no two sentences repeat (as a model that writes well would not).
+    so that no two sentences repeat (as a model that writes well would not); ``topic``'s
+    words are woven in (``agentwrite.testing.on_topic.weave``).
 
     >>> prose(12, seed=3)
     'Stone evening tea notice lake bridge market light follow slowly. Late quiet.'
+    >>> prose(12, seed=3, topic=["essay", "tea"])
+    'Stone about essay tea essay tea market light follow slowly. Late about.'
     """
+    drawn = [_VOCABULARY[zlib.crc32(f"{seed}:{i}".encode()) % len(_VOCABULARY)] for i in range(words)]
+    weave(drawn, topic, sentence_words=10)
     out = []
-    for i in range(words):
-        word = _VOCABULARY[zlib.crc32(f"{seed}:{i}".encode()) % len(_VOCABULARY)]
+    for i, word in enumerate(drawn):
         if i % 10 == 0:
             word = word.capitalize()
         end_of_sentence = i % 10 == 9 or i == words - 1

@@ -37,6 +37,7 @@ from agentwrite.plans import (
 )
 from agentwrite.prompts import render
 from agentwrite.sources import Chunk
+from agentwrite.writing.plan_checks import brief_problems
 
 SECTION_WORDS_HINT = 500
 """Words per section that the planner suggests (AgentWrite's plans run 200 to 1,000)."""
@@ -96,7 +97,9 @@ def plan_messages(brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()) -
 
 def check_plan(plan: Plan, brief: Brief, ctx: RunContext, *, titles_from_points: bool = False) -> Plan:
     """Enforce the section count for the target, normalise the budgets, then check the
-    plan's hygiene (``plan_problems``).
+    plan's hygiene (``plan_problems``) and, with ``plan_checks`` on, that it keeps to the brief
+    (``agentwrite.writing.plan_checks.brief_problems``: on its subject, no talk about the
+    writing, in the brief's language).
 
     A wrong section count raises PlanError; hygiene problems raise PlanHygieneError, which
     carries the plan cleaned (``clean_plan``) for when no attempt does better.
@@ -116,9 +119,12 @@ def check_plan(plan: Plan, brief: Brief, ctx: RunContext, *, titles_from_points:
         s.max_section_words,
     )
     plan = with_budgets(plan, budgets)
-    if problems := plan_problems(plan, titles_from_points=titles_from_points):
+    problems = plan_problems(plan, titles_from_points=titles_from_points)
+    if s.plan_checks:
+        problems += brief_problems(plan, brief.instruction)
+    if problems:
         cleaned, repairs = clean_plan(plan, titles_from_points=titles_from_points)
-        raise PlanHygieneError(describe_problems(problems), cleaned, repairs)
+        raise PlanHygieneError(describe_problems(problems), cleaned, repairs, len(problems))
     return plan
 
 

@@ -1,7 +1,9 @@
 """Section writers: one request per section, continued when it comes back well short of
 its budget (cut by the token limit or not); a cut section that is long enough ends at the
-first full sentence that reaches its budget instead, saving a round trip. Words are counted
-in the section as the document will hold it (cleaned of labels and plan lines)."""
+first full sentence that reaches its budget instead, saving a round trip. A streamed answer
+is stopped there as it comes in, so the engine does not write the headroom that ``max_tokens``
+allows only to have it trimmed. Words are counted in the section as the document will hold
+it (cleaned of labels and plan lines)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,12 @@ from agentwrite.context_budget import answer_tokens, output_room
 from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Candidate, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
-from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, ignore
+from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, TextBatches, ignore
 from agentwrite.graph.context import Request, RunContext
-from agentwrite.length import count_words
+from agentwrite.length import count_words, without_target
 from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
-from agentwrite.loop_guard import LoopGuard
+from agentwrite.loop_guard import GuardedText, LoopGuard
 from agentwrite.markdown import clean_section_text
 from agentwrite.plans import render_outline
 from agentwrite.prompts import render
@@ -31,6 +33,8 @@ from agentwrite.writing.topic import scorer
 log = logging.getLogger(__name__)
 
 _EMPTY_RETRIES = 2
+_BUDGET = "budget"
+"""A draft's finish when its answer was stopped as it streamed, at its budget."""
 # A Latin stop counts only before a space or the end of the text ("3.5" ends no sentence).
 SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][\"'”’」』）)\]]*")
 _ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
@@ -61,12 +65,13 @@ def section_params(
 
 
 def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str, object]:
-    """The template variables every section prompt shares: the brief first, the outline
+    """The template variables every section prompt shares: the brief first (without the
+    document's length, ``without_target``: the section has its own), the outline
     without word counts (a small model copies "(about 300 words)" into its text), and the
     language of the brief, which every section prompt names."""
     section = plan.sections[index]
     return {
-        "instruction": brief.instruction,
+        "instruction": without_target(brief.instruction),
         "outline": render_outline(plan),
         "title": section.title,
         "main_point": section.main_point,
@@ -174,6 +179,8 @@ class Draft:
     empty_answers: int = 0
     avoid: str = ""
     talk_lines: int = 0
+    streamed: GuardedText | None = None
+    """The loop guard's reading of the last answer as it streamed (None: not streamed)."""
 
 
 async def generate_section(
@@ -303,15 +310,18 @@ async def write_draft(
     judges = [checks.judge] if checks is not None else []
     guard = LoopGuard([m["content"] for m in prompt()], earlier, judges) if s.loop_guard else None
     streams = ctx.model.capabilities.streaming_watch  # else whole answers only, and no deltas
-    delta = (lambda piece: events(SectionDelta(index, piece))) if streams and ctx.stream_text else None
+    delta = (
+        TextBatches(lambda text: events(SectionDelta(index, text))) if streams and ctx.stream_text else None
+    )
     watched = guard if streams else None
     draft = Draft()
     first: list[Message] = []
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
+            watcher = _Watcher(watched, "", delta, budget, draft)
             request = section_request(
-                ctx, prompt, budget, decoding=decoding, force_length=True, watch=_watch(watched, "", delta)
+                ctx, prompt, budget, decoding=decoding, force_length=True, watch=watcher
             )
         else:
             more = max(budget - count_words(draft.text), 50)
@@ -319,13 +329,14 @@ async def write_draft(
             follow_up = continuation_messages(first, draft.text, title, more, language, draft.avoid)
             if guard is not None:
                 guard.add_prompt(follow_up[-1]["content"])  # its step may be echoed back too
+            watcher = _Watcher(watched, draft.text + " ", delta, budget, draft)
             request = section_request(
                 ctx,
                 fixed(follow_up),
                 more,
                 decoding=decoding,
                 force_length=count_words(draft.text) < s.short_section_ratio * budget,
-                watch=_watch(watched, draft.text + " ", delta),
+                watch=watcher,
             )
         try:
             sent, completion = await ctx.complete(request)
@@ -334,10 +345,16 @@ async def write_draft(
                 raise
             log.warning("section %d: no room left in the context window to continue it", index + 1)
             break
+        finally:
+            if delta is not None:
+                delta.flush()  # the answer's last pieces, before anything else is said of it
         if not draft.text:
             first = sent
         draft.usage = draft.usage + completion.usage
-        _take(draft, completion.text, completion.finish_reason, guard, title, index)
+        finish = (
+            _BUDGET if completion.finish_reason == HALTED and watcher.reached else completion.finish_reason
+        )
+        _take(draft, completion.text, finish, guard, title, index)
         if not draft.text:
             draft.empty_answers += 1
             if draft.empty_answers > _EMPTY_RETRIES:
@@ -356,24 +373,43 @@ async def write_draft(
     return draft, first
 
 
-def _watch(
-    guard: LoopGuard | None, prefix: str, delta: Callable[[str], None] | None
-) -> Callable[[], Watch | None]:
-    """A fresh watch for each try: each piece goes to ``delta`` first, then to the loop
-    guard's watch (which may stop the answer)."""
+@dataclass
+class _Watcher:
+    """Makes a fresh watch for each try of a request: each streamed piece goes to ``delta``
+    first, then to the loop guard's watch, which stops the answer at a loop. With the guard
+    on, the answer is also stopped once the sentences the guard keeps (``prefix``, the text
+    so far, included) reach ``budget`` words; ``reached`` says whether the latest try was.
+    The guard's reading of the answer is kept as ``draft.streamed``, so that the answer need
+    not be read again when it is taken."""
 
-    def make() -> Watch | None:
-        check = guard.watch(prefix) if guard is not None else None
-        if delta is None:
-            return check
+    guard: LoopGuard | None
+    prefix: str
+    delta: Callable[[str], None] | None
+    budget: int
+    draft: _Draft
+    reached: bool = False
+
+    def __call__(self) -> Watch | None:
+        self.reached = False
+        delta = self.delta
+        self.draft.streamed = None
+        if self.guard is None:
+            return None if delta is None else lambda piece: bool(delta(piece))
+        reading = self.draft.streamed = self.guard.read(self.prefix)
+        check = reading.watch()
 
         def watch(piece: str) -> bool:
-            delta(piece)
-            return check is not None and check(piece)
+            stop = check(piece)
+            if not stop:
+                sentences = reading.sentences
+                self.reached = stop = sum(s.words for s in sentences if not s.fault) >= self.budget
+                if stop:  # the piece that ended the sentence may begin the next: not shown
+                    piece = piece[: max(0, len(piece) - (len(reading.text) - sentences[-1].end))]
+            if delta is not None:
+                delta(piece)
+            return stop
 
         return watch
-
-    return make
 
 
 def continuation_messages(
@@ -394,7 +430,10 @@ def continuation_messages(
 def _take(draft: Draft, answer: str, finish: str, guard: LoopGuard | None, title: str, index: int) -> None:
     """Add an answer to the draft: cut a loop, clean the text, drop bad sentences."""
     raw = join_continuation(draft.text, answer) if draft.text else answer
-    reading = guard.read(raw) if guard is not None else None
+    streamed, draft.streamed = draft.streamed, None
+    reading = None
+    if guard is not None:  # the reading of the stream serves when it read this very text
+        reading = streamed if streamed is not None and streamed.text == raw else guard.read(raw)
     loop = None
     if reading is not None:
         reading.end()
@@ -420,6 +459,8 @@ def _take(draft: Draft, answer: str, finish: str, guard: LoopGuard | None, title
 
 def _needs_more(draft: Draft, budget: int, s: Settings) -> bool:
     """Whether to continue the section; a section past its budget is trimmed instead."""
+    if draft.finish == _BUDGET:  # stopped as it streamed: the stop may have left a sentence begun
+        draft.text, draft.finish = trim_to_budget(draft.text, budget), "stop"
     words = count_words(draft.text)
     cut = draft.finish in ("length", "loop")
     if not cut and words >= s.short_section_ratio * budget:
