@@ -65,14 +65,15 @@ def revised(sections: list[Section]) -> list[Section]:
 def test_the_cli_revises_the_weak_sections_only_within_budget_over_http(tmp_path: Path) -> None:
     """``write --revise`` against a loopback server: the chooser asks once (max_candidates 1),
     so the five drifting sections reach the revise pass; the three weakest are written anew
-    (revise_sections 3) with their neighbours and problems in the request, each rewrite keeps to
+    (revise_sections 3; revise_budget 2, so that the count binds, not the budget) with their
+    neighbours and problems in the request, each rewrite keeps to
     the point and is kept, and the sidecar records every try and what the pass cost."""
     out, sidecar = tmp_path / "yunnan.md", tmp_path / "yunnan.json"
     with OpenAIServer(drifting_handler) as server:
         result = subprocess.run(
             [sys.executable, "-m", "agentwrite.cli", "write", BRIEF, "--mode", "parallel", "--revise",
-             "--max-candidates", "1", "--base-url", server.base_url, "-o", str(out), "--json", str(sidecar),
-             "-q"],
+             "--max-candidates", "1", "--revise-budget", "2", "--base-url", server.base_url,
+             "-o", str(out), "--json", str(sidecar), "-q"],
             capture_output=True, text=True, timeout=120, cwd=ROOT,
             env={**os.environ, "AGENTWRITE_RETRY_BASE_DELAY": "0.01"},
         )  # fmt: skip
@@ -95,13 +96,13 @@ def test_the_cli_revises_the_weak_sections_only_within_budget_over_http(tmp_path
         assert (
             rewrite.scores.score > first.scores.score and section.revise_tokens == rewrite.usage.total_tokens
         )
-    assert doc.revise_tokens <= 0.6 * sum(first_tokens(s) for s in doc.sections)
+    assert doc.revise_tokens <= 2 * sum(first_tokens(s) for s in doc.sections)
     assert all(section.text in out.read_text("utf-8") for section in done)
 
 
-def test_a_rewrite_that_scores_worse_is_recorded_and_left() -> None:
-    """Every rewrite drifts too, further than the first answer: each is kept as a candidate
-    (for the preference pairs) and the section keeps its first text."""
+def test_a_rewrite_that_scores_no_better_is_recorded_and_left() -> None:
+    """Every rewrite drifts as far as the first answer: each is kept as a candidate (for the
+    preference pairs) and the section keeps its first text (a tie keeps the first)."""
 
     def worse(messages: list[Message], params: GenerationParams) -> Completion:
         answer = drifting_reply(messages, params)
@@ -117,7 +118,7 @@ def test_a_rewrite_that_scores_worse_is_recorded_and_left() -> None:
     assert len(done) == 3
     for section in done:
         first, rewrite = section.candidates
-        assert rewrite.scores.score < first.scores.score
+        assert rewrite.scores.score <= first.scores.score and rewrite.text != first.text
         assert section.chosen == 0 and section.text == first.text and section.scores == first.scores
         assert section.usage == first.usage + rewrite.usage
 

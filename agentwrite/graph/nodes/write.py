@@ -386,7 +386,7 @@ class _Watcher:
     prefix: str
     delta: Callable[[str], None] | None
     budget: int
-    draft: _Draft
+    draft: Draft
     reached: bool = False
 
     def __call__(self) -> Watch | None:
