@@ -123,6 +123,31 @@ def test_a_rewrite_that_scores_no_better_is_recorded_and_left() -> None:
         assert section.usage == first.usage + rewrite.usage
 
 
+def test_a_worse_rewrite_never_replaces_a_better_text() -> None:
+    """Odd sections' first answers keep to the point but hold a placeholder line (they fail
+    ``talk``); every rewrite drifts: each scores lower, and the section keeps its first text."""
+
+    def placeholder_then_drift(messages: list[Message], params: GenerationParams) -> Completion:
+        answer = writer_reply(messages, params)
+        prompt = last_user(messages)
+        if REWRITE in prompt:
+            return Completion(drifting(len(answer.text.split()), 7), answer.finish_reason, answer.usage)
+        if drifts(prompt) is None:
+            return answer
+        first, _, rest = answer.text.partition(". ")
+        return Completion(f"{first}.\n[Insert your name here]\n{rest}", answer.finish_reason, answer.usage)
+
+    settings = Settings(mode="parallel", revise=True, max_candidates=1, revise_budget=2.0)
+    doc = asyncio.run(awrite(BRIEF, model=ScriptedModel(responder=placeholder_then_drift), settings=settings))
+    done = revised(doc.sections)
+    assert len(done) == 3
+    for section in done:
+        first, rewrite = section.candidates
+        assert first.scores.problems == ["talk"] and "off_topic" in rewrite.scores.problems
+        assert rewrite.scores.score < first.scores.score
+        assert section.chosen == 0 and section.text == first.text and section.scores == first.scores
+
+
 def test_the_budget_bounds_the_rewrites() -> None:
     """Every section's first answer drifts; the checks' re-asks fix three, and the budget pays
     for only some rewrites of the rest: revise and check tokens together stay within
