@@ -219,6 +219,9 @@ class Candidate(BaseModel):
     messages: list[dict[str, str]] = Field(description="The request's messages (role, content), as sent.")
     finish_reason: str
     usage: Usage = Usage()
+    revision: bool = Field(
+        False, description="Asked by the revise pass (rewritten with its neighbours in view)."
+    )
 
 
 class Section(BaseModel):
@@ -247,14 +250,20 @@ class Section(BaseModel):
     scores: SectionScores | None = Field(None, description="The kept text's checks (None: checks off).")
     candidates: list[Candidate] = Field(
         default_factory=list,
-        description="Every candidate in the order asked, the kept one included (none if only one).",
+        description="Every candidate in the order asked, the kept one included (none if only one was "
+        "asked and the revise pass is off).",
     )
     chosen: int = Field(0, ge=0, description="The index of the kept candidate in candidates.")
 
     @property
     def check_tokens(self) -> int:
         """Tokens of the candidates asked after the first: what the checks' re-asks cost."""
-        return sum(c.usage.total_tokens for c in self.candidates[1:])
+        return sum(c.usage.total_tokens for c in self.candidates[1:] if not c.revision)
+
+    @property
+    def revise_tokens(self) -> int:
+        """Tokens of the revise pass's rewrites of this section."""
+        return sum(c.usage.total_tokens for c in self.candidates if c.revision)
 
     @model_validator(mode="after")
     def _count(self) -> Section:
@@ -312,6 +321,12 @@ class Document(BaseModel):
     def check_tokens(self) -> int:
         """Tokens the section checks' re-asks cost, in all sections."""
         return sum(s.check_tokens for s in self.sections)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def revise_tokens(self) -> int:
+        """Tokens the revise pass's rewrites cost, in all sections."""
+        return sum(s.revise_tokens for s in self.sections)
 
     def sidecar(self) -> dict[str, object]:
         """The JSON sidecar: everything but the Markdown, which lives in its own file."""

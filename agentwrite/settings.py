@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -32,7 +32,7 @@ from pydantic_settings import (
 
 from agentwrite.credentials import check_api_key, public_url
 from agentwrite.decoding import ROLE_DEFAULTS, Decoding, Role
-from agentwrite.domain import WriteMode
+from agentwrite.domain import MAX_SECTIONS, WriteMode
 from agentwrite.errors import InputError
 from agentwrite.files import read_text_file
 from agentwrite.length import MAX_TARGET_WORDS
@@ -199,6 +199,35 @@ class Settings(BaseSettings):
         le=1,
         description="A section less close than this to its brief and point (0 to 1) is off topic.",
     )
+    revise: bool = Field(
+        False,
+        description="After all sections are written, rewrite the weakest (failing a check, or scoring "
+        "below revise_below) with their neighbours in view, keeping a rewrite only if it scores "
+        "better (revise_sections, revise_budget; needs checks).",
+    )
+    revise_sections: int = Field(
+        3, ge=0, le=MAX_SECTIONS, description="Most sections the revise pass rewrites in a document."
+    )
+    revise_below: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A section scoring below this (the checks' combined score) is revised even when it "
+        "fails no check.",
+    )
+    revise_budget: float = Field(
+        0.6,
+        ge=0,
+        le=5,
+        description="Extra tokens the checks' re-asks and the revise pass together may spend in a "
+        "document, as a share of its tokens without them (0.6: at most 1.6 times).",
+    )
+
+    @model_validator(mode="after")
+    def _revise_needs_checks(self) -> Settings:
+        if self.revise and not self.checks:
+            raise ValueError("revise needs the section checks (checks on): it rewrites by their scores")
+        return self
 
     @field_validator("base_url", "allowed_base_urls", mode="before")
     @classmethod

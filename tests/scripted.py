@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import zlib
 from typing import Any
 
 from agentwrite.domain import Usage
 from agentwrite.llm.base import Completion, GenerationParams, Message
-from agentwrite.testing.openai_server import writer_handler
+from agentwrite.testing.openai_server import prose, writer_handler
 from agentwrite.testing.scripted_model import ScriptedModel
 
 
@@ -53,3 +54,21 @@ def asked_section(prompt: str) -> int | None:
 def writer_model(delay: float = 0.0) -> ScriptedModel:
     """A ScriptedModel that plans and writes like a cooperative model."""
     return ScriptedModel(responder=writer_reply, delay=delay)
+
+
+OFF_WORDS = [
+    *("drone", "invoice", "harbour", "crane", "lorry", "investor", "motorway", "stadium", "football"),
+    *("council", "engine", "battery", "cable", "software", "printer", "parliament", "election"),
+    *("striker", "goalkeeper", "insurance", "mortgage", "airline", "satellite", "rocket", "laptop"),
+    *("keyboard", "tariff", "lawyer", "verdict", "tennis", "cinema", "actor", "concert", "guitar"),
+]
+
+
+def off_word(word: str) -> str:
+    swapped = OFF_WORDS[zlib.crc32(word.lower().encode()) % len(OFF_WORDS)]
+    return swapped.capitalize() if word[0].isupper() else swapped
+
+
+def drifting(words: int, seed: int) -> str:
+    """``prose`` of about ``words`` words with every word swapped for an off-topic one."""
+    return re.sub(r"[A-Za-z]+", lambda m: off_word(m[0]), prose(words, seed))

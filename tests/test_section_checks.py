@@ -4,8 +4,6 @@ within their bounds (issue 23 items 1 and 2), against scripted fakes that count 
 from __future__ import annotations
 
 import asyncio
-import re
-import zlib
 from pathlib import Path
 
 import pytest
@@ -16,11 +14,10 @@ from agentwrite.graph.nodes.write import fixed, generate_section, section_checks
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import prose
 from agentwrite.testing.scripted_model import ScriptedModel
 from agentwrite.writing.checks import TALK_PENALTY
 from agentwrite.writing.talk import talk_spans
-from tests.scripted import asked_section, writer_reply
+from tests.scripted import asked_section, drifting, writer_reply
 
 BRIEF = Brief(instruction="Write a 300-word guide to keeping a sourdough starter alive", target_words=300)
 PLAN = Plan(
@@ -185,24 +182,6 @@ def test_checks_off_keep_no_scores_and_ask_once() -> None:
     section, _ = write(model, checks=False)
     assert section.scores is None and section.candidates == [] and len(model.calls) == 1
     assert section.text.startswith("Sure!")  # talk is left alone with the checks off
-
-
-OFF_WORDS = [
-    *("drone", "invoice", "harbour", "crane", "lorry", "investor", "motorway", "stadium", "football"),
-    *("council", "engine", "battery", "cable", "software", "printer", "parliament", "election"),
-    *("striker", "goalkeeper", "insurance", "mortgage", "airline", "satellite", "rocket", "laptop"),
-    *("keyboard", "tariff", "lawyer", "verdict", "tennis", "cinema", "actor", "concert", "guitar"),
-]
-
-
-def off_word(word: str) -> str:
-    swapped = OFF_WORDS[zlib.crc32(word.lower().encode()) % len(OFF_WORDS)]
-    return swapped.capitalize() if word[0].isupper() else swapped
-
-
-def drifting(words: int, seed: int) -> str:
-    """``prose`` of about ``words`` words with every word swapped for an off-topic one."""
-    return re.sub(r"[A-Za-z]+", lambda m: off_word(m[0]), prose(words, seed))
 
 
 @pytest.mark.parametrize("mode", ["sequential", "parallel", "sketch"])

@@ -1,4 +1,4 @@
-"""Wiring only: plan → write (sequential loop, or fan-out) → stitch."""
+"""Wiring only: plan → write (sequential loop, or fan-out) → revise (when on) → stitch."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.fanout import fan_out, write_section_node
 from agentwrite.graph.nodes.plan import plan_node
 from agentwrite.graph.nodes.review import review_node, until_accepted
+from agentwrite.graph.nodes.revise import RevisionTask, revise_node, revise_section_node, revise_tasks
 from agentwrite.graph.nodes.sequential import after_section, write_next_node
 from agentwrite.graph.nodes.sketch import sketch_node
 from agentwrite.graph.nodes.stitch import stitch_node
@@ -56,8 +57,12 @@ def wire(
     node function passed through ``node`` (a server binds its context to them: see
     ``agentwrite.app``)."""
     graph.add_node("plan", node(plan_node))
+    graph.add_node("revise", node(revise_node))
+    graph.add_node("revise_section", node(revise_section_node), input_schema=RevisionTask)
     graph.add_node("stitch", node(stitch_node))
     graph.add_edge(START, "plan")
+    graph.add_conditional_edges("revise", revise_tasks, ["revise_section", "stitch"])
+    graph.add_edge("revise_section", "stitch")
     if review:
         graph.add_node("review", node(review_node))
         graph.add_edge("plan", "review")
@@ -70,15 +75,15 @@ def wire(
 
     if mode == "sequential":
         graph.add_node("write_next", node(write_next_node))
-        after_plan(after_section, ["write_next", "stitch"])
-        graph.add_conditional_edges("write_next", after_section, ["write_next", "stitch"])
+        after_plan(after_section, ["write_next", "revise"])
+        graph.add_conditional_edges("write_next", after_section, ["write_next", "revise"])
     else:
         graph.add_node("write_section", node(write_section_node), input_schema=SectionTask)
-        graph.add_edge("write_section", "stitch")
+        graph.add_edge("write_section", "revise")
         if mode == "sketch":
             graph.add_node("sketch", node(sketch_node))
             after_plan(lambda _: "sketch", ["sketch"])
-            graph.add_conditional_edges("sketch", fan_out, ["write_section", "stitch"])
+            graph.add_conditional_edges("sketch", fan_out, ["write_section", "revise"])
         else:
-            after_plan(fan_out, ["write_section", "stitch"])
+            after_plan(fan_out, ["write_section", "revise"])
     graph.add_edge("stitch", END)

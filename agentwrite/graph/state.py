@@ -36,6 +36,7 @@ class WriteState(TypedDict, total=False):
     sketches: list[str]
     sketch_usage: Usage
     sections: Annotated[list[Section], merge_sections]
+    to_revise: list[int]  # the indices of the sections the revise pass rewrites
     markdown: str
 
 

@@ -23,7 +23,7 @@ from agentwrite.prompts import render
 
 
 def fan_out(state: WriteState) -> list[Send] | str:
-    """Route: one ``write_section`` task per section not yet written, or stitch."""
+    """Route: one ``write_section`` task per section not yet written, or the revise pass."""
     plan = state["plan"]
     done = {s.index for s in state.get("sections", [])}
     tasks = [
@@ -40,7 +40,7 @@ def fan_out(state: WriteState) -> list[Send] | str:
         for i in range(len(plan.sections))
         if i not in done
     ]
-    return tasks or "stitch"
+    return tasks or "revise"
 
 
 def fanout_messages(

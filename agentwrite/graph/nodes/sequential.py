@@ -108,6 +108,6 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
 
 
 def after_section(state: WriteState) -> str:
-    """Route: another section, or stitch when all are written."""
+    """Route: another section, or the revise pass when all are written."""
     plan = state["plan"]
-    return "write_next" if len(state.get("sections", [])) < len(plan.sections) else "stitch"
+    return "write_next" if len(state.get("sections", [])) < len(plan.sections) else "revise"

@@ -36,7 +36,7 @@ _EMPTY_RETRIES = 2
 _BUDGET = "budget"
 """A draft's finish when its answer was stopped as it streamed, at its budget."""
 # A Latin stop counts only before a space or the end of the text ("3.5" ends no sentence).
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][\"'”’」』）)\]]*")
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][\"'”’」』）)\]]*")
 _ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
 
 
@@ -122,7 +122,7 @@ def trim_to_budget(text: str, budget: int) -> str:
     ('It costs 3.5 yuan here.', '茶很老。')
     """
     last = None
-    for end in _SENTENCE_END.finditer(text):
+    for end in SENTENCE_END.finditer(text):
         last = end.end()
         if count_words(text[:last]) >= budget:
             break
@@ -167,7 +167,7 @@ def with_sources(section: Section, shown: Sequence[str]) -> Section:
 
 
 @dataclass
-class _Draft:
+class Draft:
     """A section while it is written: the text kept so far and what it took."""
 
     text: str = ""
@@ -210,7 +210,8 @@ async def generate_section(
     whose text fails a check is asked for again with its problems named at the end of the
     request, up to ``max_candidates`` answers and while the document's ``check_budget``
     allows; the best by the combined score is kept, and every answer is kept in
-    ``Section.candidates`` (when more than one was asked).
+    ``Section.candidates`` (when more than one was asked, or the revise pass is on: a
+    rewrite is paired against the first request).
 
     ``events`` hears the section start and end, and each piece of its text as it streams
     (``SectionDelta``, where the backend streams). ``language``: the brief's, as a
@@ -219,11 +220,11 @@ async def generate_section(
     s = ctx.settings
     events(SectionStarted(index, count, title, budget))
     started = time.monotonic()
-    draft, sent = await _write_draft(ctx, prompt, index, title, budget, language, earlier, events, checks)
+    draft, sent = await write_draft(ctx, prompt, index, title, budget, language, earlier, events, checks)
     drafts, candidates = [draft], []
     if checks is not None:
         ctx.check_budget.first(draft.usage.total_tokens, words=budget, planned_words=checks.planned_words)
-        candidates.append(_candidate(draft, sent, checks))
+        candidates.append(candidate(draft, sent, checks))
     while (
         checks is not None
         and (problems := candidates[-1].scores.problems)
@@ -236,7 +237,7 @@ async def generate_section(
         log.info("section %d: asking again (%s)", index + 1, ", ".join(problems))
         asked = _with_problems(prompt, problem_request(problems, checks.language, checks.main_point))
         try:
-            again, sent = await _write_draft(
+            again, sent = await write_draft(
                 ctx, asked, index, title, budget, language, earlier, events, checks
             )
         except EmptySection as error:
@@ -245,7 +246,7 @@ async def generate_section(
             break
         ctx.check_budget.spend(estimate, again.usage.total_tokens)
         drafts.append(again)
-        candidates.append(_candidate(again, sent, checks))
+        candidates.append(candidate(again, sent, checks))
     chosen = max(range(len(candidates)), key=lambda i: (candidates[i].scores.score, -i)) if candidates else 0
     kept = drafts[chosen]
     section = Section(
@@ -259,8 +260,8 @@ async def generate_section(
         loops_cut=kept.loops_cut,
         words_dropped=kept.words_dropped,
         scores=candidates[chosen].scores if candidates else None,
-        candidates=candidates if len(candidates) > 1 else [],
-        chosen=chosen if len(candidates) > 1 else 0,
+        candidates=candidates if len(candidates) > 1 or s.revise else [],
+        chosen=chosen,
     )
     if (ticket := current_ticket()) is not None:
         ticket.section_written(index, section.words)  # fewer words left: its next requests rank higher
@@ -273,22 +274,26 @@ def _with_problems(prompt: Callable[[], list[Message]], line: str) -> Callable[[
     return lambda: with_problems(prompt(), line)
 
 
-def _finish(draft: _Draft) -> str:
+def _finish(draft: Draft) -> str:
     """A draft's finish reason as a section records it."""
     return "length" if draft.finish in ("loop", HALTED) else draft.finish
 
 
-def _candidate(draft: _Draft, sent: list[Message], checks: SectionChecks) -> Candidate:
+def candidate(
+    draft: Draft, sent: list[Message], checks: SectionChecks, *, revision: bool = False
+) -> Candidate:
+    """A draft as a candidate: its text scored by ``checks``, with the messages ``sent``."""
     return Candidate(
         text=draft.text,
         scores=checks.scores(draft.text, draft.talk_lines),
         messages=[{"role": m["role"], "content": m["content"]} for m in sent],
         finish_reason=_finish(draft),
         usage=draft.usage,
+        revision=revision,
     )
 
 
-async def _write_draft(
+async def write_draft(
     ctx: RunContext,
     prompt: Callable[[], list[Message]],
     index: int,
@@ -298,7 +303,7 @@ async def _write_draft(
     earlier: Sequence[str],
     events: EventSink,
     checks: SectionChecks | None,
-) -> tuple[_Draft, list[Message]]:
+) -> tuple[Draft, list[Message]]:
     """One answer for a section, continued as needed (see ``generate_section``), and the
     messages of its first request."""
     s = ctx.settings
@@ -309,7 +314,7 @@ async def _write_draft(
         TextBatches(lambda text: events(SectionDelta(index, text))) if streams and ctx.stream_text else None
     )
     watched = guard if streams else None
-    draft = _Draft()
+    draft = Draft()
     first: list[Message] = []
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
@@ -381,7 +386,7 @@ class _Watcher:
     prefix: str
     delta: Callable[[str], None] | None
     budget: int
-    draft: _Draft
+    draft: Draft
     reached: bool = False
 
     def __call__(self) -> Watch | None:
@@ -422,7 +427,7 @@ def continuation_messages(
     return [*first, {"role": "assistant", "content": text}, {"role": "user", "content": step.strip()}]
 
 
-def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, title: str, index: int) -> None:
+def _take(draft: Draft, answer: str, finish: str, guard: LoopGuard | None, title: str, index: int) -> None:
     """Add an answer to the draft: cut a loop, clean the text, drop bad sentences."""
     raw = join_continuation(draft.text, answer) if draft.text else answer
     streamed, draft.streamed = draft.streamed, None
@@ -452,7 +457,7 @@ def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, titl
     draft.text, draft.finish = body, finish
 
 
-def _needs_more(draft: _Draft, budget: int, s: Settings) -> bool:
+def _needs_more(draft: Draft, budget: int, s: Settings) -> bool:
     """Whether to continue the section; a section past its budget is trimmed instead."""
     if draft.finish == _BUDGET:  # stopped as it streamed: the stop may have left a sentence begun
         draft.text, draft.finish = trim_to_budget(draft.text, budget), "stop"
