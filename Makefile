@@ -39,6 +39,9 @@ demo: install
 	grep -E '^  "(words|plan_source|model)":' $(DEMO_OUT).json
 
 # The whole suite, including the end-to-end tests against a real vLLM server (pytest exits
-# non-zero, and so does make, when a test fails or when no test ran).
+# non-zero, and so does make, when a test fails or when no test ran), in PYTEST_WORKERS
+# pytest-xdist workers (auto: one a core; 0: no workers). The tests that need the real server
+# share one for the whole run, started by the first worker that needs it (tests/shared_server.py).
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)

@@ -124,6 +124,11 @@ class Brief(BaseModel):
         """The brief's language code (``agentwrite.writing.language.brief_language``)."""
         return brief_language(self.instruction).code
 
+    @property
+    def language_name(self) -> str:
+        """The brief's language as prompts name it ("English", "Chinese")."""
+        return brief_language(self.instruction).name
+
 
 class SectionPlan(BaseModel):
     """One planned section: its title, its main point and its word budget."""

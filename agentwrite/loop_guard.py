@@ -144,8 +144,8 @@ class LoopGuard:
     def verdict(self, sentence: str, key: str, words: int, here: set[str]) -> str | None:
         """The guard's own verdict on one sentence (``key`` normalised, ``words`` counted),
         ``here`` holding the sentences before it in its text."""
-        if _HEADING_MARK.match(sentence) or words < MIN_WORDS:
-            return PROMPT_ECHO if key in self.headings else None
+        if _HEADING_MARK.match(sentence) or words < MIN_WORDS:  # a prompt line made a heading too
+            return PROMPT_ECHO if key in self.headings or key in self.prompt else None
         if key in here:
             return REPEATED
         if key in self.earlier:

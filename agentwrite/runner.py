@@ -197,6 +197,8 @@ async def _write(
             raise InputError(f"{run_dir} holds a run waiting for its plan review: continue it with --review")
         if continuing and snapshot.values:
             _replay(snapshot.values, emit)
+            if (plan := snapshot.values.get("plan")) is not None:
+                ctx.check_budget.resume(snapshot.values.get("sections", []), plan.total_words)
             # "markdown" is the last node's output: without it the run is unfinished even when the
             # last saved step has no pending task (a cancelled run can leave such a checkpoint).
             unfinished = bool(snapshot.next) or "markdown" not in snapshot.values

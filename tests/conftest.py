@@ -9,6 +9,14 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from tests.shared_server import (  # the hooks list each xdist worker for the shared vLLM server
+    ServerUnavailable,
+    pytest_sessionfinish,  # noqa: F401
+    pytest_sessionstart,  # noqa: F401
+    run_folder,
+    shared_server,
+)
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -63,8 +71,10 @@ class ServedModel:
 
 
 @pytest.fixture(scope="session")
-def vllm_server() -> Iterator[ServedModel]:
-    """One vLLM server for the bundled model, on a free loopback port, for the whole session.
+def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedModel]:
+    """One vLLM server for the bundled model, on a free loopback port, for the whole run:
+    under ``pytest -n N`` the first worker that needs it starts it and the others use it
+    (``tests/shared_server.py``).
 
     Start-up takes minutes on CPU. Under ``CI=true`` a server that cannot start fails the run;
     elsewhere the tests that need it skip. ``AGENTWRITE_TEST_VLLM_URL`` (with
@@ -72,7 +82,7 @@ def vllm_server() -> Iterator[ServedModel]:
     """
     from agentwrite.bundled import BUNDLED_MODEL_NAME
     from agentwrite.errors import AgentwriteError
-    from agentwrite.serve import start_server
+    from agentwrite.serve import VLLMServer, start_server
 
     if os.environ.get("AGENTWRITE_TEST_VLLM_URL"):
         yield ServedModel(
@@ -80,13 +90,17 @@ def vllm_server() -> Iterator[ServedModel]:
             os.environ.get("AGENTWRITE_TEST_VLLM_MODEL", BUNDLED_MODEL_NAME),
         )
         return
+
+    def start() -> VLLMServer:
+        try:
+            return start_server(startup_timeout=float(os.environ.get("AGENTWRITE_TEST_VLLM_TIMEOUT", "900")))
+        except (AgentwriteError, OSError) as exc:
+            raise ServerUnavailable(str(exc)) from exc
+
     try:
-        server = start_server(startup_timeout=float(os.environ.get("AGENTWRITE_TEST_VLLM_TIMEOUT", "900")))
-    except (AgentwriteError, OSError) as exc:
+        with shared_server(run_folder(tmp_path_factory.getbasetemp()), start) as (base_url, model_name):
+            yield ServedModel(base_url, model_name)
+    except ServerUnavailable as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the vLLM server for the tests did not start: {exc}", pytrace=False)
         pytest.skip(f"no vLLM server ({str(exc).splitlines()[0]})")
-    try:
-        yield ServedModel(server.base_url, server.model_name)
-    finally:
-        server.stop()

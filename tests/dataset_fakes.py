@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import sys
 import zlib
 from pathlib import Path
@@ -22,7 +21,7 @@ from wordfreq import top_n_list
 from agentwrite.errors import ModelRequestError, ServerUnreachable
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.testing.scripted_model import ScriptedModel
-from tests.scripted import writer_reply
+from tests.scripted import asked_section, writer_reply
 
 VOCABULARY = [w for w in top_n_list("en", 3000) if w.isascii() and w.isalpha() and 3 <= len(w) <= 9][:500]
 """Real words (so that fake prose passes the gibberish filter), drawn at random into prose."""
@@ -62,8 +61,8 @@ def dataset_reply(messages: list[Message], params: GenerationParams) -> Completi
     if LOOP in text:
         return " ".join(["The same sentence comes back again and again here."] * max(words // 9, 1))
     last = messages[-1]["content"]
-    section = re.search(r"Write section (\d+) of", last)
-    seed = int(section.group(1)) if SAME in text and section else zlib.crc32(last.encode())
+    section = asked_section(last)
+    seed = section if SAME in text and section is not None else zlib.crc32(last.encode())
     prose = random_prose(words, seed)
     return prose + " Word Count: 300 words." if ARTEFACT in text else prose
 

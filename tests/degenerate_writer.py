@@ -11,8 +11,8 @@ continuation) is answered, streamed one word an event a millisecond apart, with 
 
 1. the last non-empty line of the last user message, echoed verbatim ("Write about 500
    words. ... Write only the prose of this section: no heading, ..."), then a blank line;
-2. for about half of the requests (decided by the request's seed) a ``### Your step``
-   heading line;
+2. for about half of the requests (decided by the request's seed) a line of the prompt as a
+   heading, ``### Outline of the whole piece``;
 3. fresh prose: 150 to 250 words of distinct, grammatical sentences made of dictionary
    words, in paragraphs, different for every request (seeded by the request's messages
    and by how many times the same messages came before);
@@ -61,8 +61,10 @@ from agentwrite.testing.schema_answers import phrase, schema_answer
 TRICKLE = 0.001
 """Seconds between streamed words: enough for a client's hang-up to be seen at once."""
 
-_EARLIER_TEXT = re.compile(r"^#{1,4}\s*.*\b(so far|covered|earlier|previous)\b", re.IGNORECASE)
-_STEP = re.compile(r"^#{1,4}\s*your step\b", re.IGNORECASE)
+_EARLIER_TEXT = re.compile(
+    r"^(?:#{1,4}\s*.*\b(so far|covered|earlier|previous)\b|the text so far:\s*$)", re.IGNORECASE
+)
+_STEP = re.compile(r"^(?:#{1,4}\s*your step\b|now write the part titled\b)", re.IGNORECASE)
 _NAMED = re.compile(r"(?i)\bdo not (?:write|repeat)\b[^\"“\n]*[\"“]([^\"”\n]+)[\"”]")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]")
 _DEFAULT_MAX_TOKENS = 1024
@@ -207,7 +209,7 @@ class DegenerateWriter:
 
         parts = [echo, "\n\n"] if echo else []
         if heading:
-            parts += ["### Your step", "\n\n"]
+            parts += ["### Outline of the whole piece", "\n\n"]
         for i, sentence in enumerate(body):
             parts += [sentence, "\n\n" if i % 5 == 4 else " "]
         text = "".join(parts) + " ".join([loop] * (max_tokens // max(1, len(loop.split())) + 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agentwrite.domain import Usage
@@ -27,6 +28,26 @@ def writer_reply(messages: list[Message], params: GenerationParams) -> Completio
     prompt_tokens = sum(len(m["content"].split()) for m in messages)
     usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=len(reply.text.split()), requests=1)
     return Completion(reply.text, reply.finish_reason, usage)
+
+
+_ASKED = re.compile(r'(?:Write only|Now write) the part titled "([^"]+)"')
+
+
+def asked_section(prompt: str) -> int | None:
+    """The number (from 1) of the section that a section's first request asks for, read from
+    the outline in its prompt; None for any other request (a plan, a sketch, a continuation).
+
+    >>> asked_section('Essay\\n\\nOutline of the whole piece:\\nT\\n1. A: a.\\n2. B: b.\\n\\n'
+    ...               'Write only the part titled "B" (b.), in about 9 words, in English.')
+    2
+    >>> asked_section('Go on with "B" exactly where the text stops') is None
+    True
+    """
+    asked = _ASKED.search(prompt)
+    if asked is None:
+        return None
+    line = re.search(rf"^(\d+)\. {re.escape(asked.group(1))}: ", prompt, re.MULTILINE)
+    return int(line.group(1)) if line else None
 
 
 def writer_model(delay: float = 0.0) -> ScriptedModel:

@@ -131,7 +131,9 @@ async def test_every_filter_and_failure_lands_in_rejects_with_its_reason(tmp_pat
     ]
     source = write_jsonl(tmp_path / "in.jsonl", items, tail='{"prompt": "cut sho')
     recipe = Recipe(concurrency=1, filters=FilterConfig(min_words=100, max_tokens=20_000))
-    unguarded = SETTINGS.model_copy(update={"plan_attempts": 2, "loop_guard": False})  # the filters' turn
+    unguarded = SETTINGS.model_copy(
+        update={"plan_attempts": 2, "loop_guard": False, "checks": False}
+    )  # the filters' turn (the checks would drop "Word Count:" lines as talk)
     await abuild_dataset(source, tmp_path / "out", unguarded, fakes.dataset_model(), recipe=recipe)
     out = tmp_path / "out"
     reasons = {r["id"]: r["reason"] for r in lines(out / REJECTS)}

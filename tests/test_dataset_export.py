@@ -222,9 +222,9 @@ async def test_a_real_build_keeps_or_rejects_each_instruction_for_reasons_its_te
     model may write any of them well or badly, so nothing is said of how many are kept:
     ``check_build_holds`` says what must be true of the build whatever it wrote."""
     prompts = [
-        "Write a 1000-word guide to making green tea.",
-        "Write a 1000-word story about a lighthouse keeper.",
-        "Write a 1000-word explainer on why leaves change colour.",
+        "Write a 500-word guide to making green tea.",
+        "Write a 500-word story about a lighthouse keeper.",
+        "Write a 500-word explainer on why leaves change colour.",
     ]
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps({"prompt": p}) + "\n" for p in prompts))

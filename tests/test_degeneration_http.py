@@ -2,7 +2,7 @@
 
 The loopback server answers like the bundled 135M model on vLLM (``DegenerateWriter``):
 every section or continuation request gets the prompt's last line echoed back (sometimes
-with a "### Your step" heading), a few hundred words of fresh prose with two or three
+with a "### Outline of the whole piece" heading), a few hundred words of fresh prose with two or three
 sentences of earlier sections (or stock sentences) copied in, then one sentence over and
 over until ``max_tokens``, streamed a word an event. A 3,000-word document must still
 reach its length (S_l >= 80) with at most 5% of its sentences occurring more than once,
@@ -82,7 +82,7 @@ def test_a_looping_model_still_gives_a_clean_document(tmp_path: Path, mode: str)
     assert s_l >= 80, figures
     assert repeated <= 0.05, figures + "\nmost repeated: " + _most_repeated(markdown)
     assert not leaked, figures + f"\nprompt lines in the document: {leaked[:5]}"
-    assert not re.search(r"(?im)^#+\s*your step\b", markdown), figures
+    assert not re.search(r"(?im)^#+\s*outline of the whole piece\b", markdown), figures
     assert not loops_in_doc, figures
 
     # Depends on the streaming loop guard: a loop is stopped while it streams, so the

@@ -57,15 +57,23 @@ def test_sequential_prompts_carry_the_text_so_far_in_prefix_order(prior_text: st
     for i, call in enumerate(section_calls):
         prompt = call.messages[-1]["content"]
         order = [
-            prompt.index(h) for h in ("## Instruction", "## Plan", "## Text written so far", "## Your step")
+            prompt.index(h)
+            for h in (
+                "Write a 3000-word essay on tea",
+                "Outline of the whole piece:",
+                "The text so far:",
+                "Now write",
+            )
         ]
-        assert order == sorted(order)
+        assert order == sorted(order) and order[0] == 0
         for j, earlier in enumerate(doc.sections[:i]):
             verbatim = prior_text == "full" or j == i - 1  # a digest keeps only the latest whole
             assert (earlier.text in prompt) == verbatim
             assert f"## {earlier.title}" in prompt
         assert prompt.count("(summary)") == (max(0, i - 1) if prior_text == "digest" else 0)
-        assert f"Write section {i + 1} of {len(doc.plan.sections)}" in prompt
+        assert (
+            f'Now write the part titled "{doc.plan.sections[i].title}"' in prompt and "in English" in prompt
+        )
 
 
 def test_shortfall_is_carried_into_later_budgets() -> None:
@@ -103,7 +111,7 @@ def test_doubled_headings_and_plan_labels_are_removed() -> None:
     def reply(messages, params):
         if params.json_schema is not None:
             return writer_reply(messages, params)
-        title = re.search(r'Write section \d+ of \d+, "([^"]+)"', messages[-1]["content"]).group(1)
+        title = re.search(r'the part titled "([^"]+)"', messages[-1]["content"]).group(1)
         text = prose(520, seed=zlib.crc32(title.encode()))
         body = f"## {title}\n\nParagraph 2 - {text}\n\nWord Count: 520 words"
         return Completion(body, "stop", writer_reply(messages, params).usage)

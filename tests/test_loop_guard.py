@@ -103,7 +103,8 @@ def test_the_watch_stops_a_stream_soon_after_the_loop_starts() -> None:
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "loop_guard" / "streams.json.xz"
-"""Streams and the decisions the guard of f949d27 made on them (``record_streams.py`` beside it)."""
+"""Streams and the decisions the guard of f949d27 made on them (``record_streams.py`` beside it);
+the cleaned text of three re-recorded when a heading that repeats a prompt line became an echo."""
 
 
 def _recorded() -> list[dict[str, Any]]:

@@ -1,7 +1,6 @@
 """A run stopped mid-document continues from its checkpoint without redoing finished work."""
 
 import asyncio
-import re
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,9 @@ from agentwrite.errors import InputError
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
 from agentwrite.testing.scripted_model import ScriptedModel
-from tests.scripted import writer_model, writer_reply
+from tests.scripted import asked_section, writer_model, writer_reply
 
 BRIEF = "Write a 3000-word essay on the tea horse road"
-STEP = re.compile(r"Write section (\d+) of")
 
 
 class Crash(Exception):
@@ -24,8 +22,7 @@ def crashing_model(fail_on_section: int) -> ScriptedModel:
     """Plans and writes like writer_model, but dies when asked for one section."""
 
     def reply(messages, params):
-        step = STEP.search(messages[-1]["content"])
-        if step and int(step.group(1)) == fail_on_section:
+        if asked_section(messages[-1]["content"]) == fail_on_section:
             raise Crash(f"died writing section {fail_on_section}")
         return writer_reply(messages, params)
 
@@ -33,7 +30,7 @@ def crashing_model(fail_on_section: int) -> ScriptedModel:
 
 
 def sections_requested(model: ScriptedModel) -> list[int]:
-    return [int(m.group(1)) for c in model.calls if (m := STEP.search(c.messages[-1]["content"]))]
+    return [n for c in model.calls if (n := asked_section(c.messages[-1]["content"])) is not None]
 
 
 @pytest.mark.parametrize("mode", ["sequential", "parallel", "sketch"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ from agentwrite.testing.openai_server import prose
 from agentwrite.testing.scripted_model import ScriptedModel
 from agentwrite.writing.checks import TALK_PENALTY
 from agentwrite.writing.talk import talk_spans
-from tests.scripted import writer_reply
+from tests.scripted import asked_section, writer_reply
 
 BRIEF = Brief(instruction="Write a 300-word guide to keeping a sourdough starter alive", target_words=300)
 PLAN = Plan(
@@ -54,14 +55,21 @@ def completion(text: str) -> Completion:
     return Completion(text, "stop", Usage(prompt_tokens=50, completion_tokens=len(text.split()), requests=1))
 
 
-def write(model: ScriptedModel, *, planned_words: int = 1000, budget: int = 60, **settings: object):
+def write(model: ScriptedModel, *, planned_words: int = 1000, budget: int = 90, **settings: object):
     ctx = RunContext(model=model, settings=Settings(**settings))
     checks = section_checks(ctx, BRIEF, PLAN, 0, budget)
     if checks is not None:
         checks.planned_words = planned_words  # as in a document of several sections
     section = asyncio.run(
         generate_section(
-            ctx, fixed(list(PROMPT)), index=0, count=1, title="Feeding", budget=budget, checks=checks
+            ctx,
+            fixed(list(PROMPT)),
+            index=0,
+            count=1,
+            title="Feeding",
+            budget=budget,
+            language="English",
+            checks=checks,
         )
     )
     return section, ctx
@@ -123,15 +131,18 @@ def test_one_candidate_asks_once_and_keeps_no_candidates() -> None:
 
 
 def test_never_more_extra_tokens_than_the_check_budget() -> None:
-    """Each answer costs the same here: the budget allows exactly as many re-asks as fit."""
+    """The budget allows as many re-asks as fit, each reserved at the first answer's cost."""
     model = ScriptedModel(responder=lambda messages, params: completion(OFF))
-    section, ctx = write(model, planned_words=60, max_candidates=10, check_budget=0.3)
+    section, ctx = write(model, planned_words=60, budget=60, max_candidates=10, check_budget=0.3)
     assert len(model.calls) == 1  # 0.3 x one answer's tokens: no re-ask fits
-    section, ctx = write(model, planned_words=600, max_candidates=10, check_budget=0.3)
+    section, ctx = write(model, planned_words=600, budget=60, max_candidates=10, check_budget=0.3)
     answer = section.candidates[0].usage.total_tokens
     allowance = 0.3 * answer * 10  # ten sections of 60 words planned, each estimated at this one's cost
-    assert len(section.candidates) == 1 + int(allowance // answer)  # 3 re-asks fit, a fourth would not
-    assert ctx.check_budget.extra == section.check_tokens <= allowance
+    extra = sum(c.usage.total_tokens for c in section.candidates[1:])  # a re-ask's prompt is longer
+    assert (
+        len(section.candidates) >= 3 and extra == ctx.check_budget.extra == section.check_tokens <= allowance
+    )
+    assert extra + answer > allowance  # one more, reserved at the first answer's cost, would not fit
 
 
 def test_a_chinese_brief_answered_in_english_is_asked_again_in_chinese() -> None:
@@ -151,7 +162,16 @@ def test_a_chinese_brief_answered_in_english_is_asked_again_in_chinese() -> None
     assert checks is not None
     checks.planned_words = 1000
     section = asyncio.run(
-        generate_section(ctx, fixed(list(PROMPT)), index=0, count=1, title="喂养", budget=100, checks=checks)
+        generate_section(
+            ctx,
+            fixed(list(PROMPT)),
+            index=0,
+            count=1,
+            title="喂养",
+            budget=100,
+            language="Chinese",
+            checks=checks,
+        )
     )
     assert "Write in Chinese." in model.calls[1].messages[-1]["content"]
     assert (
@@ -194,11 +214,9 @@ def test_a_document_never_spends_more_than_its_check_budget(mode: str) -> None:
     def responder(messages: list[Message], params: GenerationParams) -> Completion:
         reply = writer_reply(messages, params)
         step = messages[-1]["content"]
-        number = re.search(r"Write section (\d+)", step)
-        if params.json_schema is None and number and int(number[1]) % 2 and "Above all" not in step:
-            return Completion(
-                drifting(len(reply.text.split()), int(number[1])), reply.finish_reason, reply.usage
-            )
+        number = asked_section(step)
+        if params.json_schema is None and number and number % 2 and "Above all" not in step:
+            return Completion(drifting(len(reply.text.split()), number), reply.finish_reason, reply.usage)
         return reply
 
     model = ScriptedModel(responder=responder)
@@ -215,6 +233,32 @@ def test_a_document_never_spends_more_than_its_check_budget(mode: str) -> None:
         assert section.candidates[0].scores.problems == ["off_topic"]
         assert section.chosen == 1 and section.scores is not None and section.scores.problems == []
         assert "Above all, in this answer: Stay on:" in section.candidates[1].messages[-1]["content"]
+
+
+def test_a_resumed_run_counts_what_its_checkpointed_sections_spent(tmp_path: Path) -> None:
+    """Every first answer drifts; the run dies at section 6 and is resumed: the re-asks of
+    both runs together stay within 0.3 of the document's first answers."""
+
+    def drift_then(fail_on: int | None) -> ScriptedModel:
+        def reply(messages: list[Message], params: GenerationParams) -> Completion:
+            answer = writer_reply(messages, params)
+            number = asked_section(messages[-1]["content"])
+            if number and number == fail_on:
+                raise RuntimeError("died")
+            if number and "Above all" not in messages[-1]["content"]:
+                return Completion(
+                    drifting(len(answer.text.split()), number), answer.finish_reason, answer.usage
+                )
+            return answer
+
+        return ScriptedModel(responder=reply)
+
+    brief, run = "Write a 10000-word travel guide to Yunnan", tmp_path / "run"
+    with pytest.raises(RuntimeError):
+        asyncio.run(awrite(brief, model=drift_then(6), settings=Settings(), run_dir=run))
+    doc = asyncio.run(awrite(brief, model=drift_then(None), settings=Settings(), run_dir=run, resume=True))
+    first = sum((s.candidates[0].usage if s.candidates else s.usage).total_tokens for s in doc.sections)
+    assert 0 < doc.check_tokens <= 0.3 * first
 
 
 @pytest.mark.vllm

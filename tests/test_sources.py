@@ -21,7 +21,7 @@ from agentwrite.settings import Settings
 from agentwrite.sources import CHUNK_WORDS, load_sources, size, split_text
 from agentwrite.testing.openai_server import OpenAIServer, prose, writer_handler
 from agentwrite.testing.scripted_model import RecordedCall, ScriptedModel
-from tests.scripted import writer_reply
+from tests.scripted import asked_section, writer_reply
 
 BRIEF = "Write a 2000-word travel guide to Yunnan"
 NOTES = """# Kunming
@@ -41,7 +41,6 @@ Tiger Leaping Gorge took two days on the high trail; the Halfway Guesthouse has 
 Crossing-the-bridge noodles, fried goat cheese, and pu'er tea pressed into cakes of 357 g.
 """
 BUDGET = "Flights Beijing-Kunming cost 1,200 yuan each way. Guesthouses cost 150 to 300 yuan a night.\n"
-STEP = re.compile(r"Write section (\d+) of")
 MARKER = re.compile(r"^\[([^\]\n]+#\d+)\]", re.MULTILINE)
 
 
@@ -61,8 +60,8 @@ def section_calls(model: ScriptedModel) -> dict[int, RecordedCall]:
     """The first request for each section, by section number."""
     calls: dict[int, RecordedCall] = {}
     for call in model.calls:
-        if (step := STEP.search(call.messages[-1]["content"])) and int(step.group(1)) not in calls:
-            calls[int(step.group(1))] = call
+        if (number := asked_section(call.messages[-1]["content"])) is not None and number not in calls:
+            calls[number] = call
     return calls
 
 
@@ -299,8 +298,8 @@ def test_section_prompts_carry_their_own_chunks(material: list[Path]) -> None:
         assert shown(call) == own
         assert all(text[i] in prompt for i in own)
         assert not any(text[i] in prompt for i in text if i not in own)
-        assert prompt.index("## Text written so far") < prompt.index("## Material for this section")
-        assert prompt.index("## Material for this section") < prompt.index("## Your step")
+        assert prompt.index("The text so far:") < prompt.index("## Material for this section")
+        assert prompt.index("## Material for this section") < prompt.index("Now write the part titled")
 
 
 @pytest.mark.parametrize("mode", ["parallel", "sketch"])
@@ -445,7 +444,7 @@ def test_resume_keeps_the_chunks(material: list[Path], tmp_path: Path) -> None:
     plan = planned(["notes.md#1"], ["notes.md#2"], ["notes.md#3"], ["notes.md#4", "budget.txt#1"])
 
     def dies_on_section_3(messages: list[Message], params: GenerationParams) -> Completion | str:
-        if (step := STEP.search(messages[-1]["content"])) and step.group(1) == "3":
+        if asked_section(messages[-1]["content"]) == 3:
             raise Crash
         return planner(plan)(messages, params)
 
@@ -473,7 +472,7 @@ def test_resume_keeps_the_chunks(material: list[Path], tmp_path: Path) -> None:
 
 # --- without sources, nothing changes --------------------------------------------------------
 
-_ASKED = re.compile(r"(?:Write|Add) about (\d+) (?:more )?words")
+_ASKED = re.compile(r"(?:in|for) about (\d+) (?:more )?words")
 
 
 def steady_writer(messages: list[Message], params: GenerationParams) -> Completion:
@@ -491,15 +490,16 @@ def steady_writer(messages: list[Message], params: GenerationParams) -> Completi
 
 
 PROMPTS_BEFORE_SOURCES = {
-    ("sequential", True, None): (4, "b1dfcab2699acb7c"),
-    ("parallel", True, None): (4, "5c7f7a069bce42d6"),
-    ("sketch", True, None): (5, "1dc4e75787bc819b"),
-    ("sequential", False, 4096): (7, "6025d3e057b08834"),
-    ("parallel", False, 4096): (7, "5c42875efbe0aff8"),
+    ("sequential", True, None): (4, "b5a3ed8670f859bf"),
+    ("parallel", True, None): (4, "e28084c9bd25bf6a"),
+    ("sketch", True, None): (5, "d13e6b1f1ec4e4be"),
+    ("sequential", False, 4096): (7, "d45cf013513d5b22"),
+    ("parallel", False, 4096): (7, "3e81859a2828984c"),
 }
 """What these runs sent (messages and JSON schemas, hashed) at 74541e5, before --source;
 recorded again when the fake began to answer from the request's schema and plan format (the
-agent's prompts were unchanged: the old fake still gave the figures of 74541e5)."""
+agent's prompts were unchanged: the old fake still gave the figures of 74541e5), and when the
+section prompts were rewritten brief-first with the language named (the same number of calls)."""
 
 
 @pytest.mark.parametrize(("mode", "structured", "window"), list(PROMPTS_BEFORE_SOURCES))

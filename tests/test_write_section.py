@@ -19,7 +19,9 @@ PROMPT = [{"role": "user", "content": "Write section 1."}]
 def write(model: ScriptedModel, budget: int = 100, **settings: object):
     ctx = RunContext(model=model, settings=Settings(**settings))
     return asyncio.run(
-        generate_section(ctx, fixed(list(PROMPT)), index=0, count=1, title="Tea", budget=budget)
+        generate_section(
+            ctx, fixed(list(PROMPT)), index=0, count=1, title="Tea", language="English", budget=budget
+        )
     )
 
 
@@ -34,7 +36,7 @@ def test_length_cut_is_continued_and_joined_mid_sentence() -> None:
     follow_up = model.calls[1].messages
     assert follow_up[:1] == PROMPT
     assert follow_up[1] == {"role": "assistant", "content": "Tea grew first in the hills of"}
-    assert "Continue section 1" in follow_up[2]["content"]
+    assert follow_up[2]["content"].startswith('Go on with "Tea"') and "in English" in follow_up[2]["content"]
 
 
 def test_a_cut_answer_past_its_budget_ends_at_a_sentence_and_says_stop() -> None:
@@ -43,6 +45,26 @@ def test_a_cut_answer_past_its_budget_ends_at_a_sentence_and_says_stop() -> None
     assert len(model.calls) == 1
     assert 100 <= section.words < 130 and section.text.endswith(".")
     assert section.finish_reason == "stop"
+
+
+def test_a_streamed_answer_is_stopped_at_the_first_sentence_end_past_its_budget() -> None:
+    model = ScriptedModel([Completion(prose(300), "length", Usage(completion_tokens=300))])
+    section = write(model)  # prose(300): sentences of 10 words, so the stop comes after word 100
+    assert len(model.calls) == 1 and model.calls[0].params.watch is not None
+    assert section.text == prose(300)[: len(prose(100))]  # what trimming the whole answer would keep
+    assert section.words == 100 and section.finish_reason == "stop"
+    assert section.usage.completion_tokens <= 101  # the engine stopped there: no 200 words more
+
+
+def test_a_stream_stopped_at_its_budget_counts_only_the_sentences_the_guard_keeps() -> None:
+    repeated = "We dug the bed by the wall today."
+    answer = prose(40, seed=4) + f" {repeated}" * 2 + " " + prose(200, seed=5)
+    model = ScriptedModel([Completion(answer, "length", Usage())])
+    section = write(model)
+    assert section.text.count(repeated) == 1 and section.words_dropped == 8
+    # 40 + 8 + six sentences of 10; counting the dropped repeat, it would stop at 98 kept words
+    assert section.words == 108 and section.finish_reason == "stop"
+    assert len(model.calls) == 1
 
 
 def test_a_cut_answer_past_its_budget_without_a_sentence_end_says_length() -> None:

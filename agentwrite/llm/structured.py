@@ -147,10 +147,12 @@ async def ask_until_valid(
     invalid: tuple[type[Exception], ...] = (ValueError,),
     failed_requests: tuple[type[Exception], ...] = (),
     answer_again: Callable[[str], str] = _answer_again,
+    give_up: Callable[[list[Exception]], bool] = lambda problems: False,
 ) -> Answered[T]:
     """Ask, parse, and when the answer is unusable ask again with the error fed back: the
     first messages, the answer (its first ``ECHO_CHARS`` characters) and
-    ``answer_again(error)``. At most ``attempts`` requests.
+    ``answer_again(error)``. At most ``attempts`` requests, fewer when ``give_up`` says so
+    of the problems so far after an unusable answer.
 
     ``parse`` raises one of ``invalid`` for an unusable answer. A request that raises one of
     ``failed_requests`` counts as an attempt too (asked again as it was); any other error,
@@ -184,6 +186,8 @@ async def ask_until_valid(
         except invalid as exc:
             problems.append(exc)
             log.warning("%s attempt %d of %d unusable: %s", what, attempt, attempts, exc)
+            if give_up(problems):
+                break
             conversation = [
                 *messages,
                 {"role": "assistant", "content": completion.text[:ECHO_CHARS]},

@@ -7,12 +7,16 @@ of those answered so far, so that the first sections may ask again too. A re-ask
 only when its estimated cost (the tokens of the section's first candidate) fits in what is
 left, and it is reserved until the answer comes back and its real cost is spent; a re-ask
 that ran longer than its estimate (more continuations) may leave the document a little
-over, which ``Document.check_tokens`` records.
+over, which ``Document.check_tokens`` records. A resumed run starts from what its
+checkpointed sections spent (``resume``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from agentwrite.domain import Section
 
 
 @dataclass
@@ -59,3 +63,24 @@ class CheckBudget:
         """A re-ask that held ``reserved`` came back having cost ``tokens``."""
         self.reserved -= reserved
         self.extra += tokens
+
+    def resume(self, sections: Iterable[Section], planned_words: int) -> None:
+        """Count what the checked ``sections`` of a resumed run spent, first answers and re-asks.
+
+        >>> from agentwrite.domain import Candidate, SectionScores, Usage
+        >>> scores = SectionScores(on_topic=1, language="en", language_share=1,
+        ...                        repeated_sentences=0, gibberish=0, score=1)
+        >>> asked = [Candidate(text="t", scores=scores, messages=[], finish_reason="stop",
+        ...                    usage=Usage(completion_tokens=n)) for n in (100, 90)]
+        >>> done = Section(index=0, title="T", text="t", target_words=50, finish_reason="stop",
+        ...                scores=scores, candidates=asked, chosen=1)
+        >>> budget = CheckBudget(); budget.resume([done], planned_words=500)
+        >>> budget.first_tokens, budget.first_words, budget.extra
+        (100, 50, 90)
+        """
+        for section in sections:
+            if section.scores is None:
+                continue  # written with the checks off
+            first = section.candidates[0].usage if section.candidates else section.usage
+            self.first(first.total_tokens, words=section.target_words, planned_words=planned_words)
+            self.extra += section.check_tokens

@@ -53,11 +53,15 @@ def fanout_messages(
     budget = plan.sections[index].target_words
     fields = section_fields(task["brief"], plan, index, budget)
     if task["sketches"]:
-        sketch = "\n".join(f"{i}. {text}" for i, text in enumerate(task["sketches"], start=1))
-        del fields["main_point"]  # the section's sketch takes its place
+        titles = [section.title for section in plan.sections]
+        sketch = "\n".join(
+            f"{i}. {title}: {text}"
+            for i, (title, text) in enumerate(zip(titles, task["sketches"], strict=True), start=1)
+        )
+        del fields["main_point"], fields["outline"]  # the sketches take their place
         fields.update(sketch=sketch, section_sketch=task["sketches"][index])
     template = "write_from_sketch" if task["sketches"] else "write_parallel"
-    system = render("system")
+    system = render("system", language=fields["language"])
     chunks = state_chunks(task)
     material = ""
     ids: list[str] = []
@@ -87,6 +91,7 @@ async def write_section_node(task: SectionTask, runtime: Runtime[RunContext]) ->
         index=index,
         count=len(plan.sections),
         title=plan.sections[index].title,
+        language=task["brief"].language_name,
         budget=plan.sections[index].target_words,
         events=streamed(runtime.stream_writer),
         checks=section_checks(runtime.context, task["brief"], plan, index, plan.sections[index].target_words),

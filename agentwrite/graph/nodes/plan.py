@@ -76,8 +76,9 @@ def plan_messages(brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()) -
         "min_sections": fewest,
         "max_sections": most,
         "suggested_sections": suggested,
+        "language": brief.language_name,
     }
-    system = render("system")
+    system = render("system", language=brief.language_name)
     material = ""
     if chunks:
         room = None

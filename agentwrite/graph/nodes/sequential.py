@@ -52,7 +52,7 @@ def sequential_messages(
     so far has; ``shown`` is set to the ids it holds), step."""
     plan = state["plan"]
     fields = section_fields(state["brief"], plan, index, budget)
-    system = render("system")
+    system = render("system", language=fields["language"])
     frame_text = render("write_section", written="", material="", **fields)
     token_room = None
     if ctx.max_context is not None:
@@ -98,6 +98,7 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
         index=index,
         count=len(plan.sections),
         title=plan.sections[index].title,
+        language=state["brief"].language_name,
         budget=budget,
         earlier=[s.text for s in done],
         events=streamed(runtime.stream_writer),

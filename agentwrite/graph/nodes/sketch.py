@@ -56,7 +56,7 @@ async def sketch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[s
     count = len(plan.sections)
     prompt = render("sketch", instruction=state["brief"].instruction, plan=render_plan(plan), count=count)
     messages: list[Message] = [
-        {"role": "system", "content": render("system")},
+        {"role": "system", "content": render("system", language=state["brief"].language_name)},
         {"role": "user", "content": prompt},
     ]
     schema = None

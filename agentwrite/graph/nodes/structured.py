@@ -36,7 +36,10 @@ async def ask_for_plan(
 
     With ``fallback``, an answer that failed only on hygiene (``PlanHygieneError``) is not
     thrown away: when no attempt succeeds, ``fallback`` makes the result from the latest
-    such failure (for a plan, the plan cleaned) instead of raising.
+    such failure (for a plan, the plan cleaned) instead of raising. An untidy answer whose
+    problems are word for word the previous answer's is not asked for again: the model
+    did not act on the feedback (the bundled model's planner labels every title "Title N"
+    three times in a row), and another attempt costs a whole plan's worth of tokens.
     """
     s = ctx.settings
 
@@ -58,6 +61,7 @@ async def ask_for_plan(
             what=what,
             invalid=(PlanError,),
             answer_again=lambda error: render("plan_retry", error=error),
+            give_up=lambda problems: fallback is not None and _untidy_again(problems),
         )
     except NoValidAnswer as exc:
         untidy = [p for p in exc.problems if isinstance(p, PlanHygieneError)]
@@ -71,3 +75,19 @@ async def ask_for_plan(
             return fallback(untidy[-1]), exc.usage
         raise PlanError(str(exc)) from None
     return answer.value, answer.usage
+
+
+def _untidy_again(problems: list[Exception]) -> bool:
+    """Whether the latest two problems are the same hygiene problems, word for word.
+
+    >>> from agentwrite.domain import Plan, SectionPlan
+    >>> plan = Plan(title="T", sections=[SectionPlan(title="A", main_point="B", target_words=9)])
+    >>> labels = PlanHygieneError("section 1's title starts with a label", plan, [])
+    >>> _untidy_again([labels, labels]), _untidy_again([PlanError("x"), labels]), _untidy_again([labels])
+    (True, False, False)
+    """
+    return (
+        len(problems) >= 2
+        and all(isinstance(p, PlanHygieneError) for p in problems[-2:])
+        and str(problems[-1]) == str(problems[-2])
+    )

@@ -1,7 +1,9 @@
 """Section writers: one request per section, continued when it comes back well short of
 its budget (cut by the token limit or not); a cut section that is long enough ends at the
-first full sentence that reaches its budget instead, saving a round trip. Words are counted
-in the section as the document will hold it (cleaned of labels and plan lines)."""
+first full sentence that reaches its budget instead, saving a round trip. A streamed answer
+is stopped there as it comes in, so the engine does not write the headroom that ``max_tokens``
+allows only to have it trimmed. Words are counted in the section as the document will hold
+it (cleaned of labels and plan lines)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
 from agentwrite.loop_guard import GuardedText, LoopGuard
 from agentwrite.markdown import clean_section_text
-from agentwrite.plans import render_plan
+from agentwrite.plans import render_outline
 from agentwrite.prompts import render
 from agentwrite.settings import Settings
 from agentwrite.writing.checks import TALK, SectionChecks, problem_request, remove_talk, with_problems
@@ -31,6 +33,8 @@ from agentwrite.writing.topic import scorer
 log = logging.getLogger(__name__)
 
 _EMPTY_RETRIES = 2
+_BUDGET = "budget"
+"""A draft's finish when its answer was stopped as it streamed, at its budget."""
 # A Latin stop counts only before a space or the end of the text ("3.5" ends no sentence).
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][\"'”’」』）)\]]*")
 _ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
@@ -61,16 +65,17 @@ def section_params(
 
 
 def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str, object]:
-    """The template variables every section prompt shares."""
+    """The template variables every section prompt shares: the brief first, the outline
+    without word counts (a small model copies "(about 300 words)" into its text), and the
+    language of the brief, which every section prompt names."""
     section = plan.sections[index]
     return {
         "instruction": brief.instruction,
-        "plan": render_plan(plan),
-        "number": index + 1,
-        "count": len(plan.sections),
+        "outline": render_outline(plan),
         "title": section.title,
         "main_point": section.main_point,
         "words": words,
+        "language": brief.language_name,
     }
 
 
@@ -173,8 +178,6 @@ class _Draft:
     empty_answers: int = 0
     avoid: str = ""
     talk_lines: int = 0
-    streamed: GuardedText | None = None
-    """The loop guard's reading of the last answer as it streamed (None: not streamed)."""
 
 
 async def generate_section(
@@ -185,6 +188,7 @@ async def generate_section(
     count: int,
     title: str,
     budget: int,
+    language: str,
     earlier: Sequence[str] = (),
     events: EventSink = ignore,
     checks: SectionChecks | None = None,
@@ -206,12 +210,13 @@ async def generate_section(
     ``Section.candidates`` (when more than one was asked).
 
     ``events`` hears the section start and end, and each piece of its text as it streams
-    (``SectionDelta``, where the backend streams).
+    (``SectionDelta``, where the backend streams). ``language``: the brief's, as a
+    continuation's request names it.
     """
     s = ctx.settings
     events(SectionStarted(index, count, title, budget))
     started = time.monotonic()
-    draft, sent = await _write_draft(ctx, prompt, index, title, budget, earlier, events, checks)
+    draft, sent = await _write_draft(ctx, prompt, index, title, budget, language, earlier, events, checks)
     drafts, candidates = [draft], []
     if checks is not None:
         ctx.check_budget.first(draft.usage.total_tokens, words=budget, planned_words=checks.planned_words)
@@ -228,7 +233,9 @@ async def generate_section(
         log.info("section %d: asking again (%s)", index + 1, ", ".join(problems))
         asked = _with_problems(prompt, problem_request(problems, checks.language, checks.main_point))
         try:
-            again, sent = await _write_draft(ctx, asked, index, title, budget, earlier, events, checks)
+            again, sent = await _write_draft(
+                ctx, asked, index, title, budget, language, earlier, events, checks
+            )
         except EmptySection as error:
             ctx.check_budget.spend(estimate, 0)
             log.warning("section %d: asked again, %s; keeping the earlier answers", index + 1, error)
@@ -284,6 +291,7 @@ async def _write_draft(
     index: int,
     title: str,
     budget: int,
+    language: str,
     earlier: Sequence[str],
     events: EventSink,
     checks: SectionChecks | None,
@@ -303,21 +311,24 @@ async def _write_draft(
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
-            watch = _watch(watched, "", delta, draft)
-            request = section_request(ctx, prompt, budget, decoding=decoding, force_length=True, watch=watch)
+            watcher = _Watcher(watched, "", delta, budget)
+            request = section_request(
+                ctx, prompt, budget, decoding=decoding, force_length=True, watch=watcher
+            )
         else:
             more = max(budget - count_words(draft.text), 50)
             decoding = s.decoding_for("continuation").stronger(s.loop_penalty_step * draft.loops_cut)
-            follow_up = continuation_messages(first, draft.text, index, title, more, draft.avoid)
+            follow_up = continuation_messages(first, draft.text, title, more, language, draft.avoid)
             if guard is not None:
                 guard.add_prompt(follow_up[-1]["content"])  # its step may be echoed back too
+            watcher = _Watcher(watched, draft.text + " ", delta, budget)
             request = section_request(
                 ctx,
                 fixed(follow_up),
                 more,
                 decoding=decoding,
                 force_length=count_words(draft.text) < s.short_section_ratio * budget,
-                watch=_watch(watched, draft.text + " ", delta, draft),
+                watch=watcher,
             )
         try:
             sent, completion = await ctx.complete(request)
@@ -332,7 +343,10 @@ async def _write_draft(
         if not draft.text:
             first = sent
         draft.usage = draft.usage + completion.usage
-        _take(draft, completion.text, completion.finish_reason, guard, title, index)
+        finish = (
+            _BUDGET if completion.finish_reason == HALTED and watcher.reached else completion.finish_reason
+        )
+        _take(draft, completion.text, finish, guard, title, index, watcher.reading)
         if not draft.text:
             draft.empty_answers += 1
             if draft.empty_answers > _EMPTY_RETRIES:
@@ -351,49 +365,74 @@ async def _write_draft(
     return draft, first
 
 
-def _watch(
-    guard: LoopGuard | None, prefix: str, delta: Callable[[str], None] | None, draft: _Draft
-) -> Callable[[], Watch | None]:
-    """A fresh watch for each try: each piece goes to ``delta`` first, then to the loop
-    guard's reading of the answer (which may stop it), kept as ``draft.streamed`` so that
-    the answer need not be read again when it is taken."""
+@dataclass
+class _Watcher:
+    """Makes a fresh watch for each try of a request: each streamed piece goes to ``delta``
+    first, then to the loop guard's watch, which stops the answer at a loop. With the guard
+    on, the answer is also stopped once the sentences the guard keeps (``prefix``, the text
+    so far, included) reach ``budget`` words; ``reached`` says whether the latest try was,
+    ``reading`` is the guard's reading of its text (so that the answer need not be read
+    again when it is taken)."""
 
-    def make() -> Watch | None:
-        draft.streamed = guard.read(prefix) if guard is not None else None
-        check = draft.streamed.watch() if draft.streamed is not None else None
-        if delta is None:
-            return check
+    guard: LoopGuard | None
+    prefix: str
+    delta: Callable[[str], None] | None
+    budget: int
+    reached: bool = False
+    reading: GuardedText | None = None
+
+    def __call__(self) -> Watch | None:
+        self.reached = False
+        delta = self.delta
+        if self.guard is None:
+            return None if delta is None else lambda piece: bool(delta(piece))
+        reading = self.reading = self.guard.read(self.prefix)
+        check = reading.watch()
 
         def watch(piece: str) -> bool:
-            delta(piece)
-            return check is not None and check(piece)
+            stop = check(piece)
+            if not stop:
+                sentences = reading.sentences
+                self.reached = stop = sum(s.words for s in sentences if not s.fault) >= self.budget
+                if stop:  # the piece that ended the sentence may begin the next: not shown
+                    piece = piece[: max(0, len(piece) - (len(reading.text) - sentences[-1].end))]
+            if delta is not None:
+                delta(piece)
+            return stop
 
         return watch
 
-    return make
-
 
 def continuation_messages(
-    first: list[Message], text: str, index: int, title: str, words: int, avoid: str
+    first: list[Message], text: str, title: str, words: int, language: str, avoid: str
 ) -> list[Message]:
     """The request that continues a section: the first request, the text kept so far as
     the assistant's answer, and the step (naming the sentence not to write again, if any)."""
     step = render(
         "continue_section",
-        number=index + 1,
         title=title,
         words=words,
+        language=language,
         avoid=f'Do not write this again: "{avoid}"' if avoid else "",
     )
     return [*first, {"role": "assistant", "content": text}, {"role": "user", "content": step.strip()}]
 
 
-def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, title: str, index: int) -> None:
-    """Add an answer to the draft: cut a loop, clean the text, drop bad sentences."""
+def _take(
+    draft: _Draft,
+    answer: str,
+    finish: str,
+    guard: LoopGuard | None,
+    title: str,
+    index: int,
+    streamed: GuardedText | None = None,
+) -> None:
+    """Add an answer to the draft: cut a loop, clean the text, drop bad sentences.
+    ``streamed``, the guard's reading of the answer as it streamed, serves when it read
+    this very text (a first answer; a continuation is joined otherwise)."""
     raw = join_continuation(draft.text, answer) if draft.text else answer
-    streamed, draft.streamed = draft.streamed, None
     reading = None
-    if guard is not None:  # the reading of the stream serves when it read this very text
+    if guard is not None:
         reading = streamed if streamed is not None and streamed.text == raw else guard.read(raw)
     loop = None
     if reading is not None:
@@ -420,6 +459,8 @@ def _take(draft: _Draft, answer: str, finish: str, guard: LoopGuard | None, titl
 
 def _needs_more(draft: _Draft, budget: int, s: Settings) -> bool:
     """Whether to continue the section; a section past its budget is trimmed instead."""
+    if draft.finish == _BUDGET:  # stopped as it streamed: the stop may have left a sentence begun
+        draft.text, draft.finish = trim_to_budget(draft.text, budget), "stop"
     words = count_words(draft.text)
     cut = draft.finish in ("length", "loop")
     if not cut and words >= s.short_section_ratio * budget:
