@@ -179,8 +179,6 @@ class Draft:
     empty_answers: int = 0
     avoid: str = ""
     talk_lines: int = 0
-    streamed: GuardedText | None = None
-    """The loop guard's reading of the last answer as it streamed (None: not streamed)."""
 
 
 async def generate_section(
@@ -319,7 +317,7 @@ async def write_draft(
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
-            watcher = _Watcher(watched, "", delta, budget, draft)
+            watcher = _Watcher(watched, "", delta, budget)
             request = section_request(
                 ctx, prompt, budget, decoding=decoding, force_length=True, watch=watcher
             )
@@ -329,7 +327,7 @@ async def write_draft(
             follow_up = continuation_messages(first, draft.text, title, more, language, draft.avoid)
             if guard is not None:
                 guard.add_prompt(follow_up[-1]["content"])  # its step may be echoed back too
-            watcher = _Watcher(watched, draft.text + " ", delta, budget, draft)
+            watcher = _Watcher(watched, draft.text + " ", delta, budget)
             request = section_request(
                 ctx,
                 fixed(follow_up),
@@ -354,7 +352,7 @@ async def write_draft(
         finish = (
             _BUDGET if completion.finish_reason == HALTED and watcher.reached else completion.finish_reason
         )
-        _take(draft, completion.text, finish, guard, title, index)
+        _take(draft, completion.text, finish, guard, title, index, watcher.reading)
         if not draft.text:
             draft.empty_answers += 1
             if draft.empty_answers > _EMPTY_RETRIES:
@@ -378,24 +376,23 @@ class _Watcher:
     """Makes a fresh watch for each try of a request: each streamed piece goes to ``delta``
     first, then to the loop guard's watch, which stops the answer at a loop. With the guard
     on, the answer is also stopped once the sentences the guard keeps (``prefix``, the text
-    so far, included) reach ``budget`` words; ``reached`` says whether the latest try was.
-    The guard's reading of the answer is kept as ``draft.streamed``, so that the answer need
-    not be read again when it is taken."""
+    so far, included) reach ``budget`` words; ``reached`` says whether the latest try was,
+    ``reading`` is the guard's reading of its text (so that the answer need not be read
+    again when it is taken)."""
 
     guard: LoopGuard | None
     prefix: str
     delta: Callable[[str], None] | None
     budget: int
-    draft: Draft
     reached: bool = False
+    reading: GuardedText | None = None
 
     def __call__(self) -> Watch | None:
         self.reached = False
         delta = self.delta
-        self.draft.streamed = None
         if self.guard is None:
             return None if delta is None else lambda piece: bool(delta(piece))
-        reading = self.draft.streamed = self.guard.read(self.prefix)
+        reading = self.reading = self.guard.read(self.prefix)
         check = reading.watch()
 
         def watch(piece: str) -> bool:
@@ -427,12 +424,21 @@ def continuation_messages(
     return [*first, {"role": "assistant", "content": text}, {"role": "user", "content": step.strip()}]
 
 
-def _take(draft: Draft, answer: str, finish: str, guard: LoopGuard | None, title: str, index: int) -> None:
-    """Add an answer to the draft: cut a loop, clean the text, drop bad sentences."""
+def _take(
+    draft: Draft,
+    answer: str,
+    finish: str,
+    guard: LoopGuard | None,
+    title: str,
+    index: int,
+    streamed: GuardedText | None = None,
+) -> None:
+    """Add an answer to the draft: cut a loop, clean the text, drop bad sentences.
+    ``streamed``, the guard's reading of the answer as it streamed, serves when it read
+    this very text (a first answer; a continuation is joined otherwise)."""
     raw = join_continuation(draft.text, answer) if draft.text else answer
-    streamed, draft.streamed = draft.streamed, None
     reading = None
-    if guard is not None:  # the reading of the stream serves when it read this very text
+    if guard is not None:
         reading = streamed if streamed is not None and streamed.text == raw else guard.read(raw)
     loop = None
     if reading is not None:
