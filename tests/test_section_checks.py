@@ -52,9 +52,17 @@ def completion(text: str) -> Completion:
     return Completion(text, "stop", Usage(prompt_tokens=50, completion_tokens=len(text.split()), requests=1))
 
 
-def write(model: ScriptedModel, *, planned_words: int = 1000, budget: int = 90, **settings: object):
+def write(
+    model: ScriptedModel,
+    *,
+    planned_words: int = 1000,
+    budget: int = 90,
+    brief: Brief = BRIEF,
+    plan: Plan = PLAN,
+    **settings: object,
+):
     ctx = RunContext(model=model, settings=Settings(**settings))
-    checks = section_checks(ctx, BRIEF, PLAN, 0, budget)
+    checks = section_checks(ctx, brief, plan, 0, budget)
     if checks is not None:
         checks.planned_words = planned_words  # as in a document of several sections
     section = asyncio.run(
@@ -63,9 +71,9 @@ def write(model: ScriptedModel, *, planned_words: int = 1000, budget: int = 90, 
             fixed(list(PROMPT)),
             index=0,
             count=1,
-            title="Feeding",
+            title=plan.sections[0].title,
             budget=budget,
-            language="English",
+            language=brief.language_name,
             checks=checks,
         )
     )
@@ -154,22 +162,7 @@ def test_a_chinese_brief_answered_in_english_is_asked_again_in_chinese() -> None
         "连续喂养几天以后，酵头会在几个小时内膨胀一倍，闻起来有淡淡的甜酸味。"
     )
     model = ScriptedModel([completion(ON), completion(chinese)])
-    ctx = RunContext(model=model, settings=Settings())
-    checks = section_checks(ctx, brief, plan, 0, 100)
-    assert checks is not None
-    checks.planned_words = 1000
-    section = asyncio.run(
-        generate_section(
-            ctx,
-            fixed(list(PROMPT)),
-            index=0,
-            count=1,
-            title="喂养",
-            budget=100,
-            language="Chinese",
-            checks=checks,
-        )
-    )
+    section, _ = write(model, budget=100, brief=brief, plan=plan)
     assert "Write in Chinese." in model.calls[1].messages[-1]["content"]
     assert (
         section.candidates[0].scores.language == "en" and "language" in section.candidates[0].scores.problems
