@@ -150,6 +150,28 @@ def test_never_more_extra_tokens_than_the_check_budget() -> None:
     assert extra + answer > allowance  # one more, reserved at the first answer's cost, would not fit
 
 
+def test_a_re_ask_stops_being_continued_once_it_has_spent_its_reserve() -> None:
+    """A re-ask is reserved at the first answer's cost and sends no request past it: a
+    model that answers the re-ask a few words at a time is not continued to its end."""
+    steps = iter(range(1, 1000))
+
+    def responder(messages: list[Message], params: GenerationParams) -> Completion:
+        if len(messages) == 1 and "Stay on" not in messages[-1]["content"]:
+            return completion(OFF)  # the first answer: off its point, asked again
+        return completion(f"On day {next(steps)} feed the sourdough starter rye flour and water.")
+
+    model = ScriptedModel(responder=responder)
+    section, _ = write(
+        model, planned_words=6000, budget=90, max_candidates=2, check_budget=0.9, max_continuations=10
+    )
+    first, again = (c.usage for c in section.candidates)
+    assert again.total_tokens >= first.total_tokens  # continued until its reserve was spent...
+    # ...and then not again: one request past it at most (unbounded, it took 9 requests and
+    # 649 tokens against the first answer's 126)
+    assert again.total_tokens < 2 * first.total_tokens
+    assert section.check_tokens == again.total_tokens
+
+
 def test_a_chinese_brief_answered_in_english_is_asked_again_in_chinese() -> None:
     brief = Brief(instruction="写一篇300字的指南，介绍如何养活酸面包的酵头。", target_words=300)
     plan = Plan(

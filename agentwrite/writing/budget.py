@@ -5,10 +5,10 @@ every section's first candidate. While sections are still being written (all at 
 parallel mode), the sections not yet answered are estimated at the tokens per budget word
 of those answered so far, so that the first sections may ask again too. A re-ask is allowed
 only when its estimated cost (the tokens of the section's first candidate) fits in what is
-left, and it is reserved until the answer comes back and its real cost is spent; a re-ask
-that ran longer than its estimate (more continuations) may leave the document a little
-over, which ``Document.check_tokens`` records. A resumed run starts from what its
-checkpointed sections spent (``resume``).
+left, and it is reserved until the answer comes back and its real cost is spent. A re-ask
+sends no request once it has spent its estimate (``write_draft``'s ``token_cap``), so a
+document goes over by at most one request a re-ask, which ``Document.check_tokens``
+records. A resumed run starts from what its checkpointed sections spent (``resume``).
 """
 
 from __future__ import annotations

@@ -179,19 +179,22 @@ def pick(tasks: list[RevisionTask], s: Settings, cost: Callable[[RevisionTask], 
     return picked
 
 
+def rewrite_cost(ctx: RunContext, task: RevisionTask) -> int:
+    """The tokens a rewrite is estimated at (and may spend): its prompt, and as many tokens
+    as the section's first answer wrote."""
+    section = task["section"]
+    problems = section.scores.problems if section.scores else []
+    first = section.candidates[0].usage.completion_tokens
+    return ctx.gauge.prompt_tokens(revise_messages(task, problems)) + first
+
+
 def revise_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Graph node: pick the sections to rewrite (none when ``revise`` is off)."""
     ctx = runtime.context
     if not ctx.settings.revise:
         return {"to_revise": []}
 
-    def cost(task: RevisionTask) -> int:
-        section = task["section"]
-        problems = section.scores.problems if section.scores else []
-        first = section.candidates[0].usage.completion_tokens
-        return ctx.gauge.prompt_tokens(revise_messages(task, problems)) + first
-
-    picked = pick(tasks_of(state), ctx.settings, cost)
+    picked = pick(tasks_of(state), ctx.settings, lambda task: rewrite_cost(ctx, task))
     if picked:
         log.info("revising sections %s", ", ".join(str(i + 1) for i in picked))
     return {"to_revise": picked}
@@ -224,6 +227,7 @@ async def revise_section_node(task: RevisionTask, runtime: Runtime[RunContext]) 
             [t for t in (task["before"], task["after"]) if t],
             ignore,
             checks,
+            token_cap=rewrite_cost(ctx, task),
         )
     except EmptySection as error:
         log.warning("section %d: its rewrite %s; keeping it as it was", section.index + 1, error)

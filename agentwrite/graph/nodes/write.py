@@ -236,7 +236,7 @@ async def generate_section(
         asked = _with_problems(prompt, problem_request(problems, checks.language, checks.main_point))
         try:
             again, sent = await write_draft(
-                ctx, asked, index, title, budget, language, earlier, events, checks
+                ctx, asked, index, title, budget, language, earlier, events, checks, token_cap=estimate
             )
         except EmptySection as error:
             ctx.check_budget.spend(estimate, 0)
@@ -301,9 +301,13 @@ async def write_draft(
     earlier: Sequence[str],
     events: EventSink,
     checks: SectionChecks | None,
+    *,
+    token_cap: int | None = None,
 ) -> tuple[Draft, list[Message]]:
     """One answer for a section, continued as needed (see ``generate_section``), and the
-    messages of its first request."""
+    messages of its first request. With ``token_cap`` (a re-ask's or a rewrite's share of
+    the check budget) no request is sent once the answer's requests have cost that many
+    tokens: the answer ends as it is (EmptySection when it has no text yet)."""
     s = ctx.settings
     judges = [checks.judge] if checks is not None else []
     guard = LoopGuard([m["content"] for m in prompt()], earlier, judges) if s.loop_guard else None
@@ -316,6 +320,11 @@ async def write_draft(
     draft = Draft()
     first: list[Message] = []
     while True:
+        if token_cap is not None and draft.usage.total_tokens >= token_cap:
+            if not draft.text:
+                raise EmptySection(f"section {index + 1}: spent its {token_cap} tokens with no text kept")
+            log.info("section %d: its %d tokens are spent; not continued", index + 1, token_cap)
+            break
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
             watcher = _Watcher(watched, "", delta, budget, tally)
