@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from agentwrite.cli import app
-from agentwrite.dataset.build import RUNS, abuild_dataset
+from agentwrite.dataset.build import abuild_dataset
+from agentwrite.dataset.document import RUNS
 from agentwrite.dataset.export import FORMATS, export
 from agentwrite.dataset.filters import (
     REJECT_REASONS,
