@@ -9,7 +9,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from agentwrite.cli import app
-from agentwrite.evaluation.scoring import DIMENSIONS
+from agentwrite.evaluation.longbench import DIMENSIONS
 from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
 from tests.test_eval_run import SMOKE
 

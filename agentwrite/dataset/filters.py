@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentwrite.errors import InputError
-from agentwrite.evaluation.scoring import length_score
+from agentwrite.evaluation.longbench import length_score
 from agentwrite.length import count_words, estimate_tokens
 from agentwrite.llm.base import Message
 from agentwrite.text_stats import (
