@@ -30,7 +30,7 @@ from agentwrite.evaluation.embeddings import Embedder
 from agentwrite.evaluation.item_score import load_document, score_item
 from agentwrite.evaluation.judge_cache import judge_all
 from agentwrite.evaluation.longbench import bucket_of
-from agentwrite.evaluation.run import FAILURES, PREDICTIONS, RUN_FILE
+from agentwrite.evaluation.run import FAILURES, PREDICTIONS
 from agentwrite.evaluation.score_files import (
     ITEM_SCORES,
     SCORES,
@@ -45,6 +45,7 @@ from agentwrite.evaluation.suites import item_key
 from agentwrite.evaluation.text_figures import text_figures
 from agentwrite.files import append_jsonl, atomic_file, read_numbered_jsonl, write_json
 from agentwrite.llm.base import ChatModel
+from agentwrite.run_folder import RUN_FILE
 from agentwrite.sync import run_sync
 from agentwrite.writing.topic import LexicalScorer, TopicScorer
 

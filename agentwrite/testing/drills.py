@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from agentwrite.events import Event, SectionDone
+from agentwrite.run_folder import RUN_FILE
 from agentwrite.settings import Settings
 from agentwrite.testing import cli_zygote
 from agentwrite.testing.fault_proxy import MARKER, Fault, FaultProxy, seeded
@@ -392,7 +393,7 @@ class DocumentProbes:
         _clear(self.folder)
 
     def resumable(self) -> bool:
-        return (self.run_dir / "run.json").exists()
+        return (self.run_dir / RUN_FILE).exists()
 
 
 def _document_outputs(folder: Path) -> dict[str, Any]:
