@@ -32,7 +32,8 @@ from agentwrite.length import count_words
 from agentwrite.llm.base import GenerationParams
 from agentwrite.runner import aread_run
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, Reply
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 from tests import dataset_fakes as fakes
 from tests.conftest import ServedModel
 

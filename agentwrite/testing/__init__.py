@@ -5,7 +5,8 @@ None needs a GPU, a model or the network beyond loopback:
 - ``scripted_model.ScriptedModel``: a chat model in process that replays scripted replies
   and records every call;
 - ``openai_server.OpenAIServer``: an OpenAI-compatible HTTP server on 127.0.0.1 whose
-  answers come from a handler (``writer_handler`` writes like a cooperative model);
+  answers come from a handler, a ``replies.Reply`` each (``fake_writer.writer_handler``
+  writes like a cooperative model);
 - ``schema_answers.schema_answer``: a valid value for any JSON schema (what the fakes send
   for a structured-output request, whatever the prompt says);
 - ``fault_proxy.FaultProxy``: a proxy in front of a server that injects seeded faults

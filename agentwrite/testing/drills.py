@@ -29,8 +29,10 @@ from agentwrite.events import Event, SectionDone
 from agentwrite.run_folder import RUN_FILE
 from agentwrite.settings import Settings
 from agentwrite.testing import cli_zygote
+from agentwrite.testing.fake_writer import writer_handler
 from agentwrite.testing.fault_proxy import MARKER, Fault, FaultProxy, seeded
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 
 BRIEF = "Write a travel guide to the old tea road of Yunnan for a first-time visitor."
 SECTION_WORDS = 500
