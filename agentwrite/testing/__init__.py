@@ -14,9 +14,9 @@ None needs a GPU, a model or the network beyond loopback:
 
 The reliability drills are built on them:
 
-- ``drills``: ``fault_run``, and ``kill_chain`` (a ``KillPlan`` run, probed through
-  ``RunProbes``) with the two kill drills; the tests assert on them and
-  ``eval/reliability.py`` tabulates them;
+- ``fault_drill.fault_run``, ``kill_chain.kill_chain`` (a ``KillPlan`` run, probed through
+  ``RunProbes``) and ``kill_drills``, the two kill drills built on it; the tests assert on
+  them and ``eval/reliability.py`` tabulates them (``drills`` names them all);
 - ``cli_zygote``: a parent that has imported the CLI and forks one child per run, so that
   the kill drills start the command line quickly;
 - ``hostile_inputs.CASES``: inputs that every command and the LangGraph app must refuse
