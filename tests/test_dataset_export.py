@@ -18,13 +18,13 @@ from agentwrite.dataset.export import FORMATS, export
 from agentwrite.dataset.filters import (
     REJECT_REASONS,
     FilterConfig,
-    NearDuplicateIndex,
     Verdict,
     check_document,
     first_failure,
     token_counter,
 )
 from agentwrite.dataset.journal import META, REJECTS, TRAIN
+from agentwrite.dataset.near_duplicates import NearDuplicateIndex
 from agentwrite.dataset.recipe import Recipe, recipe_settings
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentwrite.dataset.document import RUNS, Outcome
-from agentwrite.dataset.filters import NearDuplicateIndex, Verdict
+from agentwrite.dataset.filters import Verdict
 from agentwrite.dataset.instructions import BadLine
 from agentwrite.dataset.journal import Journal
+from agentwrite.dataset.near_duplicates import NearDuplicateIndex
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.records import BuildRecord
 from agentwrite.run_folder import clear_run_dir

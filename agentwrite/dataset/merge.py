@@ -31,9 +31,10 @@ from pydantic import ValidationError
 from agentwrite.credentials import without_secrets
 from agentwrite.dataset.committer import Committer
 from agentwrite.dataset.document import Outcome
-from agentwrite.dataset.filters import FilterConfig, NearDuplicateIndex
+from agentwrite.dataset.filters import FilterConfig
 from agentwrite.dataset.instructions import Instruction
 from agentwrite.dataset.journal import META, REJECTS, TRAIN, Journal
+from agentwrite.dataset.near_duplicates import NearDuplicateIndex
 from agentwrite.dataset.preference import PAIRS
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.records import BuildRecord, timestamp

@@ -14,9 +14,9 @@ from typing import Any
 from agentwrite.credentials import without_secrets
 from agentwrite.dataset.committer import BuildProgress, Committer
 from agentwrite.dataset.document import RUNS
-from agentwrite.dataset.filters import NearDuplicateIndex
 from agentwrite.dataset.instructions import BadLine, Instruction, read_instructions
 from agentwrite.dataset.journal import META, TRAIN, Journal, recover
+from agentwrite.dataset.near_duplicates import NearDuplicateIndex
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.records import timestamp
 from agentwrite.dataset.shards import Shard, check_resume
