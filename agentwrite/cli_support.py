@@ -90,20 +90,33 @@ def handled(debug: bool) -> Iterator[None]:
     )
     try:
         yield
-    except AgentwriteError as exc:
-        if debug:
-            traceback.print_exc()
-        raise fail(str(exc).splitlines()[0], exc.exit_code) from None
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
     except (typer.Exit, typer.Abort):
         raise
-    except Exception as exc:
+    except Exception as caught:
         if debug:
             traceback.print_exc()
+        exc = first_cause(caught)
+        if isinstance(exc, AgentwriteError):
+            raise fail(str(exc).splitlines()[0], exc.exit_code) from None
         raise fail(
             f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", 1
         ) from None
+
+
+def first_cause(exc: BaseException) -> BaseException:
+    """The first error inside a group of errors (tasks run together fail as a group), or
+    ``exc`` itself.
+
+    >>> first_cause(ExceptionGroup("tasks", [ValueError("bad plan"), KeyError("x")]))
+    ValueError('bad plan')
+    >>> first_cause(KeyError("x"))
+    KeyError('x')
+    """
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 def run(coro_fn: Callable[[], Any]) -> Any:

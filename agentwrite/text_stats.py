@@ -164,8 +164,29 @@ def counted_sentences(text: str, min_words: int = MIN_SENTENCE_WORDS) -> list[st
     >>> counted_sentences("Tea is old. The river runs north to the sea!")
     ['the river runs north to the sea']
     """
-    sentences = (normalise_sentence(s) for s in split_sentences(text))
-    return [s for s in sentences if count_words(s) >= min_words]
+    return [key for s in split_sentences(text) if (key := counted_key(s, min_words)) is not None]
+
+
+def counted_key(sentence: str, min_words: int = MIN_SENTENCE_WORDS) -> str | None:
+    """One sentence as the repetition figures count it: ``normalise_sentence``'s key when it
+    has ``min_words`` counted words or more, else None.
+
+    >>> counted_key("The river runs **north** to the sea!"), counted_key("Tea is old.")
+    ('the river runs north to the sea', None)
+    """
+    key = normalise_sentence(sentence)
+    return key if count_words(key) >= min_words else None
+
+
+def repeated_share(keys: Sequence[str]) -> float:
+    """Share of ``keys`` (counted sentences) that occur more than once; 0.0 for none.
+
+    >>> repeated_share(["a b", "c d", "a b"]), repeated_share([])
+    (0.6666666666666666, 0.0)
+    """
+    if not keys:
+        return 0.0
+    return sum(c for c in Counter(keys).values() if c > 1) / len(keys)
 
 
 def document_repeated_sentence_rate(text: str, min_words: int = MIN_SENTENCE_WORDS) -> float:
@@ -179,11 +200,7 @@ def document_repeated_sentence_rate(text: str, min_words: int = MIN_SENTENCE_WOR
     >>> document_repeated_sentence_rate("Short. Short. Short."), document_repeated_sentence_rate("")
     (0.0, 0.0)
     """
-    sentences = counted_sentences(text, min_words)
-    if not sentences:
-        return 0.0
-    counts = Counter(sentences)
-    return sum(c for c in counts.values() if c > 1) / len(sentences)
+    return repeated_share(counted_sentences(text, min_words))
 
 
 def cross_section_repeated_sentence_rate(
@@ -277,8 +294,16 @@ def gibberish_rate(text: str) -> float:
     >>> gibberish_rate("阳台上的小菜园需要阳光、水和一点耐心。"), gibberish_rate("")
     (0.0, 0.0)
     """
+    bad, tokens = gibberish_words(text)
+    return bad / tokens if tokens else 0.0
+
+
+def gibberish_words(text: str) -> tuple[int, int]:
+    """How many of ``text``'s counted tokens are not words (``gibberish_rate``), and how
+    many it has; a text's counts are the sums of its sentences'.
+
+    >>> gibberish_words("yahda yeah dunno mr alrightdumminmjerry"), gibberish_words("")
+    ((2, 5), (0, 0))
+    """
     tokens = word_tokens(text)
-    if not tokens:
-        return 0.0
-    bad = sum(1 for t in tokens if not is_word(t, "zh" if _CJK_CHAR.match(t) else "en"))
-    return bad / len(tokens)
+    return sum(1 for t in tokens if not is_word(t, "zh" if _CJK_CHAR.match(t) else "en")), len(tokens)

@@ -5,6 +5,7 @@ import itertools
 import json
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -393,12 +394,19 @@ async def test_from_settings(monkeypatch: pytest.MonkeyPatch):
 
 
 async def test_many_requests_run_at_once_without_a_limit():
-    # each answer is held 1.5 s, long enough for all twelve to be in flight on a loaded machine
-    with OpenAIServer(scripted(Reply.completion("ok", delay=1.5))) as server:
+    # each answer waits until all twelve requests are in flight: a client that sent fewer at
+    # once would leave the barrier broken after its timeout, and the requests answered 500
+    everyone = threading.Barrier(12, timeout=60)
+
+    def handler(request: dict[str, Any]) -> Reply:
+        everyone.wait()
+        return Reply.completion("ok")
+
+    with OpenAIServer(handler) as server:
         model = client(server)
-        await asyncio.gather(*(model.complete(ASK, PARAMS) for _ in range(12)))
+        answers = await asyncio.gather(*(model.complete(ASK, PARAMS) for _ in range(12)))
         await model.aclose()
-    assert server.max_concurrency == 12
+    assert [a.text for a in answers] == ["ok"] * 12 and server.max_concurrency == 12
 
 
 async def test_a_shared_limit_bounds_requests_in_flight_across_wrappers():

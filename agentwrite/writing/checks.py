@@ -4,11 +4,17 @@
 settings. Its ``judge`` is a loop-guard judge (``agentwrite.loop_guard``): each finished
 sentence that is talk about the writing (``agentwrite.writing.talk``) is named ``TALK`` and
 dropped by the guard's ``clean`` like an echo, its words counted in ``words_dropped``. Its
-``scores`` read a candidate's kept text once, at its end (each figure one pass, linear in the
-words): on-topic (``section_on_topic`` with the chosen scorer), the text's language and the
-share of its words in the brief's script, repeated sentences and gibberish as
-``agentwrite.text_stats`` figures them, and the checks it fails (``CHECKS``), which the
-choose loop names in its next request.
+``scores`` give a candidate's kept text its figures: on-topic (``section_on_topic`` with the
+chosen scorer), the text's language and the share of its words in the brief's script,
+repeated sentences and gibberish as ``agentwrite.text_stats`` figures them, and the checks it
+fails, which the choose loop names in its next request.
+
+Each figure is a sum over the text's sentences (and on-topic over chunks of sentences), so
+each sentence's part is worked out once and kept: its ``tally``, told each sentence as the
+section streams (a loop-guard tally), works out the sentences the guard keeps and the
+chunks they close while the model is still writing; ``scores`` at the section's end then
+only adds them up (a sentence or chunk it was not told of, it works out then). The
+figures are those of the whole text read at once: ``tests/test_section_checks.py`` checks it.
 
 The combined ``score`` is the product of on-topic, language share, and the shares of
 sentences not repeated and of words not gibberish, less ``TALK_PENALTY`` per line of talk
@@ -18,25 +24,27 @@ language or off its point scores near 0 whatever else it does well.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from agentwrite.domain import SectionScores
 from agentwrite.length import count_words
 from agentwrite.llm.base import Message
-from agentwrite.loop_guard import tidy
+from agentwrite.loop_guard import Sentence, Tally, tidy
 from agentwrite.prompts import render
-from agentwrite.text_stats import document_repeated_sentence_rate, gibberish_rate
+from agentwrite.text_stats import counted_key, gibberish_words, repeated_share, split_sentences
 from agentwrite.text_stats import load_word_lists as load_text_stats_lists
-from agentwrite.writing.language import (
-    Language,
-    brief_language,
-    language_of,
-    language_share,
-    load_common_words,
-    matches,
-)
+from agentwrite.writing.language import Language, ScriptCounts, brief_language, load_common_words
 from agentwrite.writing.talk import talk_kind, talk_spans
-from agentwrite.writing.topic import TopicScorer, load_frequencies, section_on_topic
+from agentwrite.writing.topic import (
+    SECTION_CHUNK_WORDS,
+    SentenceGrouper,
+    TopicScorer,
+    group_sentences,
+    load_frequencies,
+    section_reference,
+    weighted_closeness,
+)
 
 TALK = "talk about the writing"
 """The fault the judge names; the guard drops such sentences."""
@@ -78,27 +86,52 @@ class SectionChecks:
     min_words: int = 0
     planned_words: int = 0
     language: Language | None = None
+    _sentences: dict[str, _SentenceFigures] = field(default_factory=dict, init=False, repr=False)
+    _chunks: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.language is None:
             self.language = brief_language(self.brief)
+        self._reference = section_reference(self.brief, self.main_point)
 
     def judge(self, sentence: str) -> str | None:
         """``TALK`` when ``sentence`` talks about the writing instead of being it."""
         return TALK if talk_kind(sentence) is not None else None
 
+    def tally(self) -> Tally:
+        """A tally for one reading of a candidate as it streams (``LoopGuard.read``): the
+        figures of each sentence the guard keeps, and the similarity of each chunk those
+        sentences close, worked out as they end."""
+        grouper = SentenceGrouper(SECTION_CHUNK_WORDS)
+
+        def take(sentence: Sentence) -> None:
+            if sentence.fault is not None:
+                return
+            if (chunk := grouper.add(sentence.text, self._figures(sentence.text).words)) is not None:
+                self._similarities([chunk[0]])
+
+        return take
+
     def scores(self, text: str, talk_lines: int) -> SectionScores:
         """The figures of a candidate's kept ``text`` (``talk_lines`` found and removed)."""
         assert self.language is not None
-        on_topic = section_on_topic(text, self.brief, self.main_point, self.topic)
-        share = language_share(text, self.language)
-        repeated = document_repeated_sentence_rate(text)
-        gibberish = gibberish_rate(text)
-        short = count_words(text) < self.min_words
+        sentences = split_sentences(text)
+        figures = [self._figures(sentence) for sentence in sentences]
+        words = sum(f.words for f in figures)
+        grouped = group_sentences(sentences, [f.words for f in figures], SECTION_CHUNK_WORDS)
+        chunks = [(chunk, n) for chunk, n in grouped if n]
+        similarities = self._similarities([chunk for chunk, _ in chunks])
+        on_topic = weighted_closeness(chunks, similarities, self.topic.threshold)
+        scripts = ScriptCounts.total(f.scripts for f in figures)
+        share = scripts.share(self.language)
+        repeated = repeated_share([f.key for f in figures if f.key is not None])
+        tokens = sum(f.tokens for f in figures)
+        gibberish = sum(f.gibberish for f in figures) / tokens if tokens else 0.0
+        short = words < self.min_words
         failed = {
             "talk": talk_lines > 0,
             "off_topic": on_topic < self.min_on_topic,
-            "language": not matches(text, self.language),
+            "language": not scripts.matches(self.language),
             "repetition": repeated > MAX_REPEATED_SENTENCES,
             "gibberish": gibberish > MAX_GIBBERISH,
             "short": short,
@@ -108,13 +141,39 @@ class SectionChecks:
         return SectionScores(
             talk_lines=talk_lines,
             on_topic=round(on_topic, 4),
-            language=language_of(text).code,
+            language=scripts.language().code,
             language_share=round(share, 4),
             repeated_sentences=round(repeated, 4),
             gibberish=round(gibberish, 4),
             problems=[name for name, failed_it in failed.items() if failed_it],
             score=round(score, 4),
         )
+
+    def _figures(self, sentence: str) -> _SentenceFigures:
+        figures = self._sentences.get(sentence)
+        if figures is None:
+            bad, tokens = gibberish_words(sentence)
+            figures = _SentenceFigures(
+                count_words(sentence), ScriptCounts.of(sentence), bad, tokens, counted_key(sentence)
+            )
+            self._sentences[sentence] = figures
+        return figures
+
+    def _similarities(self, chunks: list[str]) -> list[float]:
+        missing = list(dict.fromkeys(c for c in chunks if c not in self._chunks))
+        if missing:
+            self._chunks.update(zip(missing, self.topic.similarities(missing, self._reference), strict=True))
+        return [self._chunks[c] for c in chunks]
+
+
+class _SentenceFigures(NamedTuple):
+    """One sentence's part of a text's figures."""
+
+    words: int
+    scripts: ScriptCounts
+    gibberish: int
+    tokens: int
+    key: str | None
 
 
 def load_word_lists() -> None:

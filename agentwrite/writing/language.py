@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -129,23 +130,92 @@ def _latin_language(words: list[str]) -> Language:
     return ENGLISH
 
 
-def _language_of_script(script: str, tokens: list[tuple[str, str]]) -> Language:
-    if script in ("han", "kana"):
-        kana = sum(1 for s, _ in tokens if s == "kana")
-        han = sum(1 for s, _ in tokens if s == "han")
-        return JAPANESE if kana >= KANA_SHARE_JAPANESE * (han + kana) else CHINESE
-    if script == "latin":
-        return _latin_language([word for s, word in tokens if s == "latin"])
-    if script == "cyrillic" and any(_UKRAINIAN_LETTERS.search(w) for s, w in tokens if s == script):
-        return UKRAINIAN
-    return _BY_SCRIPT[script]
+@dataclass(frozen=True)
+class ScriptCounts:
+    """What tells a text's language: its counted words by script, its first ``LATIN_SAMPLE``
+    Latin words, and whether its Cyrillic has Ukrainian letters. The counts of texts joined
+    by whitespace or a sentence end are the sum of theirs (``total``), so a text read
+    sentence by sentence is counted once (the section checks do so as it streams).
 
+    >>> counts = ScriptCounts.of("茶是一种古老的饮料。Tea is old.")
+    >>> counts.language().name, counts.share(CHINESE), counts.matches(CHINESE)
+    ('Chinese', 0.75, True)
+    >>> parts = ScriptCounts.total([ScriptCounts.of("茶是一种古老的饮料。"), ScriptCounts.of("Tea is old.")])
+    >>> parts == counts
+    True
+    """
 
-def _script_counts(tokens: list[tuple[str, str]]) -> Counter[str]:
-    counts = Counter(script for script, _ in tokens)
-    if counts["kana"]:  # Japanese writes Han and kana together: one script for the vote
-        counts["kana"] += counts.pop("han", 0)
-    return counts
+    scripts: tuple[tuple[str, int], ...] = ()
+    latin: tuple[str, ...] = ()
+    ukrainian: bool = False
+
+    @classmethod
+    def of(cls, text: str) -> ScriptCounts:
+        """The counts of one text."""
+        tokens = _tokens(text)
+        counts = Counter(script for script, _ in tokens)
+        latin = tuple(word for script, word in tokens if script == "latin")[:LATIN_SAMPLE]
+        ukrainian = bool(counts["cyrillic"]) and any(
+            _UKRAINIAN_LETTERS.search(word) for script, word in tokens if script == "cyrillic"
+        )
+        return cls(tuple(sorted(counts.items())), latin, ukrainian)
+
+    @classmethod
+    def total(cls, parts: Iterable[ScriptCounts]) -> ScriptCounts:
+        """The counts of the texts of ``parts`` joined, in order."""
+        counts: Counter[str] = Counter()
+        latin: list[str] = []
+        ukrainian = False
+        for part in parts:
+            counts.update(dict(part.scripts))
+            if len(latin) < LATIN_SAMPLE:
+                latin.extend(part.latin[: LATIN_SAMPLE - len(latin)])
+            ukrainian = ukrainian or part.ukrainian
+        return cls(tuple(sorted(counts.items())), tuple(latin), ukrainian)
+
+    def words(self) -> int:
+        """Counted words in every script."""
+        return sum(count for _, count in self.scripts)
+
+    def votes(self) -> Counter[str]:
+        """Counted words by script, Han counted as kana where there is kana (Japanese
+        writes both: one script for the vote).
+
+        >>> ScriptCounts.of("お茶は日本の文化です。Tea").votes()
+        Counter({'kana': 10, 'latin': 1})
+        """
+        counts = Counter(dict(self.scripts))
+        if counts["kana"]:
+            counts["kana"] += counts.pop("han", 0)
+        return +counts
+
+    def language(self) -> Language:
+        """The language of the script most words are in (``language_of``)."""
+        votes = self.votes()
+        return self.language_of_script(votes.most_common(1)[0][0]) if votes else ENGLISH
+
+    def language_of_script(self, script: str) -> Language:
+        counts = dict(self.scripts)
+        if script in ("han", "kana"):
+            kana, han = counts.get("kana", 0), counts.get("han", 0)
+            return JAPANESE if kana >= KANA_SHARE_JAPANESE * (han + kana) else CHINESE
+        if script == "latin":
+            return _latin_language(list(self.latin))
+        if script == "cyrillic" and self.ukrainian:
+            return UKRAINIAN
+        return _BY_SCRIPT[script]
+
+    def share(self, language: Language) -> float:
+        """Share of the counted words in ``language``'s script (``language_share``)."""
+        total = self.words()
+        if not total:
+            return 0.0
+        scripts = _SCRIPTS_OF.get(language.code, frozenset())
+        return sum(count for script, count in self.scripts if script in scripts) / total
+
+    def matches(self, language: Language) -> bool:
+        """Whether the text is mostly in ``language`` (``matches``)."""
+        return self.share(language) > MOSTLY and self.language().code == language.code
 
 
 def language_of(text: str) -> Language:
@@ -159,11 +229,7 @@ def language_of(text: str) -> Language:
     >>> language_of("お茶は日本の文化です。").name, language_of("Чай — это напиток.").name
     ('Japanese', 'Russian')
     """
-    tokens = _tokens(text)
-    counts = _script_counts(tokens)
-    if not counts:
-        return ENGLISH
-    return _language_of_script(counts.most_common(1)[0][0], tokens)
+    return ScriptCounts.of(text).language()
 
 
 def brief_language(instruction: str) -> Language:
@@ -182,13 +248,14 @@ def brief_language(instruction: str) -> Language:
     >>> brief_language("写一篇8000字的旅行指南，介绍云南十日游的路线、交通、美食和注意事项。").name
     'Chinese'
     """
+    read = ScriptCounts.of(instruction)
+    votes = read.votes()
+    if len(votes) <= 1:
+        return read.language()
     tokens = _tokens(instruction)
-    counts = _script_counts(tokens)
-    if len(counts) <= 1:
-        return language_of(instruction)
     scored = []
-    for script, count in counts.items():
-        language = _language_of_script(script, tokens)
+    for script, count in votes.items():
+        language = read.language_of_script(script)
         common = _common_words(language.code)
         scripts = _SCRIPTS_OF[language.code]
         score = sum(1 for s, word in tokens if s in scripts and word.lower() in common)
@@ -207,11 +274,7 @@ def language_share(text: str, language: Language) -> float:
     >>> language_share("", CHINESE)
     0.0
     """
-    tokens = _tokens(text)
-    if not tokens:
-        return 0.0
-    scripts = _SCRIPTS_OF.get(language.code, frozenset())
-    return sum(1 for script, _ in tokens if script in scripts) / len(tokens)
+    return ScriptCounts.of(text).share(language)
 
 
 def matches(text: str, language: Language) -> bool:
@@ -225,8 +288,7 @@ def matches(text: str, language: Language) -> bool:
     >>> matches("Le thé est une boisson que l'on prépare avec des feuilles.", ENGLISH)
     False
     """
-    share = language_share(text, language)
-    return share > MOSTLY and language_of(text).code == language.code
+    return ScriptCounts.of(text).matches(language)
 
 
 def language_named(code: str) -> Language:

@@ -74,18 +74,52 @@ def chunk_text(text: str, max_words: int = CHUNK_WORDS) -> list[str]:
     >>> chunk_text("One two three. Four five. Six seven eight nine.", max_words=5)
     ['One two three. Four five.', 'Six seven eight nine.']
     """
-    chunks: list[str] = []
-    current: list[str] = []
-    words = 0
-    for sentence in split_sentences(text):
-        n = count_words(sentence)
-        if current and words + n > max_words:
-            chunks.append(" ".join(current))
-            current, words = [], 0
-        current.append(sentence)
-        words += n
-    chunks.append(" ".join(current))
-    return chunks
+    sentences = split_sentences(text)
+    return [chunk for chunk, _ in group_sentences(sentences, [count_words(s) for s in sentences], max_words)]
+
+
+def group_sentences(sentences: Sequence[str], words: Sequence[int], max_words: int) -> list[tuple[str, int]]:
+    """``chunk_text``'s chunks of ``sentences`` (their counted ``words`` given), each with
+    its words.
+
+    >>> group_sentences(["One two three.", "Four five.", "Six seven."], [3, 2, 2], 5)
+    [('One two three. Four five.', 5), ('Six seven.', 2)]
+    """
+    grouper = SentenceGrouper(max_words)
+    closed = (grouper.add(sentence, n) for sentence, n in zip(sentences, words, strict=True))
+    return [*(chunk for chunk in closed if chunk is not None), grouper.end()]
+
+
+class SentenceGrouper:
+    """``group_sentences`` one sentence at a time, as a text streams: ``add`` gives the chunk
+    that a sentence closes (it starts the next), ``end`` the last one.
+
+    >>> grouper = SentenceGrouper(5)
+    >>> grouper.add("One two three.", 3), grouper.add("Four five.", 2), grouper.add("Six seven.", 2)
+    (None, None, ('One two three. Four five.', 5))
+    >>> grouper.end()
+    ('Six seven.', 2)
+    """
+
+    def __init__(self, max_words: int) -> None:
+        self.max_words = max_words
+        self._current: list[str] = []
+        self._words = 0
+
+    def add(self, sentence: str, words: int) -> tuple[str, int] | None:
+        """Take the next sentence (``words`` counted); the chunk it closed, if any."""
+        closed = None
+        if self._current and self._words + words > self.max_words:
+            closed = self.end()
+        self._current.append(sentence)
+        self._words += words
+        return closed
+
+    def end(self) -> tuple[str, int]:
+        """The chunk being filled (empty when nothing was added), and start a new one."""
+        chunk = (" ".join(self._current), self._words)
+        self._current, self._words = [], 0
+        return chunk
 
 
 def _fold(word: str) -> str:
@@ -272,11 +306,29 @@ def section_on_topic(text: str, brief: str, main_point: str | None, topic: Topic
     >>> section_on_topic("Drones fly over the city markets at night.", brief, point, LexicalScorer())
     0.0
     """
-    chunks = [chunk for chunk in chunk_text(text, SECTION_CHUNK_WORDS) if count_words(chunk)]
-    if not chunks:
+    sentences = split_sentences(text)
+    grouped = group_sentences(sentences, [count_words(s) for s in sentences], SECTION_CHUNK_WORDS)
+    chunks = [(chunk, words) for chunk, words in grouped if words]
+    reference = section_reference(brief, main_point)
+    return weighted_closeness(chunks, topic.similarities([c for c, _ in chunks], reference), topic.threshold)
+
+
+def section_reference(brief: str, main_point: str | None) -> str:
+    """What a section's chunks are compared with: the brief, and its main point if any."""
+    return f"{brief}\n{main_point}" if main_point else brief
+
+
+def weighted_closeness(
+    chunks: Sequence[tuple[str, int]], similarities: Sequence[float], threshold: float
+) -> float:
+    """``section_on_topic`` from its ``chunks`` (text, words) and their ``similarities``: each
+    similarity as a fraction of ``threshold``, capped at 1, averaged by words; 0.0 for none.
+
+    >>> weighted_closeness([("a", 30), ("b", 10)], [0.2, 0.05], 0.1)
+    0.875
+    """
+    total = sum(words for _, words in chunks)
+    if not total:
         return 0.0
-    reference = f"{brief}\n{main_point}" if main_point else brief
-    similarities = topic.similarities(chunks, reference)
-    words = [count_words(chunk) for chunk in chunks]
-    closeness = (min(1.0, max(0.0, s) / topic.threshold) for s in similarities)
-    return sum(w * c for w, c in zip(words, closeness, strict=True)) / sum(words)
+    closeness = (min(1.0, max(0.0, s) / threshold) for s in similarities)
+    return sum(words * c for (_, words), c in zip(chunks, closeness, strict=True)) / total

@@ -22,7 +22,7 @@ from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words, without_target
 from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
-from agentwrite.loop_guard import GuardedText, LoopGuard
+from agentwrite.loop_guard import GuardedText, LoopGuard, Tally
 from agentwrite.markdown import clean_section_text
 from agentwrite.plans import render_outline
 from agentwrite.prompts import render
@@ -312,12 +312,13 @@ async def write_draft(
         TextBatches(lambda text: events(SectionDelta(index, text))) if streams and ctx.stream_text else None
     )
     watched = guard if streams else None
+    tally = checks.tally if checks is not None else None
     draft = Draft()
     first: list[Message] = []
     while True:
         if not draft.text:  # the first request, or again after an empty or all-loop answer
             decoding = s.decoding_for("writer").stronger(s.loop_penalty_step * draft.loops_cut)
-            watcher = _Watcher(watched, "", delta, budget)
+            watcher = _Watcher(watched, "", delta, budget, tally)
             request = section_request(
                 ctx, prompt, budget, decoding=decoding, force_length=True, watch=watcher
             )
@@ -327,7 +328,7 @@ async def write_draft(
             follow_up = continuation_messages(first, draft.text, title, more, language, draft.avoid)
             if guard is not None:
                 guard.add_prompt(follow_up[-1]["content"])  # its step may be echoed back too
-            watcher = _Watcher(watched, draft.text + " ", delta, budget)
+            watcher = _Watcher(watched, draft.text + " ", delta, budget, tally)
             request = section_request(
                 ctx,
                 fixed(follow_up),
@@ -378,12 +379,13 @@ class _Watcher:
     on, the answer is also stopped once the sentences the guard keeps (``prefix``, the text
     so far, included) reach ``budget`` words; ``reached`` says whether the latest try was,
     ``reading`` is the guard's reading of its text (so that the answer need not be read
-    again when it is taken)."""
+    again when it is taken). ``tally`` makes the section checks' tally for each reading."""
 
     guard: LoopGuard | None
     prefix: str
     delta: Callable[[str], None] | None
     budget: int
+    tally: Callable[[], Tally] | None = None
     reached: bool = False
     reading: GuardedText | None = None
 
@@ -392,7 +394,7 @@ class _Watcher:
         delta = self.delta
         if self.guard is None:
             return None if delta is None else lambda piece: bool(delta(piece))
-        reading = self.reading = self.guard.read(self.prefix)
+        reading = self.reading = self.guard.read(self.prefix, self.tally() if self.tally else None)
         check = reading.watch()
 
         def watch(piece: str) -> bool:
