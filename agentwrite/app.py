@@ -82,7 +82,7 @@ async def graph(runtime: ServerRuntime[ServeContext]) -> AsyncIterator[ServedGra
     the run's settings and closed when the run ends."""
     run = runtime.execution_runtime
     context = _context(run.context if run is not None else None)
-    settings = _settings(context)
+    settings = run_settings(context)
     if run is None:  # a read: the review node is there, so that a thread stopped at it reads right
         yield served_graph(settings, None, review=True)
         return
@@ -97,7 +97,7 @@ def _context(given: ServeContext | dict[str, Any] | None) -> ServeContext:
     return ServeContext(**(given or {}))
 
 
-def _settings(context: ServeContext) -> Settings:
+def run_settings(context: ServeContext) -> Settings:
     """The run's settings: the server's (``AGENTWRITE_CONFIG``, ``AGENTWRITE_*``) with the
     run's own over them. The server's key goes only to its own servers: a run may name a
     base URL only from the server's ``allowed_base_urls``, and never carries a key (the

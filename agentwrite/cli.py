@@ -29,7 +29,7 @@ from agentwrite.files import MAX_TEXT_FILE_BYTES, read_text_file, write_json, wr
 from agentwrite.length import resolve_target
 from agentwrite.output_paths import document_outputs
 from agentwrite.progress import RunProgress
-from agentwrite.run_folder import clear_run_dir
+from agentwrite.run_folder import RUN_FILE, clear_run_dir
 from agentwrite.serve import DEFAULT_PORT
 from agentwrite.train.cli import app as train_app
 
@@ -140,7 +140,7 @@ def write(
         sidecar = json_path or out.with_name(out.name + ".json")
         folder = run_dir or out.with_name(out.name + ".run")
         out_file, sidecar_file = document_outputs(out, sidecar, folder)  # links written through
-        if resume and not (folder / "run.json").exists():
+        if resume and not (folder / RUN_FILE).exists():
             typer.echo(f"nothing to resume in {folder}: starting a new run", err=True)
 
         try:

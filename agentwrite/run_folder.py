@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 MARKER = ".agentwrite-run"
 RUN_FILE = "run.json"
+"""What was run, in its folder: a document's run folder and an eval run folder alike."""
 CHECKPOINTS = "checkpoints.sqlite"
 OWN_FILES = (
     CHECKPOINTS,

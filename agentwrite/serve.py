@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from agentwrite.bundled import BUNDLED_MODEL_NAME, bundled_model_dir
+from agentwrite.bundled import BUNDLED_ALIASES, BUNDLED_MODEL_NAME, bundled_model_dir
 from agentwrite.errors import InputError, ServerStartError
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ DEFAULT_PORT = 8000
 DEFAULT_MAX_MODEL_LEN = 8192
 DEFAULT_STARTUP_TIMEOUT = 600.0
 DEFAULT_CPU_KV_CACHE_GB = 2
-BUNDLED_ALIASES = (None, "", "bundled", BUNDLED_MODEL_NAME)
 _LOG_TAIL_LINES = 15
 
 

@@ -53,7 +53,9 @@ from cpu_sampler import CATEGORIES, CpuSampler
 from agentwrite.domain import WriteMode
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 
 MODES: tuple[WriteMode, ...] = ("sequential", "parallel", "sketch")
 BRIEF = "Write a {words:,}-word travel guide to Yunnan province for a first-time visitor."

@@ -52,7 +52,9 @@ from agentwrite.llm.limit import LimitedModel
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.llm.scheduling import FairLimiter
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 
 log = logging.getLogger("bench_scale")
 SECTION_WORDS = 500

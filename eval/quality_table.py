@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentwrite.evaluation.score import read_scores
+from agentwrite.evaluation.score_files import read_scores
 
 COLUMNS = [
     ("scored", "prompts"),

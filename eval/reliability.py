@@ -2,10 +2,11 @@
 
     .venv/bin/python eval/reliability.py
 
-The drills are the ones the test suite runs (``agentwrite.testing.drills``): documents written
-through the fault proxy, ``agentwrite write`` and ``agentwrite dataset build`` killed with SIGKILL
-at seeded points and restarted, and the hostile inputs of ``agentwrite.testing.hostile_inputs``
-(every command and the LangGraph app, tried by ``agentwrite.testing.hostile_drill``).
+The drills are the ones the test suite runs (``agentwrite.testing.fault_drill`` and
+``kill_drills``): documents written through the fault proxy, ``agentwrite write`` and
+``agentwrite dataset build`` killed with SIGKILL at seeded points and restarted, and the
+hostile inputs of ``agentwrite.testing.hostile_inputs`` (every command and the LangGraph app,
+tried by ``agentwrite.testing.hostile_drill``).
 Everything runs against loopback servers; no model is needed. Takes about a minute.
 """
 
@@ -19,15 +20,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from agentwrite.testing.drills import (
+from agentwrite.testing.fault_drill import fault_run
+from agentwrite.testing.hostile_drill import try_case
+from agentwrite.testing.hostile_inputs import CASES
+from agentwrite.testing.kill_drills import (
     PARALLEL_AIMS,
     SEQUENTIAL_AIMS,
     dataset_kill_drill,
-    fault_run,
     write_kill_drill,
 )
-from agentwrite.testing.hostile_drill import try_case
-from agentwrite.testing.hostile_inputs import CASES
 from agentwrite.testing.openai_server import OpenAIServer
 
 FAULT_RUNS = [("sequential", s) for s in (1, 4, 5)] + [("parallel", s) for s in (2, 6)] + [("sketch", 3)]

@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from agentwrite.dataset.build import build_dataset
-from agentwrite.dataset.filters import jaccard, shingles
 from agentwrite.dataset.instructions import Instruction, read_instructions, write_instructions
+from agentwrite.dataset.near_duplicates import jaccard, shingles
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.evaluation.run import PREDICTIONS, run_suite
 from agentwrite.evaluation.score import score_run

@@ -49,13 +49,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentwrite.length import parse_target
-from agentwrite.testing.openai_server import (
-    PLAN_LINE_MARKER,
-    WORDS_PER_PLANNED_SECTION,
-    RecordedRequest,
-    Reply,
-    requested_schema,
-)
+from agentwrite.testing.fake_writer import PLAN_LINE_MARKER, WORDS_PER_PLANNED_SECTION, requested_schema
+from agentwrite.testing.openai_server import RecordedRequest
+from agentwrite.testing.replies import Reply
 from agentwrite.testing.schema_answers import phrase, schema_answer
 
 TRICKLE = 0.001

@@ -8,7 +8,7 @@ from typing import Any
 
 from agentwrite.domain import Usage
 from agentwrite.llm.base import Completion, GenerationParams, Message
-from agentwrite.testing.openai_server import prose, writer_handler
+from agentwrite.testing.fake_writer import prose, writer_handler
 from agentwrite.testing.scripted_model import ScriptedModel
 
 

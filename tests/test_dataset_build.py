@@ -21,7 +21,7 @@ from agentwrite.dataset.instructions import instruction_id
 from agentwrite.dataset.journal import META, REJECTS, TRAIN, recover
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.errors import InputError, ServerUnreachable
-from agentwrite.evaluation.scoring import length_score
+from agentwrite.evaluation.longbench import length_score
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.run_folder import claim_run_dir
 from agentwrite.settings import Settings

@@ -12,18 +12,19 @@ import pytest
 from typer.testing import CliRunner
 
 from agentwrite.cli import app
-from agentwrite.dataset.build import RUNS, abuild_dataset
+from agentwrite.dataset.build import abuild_dataset
+from agentwrite.dataset.document import RUNS
 from agentwrite.dataset.export import FORMATS, export
 from agentwrite.dataset.filters import (
     REJECT_REASONS,
     FilterConfig,
-    NearDuplicateIndex,
     Verdict,
     check_document,
     first_failure,
     token_counter,
 )
 from agentwrite.dataset.journal import META, REJECTS, TRAIN
+from agentwrite.dataset.near_duplicates import NearDuplicateIndex
 from agentwrite.dataset.recipe import Recipe, recipe_settings
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl
@@ -31,7 +32,8 @@ from agentwrite.length import count_words
 from agentwrite.llm.base import GenerationParams
 from agentwrite.runner import aread_run
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, Reply
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 from tests import dataset_fakes as fakes
 from tests.conftest import ServedModel
 

@@ -12,13 +12,11 @@ from agentwrite.dataset.filters import (
     EstimatedTokens,
     FilterConfig,
     HFTokens,
-    NearDuplicateIndex,
     check_document,
     count_artefacts,
-    jaccard,
-    shingles,
     token_counter,
 )
+from agentwrite.dataset.near_duplicates import NearDuplicateIndex, jaccard, shingles
 from agentwrite.errors import InputError
 from agentwrite.length import count_words
 from tests.dataset_fakes import random_prose

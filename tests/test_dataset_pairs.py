@@ -35,7 +35,9 @@ from agentwrite.dataset.shards import Shard, shard_of
 from agentwrite.errors import InputError
 from agentwrite.runner import write
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 from tests import pair_fakes
 from tests.dataset_fakes import random_prose
 

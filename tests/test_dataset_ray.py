@@ -40,7 +40,9 @@ from agentwrite.dataset.journal import META, REJECTS, TRAIN
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.errors import ServerUnreachable
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")  # Ray's own
 

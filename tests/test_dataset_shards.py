@@ -24,7 +24,8 @@ from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.shards import Shard, shard_of
 from agentwrite.errors import InputError
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
 from tests import dataset_fakes as fakes
 from tests.test_dataset_build import lines, write_jsonl
 

@@ -8,7 +8,8 @@ import pytest
 from agentwrite.decoding import ROLE_DEFAULTS, Decoding
 from agentwrite.errors import InputError
 from agentwrite.settings import load_settings
-from agentwrite.testing.openai_server import OpenAIServer, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
 from tests.test_cli_http import run_cli
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from agentwrite.evaluation.scoring import length_score
+from agentwrite.evaluation.longbench import length_score
 from agentwrite.testing.openai_server import OpenAIServer
 from agentwrite.text_stats import document_repeated_sentence_rate, split_sentences
 from tests.degenerate_writer import DegenerateWriter, prompt_lines

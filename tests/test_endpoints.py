@@ -26,8 +26,10 @@ from agentwrite.llm.retry import RetryPolicy
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, FairLimiter
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
+from agentwrite.testing.fake_writer import writer_handler
 from agentwrite.testing.fault_proxy import FaultProxy
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_reply
 from tests.test_cli_http import run_cli

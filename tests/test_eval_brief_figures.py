@@ -12,7 +12,8 @@ import pytest
 from agentwrite.evaluation.brief_figures import response_figures, run_figures
 from agentwrite.evaluation.position import CURVE_FIGURES, mean_curve, position_curve, tenths
 from agentwrite.evaluation.report import write_report
-from agentwrite.evaluation.score import ascore_run, read_scores
+from agentwrite.evaluation.score import ascore_run
+from agentwrite.evaluation.score_files import read_scores
 from agentwrite.length import count_words
 from agentwrite.writing.topic import LexicalScorer
 

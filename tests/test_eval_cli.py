@@ -9,8 +9,10 @@ from typing import Any
 from typer.testing import CliRunner
 
 from agentwrite.cli import app
-from agentwrite.evaluation.scoring import DIMENSIONS
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.evaluation.longbench import DIMENSIONS
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 from tests.test_eval_run import SMOKE
 
 RATINGS = dict.fromkeys(DIMENSIONS, 3)

@@ -12,10 +12,11 @@ import pytest
 
 from agentwrite.errors import InputError
 from agentwrite.evaluation.judge import RATINGS_SCHEMA
+from agentwrite.evaluation.longbench import DIMENSIONS
 from agentwrite.evaluation.report import DPI, FIGSIZE, write_report
 from agentwrite.evaluation.run import arun_suite
-from agentwrite.evaluation.score import LengthGroup, ascore_run, read_scores
-from agentwrite.evaluation.scoring import DIMENSIONS
+from agentwrite.evaluation.score import ascore_run
+from agentwrite.evaluation.score_files import LengthGroup, read_scores
 from agentwrite.settings import Settings
 from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_model

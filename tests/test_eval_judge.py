@@ -8,7 +8,7 @@ import pytest
 
 from agentwrite.errors import ModelRequestError, ServerUnreachable
 from agentwrite.evaluation.judge import JudgeError, fit_response, judge, parse_ratings, shorten
-from agentwrite.evaluation.scoring import DIMENSIONS
+from agentwrite.evaluation.longbench import DIMENSIONS
 from agentwrite.length import estimate_tokens
 from agentwrite.testing.scripted_model import ScriptedModel
 
@@ -149,10 +149,10 @@ class LateNamedJudge(ScriptedModel):
 
 
 async def test_the_judge_cache_is_keyed_on_the_servers_model_name(tmp_path) -> None:
-    from agentwrite.evaluation.score import JUDGEMENTS, _judge_all, _judge_id
+    from agentwrite.evaluation.judge_cache import JUDGEMENTS, judge_all, judge_id
 
     rows = [{"key": "k1", "prompt": "Write about tea.", "response": "Tea grows on hills."}]
-    found, failures = await _judge_all(rows, tmp_path, LateNamedJudge(), 1, 1, max_context=2048)
+    found, failures = await judge_all(rows, tmp_path, LateNamedJudge(), 1, 1, max_context=2048)
     assert failures == [] and found["k1"]["judge"] == "judge-7b"
     (record,) = [json.loads(line) for line in (tmp_path / JUDGEMENTS).read_text().splitlines()]
-    assert record["id"] == _judge_id("k1", "Tea grows on hills.", "judge-7b")
+    assert record["id"] == judge_id("k1", "Tea grows on hills.", "judge-7b")

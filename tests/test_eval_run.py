@@ -14,7 +14,7 @@ from agentwrite.evaluation.suites import load_suite
 from agentwrite.length import count_words, parse_target
 from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import prose
+from agentwrite.testing.fake_writer import prose
 from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_model
 

@@ -9,21 +9,15 @@ from typing import Any
 
 import pytest
 
-from agentwrite.evaluation.score import (
-    RENAMED_FIGURES,
-    Failure,
-    ItemScore,
-    LengthGroup,
-    aggregate,
-    read_scores,
-)
-from agentwrite.evaluation.scoring import (
+from agentwrite.evaluation.aggregate import aggregate
+from agentwrite.evaluation.longbench import (
     DIMENSIONS,
     dimension_score,
     length_score,
     overall_score,
     quality_score,
 )
+from agentwrite.evaluation.score_files import RENAMED_FIGURES, ItemScore, LeftOut, LengthGroup, read_scores
 from agentwrite.length import count_words
 
 RESULTS = Path(__file__).resolve().parents[1] / "eval" / "results"
@@ -100,7 +94,7 @@ def item(key: str, s_l: float, bucket: str = "[0,500)", **fields: Any) -> ItemSc
 
 def test_aggregate_counts_failed_prompts_as_zero_only_in_s_l_failures_as_zero() -> None:
     items = [item("a", 90.0), item("b", 60.0, bucket="[500,2k)")]
-    failed = [Failure(key="c", reason="plan failed"), Failure(key="c", reason="plan failed again")]
+    failed = [LeftOut(key="c", reason="plan failed"), LeftOut(key="c", reason="plan failed again")]
     scores = aggregate(items, failed, {"target": "direct"}, None)
     assert scores.s_l == 75.0  # the mean over the two predictions
     assert scores.failed_items == 1  # one prompt, failed twice
@@ -115,7 +109,7 @@ def test_aggregate_counts_failed_prompts_as_zero_only_in_s_l_failures_as_zero() 
 def test_aggregate_gives_s_q_and_overall_only_over_rated_items() -> None:
     rated = dict.fromkeys(DIMENSIONS, 4)
     items = [item("a", 90.0, ratings=rated), item("b", 70.0)]
-    unrated = [Failure(key="b", reason="no ratings")]
+    unrated = [LeftOut(key="b", reason="no ratings")]
     scores = aggregate(items, [], {}, ("judge", unrated))
     assert (scores.judge, scores.judged, scores.judge_failures) == ("judge", 1, unrated)
     assert scores.s_q == 75.0  # every dimension (4 - 1) * 25, item b left out

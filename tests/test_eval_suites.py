@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agentwrite.errors import InputError
-from agentwrite.evaluation.score import bucket_of
+from agentwrite.evaluation.longbench import bucket_of
 from agentwrite.evaluation.suites import item_key, load_suite
 from agentwrite.length import parse_target
 from agentwrite.writing.language import brief_language

@@ -13,7 +13,7 @@ from agentwrite.events import PlanReady, SectionDone, SectionStarted
 from agentwrite.llm.base import Completion
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import prose
+from agentwrite.testing.fake_writer import prose
 from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_model, writer_reply
 

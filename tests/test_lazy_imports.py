@@ -79,3 +79,15 @@ def test_commands_that_run_no_workflow_do_not_import_langgraph(
     )
     assert child.returncode == 0 and child.stdout.strip().endswith("ok"), child.stderr[-3000:]
     assert (tmp_path / "merged" / "train.jsonl").exists() and (run / "scores.json").exists()
+
+
+def test_the_settings_and_the_error_base_come_from_the_package_without_langgraph(tmp_path: Path) -> None:
+    """What the README's examples import from ``agentwrite`` itself, before any workflow runs."""
+    code = (
+        "import sys; from agentwrite import AgentwriteError, Settings, load_settings; "
+        "from agentwrite.errors import InputError; "
+        "assert issubclass(InputError, AgentwriteError) and load_settings().mode == Settings().mode; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'langgraph'))"
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert child.returncode == 0 and child.stdout.strip() == "[]", child.stderr[-3000:]

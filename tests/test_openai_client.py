@@ -21,7 +21,8 @@ from agentwrite.llm.openai_compat import OpenAICompatModel, ServerInfo
 from agentwrite.llm.retry import RetryPolicy
 from agentwrite.llm.scheduling import FairLimiter
 from agentwrite.settings import load_settings
-from agentwrite.testing.openai_server import OpenAIServer, Reply
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 from tests.conftest import RealNetworkBlocked
 
 FAST = RetryPolicy(max_retries=3, base_delay=0.01, max_delay=0.05)

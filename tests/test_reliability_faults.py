@@ -2,7 +2,7 @@
 
 import pytest
 
-from agentwrite.testing.drills import fault_run
+from agentwrite.testing.fault_drill import fault_run
 from agentwrite.testing.fault_proxy import Fault, FaultProxy, scripted
 from agentwrite.testing.openai_server import OpenAIServer
 
@@ -19,7 +19,7 @@ async def test_a_faulted_run_loses_nothing_and_repeats_nothing(mode: str, seed: 
 
 async def test_every_kind_of_fault_is_survived_in_one_run() -> None:
     from agentwrite.runner import awrite
-    from agentwrite.testing.drills import BRIEF, fault_settings
+    from agentwrite.testing.fault_drill import BRIEF, fault_settings
 
     kinds = list(Fault)
     # three faults in a row, then a clean answer (a request must not fail past its retries)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from agentwrite.testing.drills import (
+from agentwrite.testing.kill_drills import (
     INSTRUCTIONS,
     PARALLEL_AIMS,
     SECTIONS,

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agentwrite.testing.drills import BRIEF, Pacer
+from agentwrite.testing.fault_drill import BRIEF
 from agentwrite.testing.fault_proxy import Fault, FaultProxy, seeded
+from agentwrite.testing.kill_chain import Pacer
 from agentwrite.testing.openai_server import OpenAIServer
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.runner import awrite
 from agentwrite.serve import DEFAULT_HOST, VLLMServer
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import prose
+from agentwrite.testing.fake_writer import prose
 from agentwrite.testing.scripted_model import ScriptedModel
 
 TITLES = [

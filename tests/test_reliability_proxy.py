@@ -10,7 +10,8 @@ from agentwrite.llm.base import GenerationParams
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.llm.retry import RetryPolicy
 from agentwrite.testing.fault_proxy import FAILING, MARKER, Fault, FaultProxy, Injection, scripted, seeded
-from agentwrite.testing.openai_server import OpenAIServer, Reply
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 
 ASK = [{"role": "user", "content": "Say hello."}]
 PARAMS = GenerationParams(max_tokens=32)

@@ -19,7 +19,8 @@ from agentwrite import RunContext, build_graph
 from agentwrite.cli import app
 from agentwrite.domain import Brief
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
 from tests.scripted import writer_model
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,9 @@ from agentwrite.graph.nodes.revise import first_tokens
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import asked_section, drifting, writer_reply
 

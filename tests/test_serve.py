@@ -285,7 +285,8 @@ def test_the_vllm_command_line_for_a_port_and_extra_flags(
 def test_write_serve_model_serves_that_folder_for_the_run(
     model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agentwrite.testing.openai_server import OpenAIServer, writer_handler
+    from agentwrite.testing.fake_writer import writer_handler
+    from agentwrite.testing.openai_server import OpenAIServer
 
     asked: list[object] = []
     with OpenAIServer(writer_handler) as backend:

@@ -19,7 +19,8 @@ from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Mess
 from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
 from agentwrite.sources import CHUNK_WORDS, load_sources, size, split_text
-from agentwrite.testing.openai_server import OpenAIServer, prose, writer_handler
+from agentwrite.testing.fake_writer import prose, writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
 from agentwrite.testing.scripted_model import RecordedCall, ScriptedModel
 from tests.scripted import asked_section, writer_reply
 

@@ -17,7 +17,7 @@ from agentwrite.llm.factory import make_model
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import prose
+from agentwrite.testing.fake_writer import prose
 from agentwrite.testing.scripted_model import RecordedCall, ScriptedModel
 from tests.scripted import writer_model, writer_reply
 

@@ -18,7 +18,9 @@ from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Mess
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import OpenAIServer, Reply, writer_handler
+from agentwrite.testing.fake_writer import writer_handler
+from agentwrite.testing.openai_server import OpenAIServer
+from agentwrite.testing.replies import Reply
 from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import writer_reply
 

@@ -10,7 +10,7 @@ from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.write import fixed, generate_section, section_params
 from agentwrite.llm.base import Completion
 from agentwrite.settings import Settings
-from agentwrite.testing.openai_server import prose
+from agentwrite.testing.fake_writer import prose
 from agentwrite.testing.scripted_model import ScriptedModel
 
 PROMPT = [{"role": "user", "content": "Write section 1."}]

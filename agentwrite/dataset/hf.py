@@ -26,10 +26,10 @@ from typing import Any
 import yaml
 
 from agentwrite.credentials import without_secrets
-from agentwrite.dataset.build import BUILD_FILE
 from agentwrite.dataset.export import nothing_kept
 from agentwrite.dataset.journal import META, TRAIN
 from agentwrite.dataset.preference import PreferencePair, read_pairs, to_dpo
+from agentwrite.dataset.session import BUILD_FILE
 from agentwrite.dataset.stats import PLOT_FILE, STATS_FILE, pair_stats
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl

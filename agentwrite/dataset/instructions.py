@@ -24,7 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agentwrite.dataset.filters import jaccard, shingles
+from agentwrite.dataset.near_duplicates import jaccard, shingles
 from agentwrite.errors import InputError, ModelError
 from agentwrite.files import MAX_DATA_FILE_BYTES, append_jsonl, atomic_file, read_bounded, read_text_file
 from agentwrite.length import DEFAULT_TARGET_WORDS, MAX_TARGET_WORDS, parse_target

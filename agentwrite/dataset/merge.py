@@ -3,7 +3,7 @@
 The sources' committed records are taken in the order the folders are given, each folder
 in its commit order (the order of its ``meta.jsonl``). Rejects are copied as they are;
 each accepted document goes through the build's own committer again
-(``agentwrite.dataset.build``), so that one near-duplicate index with the sources'
+(``agentwrite.dataset.committer``), so that one near-duplicate index with the sources'
 threshold sees all of them: a document that nearly repeats one accepted from an earlier
 source becomes a ``duplicate`` reject, with its meta updated as a build would. An accepted
 document's preference pairs (``pairs.jsonl``) go with it, and are dropped with it.
@@ -29,13 +29,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from agentwrite.credentials import without_secrets
-from agentwrite.dataset.build import BUILD_FILE, _Committer, _now, _Outcome
-from agentwrite.dataset.filters import FilterConfig, NearDuplicateIndex
+from agentwrite.dataset.committer import Committer
+from agentwrite.dataset.document import Outcome
+from agentwrite.dataset.filters import FilterConfig
 from agentwrite.dataset.instructions import Instruction
 from agentwrite.dataset.journal import META, REJECTS, TRAIN, Journal
+from agentwrite.dataset.near_duplicates import NearDuplicateIndex
 from agentwrite.dataset.preference import PAIRS
 from agentwrite.dataset.recipe import Recipe
-from agentwrite.dataset.records import BuildRecord
+from agentwrite.dataset.records import BuildRecord, timestamp
+from agentwrite.dataset.session import BUILD_FILE
 from agentwrite.dataset.stats import write_stats
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl, write_json
@@ -138,7 +141,7 @@ def _write(sources: list[_Source], filters: FilterConfig, folder: Path) -> list[
     total = sum(len(s.meta) for s in sources)
     index = NearDuplicateIndex(filters.near_duplicate_threshold)
     with Journal(folder) as journal:
-        committer = _Committer(
+        committer = Committer(
             journal, index, folder, Recipe(filters=filters), accepted=0, done=0, total=total, on_event=None
         )
         for source in sources:
@@ -153,7 +156,7 @@ def _write(sources: list[_Source], filters: FilterConfig, folder: Path) -> list[
                 )  # fmt: skip
                 # the committer counts the pairs again: a near-duplicate drops them
                 record = BuildRecord.model_validate({k: v for k, v in meta.items() if k != "pairs"})
-                committer.commit(_Outcome(item, record, document=assistant["content"], pairs=pairs))
+                committer.commit(Outcome(item, record, document=assistant["content"], pairs=pairs))
                 if record.status != "accepted":
                     duplicates.append(record.id)
     return duplicates
@@ -185,7 +188,7 @@ def merge_builds(sources: Sequence[Path], out: Path) -> Merged:
     try:
         duplicates = _write(read, filters, folder)
         record = {
-            "merged_at": _now(),
+            "merged_at": timestamp(),
             "sources": [str(s.path) for s in read],
             "near_duplicates_dropped": duplicates,
             # an older build may have recorded a recipe's API key: it is not copied on

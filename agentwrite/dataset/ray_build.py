@@ -4,9 +4,9 @@ The driver (this process) starts the session as a local build does: it reads the
 instructions, repairs the outputs of an interrupted build and skips its finished ids. The
 instructions left become a Ray dataset of one block each, mapped by a fixed pool of actors:
 each actor holds one model client (``make_model`` of the settings it is given) and writes
-its documents with the local build's ``_write_one``, at most ``concurrency`` at once on its
+its documents with the local build's ``write_document``, at most ``concurrency`` at once on its
 event loop. Every outcome comes back with its instruction's id as soon as it is written,
-and the driver checks near-duplicates and commits it through the same ``_Committer`` and
+and the driver checks near-duplicates and commits it through the same ``Committer`` and
 ``Journal``, so the output files are those of a local build. Ray restarts a killed actor
 and runs its documents again, from their checkpoints under ``OUT/runs``; an id is committed
 once, whatever comes back twice. Ray is imported here only, when a build starts.
@@ -25,20 +25,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from agentwrite.dataset.build import (
-    RUNS,
-    BuildProgress,
-    _open_session,
-    _Outcome,
-    _record_session,
-    _Session,
-    _write_one,
-    finish_session,
-)
+from agentwrite.dataset.committer import BuildProgress
+from agentwrite.dataset.document import RUNS, Outcome, write_document
 from agentwrite.dataset.filters import token_counter
 from agentwrite.dataset.instructions import Instruction
 from agentwrite.dataset.journal import Journal
 from agentwrite.dataset.recipe import Recipe
+from agentwrite.dataset.session import Session, finish_session, open_session, record_session
 from agentwrite.dataset.shards import Shard
 from agentwrite.errors import InputError, ServerUnreachable
 from agentwrite.llm.factory import check_backend, make_model
@@ -101,7 +94,7 @@ class _Writer:
     async def _write(self, item: Instruction) -> bytes:
         async with self.slots:
             try:
-                outcome = await _write_one(
+                outcome = await write_document(
                     item,
                     model=self.model,
                     settings=self.settings,
@@ -132,7 +125,7 @@ def _connect(ray: ModuleType, address: str) -> bool:
 
 
 def _outcomes(
-    ray: ModuleType, start: _Session, out_dir: Path, settings: Settings, recipe: Recipe, actors: int
+    ray: ModuleType, start: Session, out_dir: Path, settings: Settings, recipe: Recipe, actors: int
 ) -> Iterator[tuple[str, bytes]]:
     """Each instruction left, written by the actors: its id and its pickled outcome, in the
     order they finish."""
@@ -185,12 +178,12 @@ def build_dataset_ray(
     settings = settings or Settings()
     out_dir = Path(out_dir).resolve()  # the actors' working folder is not ours
     check_backend(settings)
-    start = _open_session(instructions_path, out_dir, settings, recipe, limit, shard)
+    start = open_session(instructions_path, out_dir, settings, recipe, limit, shard)
     token_counter(recipe.tokenizer)  # a bad tokenizer fails here, before a cluster starts
     connected_here = _connect(ray, address)
     started = time.monotonic()
     try:
-        _record_session(out_dir, instructions_path, settings, recipe, start.started_at, shard)
+        record_session(out_dir, instructions_path, settings, recipe, start.started_at, shard)
         with Journal(out_dir) as journal:
             committer = start.committer(journal, out_dir, recipe, on_event)
             if start.todo:
@@ -200,7 +193,7 @@ def build_dataset_ray(
                     if doc_id in committed:  # a task Ray ran twice
                         log.warning("%s came back twice; committed once", doc_id)
                         continue
-                    outcome: _Outcome | _Unreachable = pickle.loads(data)
+                    outcome: Outcome | _Unreachable = pickle.loads(data)
                     if isinstance(outcome, _Unreachable):
                         raise outcome.error()  # the server is gone: stop, as a local build does
                     committer.commit(outcome)

@@ -12,9 +12,16 @@ Fields a record has not reached are left out of its line: a bad input line has n
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+
+def timestamp() -> str:
+    """Now, as the records and ``build.json`` stamp their times: ISO 8601 in UTC, to the
+    millisecond (a build session is named by the time it started)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class BuildRecord(BaseModel):

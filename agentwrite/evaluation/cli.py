@@ -109,7 +109,8 @@ def score(
     and --topic-scorer names the on-topic figure's scorer (lexical by default, or minilm).
     The API key is never a flag: AGENTWRITE_API_KEY or OPENAI_API_KEY, or api_key in --config."""
     from agentwrite.evaluation.embeddings import load_embedder
-    from agentwrite.evaluation.score import RunScore, ScoreProgress, ascore_run, check_score_input
+    from agentwrite.evaluation.score import ascore_run, check_score_input
+    from agentwrite.evaluation.score_files import RunScore, ScoreProgress
     from agentwrite.llm.factory import make_model
     from agentwrite.progress import JobProgress
     from agentwrite.writing.topic import scorer

@@ -1,7 +1,7 @@
 """An LLM judge: six 1-5 ratings of a response, parsed strictly, with bounded retries.
 
 The judge's answer must hold a JSON object with every dimension of
-``agentwrite.evaluation.scoring.DIMENSIONS`` as an integer from 1 to 5. Code fences and text
+``agentwrite.evaluation.longbench.DIMENSIONS`` as an integer from 1 to 5. Code fences and text
 around the object are tolerated; a missing dimension or a rating outside 1-5 is rejected,
 never clipped or filled in. A response too long for the judge is cut in the middle and the
 rating records that it was.
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentwrite.context_budget import output_room
 from agentwrite.decoding import ROLE_DEFAULTS, Decoding
 from agentwrite.errors import AgentwriteError, ModelError, ModelRequestError
-from agentwrite.evaluation.scoring import DIMENSIONS
+from agentwrite.evaluation.longbench import DIMENSIONS
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.structured import NoValidAnswer, ask_until_valid, json_objects
 from agentwrite.prompts import render

@@ -22,9 +22,9 @@ from statistics import fmean
 from typing import Any
 
 from agentwrite.errors import InputError
+from agentwrite.evaluation.longbench import BUCKETS, DIMENSIONS
 from agentwrite.evaluation.position import CURVE_FIGURES
-from agentwrite.evaluation.score import BUCKETS, ITEM_SCORES, SCORES, LengthGroup, RunScore, read_scores
-from agentwrite.evaluation.scoring import DIMENSIONS
+from agentwrite.evaluation.score_files import ITEM_SCORES, SCORES, LengthGroup, RunScore, read_scores
 from agentwrite.files import read_numbered_jsonl, write_text
 from agentwrite.output_paths import output_file, output_folder
 

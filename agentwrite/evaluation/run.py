@@ -38,6 +38,7 @@ from agentwrite.llm.base import ChatModel, GenerationParams, Message
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
 from agentwrite.output_paths import output_folder
+from agentwrite.run_folder import RUN_FILE
 from agentwrite.settings import Settings
 from agentwrite.sync import run_sync
 
@@ -47,7 +48,6 @@ Target = Literal["agentwrite", "direct"]
 
 PREDICTIONS = "predictions.jsonl"
 FAILURES = "failures.jsonl"
-RUN_FILE = "run.json"
 DOCUMENTS = "documents"
 DIRECT_MAX_TOKENS = 32_768
 """LongBench-Write's ``max_new_tokens`` for a direct answer; lowered to fit the context."""
@@ -159,7 +159,7 @@ class Prediction(Answer):
     endpoints: dict[str, dict[str, int]]
 
 
-class Failure(BaseModel):
+class PromptFailure(BaseModel):
     """A line of ``failures.jsonl`` (the suite's fields follow the key)."""
 
     key: str
@@ -239,7 +239,7 @@ class _SuiteRun:
                 raise
             except AgentwriteError as exc:
                 log.warning("prompt %s failed: %s", item.key, exc)
-                failure = Failure(
+                failure = PromptFailure(
                     key=item.key, error=type(exc).__name__, reason=str(exc), endpoints=_figures(ticket)
                 )
                 line = failure.model_dump()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentwrite.bundled import BUNDLED_MODEL_NAME
+from agentwrite.bundled import BUNDLED_ALIASES, BUNDLED_MODEL_NAME
 from agentwrite.domain import Usage
 from agentwrite.errors import InputError, ModelError
 from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Message
@@ -87,8 +87,6 @@ class LocalModel:
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalModel:
         """The bundled model, or the local folder named by ``settings.model``."""
-        from agentwrite.serve import BUNDLED_ALIASES
-
         if settings.model in BUNDLED_ALIASES:
             return cls()
         folder = Path(settings.model).expanduser()  # type: ignore[arg-type]

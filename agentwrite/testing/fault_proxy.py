@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agentwrite.testing.loopback import LoopbackServer, OwnedServer
-from agentwrite.testing.openai_server import completion_of_sse, sse_body
+from agentwrite.testing.replies import completion_of_sse, sse_body
 
 MARKER = "FAULT-INJECTED"
 

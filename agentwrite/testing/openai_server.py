@@ -11,104 +11,39 @@ recorded with its headers, and the number of completion requests in flight is tr
 A streamed answer can go out word by word (``Reply.completion(..., words_per_event=1,
 trickle=0.001)``), as an engine writes; each request records how its answer went out
 (``RecordedRequest.delivery``), including a client that hung up before the end.
-``writer_handler`` is a deterministic stand-in for a model, good enough for the agent to
-plan and write a whole document against it.
+Replies and their wire format are ``agentwrite.testing.replies``; the default handler,
+``writer_handler``, a deterministic stand-in for a model, is
+``agentwrite.testing.fake_writer``. Their names stay importable from here.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 import time
-import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from agentwrite.length import parse_target
+from agentwrite.testing.fake_writer import (
+    PLAN_LINE_MARKER,
+    WORDS_PER_PLANNED_SECTION,
+    plan_lines,
+    prose,
+    requested_schema,
+    writer_handler,
+)
 from agentwrite.testing.loopback import LoopbackServer, OwnedServer
-from agentwrite.testing.on_topic import instruction_words, weave
-from agentwrite.testing.schema_answers import phrase, schema_answer
-
-EVENT_STREAM = {"Content-Type": "text/event-stream"}
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the server answers to one request. Build one with ``completion``, ``error``
-    or ``raw``; ``delay`` seconds pass before anything is sent. ``pace``, when set, replaces
-    ``trickle``: called before each event of a streamed answer with the words it carries (0
-    for the last events), it says how many seconds to wait, as an engine whose speed depends
-    on its load would (``dataclasses.replace`` a reply to set it)."""
-
-    status: int = 200
-    text: str | None = None
-    finish_reason: str = "stop"
-    usage: dict[str, Any] | None = None
-    body: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    declared_length: int | None = None
-    trickle: float = 0.0
-    words_per_event: int = 3
-    pace: Callable[[int], float] | None = None
-
-    @classmethod
-    def completion(
-        cls,
-        text: str,
-        finish_reason: str = "stop",
-        usage: dict[str, Any] | None = None,
-        delay: float = 0.0,
-        trickle: float = 0.0,
-        words_per_event: int = 3,
-    ) -> Reply:
-        """A chat completion; ``usage`` defaults to one token per whitespace-separated piece.
-        Streamed, it goes out ``words_per_event`` words to an event, the events ``trickle``
-        seconds apart (a slow engine writing). ``words_per_event=1`` with a small trickle
-        (a millisecond) streams like an engine, one token at a time: a client that stops
-        reading part-way is then seen to hang up (``Delivery.aborted``), since the answer
-        has not all been written into the socket's buffer before it does."""
-        return cls(
-            text=text,
-            finish_reason=finish_reason,
-            usage=usage,
-            delay=delay,
-            trickle=trickle,
-            words_per_event=words_per_event,
-        )
-
-    @classmethod
-    def events(cls, body: str, trickle: float = 0.0) -> Reply:
-        """A streamed answer of exactly these server-sent events (``data: ...`` lines)."""
-        return cls(body=body.encode(), headers=dict(EVENT_STREAM), trickle=trickle)
-
-    @classmethod
-    def error(
-        cls,
-        status: int,
-        message: str = "injected error",
-        headers: dict[str, str] | None = None,
-        delay: float = 0.0,
-    ) -> Reply:
-        """An error status with an OpenAI-style ``{"error": {"message": ...}}`` body."""
-        body = json.dumps({"error": {"message": message, "type": "TestError", "code": status}}).encode()
-        return cls(status=status, body=body, headers=dict(headers or {}), delay=delay)
-
-    @classmethod
-    def raw(
-        cls, body: bytes | str, status: int = 200, declared_length: int | None = None, delay: float = 0.0
-    ) -> Reply:
-        """Exactly these bytes. A ``declared_length`` above the body's length announces more
-        than is sent, then the connection is closed: a body cut short."""
-        data = body.encode() if isinstance(body, str) else body
-        return cls(status=status, body=data, declared_length=declared_length, delay=delay)
-
-
-Handler = Callable[[dict[str, Any]], Reply]
+from agentwrite.testing.replies import (
+    EVENT_STREAM,
+    Handler,
+    Reply,
+    completion_json,
+    completion_of_sse,
+    sse_body,
+)
 
 
 @dataclass
@@ -285,14 +220,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.close_connection = True  # the server is shutting down
                 return
             if reply.body is None and body.get("stream"):
-                events = sse_body(_completion_json(body, reply), _include_usage(body), reply.words_per_event)
+                events = sse_body(completion_json(body, reply), _include_usage(body), reply.words_per_event)
                 headers = {**EVENT_STREAM, **reply.headers}
                 streamed = Reply(
                     reply.status, body=events, headers=headers, trickle=reply.trickle, pace=reply.pace
                 )
                 self._send(streamed)
             elif reply.body is None:
-                self._send_json(_completion_json(body, reply), reply.status, reply.headers)
+                self._send_json(completion_json(body, reply), reply.status, reply.headers)
             else:
                 self._send(reply)
         finally:
@@ -369,220 +304,23 @@ def _lower(headers: Any) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
-def _completion_json(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
-    text = reply.text or ""
-    usage = reply.usage or {
-        "prompt_tokens": len(_prompt_text(request).split()),
-        "completion_tokens": len(text.split()),
-    }
-    usage = {**usage, "total_tokens": usage.get("prompt_tokens", 0) + (usage.get("completion_tokens") or 0)}
-    return {
-        "id": f"chatcmpl-{zlib.crc32(json.dumps(request, sort_keys=True).encode()):08x}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": request.get("model", ""),
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": reply.finish_reason,
-            }
-        ],
-        "usage": usage,
-    }
-
-
-def sse_body(completion: dict[str, Any], include_usage: bool = True, words_per_event: int = 3) -> bytes:
-    """A chat completion as the server-sent events of a streamed answer: the text in
-    pieces of ``words_per_event`` words, the finish reason on the last piece, usage,
-    ``[DONE]``.
-
-    >>> answer = {"choices": [{"message": {"content": "Tea grew slowly here."}, "finish_reason": "stop"}],
-    ...           "usage": {"prompt_tokens": 3}}
-    >>> sse_body(answer).count(b"data: "), completion_of_sse(sse_body(answer)) == answer
-    (4, True)
-    >>> word_by_word = sse_body(answer, words_per_event=1)
-    >>> word_by_word.count(b"data: "), completion_of_sse(word_by_word) == answer
-    (6, True)
-    """
-    choice = completion["choices"][0]
-    words = re.findall(r"\S+\s*|\s+", choice["message"]["content"] or "") or [""]
-    step = max(1, words_per_event)
-    pieces = ["".join(words[i : i + step]) for i in range(0, len(words), step)]
-    events: list[dict[str, Any]] = [
-        {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]} for piece in pieces
-    ]
-    events[-1]["choices"][0]["finish_reason"] = choice["finish_reason"]
-    if include_usage:
-        events.append({"choices": [], "usage": completion.get("usage")})
-    lines = [f"data: {json.dumps(event)}\n\n" for event in events] + ["data: [DONE]\n\n"]
-    return "".join(lines).encode()
-
-
-def completion_of_sse(body: bytes) -> dict[str, Any]:
-    """The chat completion a well-formed ``sse_body`` carries (for proxies that alter it)."""
-    events = [json.loads(line[6:]) for line in body.decode().splitlines() if line.startswith("data: {")]
-    text = "".join(e["choices"][0]["delta"]["content"] for e in events if e["choices"])
-    finish = next(e["choices"][0]["finish_reason"] for e in reversed(events) if e["choices"])
-    usage = next((e["usage"] for e in events if not e["choices"]), None)
-    return {"choices": [{"message": {"content": text}, "finish_reason": finish}], "usage": usage}
-
-
 def _include_usage(request: dict[str, Any]) -> bool:
     options = request.get("stream_options")
     return isinstance(options, dict) and bool(options.get("include_usage"))
 
 
-def _prompt_text(request: dict[str, Any]) -> str:
-    return "\n".join(str(m.get("content", "")) for m in request.get("messages", []) if isinstance(m, dict))
-
-
-# A deterministic "model" ------------------------------------------------------------
-
-_VOCABULARY = [
-    "river",
-    "mountain",
-    "valley",
-    "market",
-    "temple",
-    "garden",
-    "road",
-    "village",
-    "morning",
-    "evening",
-    "traveller",
-    "guide",
-    "tea",
-    "rice",
-    "bridge",
-    "lake",
-    "season",
-    "festival",
-    "history",
-    "culture",
-    "path",
-    "forest",
-    "city",
-    "stone",
-    "wind",
-    "light",
-    "quiet",
-    "ancient",
-    "bright",
-    "green",
-    "early",
-    "late",
-    "slowly",
-    "often",
-    "always",
-    "gently",
-    "walk",
-    "visit",
-    "taste",
-    "follow",
-    "remember",
-    "discover",
-    "return",
-    "wander",
-    "notice",
+__all__ = [
+    "PLAN_LINE_MARKER",
+    "WORDS_PER_PLANNED_SECTION",
+    "Delivery",
+    "Handler",
+    "OpenAIServer",
+    "RecordedRequest",
+    "Reply",
+    "completion_of_sse",
+    "plan_lines",
+    "prose",
+    "requested_schema",
+    "sse_body",
+    "writer_handler",
 ]
-_DEFAULT_MAX_TOKENS = 1024
-PLAN_LINE_MARKER = "- Word Count:"
-"""What marks a request for AgentWrite's plan lines: the answer format's own field."""
-WORDS_PER_PLANNED_SECTION = 500
-"""How many words of the target a section of ``plan_lines`` takes (the format has no bounds)."""
-
-
-def writer_handler(request: dict[str, Any]) -> Reply:
-    """Answer like a cooperative model, one token per word.
-
-    A request for JSON output (``response_format`` of type ``json_schema``) gets what its
-    schema asks for (``schema_answer``: a plan gets the fewest sections the schema allows,
-    each of the smallest budget, which the agent scales to its target). A prompt that shows
-    AgentWrite's plan line format (its ``- Word Count:`` marker) gets those lines
-    (``plan_lines``). Any other request gets prose of ``min_tokens`` words when given, else
-    about 0.6 x ``max_tokens``, capped at ``max_tokens`` words with finish reason
-    ``"length"`` when it hits the cap; the prose names the instruction's subject
-    (``agentwrite.testing.on_topic``).
-
-    >>> schema = {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}
-    >>> writer_handler({"response_format": {"type": "json_schema", "json_schema": {"schema": schema}}}).text
-    '{"title": "Quiet river mornings"}'
-    >>> reply = writer_handler({"max_tokens": 50, "messages": [{"role": "user", "content": "Write."}]})
-    >>> len(reply.text.split()), reply.finish_reason
-    (30, 'stop')
-    """
-    prompt = _prompt_text(request)
-    if (schema := requested_schema(request)) is not None:
-        return Reply.completion(json.dumps(schema_answer(schema)))
-    if PLAN_LINE_MARKER in prompt:
-        return Reply.completion(plan_lines(prompt))
-    max_tokens = int(request.get("max_tokens") or _DEFAULT_MAX_TOKENS)
-    words = int(request.get("min_tokens") or 0) or max(1, int(max_tokens * 0.6))
-    finish = "length" if words >= max_tokens else "stop"
-    messages = [m for m in request.get("messages", []) if isinstance(m, dict)]
-    users = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
-    topic = instruction_words(users[0] if users else "")
-    text = prose(min(words, max_tokens), seed=zlib.crc32(prompt.encode()), topic=topic)
-    return Reply.completion(text, finish)
-
-
-def requested_schema(request: dict[str, Any]) -> dict[str, Any] | None:
-    """The JSON schema a chat-completions request asks its answer to match, if any.
-
-    >>> requested_schema({"response_format": {"type": "json_schema", "json_schema": {"schema": {}}}})
-    {}
-    >>> requested_schema({"response_format": {"type": "text"}}) is None, requested_schema({}) is None
-    (True, True)
-    """
-    response_format = request.get("response_format")
-    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
-        return None
-    schema = (response_format.get("json_schema") or {}).get("schema")
-    return schema if isinstance(schema, dict) else {}
-
-
-def plan_lines(prompt: str) -> str:
-    """A plan in AgentWrite's line format, one section per ``WORDS_PER_PLANNED_SECTION`` of
-    the target (the largest word count the prompt names, 10,000 if none), split evenly, each
-    main point a distinct ``phrase``.
-
-    >>> print(plan_lines("Write a 1200-word guide."))
-    Title: A Test Document
-    Paragraph 1 - Main Point: Quiet river mornings. - Word Count: 400 words
-    Paragraph 2 - Main Point: Ancient mountain evenings. - Word Count: 400 words
-    Paragraph 3 - Main Point: Bright valley seasons. - Word Count: 400 words
-    """
-    target = parse_target(prompt) or 10_000
-    count = max(1, math.ceil(target / WORDS_PER_PLANNED_SECTION))
-    budgets = [target // count + (1 if i < target % count else 0) for i in range(count)]
-    lines = ["Title: A Test Document"]
-    lines += [
-        f"Paragraph {i} - Main Point: {phrase(i - 1)}. {PLAN_LINE_MARKER} {words} words"
-        for i, words in enumerate(budgets, 1)
-    ]
-    return "\n".join(lines)
-
-
-def prose(words: int, seed: int = 0, topic: Sequence[str] = ()) -> str:
-    """``words`` words (as ``count_words`` counts them) of filler prose in sentences and
-    paragraphs, the same for the same seed. Words are drawn by a hash of seed and position,
-    so that no two sentences repeat (as a model that writes well would not); ``topic``'s
-    words are woven in (``agentwrite.testing.on_topic.weave``).
-
-    >>> prose(12, seed=3)
-    'Stone evening tea notice lake bridge market light follow slowly. Late quiet.'
-    >>> prose(12, seed=3, topic=["essay", "tea"])
-    'Stone about essay tea essay tea market light follow slowly. Late about.'
-    """
-    drawn = [_VOCABULARY[zlib.crc32(f"{seed}:{i}".encode()) % len(_VOCABULARY)] for i in range(words)]
-    weave(drawn, topic, sentence_words=10)
-    out = []
-    for i, word in enumerate(drawn):
-        if i % 10 == 0:
-            word = word.capitalize()
-        end_of_sentence = i % 10 == 9 or i == words - 1
-        out.append(word + ("." if end_of_sentence else ""))
-        if end_of_sentence and i % 80 == 79 and i != words - 1:
-            out.append("\n\n")
-    return " ".join(out).replace(" \n\n ", "\n\n")

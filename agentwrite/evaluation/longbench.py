@@ -1,4 +1,5 @@
-"""LongBench-Write's length score S_l and the quality score S_q built from judge ratings.
+"""LongBench-Write's formulas: the length score S_l, the quality score S_q built from judge
+ratings, and the length buckets its figures are reported by.
 
 The formulas are LongBench-Write's (Bai et al., "LongWriter", arXiv 2408.07055): with the
 required length x and the produced length y (both in words as ``agentwrite.length`` counts
@@ -78,3 +79,22 @@ def overall_score(s_l: float, s_q: float) -> float:
     70.0
     """
     return (s_l + s_q) / 2.0
+
+
+BUCKETS: tuple[tuple[str, int, float], ...] = (
+    ("[0,500)", 0, 500),
+    ("[500,2k)", 500, 2000),
+    ("[2k,4k)", 2000, 4000),
+    ("[4k,20k]", 4000, 20000.5),
+    (">20k", 20001, float("inf")),
+)
+"""LongBench-Write's length buckets of the required length, plus one above 20,000 words."""
+
+
+def bucket_of(length: int) -> str:
+    """The bucket of a required length.
+
+    >>> bucket_of(499), bucket_of(500), bucket_of(20000), bucket_of(30000)
+    ('[0,500)', '[500,2k)', '[4k,20k]', '>20k')
+    """
+    return next(name for name, low, high in BUCKETS if low <= length < high)
