@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from agentwrite.cli import app
-from agentwrite.cli_options import (
+from agentwrite.cli.options import (
     EXPLICIT_FLAGS,
     NOT_FLAGS,
     ConfigFile,
@@ -19,7 +19,7 @@ from agentwrite.cli_options import (
     flag_names,
     with_setting_flags,
 )
-from agentwrite.cli_support import settings_from
+from agentwrite.cli.support import settings_from
 from agentwrite.settings import Settings
 from agentwrite.testing.fake_writer import writer_handler
 from agentwrite.testing.openai_server import OpenAIServer

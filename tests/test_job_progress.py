@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agentwrite.progress import JobProgress
+from agentwrite.cli.progress import JobProgress
 from agentwrite.testing.openai_server import OpenAIServer
 from tests.test_eval_cli import writer_and_judge
 from tests.test_eval_run import SMOKE

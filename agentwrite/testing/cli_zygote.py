@@ -45,7 +45,6 @@ def serve() -> None:
     """Answer run and wait requests until stdin closes."""
     import agentwrite.cli
     import agentwrite.dataset.build
-    import agentwrite.dataset.cli
     import agentwrite.runner  # noqa: F401  (imported here so that children start warm)
 
     for line in sys.stdin:

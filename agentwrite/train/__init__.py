@@ -5,7 +5,7 @@
 - ``run``: the training itself (TRL's ``SFTTrainer`` or ``DPOTrainer``, LoRA merged back), its
   log, checkpoints and resume, and the model folder it writes
 - ``card``: the model folder's ``README.md``
-- ``cli``: the command group
+- the command group is ``agentwrite.cli.train``
 
 Only ``run`` imports torch, transformers, TRL and PEFT (the ``train`` extra), and only when called.
 """

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from agentwrite.cli_options import ConfigFile, SettingsFlags, setting_overrides, with_setting_flags
-from agentwrite.cli_support import Debug, handled, run, settings_from
+from agentwrite.cli.options import ConfigFile, SettingsFlags, setting_overrides, with_setting_flags
+from agentwrite.cli.support import Debug, handled, run, settings_from
 from agentwrite.errors import InputError
 
-# agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
-# settings_from) are imported inside the commands, never at import time.
+# agentwrite.cli.root imports this module to add it as a sub-app, so the library modules a command
+# runs are imported inside the command, never at import time.
 app = typer.Typer(no_args_is_help=True, help="Build LongWriter-style fine-tuning data with the agent.")
 
 
@@ -88,10 +88,10 @@ def build(
     """Write one document per instruction; keep the good ones in OUT/train.jsonl.
 
     Settings: the recipe's settings, under the environment, under the flags."""
+    from agentwrite.cli.progress import JobProgress
     from agentwrite.dataset.build import BuildProgress, abuild_dataset
     from agentwrite.dataset.recipe import load_recipe, recipe_settings, with_overrides
     from agentwrite.dataset.shards import parse_shard
-    from agentwrite.progress import JobProgress
 
     with handled(debug):
         if actors is not None and ray is None:

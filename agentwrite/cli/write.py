@@ -1,8 +1,5 @@
-"""The command line: parse, build settings, call one library function, show progress.
-
-Exit codes: 0 success, 2 bad input, 1 runtime failure (each with a one-line message;
-``--debug`` adds the traceback), 130 interrupted.
-"""
+"""``agentwrite write`` and ``agentwrite plan``: one brief to a document (with its JSON sidecar),
+or to the plan it would be written from."""
 
 from __future__ import annotations
 
@@ -12,34 +9,15 @@ from typing import Annotated
 
 import typer
 
-from agentwrite.bundled import BUNDLED_MODEL_NAME
-from agentwrite.cli_options import (
-    ConfigFile,
-    Serve,
-    ServeModel,
-    SettingsFlags,
-    with_setting_flags,
-)
-from agentwrite.cli_review import TerminalReview
-from agentwrite.cli_support import Debug, OneLineUsage, handled, run, served, settings_from
-from agentwrite.dataset.cli import app as dataset_app
+from agentwrite.cli.options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
+from agentwrite.cli.progress import RunProgress
+from agentwrite.cli.review import TerminalReview
+from agentwrite.cli.support import Debug, handled, run, served, settings_from
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ReviewStopped
-from agentwrite.evaluation.cli import app as eval_app
 from agentwrite.files import MAX_TEXT_FILE_BYTES, read_text_file, write_json, write_text
 from agentwrite.length import resolve_target
 from agentwrite.output_paths import document_outputs
-from agentwrite.progress import RunProgress
 from agentwrite.run_folder import RUN_FILE, clear_run_dir
-from agentwrite.serve import DEFAULT_PORT
-from agentwrite.train.cli import app as train_app
-
-app = typer.Typer(
-    cls=OneLineUsage,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    help="Plan-then-write long documents with language models (AgentWrite on LangGraph).",
-)
 
 Words = Annotated[
     int | None,
@@ -73,7 +51,6 @@ def default_output(brief: str) -> Path:
     return Path(("-".join(words).lower() or "document")[:60] + ".md")
 
 
-@app.command()
 @with_setting_flags()
 def write(
     brief: Annotated[
@@ -168,7 +145,6 @@ def write(
         )
 
 
-@app.command()
 @with_setting_flags()
 def plan(
     brief: Annotated[
@@ -191,73 +167,3 @@ def plan(
         chunks = load_sources(source or [])
         the_plan = run(lambda: aplan(text, settings=settings, words=words, sources=chunks))
         typer.echo(the_plan.model_dump_json(indent=2))
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def serve(
-    ctx: typer.Context,
-    model: Annotated[
-        str | None,
-        typer.Argument(
-            help=f"The bundled model ({BUNDLED_MODEL_NAME} or 'bundled', the default) or a local Hugging "
-            "Face model folder; nothing is downloaded."
-        ),
-    ] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option(min=0, max=65535, help="Port, as vllm serve's; 0 picks a free one.")
-    ] = DEFAULT_PORT,
-    max_model_len: Annotated[int, typer.Option(help="Context window in tokens.")] = 8192,
-    startup_timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to answer.")] = 600.0,
-    debug: Debug = False,
-) -> None:
-    """Start a vLLM OpenAI-compatible server, print its base URL, and run until Ctrl-C.
-
-    Flags after -- go to vLLM as they are: agentwrite serve MODEL -- --dtype bfloat16 --enforce-eager"""
-    import signal
-
-    from agentwrite.serve import resolve_model, start_server
-
-    extra = list(ctx.args)
-    if model is not None and model.startswith("-"):  # 'serve -- --flag': no model, the flag is vLLM's
-        extra.insert(0, model)
-        model = None
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    # SIGTERM stops the server the way Ctrl-C does, instead of leaving it behind.
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        with handled(debug):
-            resolve_model(model)  # a folder that holds no model fails here, in one line
-            typer.echo("starting vLLM (a few minutes on CPU)...", err=True)
-            server = start_server(
-                model, host=host, port=port, max_model_len=max_model_len, startup_timeout=startup_timeout,
-                extra_args=extra,
-            )  # fmt: skip
-            with server:
-                typer.echo(server.base_url)
-                typer.echo(f"model {server.model_name}, log {server.log_path}; Ctrl-C stops it", err=True)
-                try:
-                    code = server.wait()
-                except KeyboardInterrupt:
-                    typer.echo("stopping the server...", err=True)
-                    return
-            raise AgentwriteError(f"the vLLM server exited with code {code}; log: {server.log_path}")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-app.add_typer(dataset_app, name="dataset")
-app.add_typer(eval_app, name="eval")
-app.add_typer(train_app, name="train")
-
-
-def main() -> None:
-    """Console entry point."""
-    app()
-
-
-if __name__ == "__main__":
-    main()

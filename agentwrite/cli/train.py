@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from agentwrite.cli_options import with_generated_flags
-from agentwrite.cli_support import Debug, handled
+from agentwrite.cli.options import with_generated_flags
+from agentwrite.cli.support import Debug, handled
 from agentwrite.train.recipe import Method, TrainRecipe
 
 app = typer.Typer(
@@ -65,7 +65,7 @@ def _train(
     method: Method, build: Path, model: str, out: Path, recipe: Path | None, resume: bool, quiet: bool,
     debug: bool, flags: RecipeFlags,
 ) -> None:  # fmt: skip
-    from agentwrite.progress import JobProgress
+    from agentwrite.cli.progress import JobProgress
     from agentwrite.train.recipe import load_train_recipe
     from agentwrite.train.run import RECIPE_FILE, TrainStep, train
 

@@ -1,5 +1,5 @@
 """What the three command-line apps (``agentwrite``, ``agentwrite dataset``, ``agentwrite
-eval``) share besides their flags (``cli_options``): one-line errors and exit codes, the
+eval``) share besides their flags (``options``): one-line errors and exit codes, the
 settings their flags make, and a vLLM server started for one command.
 
 Exit codes: 0 success, 2 bad input, 1 runtime failure (each with a one-line message;
@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from agentwrite.cli_options import setting_overrides
+from agentwrite.cli.options import setting_overrides
 from agentwrite.errors import AgentwriteError
 from agentwrite.settings import Settings, load_settings
 

@@ -125,7 +125,7 @@ def setting_flag(name: str) -> Any:
     field = Settings.model_fields[name]
     kind = _scalar(field.annotation)
     if kind is None:
-        raise TypeError(f"setting {name} ({field.annotation}) needs an explicit flag in cli_options")
+        raise TypeError(f"setting {name} ({field.annotation}) needs an explicit flag in cli.options")
     dashed = name.replace("_", "-")
     decl = f"--{dashed}/--no-{dashed}" if kind is bool else f"--{dashed}"
     option = typer.Option(decl, help=setting_help(name, field), rich_help_panel=SETTINGS_PANEL)

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agentwrite.cli_options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
-from agentwrite.cli_support import Debug, handled, run, served, settings_from
+from agentwrite.cli.options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
+from agentwrite.cli.support import Debug, handled, run, served, settings_from
 
 if TYPE_CHECKING:
     from agentwrite.evaluation.run import Target
 
-# agentwrite.cli imports this module to add it as a sub-app, so its helpers (handled, run,
-# settings_from, _served) are imported inside the commands, never at import time.
+# agentwrite.cli.root imports this module to add it as a sub-app, so the library modules a command
+# runs are imported inside the command, never at import time.
 app = typer.Typer(
     no_args_is_help=True, help="Benchmark long outputs: LongBench-Write length score, judge, coherence."
 )
@@ -41,9 +41,9 @@ def run_command(
     settings_flags: SettingsFlags,
 ) -> None:
     """Answer every prompt of a suite into OUT/predictions.jsonl (resumes; failures to failures.jsonl)."""
+    from agentwrite.cli.progress import JobProgress
     from agentwrite.errors import InputError
     from agentwrite.evaluation.run import SuiteProgress, arun_suite
-    from agentwrite.progress import JobProgress
 
     with handled(debug):
         if target not in ("agentwrite", "direct"):
@@ -108,11 +108,11 @@ def score(
     The settings are the judge's (its server and model: --judge-base-url, --judge-model),
     and --topic-scorer names the on-topic figure's scorer (lexical by default, or minilm).
     The API key is never a flag: AGENTWRITE_API_KEY or OPENAI_API_KEY, or api_key in --config."""
+    from agentwrite.cli.progress import JobProgress
     from agentwrite.evaluation.embeddings import load_embedder
     from agentwrite.evaluation.score import ascore_run, check_score_input
     from agentwrite.evaluation.score_files import RunScore, ScoreProgress
     from agentwrite.llm.factory import make_model
-    from agentwrite.progress import JobProgress
     from agentwrite.writing.topic import scorer
 
     with handled(debug):
