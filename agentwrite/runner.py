@@ -39,8 +39,8 @@ from agentwrite.grounding import assign_sources
 from agentwrite.length import count_words, resolve_target
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
+from agentwrite.llm.profiles import for_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_ticket
-from agentwrite.model_profiles import for_model
 from agentwrite.plans import normalise_budgets, with_budgets
 from agentwrite.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, claim_run_dir
 from agentwrite.settings import Settings, load_settings

@@ -4,7 +4,7 @@
     .venv/bin/python eval/bench_speed.py run --base-url http://127.0.0.1:8000/v1 --model smol ...
     .venv/bin/python eval/bench_speed.py report eval/results/speed-cpu.json
 
-``run`` starts a vLLM server with the bundled model (``agentwrite.serve.VLLMServer``) unless
+``run`` starts a vLLM server with the bundled model (``agentwrite.llm.vllm_server.VLLMServer``) unless
 ``--base-url`` names one, then measures:
 
 1. ceiling: aggregate completion tokens/s of N concurrent plain requests, each forced to
@@ -374,7 +374,7 @@ async def measure(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.base_url:
         return asyncio.run(measure(args, args.base_url))
-    from agentwrite.serve import VLLMServer
+    from agentwrite.llm.vllm_server import VLLMServer
 
     with VLLMServer(
         args.serve_model, max_model_len=args.max_model_len, startup_timeout=args.startup_timeout

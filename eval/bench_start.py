@@ -7,7 +7,7 @@ fast it then writes, for each way of starting it. A script, not a test.
 A variant is a comma-separated list: ``default``, ``eager`` (``--enforce-eager``, no
 torch.compile warm-up), ``bind=CPUS`` (``VLLM_CPU_OMP_THREADS_BIND``, e.g. ``0-1``),
 ``cold`` (an empty ``VLLM_CACHE_ROOT``, so no compiled graph is reused). For each it starts a
-server (``agentwrite.serve.VLLMServer``, with the flags ``agentwrite serve`` passes), reads
+server (``agentwrite.llm.vllm_server.VLLMServer``, with the flags ``agentwrite serve`` passes), reads
 the phases of the start from its log (imports and config, engine process, model load,
 warm-up, ready), then measures completion tokens/s of N concurrent requests of exactly
 ``--tokens`` tokens (``bench_speed.ceiling``), and stops it. It prints one Markdown table with
@@ -32,7 +32,7 @@ from bench_speed import ceiling
 
 from agentwrite.llm.base import GenerationParams
 from agentwrite.llm.openai_compat import OpenAICompatModel
-from agentwrite.serve import VLLMServer
+from agentwrite.llm.vllm_server import VLLMServer
 
 PHASES = {
     "engine": "Initializing a V1 LLM engine",

@@ -26,7 +26,7 @@ a trained model already in ``OUT/model`` is used again.
         --recipe datasets/recipes/train-lora-cpu.yaml --out eval/results/train_gain_cpu
 
 Without ``--base-url`` a server for the base model is started for steps 2 and 3; the trained
-model always gets one of its own (``agentwrite.serve``), stopped at the end.
+model always gets one of its own (``agentwrite.llm.vllm_server``), stopped at the end.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _baseline(suite: Path, run_dir: Path, base_url: str, model: str) -> float:
 @contextlib.contextmanager
 def vllm_server(model: str) -> Iterator[tuple[str, str]]:
     """A vLLM server for ``model`` on a free port, for the length of the block."""
-    from agentwrite.serve import start_server
+    from agentwrite.llm.vllm_server import start_server
 
     with start_server(None if model == "bundled" else model) as server:
         yield server.base_url, server.model_name

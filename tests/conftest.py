@@ -80,9 +80,9 @@ def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedMode
     elsewhere the tests that need it skip. ``AGENTWRITE_TEST_VLLM_URL`` (with
     ``AGENTWRITE_TEST_VLLM_MODEL``) points the tests at a server that is already running instead.
     """
-    from agentwrite.bundled import BUNDLED_MODEL_NAME
     from agentwrite.errors import AgentwriteError
-    from agentwrite.serve import VLLMServer, start_server
+    from agentwrite.llm.bundled import BUNDLED_MODEL_NAME
+    from agentwrite.llm.vllm_server import VLLMServer, start_server
 
     if os.environ.get("AGENTWRITE_TEST_VLLM_URL"):
         yield ServedModel(

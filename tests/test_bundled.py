@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agentwrite import bundled
-from agentwrite.bundled import BUNDLED_MODEL_NAME, bundled_cache_root, bundled_gguf_path, bundled_model_dir
 from agentwrite.errors import InputError
+from agentwrite.llm import bundled
+from agentwrite.llm.bundled import (
+    BUNDLED_MODEL_NAME,
+    bundled_cache_root,
+    bundled_gguf_path,
+    bundled_model_dir,
+)
 
 
 def test_cache_root_follows_the_environment(tmp_path: Path) -> None:

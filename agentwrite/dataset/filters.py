@@ -188,7 +188,7 @@ class HFTokens:
     template is applied when the tokenizer has one."""
 
     def __init__(self, folder: Path) -> None:
-        from agentwrite.bundled import require_local_extra
+        from agentwrite.llm.bundled import require_local_extra
 
         require_local_extra(
             "exact token counts", ("transformers",), instead="leave the tokenizer out for an estimate"
@@ -214,7 +214,7 @@ def token_counter(spec: str | Path | None) -> TokenCounter:
     if spec is None:
         return EstimatedTokens()
     if str(spec) == "bundled":
-        from agentwrite.bundled import bundled_model_dir
+        from agentwrite.llm.bundled import bundled_model_dir
 
         return HFTokens(bundled_model_dir())
     if not Path(spec).is_dir():

@@ -27,7 +27,6 @@ from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, Field
 
-from agentwrite.context_budget import output_room
 from agentwrite.domain import Usage, endpoint_totals
 from agentwrite.errors import AgentwriteError, InputError, ServerUnreachable
 from agentwrite.evaluation.suites import SuiteItem, load_suite
@@ -35,6 +34,7 @@ from agentwrite.files import append_jsonl, read_jsonl, write_json
 from agentwrite.graph.context import RunContext
 from agentwrite.length import count_words
 from agentwrite.llm.base import ChatModel, GenerationParams, Message
+from agentwrite.llm.context_window import output_room
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
 from agentwrite.output_paths import output_folder

@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from agentwrite.context_budget import TokenGauge
 from agentwrite.domain import Usage
 from agentwrite.errors import PromptTooLong
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
+from agentwrite.llm.context_window import TokenGauge
 from agentwrite.settings import Settings
 from agentwrite.writing.budget import CheckBudget
 

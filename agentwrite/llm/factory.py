@@ -13,7 +13,7 @@ def check_backend(settings: Settings) -> None:
     (and the bundled model's package, for the bundled model). Imports nothing heavy."""
     if settings.base_url:
         return
-    from agentwrite.bundled import BUNDLED_ALIASES, IN_PROCESS_MODULES, require_local_extra
+    from agentwrite.llm.bundled import BUNDLED_ALIASES, IN_PROCESS_MODULES, require_local_extra
 
     require_local_extra(
         "the in-process model",

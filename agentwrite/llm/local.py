@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentwrite.bundled import BUNDLED_ALIASES, BUNDLED_MODEL_NAME
 from agentwrite.domain import Usage
 from agentwrite.errors import InputError, ModelError
 from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Message
+from agentwrite.llm.bundled import BUNDLED_ALIASES, BUNDLED_MODEL_NAME
 
 if TYPE_CHECKING:
     import torch
@@ -107,7 +107,7 @@ class LocalModel:
     async def context_window(self) -> int | None:
         """The model's context length in tokens, from its ``config.json`` (the bundled model is
         converted first if it has not been yet)."""
-        from agentwrite.bundled import bundled_model_dir
+        from agentwrite.llm.bundled import bundled_model_dir
 
         folder = self._model_dir or bundled_model_dir()
         try:
@@ -123,7 +123,7 @@ class LocalModel:
         if self._counter is None:
             from transformers import AutoTokenizer
 
-            from agentwrite.bundled import bundled_model_dir
+            from agentwrite.llm.bundled import bundled_model_dir
 
             self._counter = AutoTokenizer.from_pretrained(self._model_dir or bundled_model_dir())
         return len(_prompt_ids(self._counter, messages))
@@ -172,7 +172,7 @@ class LocalModel:
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-                from agentwrite.bundled import bundled_model_dir
+                from agentwrite.llm.bundled import bundled_model_dir
 
                 folder = self._model_dir or bundled_model_dir()
                 log.info("loading %s in process", folder)

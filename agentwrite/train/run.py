@@ -303,8 +303,8 @@ def train(
 ) -> TrainResult:
     """Train ``model`` (``bundled`` or a local folder) on the build with ``method``; write the
     model folder ``out``. Every check is made before any work, each failure an InputError."""
-    from agentwrite.bundled import BUNDLED_ALIASES
-    from agentwrite.serve import resolve_model
+    from agentwrite.llm.bundled import BUNDLED_ALIASES
+    from agentwrite.llm.vllm_server import resolve_model
 
     started = time.monotonic()
     require_train_extra()

@@ -32,10 +32,10 @@ mkdir -p /root/aw && ln -sfn "$PWD/agentwrite" /root/aw/agentwrite
 export PYTHONPATH=/tmp/site:/root/aw HF_HUB_OFFLINE=1 VLLM_USE_FLASHINFER_SAMPLER=0 PYTHONUNBUFFERED=1
 log "installed"
 gguf=/root/bundle/SmolLM2-135M-Instruct.Q4_1.gguf
-python3 -c "import sys, pathlib, agentwrite.bundled as b; b.convert_gguf(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]))" \
+python3 -c "import sys, pathlib, agentwrite.llm.bundled as b; b.convert_gguf(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]))" \
   "$gguf" /root/smol || { log "conversion failed"; exit 1; }
 log "model converted"
-# the flags of agentwrite.serve.VllmServer.command(), plus --gpu-memory-utilization
+# the flags of agentwrite.llm.vllm_server.VllmServer.command(), plus --gpu-memory-utilization
 (cd /root && exec setsid nohup python3 -m vllm.entrypoints.openai.api_server --model /root/smol \
   --served-model-name smollm2-135m-instruct --max-model-len 8192 --host 127.0.0.1 --port 8000 \
   --gpu-memory-utilization 0.5 --enable-prompt-tokens-details \

@@ -11,7 +11,6 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from agentwrite.context_budget import answer_tokens, room_after
 from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.write import generate_section, section_checks, section_fields, with_sources
@@ -19,6 +18,7 @@ from agentwrite.graph.state import SectionTask, WriteState, state_chunks
 from agentwrite.grounding import section_chunks, section_material
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Message
+from agentwrite.llm.context_window import answer_tokens, room_after
 from agentwrite.prompts import render
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agentwrite.context_budget import room_after
 from agentwrite.domain import (
     ASKED_MAIN_POINT_CHARS,
     ASKED_PLAN_TITLE_CHARS,
@@ -25,6 +24,7 @@ from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.grounding import assign_sources, plan_from_material, plan_material
 from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
+from agentwrite.llm.context_window import room_after
 from agentwrite.plans import (
     clean_plan,
     describe_problems,

@@ -13,7 +13,6 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agentwrite.context_budget import answer_tokens, room_after
 from agentwrite.domain import Plan, Section
 from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
@@ -21,6 +20,7 @@ from agentwrite.graph.nodes.write import generate_section, section_checks, secti
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.grounding import section_chunks, section_material
 from agentwrite.llm.base import Message
+from agentwrite.llm.context_window import answer_tokens, room_after
 from agentwrite.plans import normalise_budgets
 from agentwrite.prior_text import fit_prior_text
 from agentwrite.prompts import render

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentwrite.bundled import BUNDLED_MODEL_NAME
+from agentwrite.llm.bundled import BUNDLED_MODEL_NAME
 from agentwrite.settings import Settings
 
 PROFILES: dict[str, dict[str, Any]] = {

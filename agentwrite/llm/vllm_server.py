@@ -28,8 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from agentwrite.bundled import BUNDLED_ALIASES, BUNDLED_MODEL_NAME, bundled_model_dir
 from agentwrite.errors import InputError, ServerStartError
+from agentwrite.llm.bundled import BUNDLED_ALIASES, BUNDLED_MODEL_NAME, bundled_model_dir
 
 if TYPE_CHECKING:
     import httpx
