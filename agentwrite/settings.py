@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     )
     allowed_base_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="LangGraph server only (agentwrite/app.py): the base URLs a run's context may "
+        description="LangGraph server only (agentwrite/graph/app.py): the base URLs a run's context may "
         "choose besides the server's own base_url (environment: comma-separated). None by default: "
         "runs use the server's.",
     )

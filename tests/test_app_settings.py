@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from agentwrite.app import ServeContext, run_settings
 from agentwrite.errors import InputError
+from agentwrite.graph.app import ServeContext, run_settings
 
 OWN = "http://127.0.0.1:8000/v1"
 OTHER = "http://127.0.0.1:8001/v1"

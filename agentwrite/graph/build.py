@@ -55,7 +55,7 @@ def wire(
 ) -> None:
     """Add the nodes and edges of ``mode`` (with the plan review or not) to ``graph``, each
     node function passed through ``node`` (a server binds its context to them: see
-    ``agentwrite.app``)."""
+    ``agentwrite.graph.app``)."""
     graph.add_node("plan", node(plan_node))
     graph.add_node("revise", node(revise_node))
     graph.add_node("revise_section", node(revise_section_node), input_schema=RevisionTask)

@@ -108,8 +108,8 @@ def _command(command: tuple[str, ...], args: list[str]) -> Outcome:
 
 def _app(context: str) -> Outcome:
     """A run of the LangGraph app with this context, as far as its graph factory goes."""
-    from agentwrite.app import graph
     from agentwrite.errors import InputError
+    from agentwrite.graph.app import graph
 
     runtime: Any = SimpleNamespace(execution_runtime=SimpleNamespace(context=json.loads(context)))
 
