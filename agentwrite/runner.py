@@ -35,16 +35,16 @@ from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.graph.nodes.review import Reviewer
 from agentwrite.graph.state import WriteState, state_chunks
-from agentwrite.grounding import assign_sources
 from agentwrite.length import count_words, resolve_target
 from agentwrite.llm.base import ChatModel
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.profiles import for_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_ticket
+from agentwrite.material.assign import assign_sources
+from agentwrite.material.read import Chunk, fingerprint, load_material, source_ids
 from agentwrite.plans import normalise_budgets, with_budgets
 from agentwrite.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, claim_run_dir
 from agentwrite.settings import Settings, load_settings
-from agentwrite.sources import Chunk, fingerprint, load_sources, source_ids
 from agentwrite.sync import run_sync
 from agentwrite.writing.checks import load_word_lists
 
@@ -152,7 +152,7 @@ async def awrite(
     (given the interrupt's value, it returns the resume value: ``agentwrite.graph.nodes.review``).
     """
     settings = settings or load_settings()
-    chunks = load_sources(sources)
+    chunks = load_material(sources)
     if plan is not None:
         plan, target = resolve_plan_target(plan, words, settings.max_words)
         plan, _ = assign_sources(plan, chunks, strict=True)
@@ -253,7 +253,7 @@ async def aplan(
 ) -> Plan:
     """Only the planning step: the plan a run of ``brief`` (with ``sources``) would write to."""
     settings = settings or load_settings()
-    chunks = load_sources(sources)
+    chunks = load_material(sources)
     the_brief = make_brief(brief, resolve_target(brief, words, settings.max_words))
     async with run_context(settings, model) as ctx:
         plan, _, _ = await make_plan(the_brief, ctx, chunks)

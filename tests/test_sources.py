@@ -16,9 +16,9 @@ from agentwrite.cli import app
 from agentwrite.domain import Plan, SectionPlan, Usage
 from agentwrite.errors import InputError
 from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Message
+from agentwrite.material.read import CHUNK_WORDS, load_material, size, split_text
 from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
-from agentwrite.sources import CHUNK_WORDS, load_sources, size, split_text
 from agentwrite.testing.fake_writer import prose, writer_handler
 from agentwrite.testing.openai_server import OpenAIServer
 from agentwrite.testing.scripted_model import RecordedCall, ScriptedModel
@@ -115,7 +115,7 @@ def test_files_named_alike_stay_apart_and_pdfs_are_read(tmp_path: Path) -> None:
     (tmp_path / "b" / "notes.md").write_text("Caravans carried it.", "utf-8")
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(tiny_pdf(["Tea grows in Yun-", "nan, on high slopes.", "Caravans carried it."]))
-    chunks = load_sources([tmp_path / "a" / "notes.md", tmp_path / "b" / "notes.md", pdf])
+    chunks = load_material([tmp_path / "a" / "notes.md", tmp_path / "b" / "notes.md", pdf])
     assert [c.id for c in chunks] == ["notes.md#1", f"{tmp_path / 'b' / 'notes.md'}#1", "report.pdf#1"]
     assert chunks[2].text == "Tea grows in Yunnan, on high slopes. Caravans carried it."
 
@@ -162,7 +162,7 @@ def test_a_bad_source_is_one_line(tmp_path: Path, name: str, data: bytes | None,
     if data is not None:
         path.write_bytes(data)
     with pytest.raises(InputError, match=re.escape(fragment)) as raised:
-        load_sources([path])
+        load_material([path])
     assert "\n" not in str(raised.value) and str(path) in str(raised.value)
 
 
@@ -171,15 +171,15 @@ def test_a_pdf_without_the_extra_names_it(tmp_path: Path, monkeypatch: pytest.Mo
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(tiny_pdf(["Tea."]))
     with pytest.raises(InputError, match=r"needs the 'sources' extra: pip install 'agentwrite\[sources\]'"):
-        load_sources([pdf])
+        load_material([pdf])
 
 
 def test_a_folder_or_a_file_given_twice_is_refused(tmp_path: Path) -> None:
     (tmp_path / "n.md").write_text("Tea.", "utf-8")
     with pytest.raises(InputError, match="is a folder"):
-        load_sources([tmp_path])
+        load_material([tmp_path])
     with pytest.raises(InputError, match="given twice"):
-        load_sources([tmp_path / "n.md", tmp_path / "n.md"])
+        load_material([tmp_path / "n.md", tmp_path / "n.md"])
 
 
 @pytest.fixture(scope="module")
@@ -283,7 +283,7 @@ def test_the_plan_assigns_chunks_and_the_sidecar_records_them(material: list[Pat
 
 
 def test_section_prompts_carry_their_own_chunks(material: list[Path]) -> None:
-    chunks = load_sources(material)
+    chunks = load_material(material)
     text = {c.id: c.text.splitlines()[-1] for c in chunks}  # a line of each chunk's body
     model = ScriptedModel(
         responder=planner(

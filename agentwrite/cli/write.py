@@ -91,9 +91,9 @@ def write(
     Every setting is a flag (the Settings section below); the API key comes only from the
     environment or the config file."""
     from agentwrite.llm.factory import check_backend
+    from agentwrite.material.read import load_material
     from agentwrite.plans import load_plan_file
     from agentwrite.runner import awrite, make_brief
-    from agentwrite.sources import load_sources
 
     with handled(debug):
         settings = settings_from(config, **settings_flags)
@@ -106,7 +106,7 @@ def write(
         plan = None
         if plan_file is not None:
             plan = load_plan_file(read_text_file(plan_file, "plan file"), str(plan_file))
-        chunks = load_sources(source or [])  # a bad file is said before any work
+        chunks = load_material(source or [])  # a bad file is said before any work
         target = (
             plan.total_words
             if plan is not None and words is None
@@ -158,12 +158,12 @@ def plan(
     settings_flags: SettingsFlags,
 ) -> None:
     """Print the plan for a brief as JSON (usable with write --plan, with the same --source files)."""
+    from agentwrite.material.read import load_material
     from agentwrite.runner import aplan
-    from agentwrite.sources import load_sources
 
     with handled(debug):
         settings = settings_from(config, **settings_flags)
         text = read_brief(brief)
-        chunks = load_sources(source or [])
+        chunks = load_material(source or [])
         the_plan = run(lambda: aplan(text, settings=settings, words=words, sources=chunks))
         typer.echo(the_plan.model_dump_json(indent=2))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, NotRequired, TypedDict
 
 from agentwrite.domain import Brief, Plan, Section, Usage
-from agentwrite.sources import Chunk
+from agentwrite.material.read import Chunk
 
 
 def merge_sections(done: list[Section], new: list[Section]) -> list[Section]:

@@ -15,10 +15,10 @@ from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.write import generate_section, section_checks, section_fields, with_sources
 from agentwrite.graph.state import SectionTask, WriteState, state_chunks
-from agentwrite.grounding import section_chunks, section_material
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Message
 from agentwrite.llm.context_window import answer_tokens, room_after
+from agentwrite.material.assign import section_chunks, section_material
 from agentwrite.prompts import render
 
 

@@ -21,10 +21,11 @@ from agentwrite.events import PlanReady, streamed
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.structured import ask_for_plan
 from agentwrite.graph.state import WriteState, state_chunks
-from agentwrite.grounding import assign_sources, plan_from_material, plan_material
 from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
 from agentwrite.llm.context_window import room_after
+from agentwrite.material.assign import assign_sources, plan_from_material, plan_material
+from agentwrite.material.read import Chunk
 from agentwrite.plans import (
     clean_plan,
     describe_problems,
@@ -36,7 +37,6 @@ from agentwrite.plans import (
     with_budgets,
 )
 from agentwrite.prompts import render
-from agentwrite.sources import Chunk
 from agentwrite.writing.plan_checks import brief_problems
 
 SECTION_WORDS_HINT = 500

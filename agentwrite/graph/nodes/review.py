@@ -34,7 +34,7 @@ from agentwrite.events import PlanReady, streamed
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.graph.state import WriteState, state_chunks
-from agentwrite.grounding import assign_sources
+from agentwrite.material.assign import assign_sources
 from agentwrite.plans import load_plan_file, normalise_budgets, with_budgets
 
 REVIEW = "plan_review"

@@ -18,9 +18,9 @@ from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.write import generate_section, section_checks, section_fields, with_sources
 from agentwrite.graph.state import WriteState, state_chunks
-from agentwrite.grounding import section_chunks, section_material
 from agentwrite.llm.base import Message
 from agentwrite.llm.context_window import answer_tokens, room_after
+from agentwrite.material.assign import section_chunks, section_material
 from agentwrite.plans import normalise_budgets
 from agentwrite.prior_text import fit_prior_text
 from agentwrite.prompts import render

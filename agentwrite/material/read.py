@@ -263,13 +263,13 @@ def _reflow(page: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in joined if p.strip())
 
 
-def load_sources(items: Iterable[Path | str | Chunk], max_words: int = CHUNK_WORDS) -> list[Chunk]:
+def load_material(items: Iterable[Path | str | Chunk], max_words: int = CHUNK_WORDS) -> list[Chunk]:
     """The chunks of every source, in the order given: files (paths) are read and split,
     chunks are taken as they are. Two files with the same name are told apart by the path
     as given; a file given twice, a repeated chunk id or more than ``MAX_CHUNKS`` chunks is
     an InputError.
 
-    >>> [c.id for c in load_sources([Chunk(id="a#1", source="a", text="Tea.")])]
+    >>> [c.id for c in load_material([Chunk(id="a#1", source="a", text="Tea.")])]
     ['a#1']
     """
     chunks: list[Chunk] = []

@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from agentwrite.domain import Plan, SectionPlan
 from agentwrite.errors import InputError
 from agentwrite.length import estimate_tokens
+from agentwrite.material.read import HEADING, Chunk, excerpt, size
 from agentwrite.plans import _tokens as content_words
 from agentwrite.plans import normalise_budgets
 from agentwrite.prompts import render
-from agentwrite.sources import HEADING, Chunk, excerpt, size
 from agentwrite.text_stats import sentence_spans
 
 PLAN_EXCERPT_WORDS = (None, 60, 30, 15, 8, 0)
