@@ -73,7 +73,7 @@ def test_placeholders_are_talk(line: str) -> None:
         ("The other sections are written separately, so keep to this section's point.", "task"),
         ("请写一篇关于茶的文章。", "task"),
         ("This is the first paragraph of the literature review.", "meta"),
-        ("I am writing a 3000-word travel guide to walking the coastline of Cornwall.", "label"),
+        ("I am writing a 3000-word travel guide to walking the coastline of Cornwall.", "meta"),
         ("I have rewritten the text to make it more concise.", "meta"),
         ("我将继续写下一部分。", "meta"),
         ("I apologize for the confusion in the previous section.", "apology"),
