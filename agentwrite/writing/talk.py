@@ -244,8 +244,8 @@ _DIRECTION = re.compile(
     _I,
 )
 """Directions for the text: what a piece of it must be, its format, requests to edit it."""
-_SELF = re.compile(
-    r"^(?:in\s+)?(?:(?:this|these|those|my|your|our|each|every)\s+(?:"
+_SELF_START = re.compile(
+    r"^(?:(?:in\s+)?(?:(?:this|these|those|my|your|our|each|every)\s+(?:"
     + _ORDINAL
     + r"\s+){0,2}"
     + _STRONG
@@ -254,18 +254,35 @@ _SELF = re.compile(
     + r"\s+){1,2}"
     + _STRONG
     + r")\b(?!\s+(?:of|messages?)\b)"
-    r"|^the\s+(?:paragraphs?|continuation|edit|rewrite|text)\s+(?:also\s+)?(?:is|are|has|have|added|adds|continues|"
+    r"|the\s+(?:paragraphs?|continuation|edit|rewrite|text)\s+(?:also\s+)?(?:is|are|has|have|added|adds|continues|"
     r"concludes|ends|begins|starts|needs|contains|includes|flows|seems|lacks|uses|focuses|describes|discusses|"
     r"explains)\b"
-    r"|\bthe\s+rest\s+of\s+the\s+(?:article|essay|text|blog|post|piece|document|draft|paragraph)\b"
+    r"|(?:improved|refined|revised|suggested|added|removed|replaced|clarified|enhanced|fused|made\s+changes|changed|"
+    r"corrected|simplified|reworded|rephrased|retained|adds|emphasi[sz]es|clearer|more\s+precise|lighter|extracted|"
+    r"edited)\b[^.!?:]*\b(?:sentences?|words?|phrases?|phrasing|verbs?|tone|structure|clarity|flow|rephrasing|"
+    r"changes|wording|grammar|paragraphs?|text|message|choice)\b"
+    r"|no\s+(?:edits?|changes?)\s+(?:were\s+)?(?:made|needed|required)\b|no\s+need\s+to\s+(?:write|edit|rewrite|add|"
+    r"change|continue)\b"
+    r"|(?:the|this|my|your|our)\s+(?:(?:first|next|last|final|previous|following|whole|entire)\s+)?(?:chapter|"
+    r"section|essay|article|post|guide|piece|document|blog|text|page)\s+(?:will\s+|should\s+|must\s+|would\s+|"
+    r"is\s+going\s+to\s+)?(?:end|ends|ended|begin|begins|began|start|starts|started|conclude|concludes|concluded|"
+    r"close|closes|finish|finishes|stop|stops)\b"
+    r"|(?:the|this|that|my|our)\s+(?:[\w-]+\s+)?(?:article|essay|guide|post|blog|piece|text|document|chapter|"
+    r"section|story|list)\s+(?:contains|includes|has|consists\s+of|is\s+divided\s+into|is\s+made\s+up\s+of|"
+    r"comprises)\s+(?:[\w-]+\s+){0,3}?(?:steps|sections|paragraphs|parts|tips|points|chapters|sentences|words|"
+    r"questions|pages)\b"
+    r"|your\s+(?:guides?|articles?|essays?|stor(?:y|ies)|posts?|pieces?|steps|editing|requests?)\b"
+    r"|(?:this|my)\s+(?:article|post|essay|piece|blog\s+post)\s+(?:is\s+going\s+to|will)\s+(?:help|give|show|teach|"
+    r"tell)\s+you\b)",
+    _I,
+)
+"""The writer describing its text or its edits of it, as a sentence's subject or first words."""
+_SELF = re.compile(
+    r"\bthe\s+rest\s+of\s+the\s+(?:article|essay|text|blog|post|piece|document|draft|paragraph)\b"
     r"|\b(?:the|this|that|an?|my|your)\s+original\s+(?:paragraphs?|texts?|articles?|essays?|drafts?|messages?|"
     r"(?:blog\s+)?posts?|pieces?|wording|sentences?|versions?)\b(?!\s+of\b)"
     r"|\b(?:edited|rewritten|improved|polished|shortened)\s+(?:version|text|draft|paragraph|piece|article|essay|copy)\b"
     r"|\brevised\s+(?:text|draft|paragraph|piece|essay)\b"
-    r"|^(?:improved|refined|revised|suggested|added|removed|replaced|clarified|enhanced|fused|made\s+changes|changed|"
-    r"corrected|simplified|reworded|rephrased|retained|adds|emphasi[sz]es|clearer|more\s+precise|lighter|extracted|"
-    r"edited)\b[^.!?:]*\b(?:sentences?|words?|phrases?|phrasing|verbs?|tone|structure|clarity|flow|rephrasing|"
-    r"changes|wording|grammar|paragraphs?|text|message|choice)\b"
     r"|\b(?:I|we)(?:'ve|’ve|\s+have|\s+had|'ll|’ll|\s+will)?\s+(?:also\s+|then\s+|just\s+)?(?:remov\w*|reorganiz\w*|"
     r"reorder\w*|rephras\w*|restructur\w*|combin\w*|tried\s+to\s+(?:keep|maintain|make|improve)|chose\s+to\s+"
     r"(?:use|write|include|add)|used|kept|listed|started|began|corrected|fixed|replac\w*|incorporat\w*|improv\w*|"
@@ -278,33 +295,18 @@ _SELF = re.compile(
     r"edited)\b[^.!?]*\b" + _OWN_TEXT + r"\b"
     r"|\bmy\s+(?:task|assignment)\s+(?:today\s+|here\s+)?(?:is|was)\s+to\s+(?:write|edit|rewrite|continue|create|"
     r"finish|complete)\b"
-    r"|^no\s+(?:edits?|changes?)\s+(?:were\s+)?(?:made|needed|required)\b|^no\s+need\s+to\s+(?:write|edit|rewrite|add|"
-    r"change|continue)\b"
-    r"|^(?:the|this|my|your|our)\s+(?:(?:first|next|last|final|previous|following|whole|entire)\s+)?(?:chapter|"
-    r"section|essay|article|post|guide|piece|document|blog|text|page)\s+(?:will\s+|should\s+|must\s+|would\s+|"
-    r"is\s+going\s+to\s+)?(?:end|ends|ended|begin|begins|began|start|starts|started|conclude|concludes|concluded|"
-    r"close|closes|finish|finishes|stop|stops)\b"
-    r"|^(?:the|this|that|my|our)\s+(?:[\w-]+\s+)?(?:article|essay|guide|post|blog|piece|text|document|chapter|"
-    r"section|story|list)\s+(?:contains|includes|has|consists\s+of|is\s+divided\s+into|is\s+made\s+up\s+of|"
-    r"comprises)\s+(?:[\w-]+\s+){0,3}?(?:steps|sections|paragraphs|parts|tips|points|chapters|sentences|words|"
-    r"questions|pages)\b"
-    r"|^your\s+(?:guides?|articles?|essays?|stor(?:y|ies)|posts?|pieces?|steps|editing|requests?)\b"
     r"|\bmy\s+(?:response|responses|previous\s+responses?)\b|\bpiece\s+of\s+writing\b"
     r"|\bI(?:'ve|’ve|\s+have)\s+made\s+(?:some\s+|several\s+|a\s+few\s+|these\s+)?(?:changes|edits|revisions)\b"
-    r"|^(?:this|my)\s+(?:article|post|essay|piece|blog\s+post)\s+(?:is\s+going\s+to|will)\s+(?:help|give|show|teach|"
-    r"tell)\s+you\b"
     r"|\b(?:within|throughout)\s+the\s+(?:text|essay|article|piece|document)\b|\bfound\s+in\s+the\s+text\b"
-    r"|\b"
-    + _OWN_TEXT
-    + r"\s+(?:that\s+)?(?:I|we)(?:'ve|’ve|\s+have|\s+had)?\s+(?:just\s+)?(?:written|wrote|created|"
-    r"made|added|finished|drafted)\b"
+    r"|\b(?:sections?|paragraphs?|essays?|articles?|pieces?|chapters?|drafts?|posts?|stor(?:y|ies))\s+(?:that\s+)?"
+    r"(?:I|we)(?:'ve|’ve|\s+have|\s+had)?\s+(?:just\s+)?(?:written|wrote|created|made|added|finished|drafted)\b"
     r"|\bI\s+(?:was\s+asked\s+to\s+write|wrote|am\s+writing|'m\s+writing|’m\s+writing)\s+a\s+(?:short\s+)?story\s+"
     r"(?:called|titled|named)\b"
     r"|(?:这|本|上|下|前|后)一?(?:段|段落)(?:将|会|主要|介绍|讲述|描述|是|的内容)"
     r"|我(?:已经|已)?(?:为(?:你|您))?(?:写|撰写|修改|改写)(?:好|完)了",
     _I,
 )
-"""The writer describing its text or its edits of it, instead of writing it."""
+"""The writer describing its text or its edits of it, anywhere in a sentence."""
 _HEADING = re.compile(
     r"^<<|^\d+\s+(?:thoughts|comments|responses|replies)\s+(?:on|to|about)\b|\balternative\s+titles?\b"
     r"|^(?:(?:a|an|the|my|your)\s+)?(?:(?:original|final|last|first|chinese|english|edited|revised|new|next|previous|"
@@ -312,22 +314,15 @@ _HEADING = re.compile(
     r"copy|essay|article|post)\s*[:.…：]*$"
     r"|^(?:ending|finishing|starting|beginning)\s+the\s+(?:text|essay|article|section|paragraph|piece|story)\s*[.:]*$"
     r"|^(?:[\w-]+\s+){0,3}(?:plan|title|section|part|step|chapter|verse|paragraph|guide|story|report|essay|article|"
-    r"note|item|page|sentence)\s*[:#]\s*\d+\s*\.?$|^(?:sentence|subsection)\s+\d+\s*[:.]|^original\s+(?:text|paragraph|sentence|version|post|article)\b",
+    r"note|item|page|sentence)\s*[:#]\s*\d+\s*\.?$|^(?:sentence|subsection)\s+\d+\s*[:.]"
+    r"|^original\s+(?:text|paragraph|sentence|version|post|article)\b",
     _I,
 )
 """Headings that name a piece of the text or its markup instead of a subject."""
 _ASKER_HINTS = (
-    "ai",
-    "assistant",
-    "language model",
-    "task",
-    "thank",
-    "happy",
-    "i",
-    "?",
-    "help",
-    "question",
-    " me to",
+    *("as an ai", "assistant", "language model", "next task", "thank", "happy", "ready", "glad", "pleased"),
+    *("help", "assist", "question", " me to", "further", "here for", "hope", "should i", "shall i", "can i"),
+    *("may i", "?"),
 )
 _PRESENTING_HINTS = ("here", ":", "：", "后", "原文", "正文", "译文", "续写", "改写", "修改")
 _DIRECTION_HINTS = (
@@ -336,14 +331,38 @@ _DIRECTION_HINTS = (
     *("make sure", "limit", "repl", "respond"),
 )
 _SELF_HINTS = (
-    *("paragraph", "sentence", "text", "version", "draft", "edit", "continuation", "rewrit", "rest of"),
-    *("original", "improv", "polish", "shorten", "revis", "refin", "suggest", "add", "remov", "replac"),
-    *("clarif", "enhanc", "fus", "made", "chang", "correct", "simplif", "reword", "rephras", "retain"),
-    *("emphas", "clearer", "precise", "lighter", "extract", "guide", "biograph", "document", "response"),
-    *("you", "task", "assignment", "no ", "end", "begin", "began", "start", "conclud", "clos"),
-    *("finish", "stop", "contain", "includ", "has ", "consist", "divided", "made up", "compris", "段", "我"),
-    *("piece of writing", "will", "page"),
-    *("within", "throughout", "found in", "i ", "i'", "i’", "we ", "we'", "we’", "story"),
+    *("paragraph", "sentence", "text", "version", "draft", "edit", "rewrit", "rest of", "original", "improv"),
+    *(
+        "polish",
+        "shorten",
+        "revis",
+        "article",
+        "essay",
+        "document",
+        "grammar",
+        "wording",
+        "phrasing",
+        "guide",
+    ),
+    *("biograph", "respons", "you've", "you’ve", "you have", "my task", "my assignment", "piece", "made"),
+    *("within", "throughout", "found in", "section", "chapter", "post", "stor", "段", "我"),
+)
+_HEADING_HINTS = (
+    *("<<", "thoughts", "comments", "respons", "replies", "alternative", ":", "#", "original", "text"),
+    *(
+        "document",
+        "note",
+        "title",
+        "edit",
+        "writing",
+        "ending",
+        "answer",
+        "version",
+        "draft",
+        "copy",
+        "essay",
+    ),
+    *("article", "post", "section", "paragraph", "piece", "story"),
 )
 _PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("placeholder", _PLACEHOLDER, ()),
@@ -355,9 +374,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("task", _TASK, _TASK_HINTS),
     ("task", _DIRECTION, _DIRECTION_HINTS),
     ("meta", _META, _META_HINTS),
+    ("meta", _SELF_START, ()),
     ("meta", _SELF, _SELF_HINTS),
     ("label", _LABEL, ()),
-    ("label", _HEADING, ()),
+    ("label", _HEADING, _HEADING_HINTS),
 )
 """Each kind's pattern, and words one of which a sentence must hold (lowercased) for the
 pattern to be tried at all: a cheap screen for the slowest patterns (none: always tried). On
