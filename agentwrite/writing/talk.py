@@ -224,6 +224,9 @@ _PRESENTING = re.compile(
 )
 """Text presented as text: its edits, the result so far, a line that announces a paragraph."""
 _DIRECTION = re.compile(
+    r"^(?:please\s+)?(?:write|compose|draft|create|produce|prepare)\s+(?:a|an|one)\s+(?:[\w'’-]+\s+){0,4}?(?:guide|"
+    r"story|report|letter|lesson\s+plan|business\s+plan|history|novella|novel|poem|blog\s+post|review|textbook|"
+    r"explainer|biography|speech|proposal|memo|email|profile|tutorial|handbook|manual)s?\b|"
     r"^(?:please\s+(?:ensure|make\s+sure)\s+(?:that\s+)?)?(?:the|this|each|every|your|all(?:\s+the)?|my)\s+"
     r"(?:[\w-]+\s+){0,2}?(?:paragraphs?|sections?|sentences?|texts?|essays?|articles?|pieces?|chapters?|guides?|"
     r"posts?|titles?|outlines?|drafts?|documents?|responses?|answers?)\s+(?:should|must|needs?\s+to|has\s+to|"
@@ -290,7 +293,7 @@ _SELF = re.compile(
     r"drafts?|versions?|articles?|essays?|documents?|edits?|wording|phrasing|grammar)\b"
     r"|\b(?:I|we)(?:'m|’m|\s+am|\s+are|'ve|’ve|\s+have|\s+will|'ll|’ll)?\s+(?:[\w-]+\s+){0,2}?(?:writ(?:e|ing|ten)|wrote|"
     r"rewr\w*|edit\w*|describ\w*|finish\w*|creat\w*)\s+(?:a|an|the|this|my)\s+(?:[\w-]+\s+){0,3}?(?:guides?|biograph\w*|"
-    r"documents?|responses?)\b"
+    r"documents?|responses?|histor(?:y|ies)|novellas?|explainers?|lesson\s+plans?|blog\s+posts?|textbooks?)\b"
     r"|\byou(?:'ve|’ve|\s+have)\s+(?:already\s+)?(?:covered|begun|started|done|added|provided|shared|sent|listed|"
     r"edited)\b[^.!?]*\b" + _OWN_TEXT + r"\b"
     r"|\bmy\s+(?:task|assignment)\s+(?:today\s+|here\s+)?(?:is|was)\s+to\s+(?:write|edit|rewrite|continue|create|"
@@ -309,6 +312,7 @@ _SELF = re.compile(
 """The writer describing its text or its edits of it, anywhere in a sentence."""
 _HEADING = re.compile(
     r"^<<|^\d+\s+(?:thoughts|comments|responses|replies)\s+(?:on|to|about)\b|\balternative\s+titles?\b"
+    r"|^[\w.-]+\.(?:json|txt|md|docx?|pdf|csv|html?|xml|ya?ml)$"
     r"|^(?:(?:a|an|the|my|your)\s+)?(?:(?:original|final|last|first|chinese|english|edited|revised|new|next|previous|"
     r"alternative|full)\s+)?(?:text|document|note|title\s+page|edit|writing|ending|response|answer|version|draft|"
     r"copy|essay|article|post)\s*[:.…：]*$"
@@ -328,7 +332,7 @@ _PRESENTING_HINTS = ("here", ":", "：", "后", "原文", "正文", "译文", "�
 _DIRECTION_HINTS = (
     *("should", "must", "need", "has to", "have to", "is to", "are to", "ought", "shall", "there", "your"),
     *("markdown", "script", "p.p.s", "angular", "highlighted", "please", "let", "continue", "ensure"),
-    *("make sure", "limit", "repl", "respond"),
+    *("make sure", "limit", "repl", "respond", "write", "compose", "draft", "create", "produce", "prepare"),
 )
 _SELF_HINTS = (
     *("paragraph", "sentence", "text", "version", "draft", "edit", "rewrit", "rest of", "original", "improv"),
@@ -344,7 +348,22 @@ _SELF_HINTS = (
         "phrasing",
         "guide",
     ),
-    *("biograph", "respons", "you've", "you’ve", "you have", "my task", "my assignment", "piece", "made"),
+    *(
+        "histor",
+        "novella",
+        "explainer",
+        "lesson plan",
+        "textbook",
+        "biograph",
+        "respons",
+        "you've",
+        "you’ve",
+        "you have",
+        "my task",
+        "my assignment",
+        "piece",
+        "made",
+    ),
     *("within", "throughout", "found in", "section", "chapter", "post", "stor", "段", "我"),
 )
 _HEADING_HINTS = (
@@ -362,7 +381,7 @@ _HEADING_HINTS = (
         "copy",
         "essay",
     ),
-    *("article", "post", "section", "paragraph", "piece", "story"),
+    *("article", "post", "section", "paragraph", "piece", "story", "."),
 )
 _PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("placeholder", _PLACEHOLDER, ()),
