@@ -200,6 +200,7 @@ _ASKER = re.compile(
     r"suggestions?|request|help(?:ing)?\s+me)\b|^happy\s+(?:writing|editing)\b"
     r"|\bI(?:'m|’m|\s+am|'ll\s+be|’ll\s+be|\s+will\s+be)\s+(?:ready|happy|glad|pleased)\s+to\s+(?:continue|help|assist|"
     r"proceed)\b|\bI(?:'m|’m|\s+am)\s+glad\s+you(?:'ve|’ve|\s+have)?\s+(?:enjoy|lik|found\s+(?:this|it|the|my))"
+    r"|\b(?:great|awesome|nice|wonderful)\s+to\s+hear\s+from\s+you\b|\bglad\s+you\s+found\s+(?:us|me)\b"
     r"|\b(?:what|how)\s+(?:can|may)\s+I\s+(?:help|assist)\b|\bto\s+answer\s+your\s+question\b"
     r"|\b(?:do\s+you\s+want|would\s+you\s+like|you\s+would\s+like)\s+me\s+to\s+(?:write|change|add|share|edit|continue|"
     r"rewrite|revise|expand|include)\b|\bglad\s+(?:I|to)\s+(?:could\s+)?(?:help|assist)\b|\b(?:happy|glad|love)\s+to\s+"
@@ -299,6 +300,7 @@ _SELF = re.compile(
     r"|\bmy\s+(?:task|assignment)\s+(?:today\s+|here\s+)?(?:is|was)\s+to\s+(?:write|edit|rewrite|continue|create|"
     r"finish|complete)\b"
     r"|\bmy\s+(?:response|responses|previous\s+responses?)\b|\bpiece\s+of\s+writing\b"
+    r"|\b(?:list|overview|summary)\s+of\s+(?:the\s+)?(?:topics|points|steps|sections|chapters)\b"
     r"|\bI(?:'ve|’ve|\s+have)\s+made\s+(?:some\s+|several\s+|a\s+few\s+|these\s+)?(?:changes|edits|revisions)\b"
     r"|\b(?:within|throughout)\s+the\s+(?:text|essay|article|piece|document)\b|\bfound\s+in\s+the\s+text\b"
     r"|\b(?:sections?|paragraphs?|essays?|articles?|pieces?|chapters?|drafts?|posts?|stor(?:y|ies))\s+(?:that\s+)?"
@@ -326,7 +328,7 @@ _HEADING = re.compile(
 _ASKER_HINTS = (
     *("as an ai", "assistant", "language model", "next task", "thank", "happy", "ready", "glad", "pleased"),
     *("help", "assist", "question", " me to", "further", "here for", "hope", "should i", "shall i", "can i"),
-    *("may i", "?"),
+    *("may i", "?", "hear from", "found us", "found me"),
 )
 _PRESENTING_HINTS = ("here", ":", "：", "后", "原文", "正文", "译文", "续写", "改写", "修改")
 _DIRECTION_HINTS = (
@@ -364,7 +366,20 @@ _SELF_HINTS = (
         "piece",
         "made",
     ),
-    *("within", "throughout", "found in", "section", "chapter", "post", "stor", "段", "我"),
+    *(
+        "within",
+        "throughout",
+        "found in",
+        "section",
+        "chapter",
+        "post",
+        "stor",
+        "段",
+        "我",
+        "topics",
+        "points",
+    ),
+    *("steps",),
 )
 _HEADING_HINTS = (
     *("<<", "thoughts", "comments", "respons", "replies", "alternative", ":", "#", "original", "text"),
