@@ -196,8 +196,10 @@ _ORDINAL = (
 )
 _ASKER = re.compile(
     r"\bas\s+an\s+AI\b|\b(?:AI|writing|virtual)\s+assistant\b|\blanguage\s+model\b|\bmy\s+next\s+task\b"
-    r"|^(?:thank\s+you|thanks)\b[^.!?]*\b(?:writ\w*|edit\w*|articles?|essays?|texts?|pieces?|guides?|feedback|"
-    r"suggestions?|request|help(?:ing)?\s+me)\b|^happy\s+(?:writing|editing)\b"
+    r"|^(?:many\s+thanks|thank\s+you|thanks)\b[^.!?]*\b(?:writ\w*|edit\w*|articles?|essays?|texts?|pieces?|guides?|"
+    r"feedback|suggestions?|request|help(?:ing)?\s+me)\b"
+    r"|\bit\s+seems\s+(?:that\s+|like\s+)?you(?:'re|’re|\s+are)?\s+(?:want|would\s+like|need|trying|asking)\b"
+    r"|\bwhat\s+I\s+would\s+like\s+you\s+to\s+do\b|^happy\s+(?:writing|editing)\b"
     r"|\bI(?:'m|’m|\s+am|'ll\s+be|’ll\s+be|\s+will\s+be)\s+(?:ready|happy|glad|pleased)\s+to\s+(?:continue|help|assist|"
     r"proceed)\b|\bI(?:'m|’m|\s+am)\s+glad\s+you(?:'ve|’ve|\s+have)?\s+(?:enjoy|lik|found\s+(?:this|it|the|my))"
     r"|\b(?:great|awesome|nice|wonderful)\s+to\s+hear\s+from\s+you\b|\bglad\s+you\s+found\s+(?:us|me)\b"
@@ -218,7 +220,7 @@ _PRESENTING = re.compile(
     r"rewrit\w*|revis\w*|rephras\w*|original|response|so\s+far|what\s+(?:I|we)(?:'ve|’ve|\s+have)?\s+(?:done|did|got|"
     r"changed)|(?:additional|more|further|extra)\s+information|final\s+(?:product|version|result)|the\s+ending|"
     r"paragraphs?|sentences?)\b"
-    r"|^here(?:\s+it)?\s+(?:goes|is|comes)(?:\s+again)?\s*[:!.]?\s*$"
+    r"|^here(?:\s+it)?\s+(?:goes|is|comes)(?:\s+again)?\s*[:!.]?\s*$|\b(?:do|write|say|phrase)\s+it\s+like\s+this\s*:"
     r"|\b(?:paragraphs?|sentences?|text|version|draft|edit|continuation|rewrite|sections)\b[^.!?:]{0,60}[:：]\s*$"
     r"|(?:修改|改写|润色|续写|编辑)后的?(?:版本|文本|文章|内容|段落)|^(?:原文|正文|译文|续写|改写|修改稿?)\s*[:：]",
     _I,
@@ -276,6 +278,8 @@ _SELF_START = re.compile(
     r"comprises)\s+(?:[\w-]+\s+){0,3}?(?:steps|sections|paragraphs|parts|tips|points|chapters|sentences|words|"
     r"questions|pages)\b"
     r"|your\s+(?:guides?|articles?|essays?|stor(?:y|ies)|posts?|pieces?|steps|editing|requests?)\b"
+    r"|this\s+is\s+a\s+(?:great|good|wonderful|remarkable|beautiful|fantastic|excellent)\s+(?:article|essay|piece|post|"
+    r"guide|story)\b"
     r"|(?:this|my)\s+(?:article|post|essay|piece|blog\s+post)\s+(?:is\s+going\s+to|will)\s+(?:help|give|show|teach|"
     r"tell)\s+you\b)",
     _I,
@@ -300,6 +304,11 @@ _SELF = re.compile(
     r"|\bmy\s+(?:task|assignment)\s+(?:today\s+|here\s+)?(?:is|was)\s+to\s+(?:write|edit|rewrite|continue|create|"
     r"finish|complete)\b"
     r"|\bmy\s+(?:response|responses|previous\s+responses?)\b|\bpiece\s+of\s+writing\b"
+    r"|\b(?:this\s+is|here\s+is|here's|here’s|send\s+you)\s+(?:my|the|a|another)\s+(?:final|next|new|revised|different|"
+    r"edited|shorter|longer)\s+version\b(?!\s+of\b)"
+    r"|\binstead\s+of\b[^.!?]*,\s*(?:write|say|use)\s+[\"“]"
+    r"|\bthe\s+(?:rest|end|beginning|remainder)\s+of\s+the\s+(?:guide|article|essay|post|text|piece|document|section|"
+    r"chapter)\s+(?:is\s+(?:here|below)|would\s+be)\b"
     r"|\b(?:list|overview|summary)\s+of\s+(?:the\s+)?(?:topics|points|steps|sections|chapters)\b"
     r"|\bI(?:'ve|’ve|\s+have)\s+made\s+(?:some\s+|several\s+|a\s+few\s+|these\s+)?(?:changes|edits|revisions)\b"
     r"|\b(?:within|throughout)\s+the\s+(?:text|essay|article|piece|document)\b|\bfound\s+in\s+the\s+text\b"
@@ -328,9 +337,9 @@ _HEADING = re.compile(
 _ASKER_HINTS = (
     *("as an ai", "assistant", "language model", "next task", "thank", "happy", "ready", "glad", "pleased"),
     *("help", "assist", "question", " me to", "further", "here for", "hope", "should i", "shall i", "can i"),
-    *("may i", "?", "hear from", "found us", "found me"),
+    *("may i", "?", "hear from", "found us", "found me", "seems", "like you"),
 )
-_PRESENTING_HINTS = ("here", ":", "：", "后", "原文", "正文", "译文", "续写", "改写", "修改")
+_PRESENTING_HINTS = ("here", ":", "like this", "：", "后", "原文", "正文", "译文", "续写", "改写", "修改")
 _DIRECTION_HINTS = (
     *("should", "must", "need", "has to", "have to", "is to", "are to", "ought", "shall", "there", "your"),
     *("markdown", "script", "p.p.s", "angular", "highlighted", "please", "let", "continue", "ensure"),
@@ -379,7 +388,7 @@ _SELF_HINTS = (
         "topics",
         "points",
     ),
-    *("steps",),
+    *("steps", "instead of", "rest of", "end of", "beginning of", "remainder"),
 )
 _HEADING_HINTS = (
     *("<<", "thoughts", "comments", "respons", "replies", "alternative", ":", "#", "original", "text"),
