@@ -157,6 +157,10 @@ def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
         ("report-draft-2.json", "label"),
         ("[finish paragraph]", "placeholder"),
         ("[1. 2. 3. Update about Your Experience]", "placeholder"),
+        ("The sentence is about the current waste at lunch.", "meta"),
+        ("The report is divided into 3 sections.", "meta"),
+        ("**Outline of the entire piece**", "meta"),
+        ("The next part of your guide should cover finding the hole.", "meta"),
     ],
 )
 def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:

@@ -262,7 +262,8 @@ _SELF_START = re.compile(
     + r"\s+){1,2}"
     + _STRONG
     + r")\b(?!\s+(?:of|messages?)\b)"
-    r"|the\s+(?:paragraphs?|continuation|edit|rewrite|text)\s+(?:also\s+)?(?:is|are|has|have|added|adds|continues|"
+    r"|the\s+(?:paragraphs?|sentences?|continuation|edit|rewrite|text)\s+(?:also\s+)?(?:is|are|has|have|added|adds|"
+    r"continues|"
     r"concludes|ends|begins|starts|needs|contains|includes|flows|seems|lacks|uses|focuses|describes|discusses|"
     r"explains)\b"
     r"|(?:improved|refined|revised|suggested|added|removed|replaced|clarified|enhanced|fused|made\s+changes|changed|"
@@ -276,7 +277,7 @@ _SELF_START = re.compile(
     r"is\s+going\s+to\s+)?(?:end|ends|ended|begin|begins|began|start|starts|started|conclude|concludes|concluded|"
     r"close|closes|finish|finishes|stop|stops)\b"
     r"|(?:the|this|that|my|our)\s+(?:[\w-]+\s+)?(?:article|essay|guide|post|blog|piece|text|document|chapter|"
-    r"section|story|list)\s+(?:contains|includes|has|consists\s+of|is\s+divided\s+into|is\s+made\s+up\s+of|"
+    r"section|story|list|report)\s+(?:contains|includes|has|consists\s+of|is\s+divided\s+into|is\s+made\s+up\s+of|"
     r"comprises)\s+(?:[\w-]+\s+){0,3}?(?:steps|sections|paragraphs|parts|tips|points|chapters|sentences|words|"
     r"questions|pages)\b"
     r"|your\s+(?:guides?|articles?|essays?|stor(?:y|ies)|posts?|pieces?|steps|editing|requests?)\b"
@@ -312,6 +313,11 @@ _SELF = re.compile(
     r"|\bthe\s+(?:rest|end|beginning|remainder)\s+of\s+the\s+(?:guide|article|essay|post|text|piece|document|section|"
     r"chapter)\s+(?:is\s+(?:here|below)|would\s+be)\b"
     r"|\b(?:list|overview|summary)\s+of\s+(?:the\s+)?(?:topics|points|steps|sections|chapters)\b"
+    r"|\b(?:first|second|third|next|last|final)\s+part\s+of\s+(?:your|the|this|my)\s+(?:guide|essay|article|story|"
+    r"report|post|piece|text)\b|\b(?:entire|whole)\s+piece\b"
+    r"|\b(?:the|this|my)\s+(?:report|article|essay|guide|post|piece|story|text)\s+(?:is|was)\s+(?:very\s+|quite\s+|"
+    r"really\s+)?(?:comprehensive|informative|engaging|well[- ]written|concise)\b"
+    r"|\baims\s+to\s+be\s+(?:both\s+)?(?:informative|engaging)\b"
     r"|\bI(?:'ve|’ve|\s+have)\s+made\s+(?:some\s+|several\s+|a\s+few\s+|these\s+)?(?:changes|edits|revisions)\b"
     r"|\b(?:within|throughout)\s+the\s+(?:text|essay|article|piece|document)\b|\bfound\s+in\s+the\s+text\b"
     r"|\b(?:sections?|paragraphs?|essays?|articles?|pieces?|chapters?|drafts?|posts?|stor(?:y|ies))\s+(?:that\s+)?"
@@ -390,7 +396,8 @@ _SELF_HINTS = (
         "topics",
         "points",
     ),
-    *("steps", "instead of", "rest of", "end of", "beginning of", "remainder"),
+    *("steps", "instead of", "rest of", "end of", "beginning of", "remainder", "part of", "entire", "whole"),
+    *("report", "aims"),
 )
 _HEADING_HINTS = (
     *("<<", "thoughts", "comments", "respons", "replies", "alternative", ":", "#", "original", "text"),
