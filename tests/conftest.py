@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import os
+
+# Threads of an OpenMP runtime that wait by spinning hold their core; on a machine with more
+# runnable threads than cores (two pytest workers, an in-process model, a vLLM CPU server, on
+# 2 cores) each parallel region then waits for threads that cannot run, and the in-process
+# model took 10 to 20 s for 8 tokens where waiting passively it took 0.5 to 1.4 s (load 8).
+# Set before anything imports torch; the processes the tests start inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from collections.abc import Iterator
 from dataclasses import dataclass
 

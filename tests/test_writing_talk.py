@@ -3,8 +3,13 @@ English and Chinese, and the writing itself left alone."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from agentwrite.text_stats import split_sentences
+from agentwrite.writing import talk
 from agentwrite.writing.talk import KINDS, talk_kind, talk_per_1000_words, talk_spans
 
 
@@ -73,7 +78,7 @@ def test_placeholders_are_talk(line: str) -> None:
         ("The other sections are written separately, so keep to this section's point.", "task"),
         ("请写一篇关于茶的文章。", "task"),
         ("This is the first paragraph of the literature review.", "meta"),
-        ("I am writing a 3000-word travel guide to walking the coastline of Cornwall.", "label"),
+        ("I am writing a 3000-word travel guide to walking the coastline of Cornwall.", "meta"),
         ("I have rewritten the text to make it more concise.", "meta"),
         ("我将继续写下一部分。", "meta"),
         ("I apologize for the confusion in the previous section.", "apology"),
@@ -120,3 +125,83 @@ def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
     assert len(talk_spans(text)) == 3
     assert talk_per_1000_words(text) == pytest.approx(1000 * 2 / 184)  # 5 + 175 + 4 words, 2 lines
     assert talk_per_1000_words(prose) == 0.0 and talk_per_1000_words("") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("This paragraph focuses on the history of lighthouses.", "meta"),
+        ("The first two paragraphs discuss the origins of tea.", "meta"),
+        ("The text is updated to include these details.", "meta"),
+        ("Improved sentence structure: shorter clauses and a clearer verb.", "meta"),
+        ("I reorganized the paragraphs to create a logical flow.", "meta"),
+        ("This article contains multiple steps designed to help you.", "meta"),
+        ("The chapter will end with a short quiz.", "meta"),
+        ('| Instead of "Flying", write "Aircraft" |', "meta"),
+        ("No edits made.", "meta"),
+        ("下一段将介绍云南的美食。", "meta"),
+        ("Here's what we've got so far:", "preamble"),
+        ("The revised paragraph would be:", "preamble"),
+        ("修改后的版本如下：", "preamble"),
+        ("There should be 3 paragraphs separated by markdown dividers.", "task"),
+        ("The paragraph should be written in a formal tone.", "task"),
+        ("At the end of your response, add a postscript.", "task"),
+        ("Write a guide to keeping a sourdough starter alive.", "task"),
+        ("What changes would you like to see to the paragraph?", "offer"),
+        ("Thank you for helping me write this article.", "offer"),
+        ("I'm ready to continue with my next task!", "offer"),
+        ("<<Planning Your First Vegetable Garden>>", "label"),
+        ("9 thoughts on building a balcony garden:", "label"),
+        ("Original Text:", "preamble"),
+        ("Business plan: 19.", "label"),
+        ("report-draft-2.json", "label"),
+        ("[finish paragraph]", "placeholder"),
+        ("[1. 2. 3. Update about Your Experience]", "placeholder"),
+        ("The sentence is about the current waste at lunch.", "meta"),
+        ("The report is divided into 3 sections.", "meta"),
+        ("**Outline of the entire piece**", "meta"),
+        ("The next part of your guide should cover finding the hole.", "meta"),
+    ],
+)
+def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
+    assert [t.kind for t in talk_spans(line)] == [kind]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The text was printed in Latin by Gutenberg.",
+        "The original text of the Magna Carta is in Latin.",
+        "The first sentence of the constitution sets out its aims.",
+        "The sentence was five years in prison.",
+        "The final version of the treaty was signed in 1648.",
+        "The report should be presented to the council in May.",
+        "The story begins in 1850 in a small village.",
+        "I removed the lid and added flour.",
+        "I used a piece of wood to prop the door.",
+        "I look forward to your response.",
+        "Let us continue our walk along the cliffs.",
+        "Please ensure the jar is clean.",
+        "Should I add more flour?",
+        "Here is how it works.",
+        "Business plan: 13. Business plan for a small bakery with a focus on local grain.",
+        "这段路很好走。",
+    ],
+)
+def test_writing_that_looks_like_talk_is_left_alone(sentence: str) -> None:
+    assert spans_of(sentence) == []
+
+
+def test_the_screens_change_no_answer_on_committed_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    results = Path(__file__).resolve().parents[1] / "eval" / "results" / "brief_cpu"
+    texts = [
+        json.loads(line)["response"]
+        for path in sorted(results.glob("*/predictions.jsonl"))
+        for line in path.read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    sentences = sorted({s for text in texts for s in split_sentences(text)})
+    assert len(sentences) > 1000
+    screened = [talk_kind(s) for s in sentences]
+    monkeypatch.setattr(talk, "_PATTERNS", tuple((kind, p, ()) for kind, p, _ in talk._PATTERNS))
+    assert [talk_kind(s) for s in sentences] == screened
