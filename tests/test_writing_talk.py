@@ -161,6 +161,10 @@ def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
         ("The report is divided into 3 sections.", "meta"),
         ("**Outline of the entire piece**", "meta"),
         ("The next part of your guide should cover finding the hole.", "meta"),
+        ("It appears you'd like me to elaborate or expand upon the story.", "offer"),
+        ("I'm glad you've kept your interest alive despite my limitations.", "offer"),
+        ("(This section ends here)", "meta"),
+        ("End of the article.", "meta"),
     ],
 )
 def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
@@ -186,6 +190,9 @@ def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
         "Here is how it works.",
         "Business plan: 13. Business plan for a small bakery with a focus on local grain.",
         "这段路很好走。",
+        "My limitations as a gardener are many.",
+        "The road ends here, at the sea.",
+        "The section of the wall that ends here was built in 1620.",
     ],
 )
 def test_writing_that_looks_like_talk_is_left_alone(sentence: str) -> None:

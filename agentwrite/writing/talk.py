@@ -206,8 +206,8 @@ _ASKER = re.compile(
     r"proceed)\b|\bI(?:'m|’m|\s+am)\s+glad\s+you(?:'ve|’ve|\s+have)?\s+(?:enjoy|lik|found\s+(?:this|it|the|my))"
     r"|\b(?:great|awesome|nice|wonderful)\s+to\s+hear\s+from\s+you\b|\bglad\s+you\s+found\s+(?:us|me)\b"
     r"|\b(?:what|how)\s+(?:can|may)\s+I\s+(?:help|assist)\b|\bto\s+answer\s+your\s+question\b"
-    r"|\b(?:do\s+you\s+want|would\s+you\s+like|you\s+would\s+like)\s+me\s+to\s+(?:write|change|add|share|edit|continue|"
-    r"rewrite|revise|expand|include)\b|\bglad\s+(?:I|to)\s+(?:could\s+)?(?:help|assist)\b|\b(?:happy|glad|love)\s+to\s+"
+    r"|\b(?:do\s+you\s+want|would\s+you\s+like|you(?:'d|’d|\s+would)\s+like)\s+me\s+to\s+\w+"
+    r"|\b(?:despite|given|within|due\s+to|because\s+of)\s+my\s+(?:own\s+)?limitations\b|\bglad\s+(?:I|to)\s+(?:could\s+)?(?:help|assist)\b|\b(?:happy|glad|love)\s+to\s+"
     r"discuss\s+(?:it\s+|this\s+)?further\b|\bwhat\s+I(?:'m|’m|\s+am)\s+here\s+for\b|\bI(?:'m|’m|\s+am)\s+always\s+here\s+"
     r"to\s+(?:help|assist)\b|\bI\s+hope\s+(?:this|that|it|these|they)\s+(?:satisf|meet|suit|fit)\w*\s+(?:your|the)\s+"
     r"(?:needs|requirements|expectations)\b|^(?:should|shall|can|may)\s+I\s+(?:[\w-]+\s+){0,3}?(?:writ\w*|edit\w*|rewrite|revise)\b"
@@ -345,7 +345,7 @@ _HEADING = re.compile(
 _ASKER_HINTS = (
     *("as an ai", "assistant", "language model", "next task", "thank", "happy", "ready", "glad", "pleased"),
     *("help", "assist", "question", " me to", "further", "here for", "hope", "should i", "shall i", "can i"),
-    *("may i", "?", "hear from", "found us", "found me", "seems", "like you"),
+    *("may i", "?", "hear from", "found us", "found me", "seems", "like you", "limitation"),
 )
 _PRESENTING_HINTS = ("here", ":", "like this", "：", "后", "原文", "正文", "译文", "续写", "改写", "修改")
 _DIRECTION_HINTS = (
@@ -416,6 +416,12 @@ _HEADING_HINTS = (
     ),
     *("article", "post", "section", "paragraph", "piece", "story", "."),
 )
+_MARKER = re.compile(
+    r"^\(?\s*(?:end\s+of\s+(?:the\s+)?(?:section|paragraph|chapter|part|article|essay|text)\b"
+    r"|(?:this|the)\s+(?:section|paragraph|chapter|part|article|essay|text)\s+(?:ends|begins|starts|continues)\s+here\b)",
+    _I,
+)
+"""A marker of where the text or a part of it ends or begins, on a line of its own."""
 _PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("placeholder", _PLACEHOLDER, ()),
     ("apology", _APOLOGY, ()),
@@ -428,6 +434,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("meta", _META, _META_HINTS),
     ("meta", _SELF_START, ()),
     ("meta", _SELF, _SELF_HINTS),
+    ("meta", _MARKER, ()),
     ("label", _LABEL, ()),
     ("label", _HEADING, _HEADING_HINTS),
 )
