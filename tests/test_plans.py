@@ -277,6 +277,76 @@ def test_each_kind_of_problem_is_named_with_its_section(
     assert all(p.startswith(problem) or "starts with a label" in p for p in problems), problems
 
 
+CUT = "Starting a Vegetable Garden on a City balcony: Guide to Planning and Creating a "
+"""The demo's section title: the brief's words, cut by the schema's 80-character limit."""
+
+
+def test_a_title_cut_mid_phrase_is_a_problem_and_is_brought_back_to_its_whole_part() -> None:
+    plan = parse_plan_json(sections_json([(CUT, TIDY[0][1]), ("Soil and pots, and", TIDY[1][1])], CUT))
+    problems = plan_problems(plan)
+    assert problems[0] == f'the document title stops mid-phrase ("{CUT.strip()}"); give a whole title'
+    assert f'section 1\'s title stops mid-phrase ("{CUT.strip()}"); give a short heading' in problems
+    assert 'section 2\'s title stops mid-phrase ("Soil and pots, and"); give a short heading' in problems
+    cleaned, notes = clean_plan(plan)
+    assert cleaned.title == "Starting a Vegetable Garden on a City balcony"
+    # section 1's whole part is the document's title: its heading comes from its main point
+    assert [s.title for s in cleaned.sections] == ["Sun", "Soil and pots"]
+    assert any("stopped mid-phrase" in note for note in notes)
+
+
+@pytest.mark.parametrize("title", ["Things to Look Out For", "A Garden of One's Own", "Tea", "潮汐与月亮"])
+def test_whole_titles_are_not_cut(title: str) -> None:
+    plan = parse_plan_json(sections_json([(title, TIDY[0][1]), TIDY[1]], "Gardens"))
+    assert not any("mid-phrase" in p for p in plan_problems(plan))
+
+
+def test_every_repeated_title_is_replaced_from_its_own_main_point() -> None:
+    # the demo's planner: every section titled with the document's title, main points numbered
+    points = [
+        "Start a vegetable garden on a city balcony.",
+        "Choose the right type of vegetable to start your garden on a city balcony.",
+        "Prepare your garden by planting vegetables.",
+        "Plan your garden for a city balcony.",
+        "Choose the right type of vegetable for your city balcony.",
+        "Choose the right tools for your garden.",
+    ]
+    title = "Starting a Vegetable Garden on a City balcony"
+    plan = parse_plan_json(
+        sections_json([(title, f"{i}. {p}") for i, p in enumerate(points, start=1)], title)
+    )
+    problems = plan_problems(plan)
+    assert sum("repeats the document's title" in p for p in problems) == 6
+    assert sum("have the same title" in p for p in problems) == 5
+    cleaned, notes = clean_plan(plan)
+    titles = [s.title for s in cleaned.sections]
+    assert titles == [
+        "Start a vegetable garden on a city balcony",
+        "Choose the right type of vegetable to start",
+        "Prepare your garden by planting vegetables",
+        "Plan your garden for a city balcony",
+        "Choose the right type of vegetable for your city balcony",  # the first 8 words repeat section 2
+        "Choose the right tools for your garden",
+    ]
+    assert cleaned.title == title and [s.main_point for s in cleaned.sections] == points
+    assert sum("repeated the document's title; replaced by" in note for note in notes) == 6
+    # left: headings cut from one-clause main points restate them, which nothing can mend
+    assert [p for p in plan_problems(cleaned) if "only restates its title" not in p] == []
+
+
+def test_a_repeat_with_nothing_new_in_its_main_point_keeps_its_title() -> None:
+    plan = parse_plan_json(
+        sections_json([("Soil", "Soil."), ("Soil", "Soil."), ("Pots", "Which pots drain.")])
+    )
+    cleaned, notes = clean_plan(plan)
+    assert [s.title for s in cleaned.sections] == ["Soil", "Soil", "Pots"]
+    assert 'section 2: the title "Soil" repeats section 1\'s; kept' in notes
+
+
+def test_one_section_may_share_the_document_title() -> None:
+    plan = parse_plan_json(sections_json([("Growing Vegetables", TIDY[0][1])]))
+    assert plan_problems(plan) == [] and clean_plan(plan) == (plan, [])
+
+
 def test_near_repeats() -> None:
     assert near_repeat("Title 1: Planning a Garden", "planning the garden!")
     assert near_repeat("Growing tomatoes from seed indoors", "Growing tomatoes from seed indoors in March")
