@@ -732,8 +732,8 @@ def _unloop_fields(plan: Plan) -> tuple[Plan, list[str]]:
 
 def titles_from_text(plan: Plan, texts: list[str]) -> tuple[Plan, list[str]]:
     """Headings for written sections whose planned title is only a label, repeats an
-    earlier one or (in a document of more than one section) the document's title: what
-    ``clean_plan`` could not mend. The new heading is the opening clause of the section's own
+    earlier one or (after the first section) the document's title: what ``clean_plan`` could
+    not mend. The new heading is the opening clause of the section's own
     text (its first letter a capital), where that is new. Returns the plan and a note for
     each heading replaced.
 
@@ -752,7 +752,7 @@ def titles_from_text(plan: Plan, texts: list[str]) -> tuple[Plan, list[str]]:
     notes: list[str] = []
     for i, (section, text) in enumerate(zip(sections, texts, strict=True)):
         earlier = [s.title for s in sections[:i]]
-        if len(sections) > 1:
+        if i > 0:  # the first section under the document's title is its opening (stitch drops the heading)
             earlier.append(plan.title)
         label_only = not strip_labels(section.title)
         if not label_only and not any(near_repeat(section.title, t) for t in earlier):

@@ -440,12 +440,16 @@ def test_planner_rejects_untidy_plans_with_the_problems_fed_back() -> None:
     assert 'section 4\'s title starts with a label ("Title 4")' in retry
 
 
-def test_planner_cleans_a_plan_that_stays_untidy_without_asking_a_third_time_for_the_same() -> None:
+def test_planner_asks_afresh_after_a_copied_answer_and_cleans_a_plan_that_stays_untidy() -> None:
     model = ScriptedModel([BAD_PLAN] * 3)
     plan, _, repairs = asyncio.run(
         make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3)))
     )
-    assert len(model.calls) == 2  # the second answer had the first's problems, word for word
+    assert len(model.calls) == 3
+    # the second answer had the first's problems, word for word: the third request is the
+    # first one again, without the answer a small model would copy once more
+    assert [len(c.messages) for c in model.calls] == [2, 4, 2]
+    assert model.calls[2].messages == model.calls[0].messages
     assert [s.title for s in plan.sections] == [
         "Starting a Vegetable Garden",
         "Choosing seeds",
@@ -514,7 +518,7 @@ def headings(markdown: str) -> list[str]:
 
 
 def test_a_document_from_an_untidy_plan_records_its_repairs() -> None:
-    model = ScriptedModel([BAD_PLAN] * 2, responder=writer_reply)
+    model = ScriptedModel([BAD_PLAN] * 3, responder=writer_reply)
     doc = asyncio.run(awrite(BRIEF.instruction, model=model, settings=Settings(plan_attempts=3)))
     assert headings(doc.markdown) == [
         "Starting a Vegetable Garden",
