@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agentwrite.plans import strip_labels
+
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
 _PLAN_LABEL = re.compile(
@@ -84,8 +86,9 @@ def _is_leading_title(line: str, title: str) -> bool:
 
 def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
     """One Markdown document: the title, then a heading and the body of each section. A
-    section heading that only says the document's title again is left out (its body follows
-    the one before), and so are the ``<<...>>`` around a heading.
+    section heading that is only a label ("Title 2": one the stitch node found no heading
+    for) or only says the document's title again is left out (its body follows the one
+    before), and so are the ``<<...>>`` around a heading.
 
     >>> print(stitch("Tea", [("Origins", "Tea began in Yunnan."), ("Trade", "Caravans.")]))
     # Tea
@@ -98,12 +101,12 @@ def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
     <BLANKLINE>
     Caravans.
     <BLANKLINE>
-    >>> stitch("Tea", [("tea!", "Tea began in Yunnan."), ("<<Trade", "Caravans.")]).splitlines()
-    ['# Tea', '', 'Tea began in Yunnan.', '', '## Trade', '', 'Caravans.']
+    >>> stitch("Tea", [("tea!", "Tea began."), ("<<Trade", "Caravans."), ("Title 3", "Ships.")]).splitlines()
+    ['# Tea', '', 'Tea began.', '', '## Trade', '', 'Caravans.', '', 'Ships.']
     """
     parts = [f"# {_one_line(title)}"]
     for heading, body in sections:
-        if _norm(heading) != _norm(title):
+        if strip_labels(heading) and _norm(heading) != _norm(title):
             parts.append(f"## {_one_line(heading)}")
         if body.strip():
             parts.append(body.strip())

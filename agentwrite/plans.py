@@ -123,7 +123,21 @@ def _title_from_point(point: str, max_words: int = 8) -> str:
     words = clause.split()
     if len(words) > max_words:
         clause = _without_dangling(" ".join(words[:max_words]), _DANGLING_AFTER_CUT)
-    return clause[:60] if clause else point[:60]
+    return _at_most(clause or point, 60)
+
+
+def _at_most(text: str, chars: int) -> str:
+    """``text`` cut to at most ``chars`` characters at a word's end (and on no dangling word).
+
+    >>> _at_most("Festinagion's Elytus Farm is committed to providing innovative", 60)
+    "Festinagion's Elytus Farm is committed to providing"
+    >>> _at_most("Tea", 60), _at_most("Supercalifragilistic", 5)
+    ('Tea', 'Super')
+    """
+    if len(text) <= chars:
+        return text
+    cut = text[: text.rfind(" ", 0, chars + 1)] if " " in text[: chars + 1] else text[:chars]
+    return _without_dangling(cut, _DANGLING_AFTER_CUT)
 
 
 def _validate(data: object) -> Plan:

@@ -68,7 +68,7 @@ async def ask_for_plan(
         if untidy and fallback is not None:
             least = min(reversed(untidy), key=lambda p: p.problems)  # the latest of the least untidy
             log.warning(
-                "no tidy %s after %d attempts; using the least untidy one (%d problems), cleaned: %s",
+                "no tidy %s after %d attempts; using the least untidy one (%d problems left), cleaned: %s",
                 what,
                 len(exc.problems),
                 least.problems,
