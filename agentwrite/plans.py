@@ -22,6 +22,7 @@ from agentwrite.domain import MAX_SECTIONS, Plan, SectionPlan
 from agentwrite.errors import InputError, PlanError
 from agentwrite.llm.structured import NoJsonObject, json_object
 from agentwrite.text_stats import split_sentences
+from agentwrite.writing.talk import talk_kind
 
 _LINE = re.compile(
     r"^\W*(?:paragraph|section|part|段落|第)\s*(\d+)\s*(?:段|部分|节)?\s*[-–—:：.]\s*"
@@ -710,18 +711,19 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
 
 
 def _new_heading(point: str, taken: list[str]) -> str:
-    """A heading cut from a main point that repeats none of ``taken``: its first clause's
-    first 8 words, else its first 16; ``""`` when both repeat one.
+    """A heading cut from a main point that repeats none of ``taken`` and is no line of talk
+    about the writing (``talk_kind``: "What the plan must be", a line of the planner's own
+    prompt): its first clause's first 8 words, else its first 16; ``""`` when neither will do.
 
     >>> _new_heading("Choose the right type of vegetable for your city balcony.",
     ...              ["Choose the right type of vegetable to start"])
     'Choose the right type of vegetable for your city balcony'
-    >>> _new_heading("Soil.", ["Soil"])
-    ''
+    >>> _new_heading("Soil.", ["Soil"]), _new_heading("What the plan must be", [])
+    ('', '')
     """
     for max_words in (8, 16):
         candidate = _title_from_point(point, max_words)
-        if not any(near_repeat(candidate, other) for other in taken):
+        if not talk_kind(candidate) and not any(near_repeat(candidate, other) for other in taken):
             return candidate
     return ""
 
@@ -777,6 +779,7 @@ def titles_from_text(plan: Plan, texts: list[str]) -> tuple[Plan, list[str]]:
         if (
             not _TOKEN.search(candidate)
             or label_of(candidate)
+            or talk_kind(candidate)
             or any(near_repeat(candidate, t) for t in others)
         ):
             continue
