@@ -36,6 +36,10 @@ Paragraph 3 - Main Point: Lijiang and Tiger Leaping Gorge - Word Count: 1,500 wo
 """
 
 
+YUNNAN = "Write about Yunnan: Kunming, Dali and Lijiang"
+"""A brief AGENTWRITE_LINES keeps to (plan checks ask again for a plan sharing no word with its brief)."""
+
+
 def plan_json(budgets: list[int], title: str = "Yunnan") -> str:
     sections = [
         {"title": f"S{i}", "main_point": f"Point {i}.", "target_words": b} for i, b in enumerate(budgets)
@@ -141,7 +145,7 @@ def test_planner_gives_up_after_its_attempts() -> None:
 def test_planner_asks_for_lines_without_structured_output() -> None:
     model = ScriptedModel([AGENTWRITE_LINES])
     ctx = RunContext(model=model, settings=Settings(), structured_output=False)
-    plan, _, repairs = asyncio.run(make_plan(Brief(instruction="Write about Yunnan", target_words=3000), ctx))
+    plan, _, repairs = asyncio.run(make_plan(Brief(instruction=YUNNAN, target_words=3000), ctx))
     assert model.calls[0].params.json_schema is None
     assert "Paragraph 1 - Main Point:" in model.calls[0].prompt
     assert plan.total_words == 3000 and repairs == []
@@ -484,7 +488,7 @@ def test_line_format_plans_are_checked_too() -> None:
     )
     model = ScriptedModel([lines, AGENTWRITE_LINES])
     ctx = RunContext(model=model, settings=Settings(), structured_output=False)
-    plan, _, repairs = asyncio.run(make_plan(Brief(instruction="Write about Yunnan", target_words=3000), ctx))
+    plan, _, repairs = asyncio.run(make_plan(Brief(instruction=YUNNAN, target_words=3000), ctx))
     assert 'section 1\'s main point starts with a label ("Part 1")' in model.calls[1].prompt
     assert repairs == [] and plan.sections[0].title == "Arriving in Kunming"
 

@@ -386,8 +386,9 @@ def test_a_line_format_plan_names_its_sources(material: list[Path]) -> None:
     lines = "\n".join(
         f"Paragraph {n} - Main Point: {point} - Word Count: 500 words - Sources: {ids}"
         for n, (point, ids) in enumerate(
-            [("Kunming.", "notes.md#1"), ("Dali.", "notes.md#2"), ("Lijiang.", "notes.md#3"),
-             ("Food and money.", "notes.md#4, budget.txt#1")], start=1,
+            [("Kunming, Yunnan.", "notes.md#1"), ("Dali, Yunnan.", "notes.md#2"),
+             ("Lijiang, Yunnan.", "notes.md#3"), ("Food and money in Yunnan.", "notes.md#4, budget.txt#1")],
+            start=1,
         )
     )  # fmt: skip
 
