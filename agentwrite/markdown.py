@@ -87,8 +87,9 @@ def _is_leading_title(line: str, title: str) -> bool:
 def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
     """One Markdown document: the title, then a heading and the body of each section. A
     section heading that is only a label ("Title 2": one the stitch node found no heading
-    for) or only says the document's title again is left out (its body follows the one
-    before), and so are the ``<<...>>`` around a heading.
+    for) or only says the document's title or an earlier heading again is left out (its body
+    follows the one before), and so are the ``<<...>>`` around a heading and a full stop
+    after it.
 
     >>> print(stitch("Tea", [("Origins", "Tea began in Yunnan."), ("Trade", "Caravans.")]))
     # Tea
@@ -101,12 +102,15 @@ def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
     <BLANKLINE>
     Caravans.
     <BLANKLINE>
-    >>> stitch("Tea", [("tea!", "Tea began."), ("<<Trade", "Caravans."), ("Title 3", "Ships.")]).splitlines()
-    ['# Tea', '', 'Tea began.', '', '## Trade', '', 'Caravans.', '', 'Ships.']
+    >>> stitch("Tea.", [("tea!", "Tea began."), ("<<Trade", "Caravans."), ("Title 3", "Ships."),
+    ...                 ("Trade.", "Ports.")]).splitlines()
+    ['# Tea', '', 'Tea began.', '', '## Trade', '', 'Caravans.', '', 'Ships.', '', 'Ports.']
     """
     parts = [f"# {_one_line(title)}"]
+    written = {_norm(title)}
     for heading, body in sections:
-        if strip_labels(heading) and _norm(heading) != _norm(title):
+        if strip_labels(heading) and _norm(heading) not in written:
+            written.add(_norm(heading))
             parts.append(f"## {_one_line(heading)}")
         if body.strip():
             parts.append(body.strip())
@@ -114,9 +118,9 @@ def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
 
 
 def _one_line(text: str) -> str:
-    """Headings are one line with no leading Markdown markers and no ``<<...>>``.
+    """Headings are one line with no leading Markdown markers, no ``<<...>>`` and no full stop.
 
-    >>> _one_line("## Big\\n title"), _one_line("<<Water>>")
-    ('Big title', 'Water')
+    >>> _one_line("## Big\\n title"), _one_line("<<Water>>"), _one_line("The plan."), _one_line("Wait...")
+    ('Big title', 'Water', 'The plan', 'Wait...')
     """
-    return re.sub(r"^<<\s*|\s*>>$", "", " ".join(text.split()).lstrip("#").strip())
+    return re.sub(r"^<<\s*|\s*>>$|(?<![.\s])\.$", "", " ".join(text.split()).lstrip("#").strip())

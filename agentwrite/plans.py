@@ -124,7 +124,7 @@ def _title_from_point(point: str, max_words: int = 8) -> str:
     words = clause.split()
     if len(words) > max_words:
         clause = _without_dangling(" ".join(words[:max_words]), _DANGLING_AFTER_CUT)
-    return _at_most(clause or point, 60)
+    return _unbracketed(_at_most(clause or point, 60))
 
 
 def _at_most(text: str, chars: int) -> str:
@@ -324,7 +324,7 @@ _DANGLING_AFTER_CUT = _DANGLING | frozenset(
 """...and the words a heading cut at a word count should not end on either."""
 _ELLIPSIS = re.compile(r"\s*(?:\.{2,}|…)\s*$")
 _SUBTITLE_BREAK = re.compile(r":|\s[-–—|]\s|\.\s")
-_BRACKETS = re.compile(r"^\s*<<\s*|\s*>>\s*$")
+_BRACKETS = re.compile(r"^[\s\"“”'‘’]*(?:<<)?[\s\"“”'‘’]*|[\s\"“”'‘’]*(?:>>)?[\s\"“”'‘’]*$")
 
 
 def _last_word(text: str) -> str:
@@ -379,10 +379,13 @@ def _without_dangling(text: str, dangling: frozenset[str]) -> str:
 
 
 def _unbracketed(text: str) -> str:
-    """``text`` without the ``<<...>>`` (closed or not) a model may put around a heading.
+    """``text`` without the ``<<...>>`` (closed or not) a model may put around a heading, or
+    the quotes (a heading cut from a quoted sentence would keep only the opening one).
 
     >>> _unbracketed("<<Sustainability in Urban Agriculture>>"), _unbracketed("<<Guide to planting")
     ('Sustainability in Urban Agriculture', 'Guide to planting')
+    >>> _unbracketed('"Starting a Vegetable Garden'), _unbracketed("“Tea”"), _unbracketed("Rock 'n' roll")
+    ('Starting a Vegetable Garden', 'Tea', "Rock 'n' roll")
     """
     return _BRACKETS.sub("", text)
 
