@@ -18,7 +18,13 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from agentwrite.domain import MAX_SECTIONS, Plan, SectionPlan
+from agentwrite.domain import (
+    ASKED_PLAN_TITLE_CHARS,
+    ASKED_SECTION_TITLE_CHARS,
+    MAX_SECTIONS,
+    Plan,
+    SectionPlan,
+)
 from agentwrite.errors import InputError, PlanError
 from agentwrite.llm.structured import NoJsonObject, json_object
 from agentwrite.text_stats import split_sentences
@@ -332,37 +338,47 @@ def _last_word(text: str) -> str:
     return words[-1] if words else ""
 
 
-def cut_off(title: str) -> bool:
+def cut_off(title: str, limit: int | None = None) -> bool:
     """Whether a title stops mid-phrase: on "..." or on a word that needs another after it
-    ("Creating a", "Guide to"), as a title cut by the plan schema's length limit does.
+    ("Creating a", "Guide to"), or at ``limit`` characters (the plan schema's length limit,
+    where a constrained decoder ends the field wherever it is: "...with a 20").
 
     >>> cut_off("Starting a Vegetable Garden on a City balcony: Guide to Planning and Creating a ")
     True
     >>> cut_off("Planning a garden..."), cut_off("Things to Look Out For"), cut_off("A"), cut_off("潮汐")
     (True, False, False, False)
+    >>> cut_off("A balcony with a 20", limit=19), cut_off("A balcony with a 20", limit=20)
+    (True, False)
     """
     stripped = title.strip()
+    if limit is not None and len(title) >= limit:
+        return True
     if _ELLIPSIS.search(stripped):
         return bool(_TOKEN.search(stripped))
     return len(stripped.split()) > 1 and _last_word(stripped) in _DANGLING
 
 
-def uncut(title: str) -> str:
+def uncut(title: str, limit: int | None = None) -> str:
     """A title cut mid-phrase (``cut_off``) brought back to its last whole part: the part
     before its subtitle where it has one (the subtitle is what was cut), else the title
-    without the words left dangling. Other titles are returned as they are.
+    without the words left dangling (and, cut at ``limit``, without its last word, which
+    may be a part). Other titles are returned as they are.
 
     >>> uncut("Starting a Vegetable Garden on a City balcony: Guide to Planning and Creating a")
     'Starting a Vegetable Garden on a City balcony'
     >>> uncut("Planning and Creating a Plan to"), uncut("Soil, water and light..."), uncut("Tea")
     ('Planning and Creating a Plan', 'Soil, water and light', 'Tea')
+    >>> uncut("Planning a vegetable garden, a practical guide for a balcony with a 20", limit=70)
+    'Planning a vegetable garden, a practical guide for a balcony'
     """
-    if not cut_off(title):
+    if not cut_off(title, limit):
         return title
     text = _ELLIPSIS.sub("", title.strip())
     breaks = list(_SUBTITLE_BREAK.finditer(text))
-    if breaks and cut_off(text) and _TOKEN.search(head := text[: breaks[-1].start()]):
+    if breaks and _TOKEN.search(head := text[: breaks[-1].start()]):
         return head.strip()
+    if limit is not None and len(title) >= limit:
+        return _without_dangling(text.rsplit(maxsplit=1)[0], _DANGLING_AFTER_CUT).rstrip(",;:-–— ")
     return _without_dangling(text, _DANGLING).rstrip(",;:-–— ")
 
 
@@ -549,7 +565,7 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
         problems.append(f'the document title starts with a label ("{label}"); give the title alone')
     if word := looping_word(plan.title):
         problems.append(f'the document title repeats "{word}" over and over; give a short title')
-    if cut_off(plan.title):
+    if cut_off(plan.title, ASKED_PLAN_TITLE_CHARS):
         problems.append(
             f'the document title stops mid-phrase ("{plan.title.strip()[:80]}"); give a whole title'
         )
@@ -561,7 +577,7 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
             problems.append(
                 f'section {number}\'s title starts with a label ("{label}"); give the heading alone'
             )
-        if cut_off(section.title):
+        if cut_off(section.title, ASKED_SECTION_TITLE_CHARS):
             problems.append(
                 f'section {number}\'s title stops mid-phrase ("{section.title.strip()[:80]}"); '
                 "give a short heading"
@@ -664,9 +680,10 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
             notes.append(f'document title: label "{label}" removed')
         else:
             notes.append(f'document title: only a label ("{label}"); kept')
-    if cut_off(title):
-        notes.append(f'document title: "{title.strip()}" stopped mid-phrase; "{uncut(title)}" kept')
-        title = uncut(title)
+    if cut_off(title, ASKED_PLAN_TITLE_CHARS):
+        whole = uncut(title, ASKED_PLAN_TITLE_CHARS)
+        notes.append(f'document title: "{title.strip()}" stopped mid-phrase; "{whole}" kept')
+        title = whole
     sections: list[SectionPlan] = []
     for number, section in enumerate(plan.sections, start=1):
         heading, point = strip_labels(section.title), strip_labels(section.main_point)
@@ -686,11 +703,10 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
         if not heading:
             heading = _title_from_point(point)
             notes.append(f'section {number}: the title was only a label; "{heading}" cut from the main point')
-        if cut_off(heading):
-            notes.append(
-                f'section {number}: the title "{heading}" stopped mid-phrase; "{uncut(heading)}" kept'
-            )
-            heading = uncut(heading)
+        if cut_off(heading, ASKED_SECTION_TITLE_CHARS):
+            whole = uncut(heading, ASKED_SECTION_TITLE_CHARS)
+            notes.append(f'section {number}: the title "{heading}" stopped mid-phrase; "{whole}" kept')
+            heading = whole
         sections.append(section.model_copy(update={"title": heading, "main_point": point}))
     against_title = not titles_from_points and len(sections) > 1
     for later, earlier in _repeats(

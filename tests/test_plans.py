@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from agentwrite.domain import Brief, Plan, SectionPlan
+from agentwrite.domain import ASKED_PLAN_TITLE_CHARS, Brief, Plan, SectionPlan
 from agentwrite.errors import InputError, PlanError
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
@@ -296,6 +296,22 @@ def test_a_title_cut_mid_phrase_is_a_problem_and_is_brought_back_to_its_whole_pa
     # section 1's whole part is the document's title: its heading comes from its main point
     assert [s.title for s in cleaned.sections] == ["Sun", "Soil and pots"]
     assert any("stopped mid-phrase" in note for note in notes)
+
+
+def test_a_title_at_the_schemas_length_limit_is_cut_even_on_a_whole_word() -> None:
+    # the final demo's title: 120 characters, the schema's limit, ending "with a 20"
+    title = (
+        "Planning on a balcony with a vegetable garden on it, a 2000-word practical guide for the "
+        "planning of a balcony with a 20"
+    )
+    assert len(title) == ASKED_PLAN_TITLE_CHARS
+    plan = parse_plan_json(sections_json(TIDY, title))
+    assert plan_problems(plan)[0].startswith("the document title stops mid-phrase")
+    cleaned, _ = clean_plan(plan)
+    assert cleaned.title == (
+        "Planning on a balcony with a vegetable garden on it, a 2000-word practical guide for the "
+        "planning of a balcony"
+    )
 
 
 @pytest.mark.parametrize("title", ["Things to Look Out For", "A Garden of One's Own", "Tea", "潮汐与月亮"])
