@@ -93,7 +93,8 @@ class PlanHygieneError(PlanError):
 
     The message names the problems (it is fed back to the model). ``cleaned`` is the plan
     with what could be cleaned cleaned and ``repairs`` says what: the planner falls back to
-    it when no attempt gives a tidy plan, choosing the attempt with the fewest ``problems``.
+    it when no attempt gives a tidy plan, choosing the attempt with the fewest ``problems``
+    (those left in ``cleaned``).
     """
 
     def __init__(self, message: str, cleaned: Plan, repairs: list[str], problems: int = 1) -> None:

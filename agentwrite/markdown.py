@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agentwrite.plans import strip_labels
+
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
 _PLAN_LABEL = re.compile(
@@ -18,6 +20,8 @@ _ARTEFACT_LINE = re.compile(
 _BLANKS = re.compile(r"\n{3,}")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_BRACKET_LINE = re.compile(r"^\s*<<\s*(?P<text>[^<>]+?)\s*(?:>>)?\s*$")
+"""A ``<<Title>>`` line (closed or not): how the bundled model heads a section."""
 
 
 def _norm(text: str) -> str:
@@ -27,17 +31,19 @@ def _norm(text: str) -> str:
 def clean_section_text(text: str, title: str) -> str:
     """Strip what does not belong in a section body and tidy its paragraphs.
 
-    Removes leading headings or bold lines (the stitcher writes the heading),
-    AgentWrite-style labels ("Paragraph 3 -"), lines that only state a word count or a
-    main point, and extra blank lines. Headings inside the text (``#`` or underlined) are
-    kept but demoted below the section heading; code fences are left alone, and one left
-    open is closed.
+    Removes leading headings, bold lines or ``<<Title>>`` lines (the stitcher writes the
+    heading), AgentWrite-style labels ("Paragraph 3 -"), lines that only state a word count
+    or a main point, and extra blank lines. Headings inside the text (``#``, underlined or
+    ``<<Title>>``) are kept but demoted below the section heading, without the brackets;
+    code fences are left alone, and one left open is closed.
 
     >>> clean_section_text("## Tea Origins\\n\\nParagraph 1 - Tea began in Yunnan.\\n\\n\\n"
     ...                    "Word count: 300\\n# Early trade\\nCaravans.", "Tea origins")
     'Tea began in Yunnan.\\n\\n### Early trade\\nCaravans.'
     >>> clean_section_text("Trade\\n=====\\nCaravans.\\n```\\n# a comment", "Tea")
     '### Trade\\nCaravans.\\n```\\n# a comment\\n```'
+    >>> clean_section_text("<<Sustainability in Cities>>\\n\\nGrow food.\\n<<Water\\nRain.", "Tea")
+    'Grow food.\\n### Water\\nRain.'
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and (not lines[0].strip() or _is_leading_title(lines[0], title)):
@@ -60,9 +66,10 @@ def clean_section_text(text: str, title: str) -> str:
         if _SETEXT_UNDERLINE.match(line) and kept and kept[-1].strip() and not kept[-1].startswith("#"):
             kept[-1] = "### " + kept[-1].strip()  # "Text\n====" is a heading too: demote it
             continue
-        heading = _HEADING.match(line)
-        if heading:
+        if heading := _HEADING.match(line):
             line = "### " + heading.group(2)
+        elif bracketed := _BRACKET_LINE.match(line):
+            line = "### " + bracketed.group("text")
         kept.append(line.rstrip())
     if fence:  # a fence the model never closed would swallow the sections after it
         kept.append(fence)
@@ -71,14 +78,18 @@ def clean_section_text(text: str, title: str) -> str:
 
 def _is_leading_title(line: str, title: str) -> bool:
     """A first line that is a heading, a bold line, or the section title restated."""
-    if _HEADING.match(line) or _BOLD_LINE.match(line):
+    if _HEADING.match(line) or _BOLD_LINE.match(line) or _BRACKET_LINE.match(line):
         return True
     stripped = _PLAN_LABEL.sub("", line)
     return _norm(stripped) == _norm(title) and bool(_norm(title))
 
 
 def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
-    """One Markdown document: the title, then a heading and the body of each section.
+    """One Markdown document: the title, then a heading and the body of each section. A
+    section heading that is only a label ("Title 2": one the stitch node found no heading
+    for) or only says the document's title or an earlier heading again is left out (its body
+    follows the one before), and so are the ``<<...>>`` around a heading and a full stop
+    after it.
 
     >>> print(stitch("Tea", [("Origins", "Tea began in Yunnan."), ("Trade", "Caravans.")]))
     # Tea
@@ -91,19 +102,25 @@ def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
     <BLANKLINE>
     Caravans.
     <BLANKLINE>
+    >>> stitch("Tea.", [("tea!", "Tea began."), ("<<Trade", "Caravans."), ("Title 3", "Ships."),
+    ...                 ("Trade.", "Ports.")]).splitlines()
+    ['# Tea', '', 'Tea began.', '', '## Trade', '', 'Caravans.', '', 'Ships.', '', 'Ports.']
     """
     parts = [f"# {_one_line(title)}"]
+    written = {_norm(title)}
     for heading, body in sections:
-        parts.append(f"## {_one_line(heading)}")
+        if strip_labels(heading) and _norm(heading) not in written:
+            written.add(_norm(heading))
+            parts.append(f"## {_one_line(heading)}")
         if body.strip():
             parts.append(body.strip())
     return "\n\n".join(parts) + "\n"
 
 
 def _one_line(text: str) -> str:
-    """Headings are one line with no leading Markdown markers.
+    """Headings are one line with no leading Markdown markers, no ``<<...>>`` and no full stop.
 
-    >>> _one_line("## Big\\n title")
-    'Big title'
+    >>> _one_line("## Big\\n title"), _one_line("<<Water>>"), _one_line("The plan."), _one_line("Wait...")
+    ('Big title', 'Water', 'The plan', 'Wait...')
     """
-    return " ".join(text.split()).lstrip("#").strip()
+    return re.sub(r"^<<\s*|\s*>>$|(?<![.\s])\.$", "", " ".join(text.split()).lstrip("#").strip())

@@ -18,10 +18,17 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from agentwrite.domain import MAX_SECTIONS, Plan, SectionPlan
+from agentwrite.domain import (
+    ASKED_PLAN_TITLE_CHARS,
+    ASKED_SECTION_TITLE_CHARS,
+    MAX_SECTIONS,
+    Plan,
+    SectionPlan,
+)
 from agentwrite.errors import InputError, PlanError
 from agentwrite.llm.structured import NoJsonObject, json_object
 from agentwrite.text_stats import split_sentences
+from agentwrite.writing.talk import talk_kind
 
 _LINE = re.compile(
     r"^\W*(?:paragraph|section|part|段落|第)\s*(\d+)\s*(?:段|部分|节)?\s*[-–—:：.]\s*"
@@ -111,13 +118,33 @@ def _title_from_point(point: str, max_words: int = 8) -> str:
     'Getting there'
     >>> _title_from_point("Title 2: Planning a vegetable garden, from soil to seeds.")
     'Planning a vegetable garden'
+
+    A heading cut at ``max_words`` does not end on a word that needs one after it, and the
+    ``<<...>>`` a model puts around a heading is not part of it:
+
+    >>> _title_from_point("<<Planning and creating a sustainable living garden is something>>")
+    'Planning and creating a sustainable living garden'
     """
-    point = strip_labels(point) or point
+    point = _unbracketed(strip_labels(point) or point)
     clause = re.split(r"[:;.,，。；：!?！？]", point, maxsplit=1)[0].strip()
     words = clause.split()
     if len(words) > max_words:
-        clause = " ".join(words[:max_words])
-    return clause[:60] if clause else point[:60]
+        clause = _without_dangling(" ".join(words[:max_words]), _DANGLING_AFTER_CUT)
+    return _unbracketed(_at_most(clause or point, 60))
+
+
+def _at_most(text: str, chars: int) -> str:
+    """``text`` cut to at most ``chars`` characters at a word's end (and on no dangling word).
+
+    >>> _at_most("Festinagion's Elytus Farm is committed to providing innovative", 60)
+    "Festinagion's Elytus Farm is committed to providing"
+    >>> _at_most("Tea", 60), _at_most("Supercalifragilistic", 5)
+    ('Tea', 'Super')
+    """
+    if len(text) <= chars:
+        return text
+    cut = text[: text.rfind(" ", 0, chars + 1)] if " " in text[: chars + 1] else text[:chars]
+    return _without_dangling(cut, _DANGLING_AFTER_CUT)
 
 
 def _validate(data: object) -> Plan:
@@ -245,7 +272,7 @@ def render_plan(plan: Plan) -> str:
 # several sections and give main points that only restate the heading. Such a plan parses and
 # fits the target, but the writer echoes the labels and writes the same section twice.
 
-_EN_LABEL_WORD = r"(?:title|subtitle|heading|paragraph|section|part|chapter|topic|main\s*point)"
+_EN_LABEL_WORD = r"(?:title|subtitle|heading|paragraph|section|part|chapter|step|topic|main\s*point)"
 _EN_NUMBER_WORD = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
@@ -289,6 +316,94 @@ NEAR_PREFIX_TOKENS = 3
 """...as are two whose shorter starts the longer, when it has at least this many content words."""
 MAX_PROBLEMS_SHOWN = 10
 """How many problems one hygiene error names (the rest are counted)."""
+
+
+_DANGLING = frozenset(
+    ["a", "an", "the", "and", "or", "nor", "of", "to", "its", "your", "our", "their", "my", "his", "her"]
+)
+"""Words a whole title does not end on: one that does was cut mid-phrase (a schema's length
+limit stops a field wherever it falls)."""
+_DANGLING_AFTER_CUT = _DANGLING | frozenset(
+    ["for", "with", "on", "in", "at", "by", "from", "into", "as", "is", "are", "was", "were", "be",
+     "that", "which", "than", "but", "this", "these"]
+)  # fmt: skip
+"""...and the words a heading cut at a word count should not end on either."""
+_ELLIPSIS = re.compile(r"\s*(?:\.{2,}|…)\s*$")
+_SUBTITLE_BREAK = re.compile(r":|\s[-–—|]\s|\.\s")
+_BRACKETS = re.compile(r"^[\s\"“”'‘’]*(?:<<)?[\s\"“”'‘’]*|[\s\"“”'‘’]*(?:>>)?[\s\"“”'‘’]*$")
+
+
+def _last_word(text: str) -> str:
+    words = _TOKEN.findall(text.lower())
+    return words[-1] if words else ""
+
+
+def cut_off(title: str, limit: int | None = None) -> bool:
+    """Whether a title stops mid-phrase: on "..." or on a word that needs another after it
+    ("Creating a", "Guide to"), or at ``limit`` characters (the plan schema's length limit,
+    where a constrained decoder ends the field wherever it is: "...with a 20").
+
+    >>> cut_off("Starting a Vegetable Garden on a City balcony: Guide to Planning and Creating a ")
+    True
+    >>> cut_off("Planning a garden..."), cut_off("Things to Look Out For"), cut_off("A"), cut_off("潮汐")
+    (True, False, False, False)
+    >>> cut_off("A balcony with a 20", limit=19), cut_off("A balcony with a 20", limit=20)
+    (True, False)
+    """
+    stripped = title.strip()
+    if limit is not None and len(title) >= limit:
+        return True
+    if _ELLIPSIS.search(stripped):
+        return bool(_TOKEN.search(stripped))
+    return len(stripped.split()) > 1 and _last_word(stripped) in _DANGLING
+
+
+def uncut(title: str, limit: int | None = None) -> str:
+    """A title cut mid-phrase (``cut_off``) brought back to its last whole part: the part
+    before its subtitle where it has one (the subtitle is what was cut), else the title
+    without the words left dangling (and, cut at ``limit``, without its last word, which
+    may be a part). Other titles are returned as they are.
+
+    >>> uncut("Starting a Vegetable Garden on a City balcony: Guide to Planning and Creating a")
+    'Starting a Vegetable Garden on a City balcony'
+    >>> uncut("Planning and Creating a Plan to"), uncut("Soil, water and light..."), uncut("Tea")
+    ('Planning and Creating a Plan', 'Soil, water and light', 'Tea')
+    >>> uncut("Planning a vegetable garden, a practical guide for a balcony with a 20", limit=70)
+    'Planning a vegetable garden, a practical guide for a balcony'
+    """
+    if not cut_off(title, limit):
+        return title
+    text = _ELLIPSIS.sub("", title.strip())
+    breaks = list(_SUBTITLE_BREAK.finditer(text))
+    if breaks and _TOKEN.search(head := text[: breaks[-1].start()]):
+        return head.strip()
+    if limit is not None and len(title) >= limit:
+        return _without_dangling(text.rsplit(maxsplit=1)[0], _DANGLING_AFTER_CUT).rstrip(",;:-–— ")
+    return _without_dangling(text, _DANGLING).rstrip(",;:-–— ")
+
+
+def _without_dangling(text: str, dangling: frozenset[str]) -> str:
+    """``text`` without the words at its end that need a word after them (the first stays).
+
+    >>> _without_dangling("Planning a garden is", _DANGLING_AFTER_CUT), _without_dangling("The", _DANGLING)
+    ('Planning a garden', 'The')
+    """
+    words = text.split()
+    while len(words) > 1 and _last_word(words[-1]) in dangling:
+        words.pop()
+    return " ".join(words)
+
+
+def _unbracketed(text: str) -> str:
+    """``text`` without the ``<<...>>`` (closed or not) a model may put around a heading, or
+    the quotes (a heading cut from a quoted sentence would keep only the opening one).
+
+    >>> _unbracketed("<<Sustainability in Urban Agriculture>>"), _unbracketed("<<Guide to planting")
+    ('Sustainability in Urban Agriculture', 'Guide to planting')
+    >>> _unbracketed('"Starting a Vegetable Garden'), _unbracketed("“Tea”"), _unbracketed("Rock 'n' roll")
+    ('Starting a Vegetable Garden', 'Tea', "Rock 'n' roll")
+    """
+    return _BRACKETS.sub("", text)
 
 
 def label_of(text: str) -> str:
@@ -420,7 +535,9 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
       (``label_of``): "Title 1:", "Paragraph 2", "Section 3 -", "第3部分：";
     - a main point that is empty once its label is gone, or that only restates its title
       (``_restates``);
-    - a section whose title repeats or nearly repeats an earlier section's (``near_repeat``);
+    - a section whose title repeats or nearly repeats an earlier section's (``near_repeat``),
+      or the document's title (in a plan of more than one section);
+    - a title that stops mid-phrase (``cut_off``): "Guide to Planning and Creating a";
     - a title or main point that keeps repeating one word (``looping_word``).
 
     With ``titles_from_points`` (the line format, where each heading is cut from the start of
@@ -448,6 +565,10 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
         problems.append(f'the document title starts with a label ("{label}"); give the title alone')
     if word := looping_word(plan.title):
         problems.append(f'the document title repeats "{word}" over and over; give a short title')
+    if cut_off(plan.title, ASKED_PLAN_TITLE_CHARS):
+        problems.append(
+            f'the document title stops mid-phrase ("{plan.title.strip()[:80]}"); give a whole title'
+        )
     for number, section in enumerate(plan.sections, start=1):
         for field, text in (("title", section.title), ("main point", section.main_point)):
             if word := looping_word(text):
@@ -455,6 +576,11 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
         if label := label_of(section.title):
             problems.append(
                 f'section {number}\'s title starts with a label ("{label}"); give the heading alone'
+            )
+        if cut_off(section.title, ASKED_SECTION_TITLE_CHARS):
+            problems.append(
+                f'section {number}\'s title stops mid-phrase ("{section.title.strip()[:80]}"); '
+                "give a short heading"
             )
         if not _TOKEN.search(strip_labels(section.main_point)):
             problems.append(f"section {number} has no main point, only a label; say what the section covers")
@@ -467,6 +593,12 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
             problems.append(
                 f"section {number}'s main point only restates its title; say what the section covers"
             )
+    if not titles_from_points and len(plan.sections) > 1:
+        for number, section in enumerate(plan.sections, start=1):
+            if near_repeat(section.title, plan.title):
+                problems.append(
+                    f"section {number}'s title repeats the document's title; give the section its own heading"
+                )
     titles = [s.title for s in plan.sections]
     for later, earlier in _repeats(titles):
         same = "the same" if _tokens(titles[later]) == _tokens(titles[earlier]) else "nearly the same"
@@ -514,8 +646,10 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
     - Labels are stripped from the document title, the section titles and the main points
       (a title that is nothing but a label is cut from its main point instead).
     - A main point that is empty once its label is gone becomes the section's title.
-    - A section title that repeats an earlier one is replaced by a heading cut from its own
-      main point, when that one is new; otherwise it stays.
+    - A title cut mid-phrase is brought back to its last whole part (``uncut``).
+    - Every section title that repeats an earlier one, or the document's title (in a plan
+      of more than one section), is replaced by a heading cut from its own main point, when
+      that one is new; otherwise it stays.
     - A main point that restates its title stays as it is: nothing better is known.
     - A title or main point that loops (``looping_word``) keeps each of its sentences once.
 
@@ -546,6 +680,10 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
             notes.append(f'document title: label "{label}" removed')
         else:
             notes.append(f'document title: only a label ("{label}"); kept')
+    if cut_off(title, ASKED_PLAN_TITLE_CHARS):
+        whole = uncut(title, ASKED_PLAN_TITLE_CHARS)
+        notes.append(f'document title: "{title.strip()}" stopped mid-phrase; "{whole}" kept')
+        title = whole
     sections: list[SectionPlan] = []
     for number, section in enumerate(plan.sections, start=1):
         heading, point = strip_labels(section.title), strip_labels(section.main_point)
@@ -565,22 +703,48 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
         if not heading:
             heading = _title_from_point(point)
             notes.append(f'section {number}: the title was only a label; "{heading}" cut from the main point')
+        if cut_off(heading, ASKED_SECTION_TITLE_CHARS):
+            whole = uncut(heading, ASKED_SECTION_TITLE_CHARS)
+            notes.append(f'section {number}: the title "{heading}" stopped mid-phrase; "{whole}" kept')
+            heading = whole
         sections.append(section.model_copy(update={"title": heading, "main_point": point}))
-    for later, earlier in _repeats([s.title for s in sections]):
+    against_title = not titles_from_points and len(sections) > 1
+    for later, earlier in _repeats(
+        [title, *(s.title for s in sections)] if against_title else [s.title for s in sections]
+    ):
+        if against_title:
+            later, earlier = later - 1, earlier - 1  # -1: the document's title
+        what = "the document's title" if earlier < 0 else f"section {earlier + 1}'s"
         repeated = sections[later].title
-        candidate = _title_from_point(sections[later].main_point)
-        others = [s.title for i, s in enumerate(sections) if i != later]
-        if not any(near_repeat(candidate, other) for other in [repeated, *others]):
+        others = [title] * against_title + [s.title for i, s in enumerate(sections) if i != later]
+        candidate = _new_heading(sections[later].main_point, [repeated, *others])
+        if candidate:
             sections[later] = sections[later].model_copy(update={"title": candidate})
             notes.append(
-                f'section {later + 1}: the title "{repeated}" repeated section {earlier + 1}\'s; '
+                f'section {later + 1}: the title "{repeated}" repeated {what}; '
                 f'replaced by "{candidate}", from its main point'
             )
         else:
-            notes.append(
-                f'section {later + 1}: the title "{repeated}" repeats section {earlier + 1}\'s; kept'
-            )
+            notes.append(f'section {later + 1}: the title "{repeated}" repeats {what}; kept')
     return plan.model_copy(update={"title": title, "sections": sections}), notes
+
+
+def _new_heading(point: str, taken: list[str]) -> str:
+    """A heading cut from a main point that repeats none of ``taken`` and is no line of talk
+    about the writing (``talk_kind``: "What the plan must be", a line of the planner's own
+    prompt): its first clause's first 8 words, else its first 16; ``""`` when neither will do.
+
+    >>> _new_heading("Choose the right type of vegetable for your city balcony.",
+    ...              ["Choose the right type of vegetable to start"])
+    'Choose the right type of vegetable for your city balcony'
+    >>> _new_heading("Soil.", ["Soil"]), _new_heading("What the plan must be", [])
+    ('', '')
+    """
+    for max_words in (8, 16):
+        candidate = _title_from_point(point, max_words)
+        if not talk_kind(candidate) and not any(near_repeat(candidate, other) for other in taken):
+            return candidate
+    return ""
 
 
 def _unloop_fields(plan: Plan) -> tuple[Plan, list[str]]:
@@ -602,31 +766,39 @@ def _unloop_fields(plan: Plan) -> tuple[Plan, list[str]]:
 
 
 def titles_from_text(plan: Plan, texts: list[str]) -> tuple[Plan, list[str]]:
-    """Headings for written sections whose planned title is only a label or repeats an
-    earlier one (what ``clean_plan`` could not mend): the opening clause of the section's
-    own text, where that is new. Returns the plan and a note for each heading replaced.
+    """Headings for written sections whose planned title is only a label, repeats an
+    earlier one or (after the first section) the document's title: what ``clean_plan`` could
+    not mend. The new heading is the opening clause of the section's own
+    text (its first letter a capital), where that is new. Returns the plan and a note for
+    each heading replaced.
 
     >>> plan = Plan(title="Gardens", sections=[
     ...     SectionPlan(title="Soil", main_point="Soil.", target_words=300),
     ...     SectionPlan(title="Title 2", main_point="Title 2", target_words=300),
-    ...     SectionPlan(title="Soil", main_point="Soil.", target_words=300)])
-    >>> texts = ["Good soil drains.", "Seeds want warmth, light and water. They sprout.", "Soil again."]
+    ...     SectionPlan(title="Soil", main_point="Soil.", target_words=300),
+    ...     SectionPlan(title="gardens!", main_point="Gardens.", target_words=300)])
+    >>> texts = ["Good soil drains.", "Seeds want warmth, light and water. They sprout.", "Soil again.",
+    ...          "planning the beds: where a balcony garden begins."]
     >>> fixed, notes = titles_from_text(plan, texts)
     >>> [s.title for s in fixed.sections], len(notes)
-    (['Soil', 'Seeds want warmth', 'Soil again'], 2)
+    (['Soil', 'Seeds want warmth', 'Soil again', 'Planning the beds'], 3)
     """
     sections = list(plan.sections)
     notes: list[str] = []
     for i, (section, text) in enumerate(zip(sections, texts, strict=True)):
         earlier = [s.title for s in sections[:i]]
+        if i > 0:  # the first section under the document's title is its opening (stitch drops the heading)
+            earlier.append(plan.title)
         label_only = not strip_labels(section.title)
         if not label_only and not any(near_repeat(section.title, t) for t in earlier):
             continue
         candidate = _title_from_point(_opening_sentence(text))
-        others = [s.title for j, s in enumerate(sections) if j != i]
+        candidate = candidate[:1].upper() + candidate[1:]
+        others = [plan.title] + [s.title for j, s in enumerate(sections) if j != i]
         if (
             not _TOKEN.search(candidate)
             or label_of(candidate)
+            or talk_kind(candidate)
             or any(near_repeat(candidate, t) for t in others)
         ):
             continue

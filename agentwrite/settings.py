@@ -173,7 +173,8 @@ class Settings(BaseSettings):
     plan_checks: bool = Field(
         False,
         description="Check the model's plan against the brief (on its subject, no talk about the writing, "
-        "in the brief's language) and ask again naming what failed; off by default until measured.",
+        "in the brief's language) and ask again naming what failed; off by default: no better on the brief "
+        "suite's plans (eval/README.md).",
     )
     topic_scorer: Literal["lexical", "minilm"] = Field(
         "lexical",

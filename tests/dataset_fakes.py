@@ -1,6 +1,8 @@
 """A scripted model for dataset builds, and a build you can run (and SIGKILL) in a subprocess.
 
-The writer answers plan requests like ``tests.scripted.writer_reply`` and section requests
+The writer answers plan requests like ``tests.scripted.writer_reply`` (a plan that names the
+instruction's subject; with a marker below that makes the prose leave it, write English or
+repeat another document, the plan does the same) and section requests
 with prose of random common words (seeded by the request) in the instruction's language that
 names its subject (``agentwrite.testing.on_topic``), so that honest documents pass the
 repetition, gibberish, duplicate, language, talk and on-topic filters. An instruction can ask
@@ -13,6 +15,7 @@ filtered out.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 import sys
@@ -25,6 +28,7 @@ from wordfreq import top_n_list
 from agentwrite.errors import ModelRequestError, ServerUnreachable
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.testing.on_topic import instruction_words, weave
+from agentwrite.testing.schema_answers import schema_answer
 from agentwrite.testing.scripted_model import ScriptedModel
 from tests.scripted import asked_section, writer_reply
 
@@ -84,7 +88,12 @@ def dataset_reply(messages: list[Message], params: GenerationParams) -> Completi
     if DOWN in text:
         raise ServerUnreachable("http://127.0.0.1:9/v1", "connection refused")
     if params.json_schema is not None:
-        return "no plan here" if NOPLAN in text else writer_reply(messages, params)
+        if NOPLAN in text:
+            return "no plan here"
+        if DRIFT in text or ENGLISH in text or SAME in text:  # the plan too, as the prose will be
+            topic = SAME_SUBJECT if SAME in text else []
+            return json.dumps(schema_answer(params.json_schema, topic=topic))
+        return writer_reply(messages, params)
     if ERROR in text:
         raise ModelRequestError("http://127.0.0.1:9/v1", 400, "prompt too long")
     words = params.min_tokens or int(params.max_tokens * 0.6)

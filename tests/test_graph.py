@@ -151,6 +151,35 @@ def test_a_sentence_is_written_once_across_sections(mode: str) -> None:
     assert doc.words_dropped == sum(s.words_dropped for s in doc.sections)
 
 
+def test_the_demos_plan_gives_distinct_whole_headings_without_brackets_or_the_title_again() -> None:
+    """The bundled model's demo plan, on every attempt: the brief's words cut at the schema's
+    limit as the title of the document and of every section, the same numbered main point
+    for all, and each section opening with a "<<Title>>" line (one left unclosed)."""
+    cut = "Starting a Vegetable Garden on a City balcony: Guide to Planning and Creating a "
+    point = "Planning and creating a sustainable living garden"
+    openings = ["<<Planning Your First Garden>>", "<<Sustainability in Urban Agriculture>>",
+                "<<Guide to Planning and Creating a Sustainable Living", "Pots come first."]  # fmt: skip
+
+    def reply(messages, params):
+        if params.json_schema is not None:
+            sections = [
+                {"title": cut, "main_point": f"{i}. {point}", "target_words": 300} for i in range(1, 5)
+            ]
+            return json.dumps({"title": cut.strip(), "sections": sections})
+        text = prose(290, seed=len(model.calls))
+        return f"{openings[len(model.calls) % len(openings)]}\n\nGardens grow in pots and boxes. {text}"
+
+    model = ScriptedModel(responder=reply)
+    doc = run("Write a 1200-word practical guide to starting a vegetable garden on a city balcony.", model)
+    found = re.findall(r"^(#+) (.+)$", doc.markdown, flags=re.MULTILINE)
+    assert found[0] == ("#", "Starting a Vegetable Garden on a City balcony")
+    sections = [text for level, text in found if level == "##"]
+    assert len(sections) == len(set(sections)) >= 3
+    assert "<<" not in doc.markdown and ">>" not in doc.markdown
+    assert not any(h.startswith("Starting a Vegetable Garden") for h in sections)
+    assert not any(re.search(r"\b(?:a|to|and|the)$", h) for h in sections)
+
+
 def test_a_heading_the_plan_left_as_a_label_comes_from_the_section_text() -> None:
     def reply(messages, params):
         if params.json_schema is not None:  # every attempt: titles and main points that are labels

@@ -13,6 +13,7 @@ from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.settings import Settings
 from agentwrite.testing.scripted_model import ScriptedModel
 from agentwrite.writing.plan_checks import brief_problems
+from tests.scripted import writer_reply
 
 BRIEF = Brief(
     instruction="Write an 800-word explainer on how ocean tides work, for curious adults.", target_words=800
@@ -70,6 +71,21 @@ def test_off_by_default_the_plan_is_not_held_to_the_brief() -> None:
     model = ScriptedModel([OFF_BRIEF])
     plan, _, _ = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
     assert plan.title == "What the Plan is about" and len(model.calls) == 1
+
+
+def test_the_fake_servers_plans_keep_to_their_briefs() -> None:
+    """The test doubles plan on the brief's subject, so plan checks (were they on by default)
+    cost them no second request (``agentwrite.testing.schema_answers.topical``)."""
+    for instruction in (BRIEF.instruction, "写一篇800字的文章，介绍潮汐是如何形成的。"):
+        model = ScriptedModel(responder=writer_reply)
+        plan, _, repairs = asyncio.run(
+            make_plan(
+                Brief(instruction=instruction, target_words=800),
+                RunContext(model=model, settings=Settings(plan_checks=True)),
+            )
+        )
+        assert len(model.calls) == 1 and repairs == []
+        assert brief_problems(plan, instruction) == []
 
 
 def test_a_chinese_brief_planned_in_english_is_asked_for_in_chinese() -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from agentwrite.domain import Brief, Plan, SectionPlan
+from agentwrite.domain import ASKED_PLAN_TITLE_CHARS, Brief, Plan, SectionPlan
 from agentwrite.errors import InputError, PlanError
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
@@ -34,6 +34,10 @@ Paragraph 2 - Main Point: Dali's old town and Erhai Lake. - Word Count: 800 word
 
 Paragraph 3 - Main Point: Lijiang and Tiger Leaping Gorge - Word Count: 1,500 words
 """
+
+
+YUNNAN = "Write about Yunnan: Kunming, Dali and Lijiang"
+"""A brief AGENTWRITE_LINES keeps to (plan checks ask again for a plan sharing no word with its brief)."""
 
 
 def plan_json(budgets: list[int], title: str = "Yunnan") -> str:
@@ -141,7 +145,7 @@ def test_planner_gives_up_after_its_attempts() -> None:
 def test_planner_asks_for_lines_without_structured_output() -> None:
     model = ScriptedModel([AGENTWRITE_LINES])
     ctx = RunContext(model=model, settings=Settings(), structured_output=False)
-    plan, _, repairs = asyncio.run(make_plan(Brief(instruction="Write about Yunnan", target_words=3000), ctx))
+    plan, _, repairs = asyncio.run(make_plan(Brief(instruction=YUNNAN, target_words=3000), ctx))
     assert model.calls[0].params.json_schema is None
     assert "Paragraph 1 - Main Point:" in model.calls[0].prompt
     assert plan.total_words == 3000 and repairs == []
@@ -277,6 +281,92 @@ def test_each_kind_of_problem_is_named_with_its_section(
     assert all(p.startswith(problem) or "starts with a label" in p for p in problems), problems
 
 
+CUT = "Starting a Vegetable Garden on a City balcony: Guide to Planning and Creating a "
+"""The demo's section title: the brief's words, cut by the schema's 80-character limit."""
+
+
+def test_a_title_cut_mid_phrase_is_a_problem_and_is_brought_back_to_its_whole_part() -> None:
+    plan = parse_plan_json(sections_json([(CUT, TIDY[0][1]), ("Soil and pots, and", TIDY[1][1])], CUT))
+    problems = plan_problems(plan)
+    assert problems[0] == f'the document title stops mid-phrase ("{CUT.strip()}"); give a whole title'
+    assert f'section 1\'s title stops mid-phrase ("{CUT.strip()}"); give a short heading' in problems
+    assert 'section 2\'s title stops mid-phrase ("Soil and pots, and"); give a short heading' in problems
+    cleaned, notes = clean_plan(plan)
+    assert cleaned.title == "Starting a Vegetable Garden on a City balcony"
+    # section 1's whole part is the document's title: its heading comes from its main point
+    assert [s.title for s in cleaned.sections] == ["Sun", "Soil and pots"]
+    assert any("stopped mid-phrase" in note for note in notes)
+
+
+def test_a_title_at_the_schemas_length_limit_is_cut_even_on_a_whole_word() -> None:
+    # the final demo's title: 120 characters, the schema's limit, ending "with a 20"
+    title = (
+        "Planning on a balcony with a vegetable garden on it, a 2000-word practical guide for the "
+        "planning of a balcony with a 20"
+    )
+    assert len(title) == ASKED_PLAN_TITLE_CHARS
+    plan = parse_plan_json(sections_json(TIDY, title))
+    assert plan_problems(plan)[0].startswith("the document title stops mid-phrase")
+    cleaned, _ = clean_plan(plan)
+    assert cleaned.title == (
+        "Planning on a balcony with a vegetable garden on it, a 2000-word practical guide for the "
+        "planning of a balcony"
+    )
+
+
+@pytest.mark.parametrize("title", ["Things to Look Out For", "A Garden of One's Own", "Tea", "潮汐与月亮"])
+def test_whole_titles_are_not_cut(title: str) -> None:
+    plan = parse_plan_json(sections_json([(title, TIDY[0][1]), TIDY[1]], "Gardens"))
+    assert not any("mid-phrase" in p for p in plan_problems(plan))
+
+
+def test_every_repeated_title_is_replaced_from_its_own_main_point() -> None:
+    # the demo's planner: every section titled with the document's title, main points numbered
+    points = [
+        "Start a vegetable garden on a city balcony.",
+        "Choose the right type of vegetable to start your garden on a city balcony.",
+        "Prepare your garden by planting vegetables.",
+        "Plan your garden for a city balcony.",
+        "Choose the right type of vegetable for your city balcony.",
+        "Choose the right tools for your garden.",
+    ]
+    title = "Starting a Vegetable Garden on a City balcony"
+    plan = parse_plan_json(
+        sections_json([(title, f"{i}. {p}") for i, p in enumerate(points, start=1)], title)
+    )
+    problems = plan_problems(plan)
+    assert sum("repeats the document's title" in p for p in problems) == 6
+    assert sum("have the same title" in p for p in problems) == 5
+    cleaned, notes = clean_plan(plan)
+    titles = [s.title for s in cleaned.sections]
+    assert titles == [
+        "Start a vegetable garden on a city balcony",
+        "Choose the right type of vegetable to start",
+        "Prepare your garden by planting vegetables",
+        "Plan your garden for a city balcony",
+        "Choose the right type of vegetable for your city balcony",  # the first 8 words repeat section 2
+        "Choose the right tools for your garden",
+    ]
+    assert cleaned.title == title and [s.main_point for s in cleaned.sections] == points
+    assert sum("repeated the document's title; replaced by" in note for note in notes) == 6
+    # left: headings cut from one-clause main points restate them, which nothing can mend
+    assert [p for p in plan_problems(cleaned) if "only restates its title" not in p] == []
+
+
+def test_a_repeat_with_nothing_new_in_its_main_point_keeps_its_title() -> None:
+    plan = parse_plan_json(
+        sections_json([("Soil", "Soil."), ("Soil", "Soil."), ("Pots", "Which pots drain.")])
+    )
+    cleaned, notes = clean_plan(plan)
+    assert [s.title for s in cleaned.sections] == ["Soil", "Soil", "Pots"]
+    assert 'section 2: the title "Soil" repeats section 1\'s; kept' in notes
+
+
+def test_one_section_may_share_the_document_title() -> None:
+    plan = parse_plan_json(sections_json([("Growing Vegetables", TIDY[0][1])]))
+    assert plan_problems(plan) == [] and clean_plan(plan) == (plan, [])
+
+
 def test_near_repeats() -> None:
     assert near_repeat("Title 1: Planning a Garden", "planning the garden!")
     assert near_repeat("Growing tomatoes from seed indoors", "Growing tomatoes from seed indoors in March")
@@ -370,12 +460,16 @@ def test_planner_rejects_untidy_plans_with_the_problems_fed_back() -> None:
     assert 'section 4\'s title starts with a label ("Title 4")' in retry
 
 
-def test_planner_cleans_a_plan_that_stays_untidy_without_asking_a_third_time_for_the_same() -> None:
+def test_planner_asks_afresh_after_a_copied_answer_and_cleans_a_plan_that_stays_untidy() -> None:
     model = ScriptedModel([BAD_PLAN] * 3)
     plan, _, repairs = asyncio.run(
         make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3)))
     )
-    assert len(model.calls) == 2  # the second answer had the first's problems, word for word
+    assert len(model.calls) == 3
+    # the second answer had the first's problems, word for word: the third request is the
+    # first one again, without the answer a small model would copy once more
+    assert [len(c.messages) for c in model.calls] == [2, 4, 2]
+    assert model.calls[2].messages == model.calls[0].messages
     assert [s.title for s in plan.sections] == [
         "Starting a Vegetable Garden",
         "Choosing seeds",
@@ -410,7 +504,7 @@ def test_line_format_plans_are_checked_too() -> None:
     )
     model = ScriptedModel([lines, AGENTWRITE_LINES])
     ctx = RunContext(model=model, settings=Settings(), structured_output=False)
-    plan, _, repairs = asyncio.run(make_plan(Brief(instruction="Write about Yunnan", target_words=3000), ctx))
+    plan, _, repairs = asyncio.run(make_plan(Brief(instruction=YUNNAN, target_words=3000), ctx))
     assert 'section 1\'s main point starts with a label ("Part 1")' in model.calls[1].prompt
     assert repairs == [] and plan.sections[0].title == "Arriving in Kunming"
 
@@ -444,7 +538,7 @@ def headings(markdown: str) -> list[str]:
 
 
 def test_a_document_from_an_untidy_plan_records_its_repairs() -> None:
-    model = ScriptedModel([BAD_PLAN] * 2, responder=writer_reply)
+    model = ScriptedModel([BAD_PLAN] * 3, responder=writer_reply)
     doc = asyncio.run(awrite(BRIEF.instruction, model=model, settings=Settings(plan_attempts=3)))
     assert headings(doc.markdown) == [
         "Starting a Vegetable Garden",

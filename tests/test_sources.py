@@ -85,7 +85,12 @@ def planner(sections: list[dict[str, object]], title: str = "Yunnan") -> Callabl
 def planned(*sources: list[str]) -> list[dict[str, object]]:
     titles = ["Kunming and its flowers", "Dali and Erhai Lake", "Lijiang and the gorge", "Food and budget"]
     return [
-        {"title": t, "main_point": f"What to see in {t.lower()}.", "target_words": 500, "sources": s}
+        {
+            "title": t,
+            "main_point": f"What to see in {t.lower()}, in Yunnan.",
+            "target_words": 500,
+            "sources": s,
+        }
         for t, s in zip(titles, sources, strict=True)
     ]
 
@@ -382,8 +387,9 @@ def test_a_line_format_plan_names_its_sources(material: list[Path]) -> None:
     lines = "\n".join(
         f"Paragraph {n} - Main Point: {point} - Word Count: 500 words - Sources: {ids}"
         for n, (point, ids) in enumerate(
-            [("Kunming.", "notes.md#1"), ("Dali.", "notes.md#2"), ("Lijiang.", "notes.md#3"),
-             ("Food and money.", "notes.md#4, budget.txt#1")], start=1,
+            [("Kunming, Yunnan.", "notes.md#1"), ("Dali, Yunnan.", "notes.md#2"),
+             ("Lijiang, Yunnan.", "notes.md#3"), ("Food and money in Yunnan.", "notes.md#4, budget.txt#1")],
+            start=1,
         )
     )  # fmt: skip
 
@@ -491,16 +497,17 @@ def steady_writer(messages: list[Message], params: GenerationParams) -> Completi
 
 
 PROMPTS_BEFORE_SOURCES = {
-    ("sequential", True, None): (4, "80cdc92098426dd5"),
-    ("parallel", True, None): (4, "d2c4fc3521be935a"),
-    ("sketch", True, None): (5, "5432c4b8f5d1bac9"),
-    ("sequential", False, 4096): (7, "bfd8a5be60c8eb62"),
-    ("parallel", False, 4096): (7, "44ce8e8d98ee50fa"),
+    ("sequential", True, None): (4, "78a5b8edb4fa1856"),
+    ("parallel", True, None): (4, "d726f1b43b3ca4ca"),
+    ("sketch", True, None): (5, "e2ea565ec5d385a5"),
+    ("sequential", False, 4096): (7, "dc2043599b62724f"),
+    ("parallel", False, 4096): (7, "bfccc3649ed00a67"),
 }
 """What these runs sent (messages and JSON schemas, hashed) at 74541e5, before --source;
 recorded again when the fake began to answer from the request's schema and plan format (the
-agent's prompts were unchanged: the old fake still gave the figures of 74541e5), and when the
-section prompts were rewritten brief-first with the language named (the same number of calls)."""
+agent's prompts were unchanged: the old fake still gave the figures of 74541e5), when the
+section prompts were rewritten brief-first with the language named (the same number of calls),
+and when the fake's plan began to name the instruction's subject (the same number of calls)."""
 
 
 @pytest.mark.parametrize(("mode", "structured", "window"), list(PROMPTS_BEFORE_SOURCES))

@@ -147,12 +147,13 @@ async def ask_until_valid(
     invalid: tuple[type[Exception], ...] = (ValueError,),
     failed_requests: tuple[type[Exception], ...] = (),
     answer_again: Callable[[str], str] = _answer_again,
-    give_up: Callable[[list[Exception]], bool] = lambda problems: False,
+    fresh: Callable[[list[Exception]], bool] = lambda problems: False,
 ) -> Answered[T]:
     """Ask, parse, and when the answer is unusable ask again with the error fed back: the
     first messages, the answer (its first ``ECHO_CHARS`` characters) and
-    ``answer_again(error)``. At most ``attempts`` requests, fewer when ``give_up`` says so
-    of the problems so far after an unusable answer.
+    ``answer_again(error)``; or, when ``fresh`` says so of the problems so far, the first
+    messages alone, for a new sample (a small model shown its answer copies it word for
+    word, however the error is put). At most ``attempts`` requests.
 
     ``parse`` raises one of ``invalid`` for an unusable answer. A request that raises one of
     ``failed_requests`` counts as an attempt too (asked again as it was); any other error,
@@ -186,11 +187,13 @@ async def ask_until_valid(
         except invalid as exc:
             problems.append(exc)
             log.warning("%s attempt %d of %d unusable: %s", what, attempt, attempts, exc)
-            if give_up(problems):
-                break
-            conversation = [
-                *messages,
-                {"role": "assistant", "content": completion.text[:ECHO_CHARS]},
-                {"role": "user", "content": answer_again(str(exc))},
-            ]
+            conversation = (
+                messages
+                if fresh(problems)
+                else [
+                    *messages,
+                    {"role": "assistant", "content": completion.text[:ECHO_CHARS]},
+                    {"role": "user", "content": answer_again(str(exc))},
+                ]
+            )
     raise NoValidAnswer(what, problems or [AgentwriteError("no attempt was made")], usage)

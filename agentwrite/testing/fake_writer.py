@@ -15,7 +15,7 @@ from typing import Any
 from agentwrite.length import parse_target
 from agentwrite.testing.on_topic import instruction_words, weave
 from agentwrite.testing.replies import Reply, prompt_text
-from agentwrite.testing.schema_answers import phrase, schema_answer
+from agentwrite.testing.schema_answers import schema_answer, topical
 
 _VOCABULARY = [
     "river",
@@ -76,7 +76,8 @@ def writer_handler(request: dict[str, Any]) -> Reply:
 
     A request for JSON output (``response_format`` of type ``json_schema``) gets what its
     schema asks for (``schema_answer``: a plan gets the fewest sections the schema allows,
-    each of the smallest budget, which the agent scales to its target). A prompt that shows
+    each of the smallest budget, which the agent scales to its target, and its strings name
+    the instruction's subject, in its script). A prompt that shows
     AgentWrite's plan line format (its ``- Word Count:`` marker) gets those lines
     (``plan_lines``). Any other request gets prose of ``min_tokens`` words when given, else
     about 0.6 x ``max_tokens``, capped at ``max_tokens`` words with finish reason
@@ -91,16 +92,16 @@ def writer_handler(request: dict[str, Any]) -> Reply:
     (30, 'stop')
     """
     prompt = prompt_text(request)
+    messages = [m for m in request.get("messages", []) if isinstance(m, dict)]
+    users = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
+    topic = instruction_words(users[0] if users else "")
     if (schema := requested_schema(request)) is not None:
-        return Reply.completion(json.dumps(schema_answer(schema)))
+        return Reply.completion(json.dumps(schema_answer(schema, topic=topic), ensure_ascii=False))
     if PLAN_LINE_MARKER in prompt:
         return Reply.completion(plan_lines(prompt))
     max_tokens = int(request.get("max_tokens") or _DEFAULT_MAX_TOKENS)
     words = int(request.get("min_tokens") or 0) or max(1, int(max_tokens * 0.6))
     finish = "length" if words >= max_tokens else "stop"
-    messages = [m for m in request.get("messages", []) if isinstance(m, dict)]
-    users = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
-    topic = instruction_words(users[0] if users else "")
     text = prose(min(words, max_tokens), seed=zlib.crc32(prompt.encode()), topic=topic)
     return Reply.completion(text, finish)
 
@@ -123,20 +124,21 @@ def requested_schema(request: dict[str, Any]) -> dict[str, Any] | None:
 def plan_lines(prompt: str) -> str:
     """A plan in AgentWrite's line format, one section per ``WORDS_PER_PLANNED_SECTION`` of
     the target (the largest word count the prompt names, 10,000 if none), split evenly, each
-    main point a distinct ``phrase``.
+    main point a distinct phrase that names the instruction's subject (``topical``).
 
-    >>> print(plan_lines("Write a 1200-word guide."))
+    >>> print(plan_lines("Write a 1200-word guide to tea."))
     Title: A Test Document
-    Paragraph 1 - Main Point: Quiet river mornings. - Word Count: 400 words
-    Paragraph 2 - Main Point: Ancient mountain evenings. - Word Count: 400 words
-    Paragraph 3 - Main Point: Bright valley seasons. - Word Count: 400 words
+    Paragraph 1 - Main Point: Quiet river guide mornings. - Word Count: 400 words
+    Paragraph 2 - Main Point: Ancient mountain guide evenings. - Word Count: 400 words
+    Paragraph 3 - Main Point: Bright valley guide seasons. - Word Count: 400 words
     """
     target = parse_target(prompt) or 10_000
     count = max(1, math.ceil(target / WORDS_PER_PLANNED_SECTION))
     budgets = [target // count + (1 if i < target % count else 0) for i in range(count)]
+    topic = instruction_words(prompt)
     lines = ["Title: A Test Document"]
     lines += [
-        f"Paragraph {i} - Main Point: {phrase(i - 1)}. {PLAN_LINE_MARKER} {words} words"
+        f"Paragraph {i} - Main Point: {topical(i - 1, topic)}. {PLAN_LINE_MARKER} {words} words"
         for i, words in enumerate(budgets, 1)
     ]
     return "\n".join(lines)

@@ -20,19 +20,25 @@ MENTION_EVERY = 120
 """Words from one mention of the subject to the next: one in every 150-word chunk."""
 MENTION_WORDS = 4
 """Words of the subject in one mention."""
+PLANNER_INSTRUCTION = "## Instruction\n"
+"""What stands before the instruction in the planner's prompt (``prompts/plan_json.md``)."""
 
 
 def instruction_words(prompt: str) -> list[str]:
     """The words of the instruction that ``prompt`` (a request's first user message) starts
-    with, up to its first blank line, as the section prompts quote it, that the lexical
-    on-topic scorer counts: Latin words, or single characters for a Chinese instruction.
+    with, up to its first blank line, as the section prompts quote it (or, in the planner's
+    prompt, that stands under its "## Instruction" heading), that the lexical on-topic scorer
+    counts: Latin words, or single characters for a Chinese instruction.
 
     >>> instruction_words("Write a 600-word essay on tea.\\n\\nOutline of the whole piece: ...")
     ['essay', 'on', 'tea']
     >>> instruction_words("写一篇600字的散文，主题是江南水乡。")[:4]
     ['散', '文', '主', '题']
+    >>> instruction_words("Plan a document.\\n\\n## Instruction\\nWrite about tides.\\n\\n## What the plan")
+    ['about', 'tide']
     """
-    instruction = prompt.strip().split("\n\n", 1)[0]
+    planned = prompt.split(PLANNER_INSTRUCTION, 1)
+    instruction = planned[-1].strip().split("\n\n", 1)[0]
     tokens = lexical_tokens(instruction)
     if brief_language(instruction).code == "zh":
         return [token for token in tokens if len(token) == 1 and not token.isascii()]

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 _ADJECTIVES = (
@@ -59,41 +59,82 @@ _THINGS = (
     "mornings", "evenings", "seasons", "festivals", "paths", "stones", "lanterns", "travellers",
     "guides", "songs", "stories", "crafts", "harvests", "journeys", "walls",
 )  # fmt: skip
+_ZH_ADJECTIVES = (
+    "安静", "古老", "明亮", "青翠", "清早", "薄雾", "金色", "狭窄", "木造", "隐秘", "温和", "遥远",
+    "陡峭", "朴素", "深秋",
+)  # fmt: skip
+_ZH_PLACES = ("河", "山", "谷", "集", "庙", "桥", "路", "村", "园", "湖", "林", "城", "港", "果", "草")
+_ZH_THINGS = (
+    "早晨", "傍晚", "季节", "节日", "小径", "石头", "灯笼", "旅人", "向导", "歌谣", "故事", "手艺",
+    "收成", "旅程", "城墙",
+)  # fmt: skip
 PHRASES = len(_ADJECTIVES) * len(_PLACES) * len(_THINGS)
 """How many strings one answer can hold before its phrases come round again."""
 
 
-def schema_answer(schema: dict[str, Any], *, seed: int = 0, items: int | None = None) -> Any:
+def schema_answer(
+    schema: dict[str, Any], *, seed: int = 0, items: int | None = None, topic: Sequence[str] = ()
+) -> Any:
     """A value that ``schema`` accepts (see the module docstring); ``items`` is the preferred
-    length of every array, clamped into the array's bounds.
+    length of every array, clamped into the array's bounds; with the words of an instruction
+    (``topic``: ``agentwrite.testing.on_topic.instruction_words``), each string names one of
+    them, in the instruction's script (``topical``), as a plan that keeps to its brief does.
 
     >>> schema_answer({"type": "array", "items": {"enum": ["a#1", "a#2"]}, "minItems": 3})
     ['a#1', 'a#2', 'a#1']
+    >>> schema_answer({"type": "array", "items": {"type": "string"}, "minItems": 2}, topic=["on", "tide"])
+    ['Quiet river tide mornings', 'Ancient mountain tide evenings']
     """
-    return _Answer(schema, seed, items).value(schema)
+    return _Answer(schema, seed, items, topic).value(schema)
 
 
-def phrase(n: int) -> str:
-    """The ``n``-th string: an adjective, a place and a plural, which together differ for
-    every ``n`` below ``PHRASES``, and each word from ``n`` to ``n + 1`` changes.
+def phrase(n: int, chinese: bool = False) -> str:
+    """The ``n``-th string: an adjective, a place and a plural (in Chinese: an adjective, a
+    place and a thing), which together differ for every ``n`` below ``PHRASES``, and each
+    word from ``n`` to ``n + 1`` changes.
 
-    >>> phrase(0), phrase(1), phrase(15), phrase(PHRASES) == phrase(0)
-    ('Quiet river mornings', 'Ancient mountain evenings', 'Quiet mountain mornings', True)
+    >>> phrase(0), phrase(1), phrase(15), phrase(PHRASES) == phrase(0), phrase(1, chinese=True)
+    ('Quiet river mornings', 'Ancient mountain evenings', 'Quiet mountain mornings', True, '古老的山傍晚')
     """
-    size = len(_ADJECTIVES)  # the three word lists are the same length
+    size = len(_ADJECTIVES)  # the word lists are all the same length
     n %= PHRASES
-    adjective = _ADJECTIVES[n % size]
-    place = _PLACES[(n // size + n) % size]
-    thing = _THINGS[(n // size**2 + n) % size]
-    return f"{adjective} {place} {thing}".capitalize()
+    lists = (_ZH_ADJECTIVES, _ZH_PLACES, _ZH_THINGS) if chinese else (_ADJECTIVES, _PLACES, _THINGS)
+    picks = (n % size, (n // size + n) % size, (n // size**2 + n) % size)
+    adjective, place, thing = (words[i] for words, i in zip(lists, picks, strict=True))
+    return f"{adjective}的{place}{thing}" if chinese else f"{adjective} {place} {thing}".capitalize()
+
+
+def topical(n: int, topic: Sequence[str]) -> str:
+    """The ``n``-th string that names the instruction whose words are ``topic``: for a
+    Chinese one (single characters), two of its characters (the ``n``-th pair, round and
+    round) before a Chinese ``phrase``; else an English ``phrase`` with one of its words but
+    "about" before its last (the ``n``-th of those of five letters or more, else of three or
+    more; four words in all, short of a sentence that repetition figures count), or the
+    phrase alone when it has none.
+
+    >>> topical(0, ["about", "tide"]), topical(1, ["with", "ocean", "tide", "lunar"]), topical(0, ["on"])
+    ('Quiet river tide mornings', 'Ancient mountain lunar evenings', 'Quiet river mornings')
+    >>> topical(1, ["潮", "汐", "月", "亮"])
+    '月亮古老的山傍晚'
+    """
+    if topic and all(not word.isascii() for word in topic):
+        pair = "".join(topic[(2 * n + j) % len(topic)] for j in range(2))
+        return pair + phrase(n, chinese=True)
+    named = [word for word in topic if word != "about"]  # "about" is the prose's own word (weave)
+    words = [w for w in named if len(w) >= 5] or [w for w in named if len(w) >= 3]
+    if not words:
+        return phrase(n)
+    *before, thing = phrase(n).split()
+    return " ".join([*before, words[n % len(words)], thing])
 
 
 class _Answer:
     """One answer's walk through the schema, counting its strings and enum choices."""
 
-    def __init__(self, root: dict[str, Any], seed: int, items: int | None) -> None:
+    def __init__(self, root: dict[str, Any], seed: int, items: int | None, topic: Sequence[str]) -> None:
         self.root = root
         self.items = items
+        self.topic = topic
         self.strings = seed
         self.choices = 0
 
@@ -144,10 +185,10 @@ class _Answer:
         return [self.value(prefix[i] if i < len(prefix) else schema.get("items", {})) for i in range(count)]
 
     def _string(self, schema: dict[str, Any]) -> str:
-        text = phrase(self.strings)
+        text = topical(self.strings, self.topic)
         self.strings += 1
         while len(text) < schema.get("minLength", 0):
-            text += " and " + phrase(self.strings).lower()
+            text += " and " + topical(self.strings, self.topic).lower()
             self.strings += 1
         return _cut(text, schema.get("maxLength"))
 

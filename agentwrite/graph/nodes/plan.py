@@ -102,7 +102,9 @@ def check_plan(plan: Plan, brief: Brief, ctx: RunContext, *, titles_from_points:
     writing, in the brief's language).
 
     A wrong section count raises PlanError; hygiene problems raise PlanHygieneError, which
-    carries the plan cleaned (``clean_plan``) for when no attempt does better.
+    carries the plan cleaned (``clean_plan``) for when no attempt does better, and the
+    problems cleaning left (what the fallback compares: a plan of labels only keeps all of
+    its problems, one with cut or repeated titles loses most).
     ``titles_from_points``: the plan came in the line format (headings cut from main points).
     """
     s = ctx.settings
@@ -119,12 +121,14 @@ def check_plan(plan: Plan, brief: Brief, ctx: RunContext, *, titles_from_points:
         s.max_section_words,
     )
     plan = with_budgets(plan, budgets)
-    problems = plan_problems(plan, titles_from_points=titles_from_points)
-    if s.plan_checks:
-        problems += brief_problems(plan, brief.instruction)
-    if problems:
+
+    def problems_of(plan: Plan) -> list[str]:
+        found = plan_problems(plan, titles_from_points=titles_from_points)
+        return found + (brief_problems(plan, brief.instruction) if s.plan_checks else [])
+
+    if problems := problems_of(plan):
         cleaned, repairs = clean_plan(plan, titles_from_points=titles_from_points)
-        raise PlanHygieneError(describe_problems(problems), cleaned, repairs, len(problems))
+        raise PlanHygieneError(describe_problems(problems), cleaned, repairs, len(problems_of(cleaned)))
     return plan
 
 

@@ -37,9 +37,9 @@ async def ask_for_plan(
     With ``fallback``, an answer that failed only on hygiene (``PlanHygieneError``) is not
     thrown away: when no attempt succeeds, ``fallback`` makes the result from the latest
     such failure with the fewest problems (for a plan, the plan cleaned) instead of raising.
-    An untidy answer whose problems are word for word the previous answer's is not asked for again: the model
-    did not act on the feedback (the bundled model's planner labels every title "Title N"
-    three times in a row), and another attempt costs a whole plan's worth of tokens.
+    An untidy answer whose problems are word for word the previous answer's (the model copied
+    the answer it was shown: the bundled model does, whatever the feedback says) is followed
+    by a fresh request, the first messages alone, for a new sample.
     """
     s = ctx.settings
 
@@ -61,14 +61,14 @@ async def ask_for_plan(
             what=what,
             invalid=(PlanError,),
             answer_again=lambda error: render("plan_retry", error=error),
-            give_up=lambda problems: fallback is not None and _untidy_again(problems),
+            fresh=lambda problems: fallback is not None and _untidy_again(problems),
         )
     except NoValidAnswer as exc:
         untidy = [p for p in exc.problems if isinstance(p, PlanHygieneError)]
         if untidy and fallback is not None:
             least = min(reversed(untidy), key=lambda p: p.problems)  # the latest of the least untidy
             log.warning(
-                "no tidy %s after %d attempts; using the least untidy one (%d problems), cleaned: %s",
+                "no tidy %s after %d attempts; using the least untidy one (%d problems left), cleaned: %s",
                 what,
                 len(exc.problems),
                 least.problems,
