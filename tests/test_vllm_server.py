@@ -91,6 +91,14 @@ def test_write_reaches_1500_words_with_one_section_per_planned_section(
     assert [s["title"] for s in written] == [p["title"] for p in planned]
     assert sum(p["target_words"] for p in planned) == 1500  # budgets normalised to the target
     headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
-    assert headings == [p["title"] for p in planned]
+    # each section under its planned title, but for one that only says the document's title
+    # or an earlier heading again: its body follows the section before (markdown.stitch)
+    said = {sidecar["plan"]["title"].casefold()}
+    expected = []
+    for title in (p["title"] for p in planned):
+        if title.casefold() not in said:
+            said.add(title.casefold())
+            expected.append(title)
+    assert headings == expected and len(expected) >= 1
     assert all(s["words"] > 0 for s in written)
     assert sidecar["usage"]["refused"] == 0  # prompts sized by the server's /tokenize
