@@ -36,6 +36,32 @@ def _refuse_remote(request: httpx.Request) -> None:
         raise RealNetworkBlocked(f"tests may only reach loopback hosts, not {request.url.host!r}")
 
 
+SLOWEST_FIRST = (
+    "test_vllm_server.py",  # starts the shared vLLM server; a 1,500-word sequential write
+    "test_dataset_ray.py",
+    "test_train_gain.py",
+    "test_dataset_export.py",
+    "test_review.py",
+    "test_reliability_kills.py",
+    "test_dataset_build.py",
+    "test_core_install.py",
+    "test_dataset_pairs.py",
+    "test_vllm_eval.py",
+    "test_cli_http.py",
+)
+"""The slowest test modules (``--durations`` of whole runs), slowest first. Under ``pytest -n``
+with ``--dist loadscope`` a worker takes the next module in collection order when it is
+free, and the run lasts until its last module ends: the slowest go first (longest first),
+so that the short ones fill in at the end. Only the first needs the vLLM server; it starts
+while the other worker runs modules of its own."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Collect ``SLOWEST_FIRST``'s modules first, in that order; the rest as they were."""
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Patch httpx's real transports (sync and async) to refuse non-loopback hosts."""
