@@ -125,8 +125,7 @@ class SectionChecks:
         scripts = ScriptCounts.total(f.scripts for f in figures)
         share = scripts.share(self.language)
         repeated = repeated_share([f.key for f in figures if f.key is not None])
-        tokens = sum(f.tokens for f in figures)
-        gibberish = sum(f.gibberish for f in figures) / tokens if tokens else 0.0
+        gibberish = sum(f.gibberish for f in figures) / words if words else 0.0
         short = words < self.min_words
         failed = {
             "talk": talk_lines > 0,
@@ -152,10 +151,8 @@ class SectionChecks:
     def _figures(self, sentence: str) -> _SentenceFigures:
         figures = self._sentences.get(sentence)
         if figures is None:
-            bad, tokens = gibberish_words(sentence)
-            figures = _SentenceFigures(
-                count_words(sentence), ScriptCounts.of(sentence), bad, tokens, counted_key(sentence)
-            )
+            bad, words = gibberish_words(sentence)  # its tokens are the counted words (count_words)
+            figures = _SentenceFigures(words, ScriptCounts.of(sentence), bad, counted_key(sentence))
             self._sentences[sentence] = figures
         return figures
 
@@ -172,7 +169,6 @@ class _SentenceFigures(NamedTuple):
     words: int
     scripts: ScriptCounts
     gibberish: int
-    tokens: int
     key: str | None
 
 
