@@ -16,6 +16,7 @@ from agentwrite.length import count_words, estimate_tokens
 from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.llm.retry import RetryPolicy
+from agentwrite.markdown import headings_kept
 from agentwrite.settings import Settings
 from tests.conftest import ServedModel
 
@@ -91,14 +92,10 @@ def test_write_reaches_1500_words_with_one_section_per_planned_section(
     assert [s["title"] for s in written] == [p["title"] for p in planned]
     assert sum(p["target_words"] for p in planned) == 1500  # budgets normalised to the target
     headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
-    # each section under its planned title, but for one that only says the document's title
-    # or an earlier heading again: its body follows the section before (markdown.stitch)
-    said = {sidecar["plan"]["title"].casefold()}
-    expected = []
-    for title in (p["title"] for p in planned):
-        if title.casefold() not in said:
-            said.add(title.casefold())
-            expected.append(title)
+    # each section under its planned title, but for one that is only a label or only says the
+    # document's title or an earlier heading again: its body follows the section before
+    kept = headings_kept(sidecar["plan"]["title"], [p["title"] for p in planned])
+    expected = [heading for heading in kept if heading is not None]
     assert headings == expected and len(expected) >= 1
     assert all(s["words"] > 0 for s in written)
     assert sidecar["usage"]["refused"] == 0  # prompts sized by the server's /tokenize
