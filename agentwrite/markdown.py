@@ -110,7 +110,7 @@ def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
     kept = headings_kept(title, [heading for heading, _ in sections])
     for (_, body), heading in zip(sections, kept, strict=True):
         if heading is not None:
-            parts.append(f"## {_one_line(heading)}")
+            parts.append(f"## {heading}")
         if body.strip():
             parts.append(body.strip())
     return "\n\n".join(parts) + "\n"
@@ -120,15 +120,15 @@ def headings_kept(title: str, headings: Sequence[str]) -> list[str | None]:
     """Each section heading as ``stitch`` writes it, None where it leaves it out: a heading
     that is only a label, or only says the document's ``title`` or an earlier heading again.
 
-    >>> headings_kept("Tea", ["Origins", "tea!", "Title 3", "Origins."])
-    ['Origins', None, None, None]
+    >>> headings_kept("Tea", ["Origins", "tea!", "Title 3", "Origins.", "Trade routes."])
+    ['Origins', None, None, None, 'Trade routes']
     """
     written = {_norm(title)}
     kept: list[str | None] = []
     for heading in headings:
         new = bool(strip_labels(heading)) and _norm(heading) not in written
         written.add(_norm(heading))
-        kept.append(heading if new else None)
+        kept.append(_one_line(heading) if new else None)
     return kept
 
 
