@@ -10,7 +10,8 @@ import pytest
 
 from agentwrite.domain import Brief, Plan, SectionPlan, Usage
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import fixed, generate_section, section_checks
+from agentwrite.graph.nodes.section_request import fixed
+from agentwrite.graph.nodes.write import generate_section, section_checks
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.runner import awrite
 from agentwrite.settings import Settings

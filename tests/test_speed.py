@@ -10,7 +10,8 @@ import pytest
 from agentwrite.domain import Usage
 from agentwrite.errors import PlanError
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import fixed, generate_section
+from agentwrite.graph.nodes.section_request import fixed
+from agentwrite.graph.nodes.write import generate_section
 from agentwrite.length import estimate_tokens, without_target
 from agentwrite.llm.base import Completion
 from agentwrite.llm.factory import make_model

@@ -7,7 +7,8 @@ import pytest
 from agentwrite.domain import Usage
 from agentwrite.errors import ModelError
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import fixed, generate_section, section_params
+from agentwrite.graph.nodes.section_request import fixed, section_params
+from agentwrite.graph.nodes.write import generate_section
 from agentwrite.llm.base import Completion
 from agentwrite.settings import Settings
 from agentwrite.testing.fake_writer import prose

@@ -13,7 +13,8 @@ from langgraph.types import Send
 
 from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section, section_checks, section_fields, with_sources
+from agentwrite.graph.nodes.section_request import section_fields
+from agentwrite.graph.nodes.write import generate_section, section_checks, with_sources
 from agentwrite.graph.state import SectionTask, WriteState, state_chunks
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Message

@@ -33,15 +33,9 @@ from agentwrite.domain import Brief, Plan, Section
 from agentwrite.errors import EmptySection
 from agentwrite.events import ignore
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import (
-    SENTENCE_END,
-    candidate,
-    fixed,
-    section_checks,
-    section_fields,
-    trim_to_budget,
-    write_draft,
-)
+from agentwrite.graph.nodes.section_request import fixed, section_fields
+from agentwrite.graph.nodes.section_text import SENTENCE_END, trim_to_budget
+from agentwrite.graph.nodes.write import candidate, section_checks, write_draft
 from agentwrite.graph.state import WriteState
 from agentwrite.length import count_words
 from agentwrite.llm.base import Message

@@ -16,7 +16,8 @@ from langgraph.runtime import Runtime
 from agentwrite.domain import Plan, Section
 from agentwrite.events import streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.write import generate_section, section_checks, section_fields, with_sources
+from agentwrite.graph.nodes.section_request import section_fields
+from agentwrite.graph.nodes.write import generate_section, section_checks, with_sources
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.llm.base import Message
 from agentwrite.llm.context_window import answer_tokens, room_after

@@ -8,24 +8,21 @@ it (cleaned of labels and plan lines)."""
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Candidate, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
 from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, TextBatches, ignore
-from agentwrite.graph.context import Request, RunContext
-from agentwrite.length import count_words, without_target
-from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
-from agentwrite.llm.context_window import answer_tokens, output_room
+from agentwrite.graph.context import RunContext
+from agentwrite.graph.nodes.section_request import continuation_messages, fixed, section_request
+from agentwrite.graph.nodes.section_text import ENDS_SENTENCE, join_continuation, trim_to_budget
+from agentwrite.length import count_words
+from agentwrite.llm.base import HALTED, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
 from agentwrite.loop_guard import GuardedText, LoopGuard, Tally
 from agentwrite.markdown import clean_section_text
-from agentwrite.plans import render_outline
-from agentwrite.prompts import render
 from agentwrite.settings import Settings
 from agentwrite.writing.checks import TALK, SectionChecks, problem_request, remove_talk, with_problems
 from agentwrite.writing.topic import scorer
@@ -35,49 +32,6 @@ log = logging.getLogger(__name__)
 _EMPTY_RETRIES = 2
 _BUDGET = "budget"
 """A draft's finish when its answer was stopped as it streamed, at its budget."""
-# A Latin stop counts only before a space or the end of the text ("3.5" ends no sentence).
-SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][\"'”’」』）)\]]*")
-_ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
-
-
-def section_params(
-    ctx: RunContext,
-    messages: list[Message],
-    words: int,
-    *,
-    force_length: bool,
-    decoding: Decoding | None = None,
-    watch: Watch | None = None,
-) -> GenerationParams:
-    """Sampling for a request that should add about ``words`` words.
-
-    ``max_tokens`` allows for the budget with headroom and never runs past the context
-    window; with ``force_length`` (and the server's ``min_tokens``) the model cannot stop
-    far short of the budget. ``decoding`` defaults to the writer's.
-    """
-    s = ctx.settings
-    decoding = decoding or s.decoding_for("writer")
-    max_tokens = output_room(ctx.max_context, messages, answer_tokens(words, s.tokens_per_word), ctx.gauge)
-    min_tokens = None
-    if force_length and s.min_tokens:
-        min_tokens = min(round(words * s.tokens_per_word * 0.7), max_tokens)
-    return GenerationParams.of(decoding, max_tokens, min_tokens=min_tokens, seed=s.seed, watch=watch)
-
-
-def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str, object]:
-    """The template variables every section prompt shares: the brief first (without the
-    document's length, ``without_target``: the section has its own), the outline
-    without word counts (a small model copies "(about 300 words)" into its text), and the
-    language of the brief, which every section prompt names."""
-    section = plan.sections[index]
-    return {
-        "instruction": without_target(brief.instruction),
-        "outline": render_outline(plan),
-        "title": section.title,
-        "main_point": section.main_point,
-        "words": words,
-        "language": brief.language_name,
-    }
 
 
 def section_checks(
@@ -95,65 +49,6 @@ def section_checks(
         min_words=round(s.short_section_ratio * budget),
         planned_words=plan.total_words,
     )
-
-
-def join_continuation(text: str, more: str) -> str:
-    """Append a continuation: mid-sentence cuts are joined with a space, else a new paragraph.
-
-    >>> join_continuation("Tea began in", "Yunnan."), join_continuation("Tea.", "Trade.")
-    ('Tea began in Yunnan.', 'Tea.\\n\\nTrade.')
-    """
-    text, more = text.rstrip(), more.strip()
-    if not text:
-        return more
-    return f"{text}\n\n{more}" if _ENDS_SENTENCE.search(text) else f"{text} {more}"
-
-
-def trim_to_budget(text: str, budget: int) -> str:
-    """Cut a text at the first sentence end that reaches ``budget`` words, else at its
-    last sentence end (unchanged if it has none): a section cut by the token limit keeps
-    to its plan instead of running on to the limit's headroom.
-
-    >>> trim_to_budget("Tea is old. It grew in Yunnan. Then trade came. And", 4)
-    'Tea is old. It grew in Yunnan.'
-    >>> trim_to_budget("Tea is old. It grew in", 9), trim_to_budget("no end here", 2)
-    ('Tea is old.', 'no end here')
-    >>> trim_to_budget("It costs 3.5 yuan here. More", 2), trim_to_budget("茶很老。它来自云南。再", 3)
-    ('It costs 3.5 yuan here.', '茶很老。')
-    """
-    last = None
-    for end in SENTENCE_END.finditer(text):
-        last = end.end()
-        if count_words(text[:last]) >= budget:
-            break
-    return text if last is None else text[:last]
-
-
-def section_request(
-    ctx: RunContext,
-    prompt: Callable[[], list[Message]],
-    words: int,
-    *,
-    decoding: Decoding,
-    force_length: bool,
-    watch: Callable[[], Watch | None] = lambda: None,
-) -> Request:
-    """A request for about ``words`` words; ``prompt`` builds the messages (again, smaller,
-    after the server refused them as too long for its window), ``watch`` a fresh watch for
-    each try."""
-
-    def build() -> tuple[list[Message], GenerationParams]:
-        messages = prompt()
-        return messages, section_params(
-            ctx, messages, words, decoding=decoding, force_length=force_length, watch=watch()
-        )
-
-    return build
-
-
-def fixed(messages: list[Message]) -> Callable[[], list[Message]]:
-    """A prompt that cannot be made smaller."""
-    return lambda: messages
 
 
 def with_sources(section: Section, shown: Sequence[str]) -> Section:
@@ -420,21 +315,6 @@ class _Watcher:
         return watch
 
 
-def continuation_messages(
-    first: list[Message], text: str, title: str, words: int, language: str, avoid: str
-) -> list[Message]:
-    """The request that continues a section: the first request, the text kept so far as
-    the assistant's answer, and the step (naming the sentence not to write again, if any)."""
-    step = render(
-        "continue_section",
-        title=title,
-        words=words,
-        language=language,
-        avoid=f'Do not write this again: "{avoid}"' if avoid else "",
-    )
-    return [*first, {"role": "assistant", "content": text}, {"role": "user", "content": step.strip()}]
-
-
 def _take(
     draft: Draft,
     answer: str,
@@ -484,7 +364,7 @@ def _needs_more(draft: Draft, budget: int, s: Settings) -> bool:
         return False
     if words >= budget:
         draft.text = trim_to_budget(draft.text, budget)
-        if cut and _ENDS_SENTENCE.search(draft.text):
+        if cut and ENDS_SENTENCE.search(draft.text):
             draft.finish = "stop"  # trimmed to a sentence end: the section ends properly
         return False
     if draft.finish == "loop":
