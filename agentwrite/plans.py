@@ -54,6 +54,44 @@ def parse_plan_json(text: str) -> Plan:
         raise PlanError(f"the plan is {exc}") from None
 
 
+_SECTIONS_KEY = re.compile(r'"sections"\s*:\s*\[')
+_TITLE_KEY = re.compile(r'"title"\s*:\s*("(?:[^"\\]|\\.)*")')
+_BETWEEN_ITEMS = re.compile(r"[\s,]*")
+_JSON = json.JSONDecoder()
+
+
+def whole_sections(text: str) -> Plan | None:
+    """The plan a JSON answer cut off part-way holds: its title and the sections it gave
+    whole, before the one it stopped in (a planner out of tokens, most often in a field that
+    ran on); None when not even one section is whole.
+
+    >>> cut = ('```json\\n{"title": "Tides", "sections": [{"title": "The Moon", "main_point": '
+    ...        '"How the Moon pulls", "target_words": 400}, {"title": "Springs", "main_point": '
+    ...        '"Spring tides come when the Sun and the Moon line up and then they line up and')
+    >>> plan = whole_sections(cut)
+    >>> plan.title, [s.title for s in plan.sections]
+    ('Tides', ['The Moon'])
+    >>> whole_sections('{"title": "Tides", "sections": [{"title": "The Mo') is None
+    True
+    """
+    start = text.find("{")
+    key = _SECTIONS_KEY.search(text, max(start, 0))
+    title = _TITLE_KEY.search(text, start, key.start()) if start >= 0 and key else None
+    if key is None or title is None:
+        return None
+    sections, at = [], key.end()
+    while (at := _BETWEEN_ITEMS.match(text, at).end()) < len(text) and text[at] == "{":
+        try:
+            section, at = _JSON.raw_decode(text, at)
+        except json.JSONDecodeError:
+            break
+        sections.append(section)
+    try:
+        return Plan.model_validate({"title": json.loads(title.group(1)), "sections": sections})
+    except ValidationError:
+        return None
+
+
 def parse_plan_lines(text: str, title: str) -> Plan:
     """Parse AgentWrite's ``Paragraph N - Main Point: ... - Word Count: N words`` lines.
 
@@ -406,6 +444,25 @@ def _unbracketed(text: str) -> str:
     return _BRACKETS.sub("", text)
 
 
+_ANSWER_OPENING = re.compile(
+    r"^\W*(?:here(?:'s|’s|\s+is|\s+are)|below\s+is|let\s+me|i\s+will|i'll|i\s+am\s+going\s+to|sure|certainly|okay)\b"
+    r"|\{\{|\{#",
+    re.IGNORECASE,
+)
+
+
+def talks(heading: str) -> bool:
+    """Whether a heading talks about the writing instead of naming its subject: a line of
+    talk (``talk_kind``: a label, a file name, the task restated), one that opens like an
+    answer to the asker, or a template's placeholder.
+
+    >>> [talks(h) for h in ["Here's a practical guide to tides", "Let me finish up the guide",
+    ...                     "{{#8.section}}", "tides_how_they_work.json", "Spring tides", "Here and there"]]
+    [True, True, True, True, False, False]
+    """
+    return bool(_ANSWER_OPENING.search(heading) or talk_kind(heading))
+
+
 def label_of(text: str) -> str:
     """The label at the start of a title or main point, or ``""`` when there is none.
 
@@ -538,7 +595,9 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
     - a section whose title repeats or nearly repeats an earlier section's (``near_repeat``),
       or the document's title (in a plan of more than one section);
     - a title that stops mid-phrase (``cut_off``): "Guide to Planning and Creating a";
-    - a title or main point that keeps repeating one word (``looping_word``).
+    - a title or main point that keeps repeating one word (``looping_word``);
+    - a title that talks about the writing instead of naming a subject (``talks``): "Here's
+      a practical guide...", "{{#8.section}}", a file name.
 
     With ``titles_from_points`` (the line format, where each heading is cut from the start of
     its main point) a main point is not held to differ from its title, and a repeated
@@ -563,6 +622,10 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
     problems = []
     if label := label_of(plan.title):
         problems.append(f'the document title starts with a label ("{label}"); give the title alone')
+    elif talks(plan.title):
+        problems.append(
+            f'the document title talks about the writing ("{plan.title.strip()[:80]}"); give the title alone'
+        )
     if word := looping_word(plan.title):
         problems.append(f'the document title repeats "{word}" over and over; give a short title')
     if cut_off(plan.title, ASKED_PLAN_TITLE_CHARS):
@@ -576,6 +639,11 @@ def plan_problems(plan: Plan, *, titles_from_points: bool = False) -> list[str]:
         if label := label_of(section.title):
             problems.append(
                 f'section {number}\'s title starts with a label ("{label}"); give the heading alone'
+            )
+        elif talks(section.title):
+            problems.append(
+                f'section {number}\'s title talks about the writing ("{section.title.strip()[:80]}"); '
+                "give a heading that names its subject"
             )
         if cut_off(section.title, ASKED_SECTION_TITLE_CHARS):
             problems.append(
@@ -652,6 +720,9 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
       that one is new; otherwise it stays.
     - A main point that restates its title stays as it is: nothing better is known.
     - A title or main point that loops (``looping_word``) keeps each of its sentences once.
+    - A section title that talks about the writing (``talks``) is replaced by a heading cut
+      from its main point, when that one is new and no talk; a document title that is a
+      file name is said in words.
 
     No section is dropped or merged: the section count and the budgets never change.
 
@@ -680,6 +751,9 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
             notes.append(f'document title: label "{label}" removed')
         else:
             notes.append(f'document title: only a label ("{label}"); kept')
+    if words := _file_name_words(title):
+        notes.append(f'document title: the file name "{title}" said in words, "{words}"')
+        title = words
     if cut_off(title, ASKED_PLAN_TITLE_CHARS):
         whole = uncut(title, ASKED_PLAN_TITLE_CHARS)
         notes.append(f'document title: "{title.strip()}" stopped mid-phrase; "{whole}" kept')
@@ -708,6 +782,18 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
             notes.append(f'section {number}: the title "{heading}" stopped mid-phrase; "{whole}" kept')
             heading = whole
         sections.append(section.model_copy(update={"title": heading, "main_point": point}))
+    for number, section in enumerate(sections, start=1):
+        if label_of(section.title) or not talks(section.title):
+            continue
+        others = [title, *(s.title for s in sections if s is not section)]
+        if candidate := _new_heading(section.main_point, [section.title, *others]):
+            sections[number - 1] = section.model_copy(update={"title": candidate})
+            notes.append(
+                f'section {number}: the title "{section.title}" talked about the writing; '
+                f'replaced by "{candidate}", from its main point'
+            )
+        else:
+            notes.append(f'section {number}: the title "{section.title}" talks about the writing; kept')
     against_title = not titles_from_points and len(sections) > 1
     for later, earlier in _repeats(
         [title, *(s.title for s in sections)] if against_title else [s.title for s in sections]
@@ -727,6 +813,23 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
         else:
             notes.append(f'section {later + 1}: the title "{repeated}" repeats {what}; kept')
     return plan.model_copy(update={"title": title, "sections": sections}), notes
+
+
+_FILE_NAME = re.compile(r"^\s*([\w.-]*[\w][_-][\w.-]*)\.(?:json|md|txt|docx?|pdf|html?)\s*$", re.IGNORECASE)
+
+
+def _file_name_words(title: str) -> str:
+    """A title that is a file name said in words ("" for any other title).
+
+    >>> _file_name_words("tutorial_explainer_on_ocean_tides_how_they_work.json")
+    'Tutorial explainer on ocean tides how they work'
+    >>> _file_name_words("Ocean tides"), _file_name_words("notes.md")
+    ('', '')
+    """
+    if not (found := _FILE_NAME.match(title)):
+        return ""
+    words = " ".join(re.split(r"[_\-.]+", found.group(1))).strip()
+    return words[:1].upper() + words[1:]
 
 
 def _new_heading(point: str, taken: list[str]) -> str:
