@@ -721,8 +721,9 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
     - A main point that restates its title stays as it is: nothing better is known.
     - A title or main point that loops (``looping_word``) keeps each of its sentences once.
     - A section title that talks about the writing (``talks``) is replaced by a heading cut
-      from its main point, when that one is new and no talk; a document title that is a
-      file name is said in words.
+      from its main point, when that one is new and no talk, else by itself without the
+      task it restates (``title_without_task``); a document title that is a file name is
+      said in words, one that restates the task loses the directions and the length.
 
     No section is dropped or merged: the section count and the budgets never change.
 
@@ -758,6 +759,9 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
         whole = uncut(title, ASKED_PLAN_TITLE_CHARS)
         notes.append(f'document title: "{title.strip()}" stopped mid-phrase; "{whole}" kept')
         title = whole
+    if talks(title) and (subject := title_without_task(title)):
+        notes.append(f'document title: "{title}" restated the task; "{subject}" kept')
+        title = subject
     sections: list[SectionPlan] = []
     for number, section in enumerate(plan.sections, start=1):
         heading, point = strip_labels(section.title), strip_labels(section.main_point)
@@ -786,11 +790,12 @@ def clean_plan(plan: Plan, *, titles_from_points: bool = False) -> tuple[Plan, l
         if label_of(section.title) or not talks(section.title):
             continue
         others = [title, *(s.title for s in sections if s is not section)]
-        if candidate := _new_heading(section.main_point, [section.title, *others]):
+        candidate = _new_heading(section.main_point, [section.title, *others])
+        if candidate := candidate or title_without_task(section.title):
             sections[number - 1] = section.model_copy(update={"title": candidate})
             notes.append(
                 f'section {number}: the title "{section.title}" talked about the writing; '
-                f'replaced by "{candidate}", from its main point'
+                f'replaced by "{candidate}"'
             )
         else:
             notes.append(f'section {number}: the title "{section.title}" talks about the writing; kept')
@@ -830,6 +835,43 @@ def _file_name_words(title: str) -> str:
         return ""
     words = " ".join(re.split(r"[_\-.]+", found.group(1))).strip()
     return words[:1].upper() + words[1:]
+
+
+_ZH_GENRE = "(?:短文|文章|散文|科普文章|报道|方案|策划方案|故事|报告|指南|信)"
+_TASK_PARTS = (
+    re.compile(r"^\W*(?:please\s+)?(?:write|compose|draft)\s+(?:me\s+)?(?:an?\s+|the\s+)?", re.IGNORECASE),
+    re.compile(r"\(\s*(?:about|around|roughly)?\s*\d[\d,]*\s*words?\s*\)", re.IGNORECASE),
+    re.compile(r"\b\d[\d,]*\s*-?\s*words?\b", re.IGNORECASE),
+    re.compile(r"^\W*请?(?:写|撰写|创作|编写)(?:一|两)?[篇份个段封]?"),
+    re.compile(r"(?:约|大约)?\d+\s*字(?:左右)?的?"),
+    re.compile(rf"(?:^\s*|(?<=[:：] )|(?<=[:：])){_ZH_GENRE}?(?:[，,]\s*)?(?:介绍|描写|讲述|说明)?"),
+)
+_SPACE_IN_CJK = re.compile(r"(?<=[\u4e00-\u9fff，。、]) (?=[\u4e00-\u9fff])")
+
+
+def title_without_task(title: str) -> str:
+    """A title that restates the task ("Write a 1500-word guide to...", "写一篇800字的散文，
+    描写...") without the directions and the length; "" when nothing else is left or what is
+    left still talks about the writing (``talks``).
+
+    >>> title_without_task("Write a 1500-word guide for a neighbourhood group starting a garden")
+    'Guide for a neighbourhood group starting a garden'
+    >>> title_without_task("Growing Vegetables (about 2000 words)")
+    'Growing Vegetables'
+    >>> title_without_task("写一篇800字的散文，描写秋天清晨的北京胡同。")
+    '秋天清晨的北京胡同'
+    >>> title_without_task("Tiny Tasty: 500字的短文，介绍如何在阳台上用花盆种植薄荷。")
+    'Tiny Tasty: 如何在阳台上用花盆种植薄荷'
+    >>> title_without_task("写一篇1500字的科普文章"), title_without_task("section1")
+    ('', '')
+    """
+    rest = title
+    for part in _TASK_PARTS:
+        rest = " ".join(part.sub(" ", rest).split())
+    rest = _SPACE_IN_CJK.sub("", rest).strip(" ,，.。:：;；-–—")
+    if not _TOKEN.search(rest) or talks(rest):
+        return ""
+    return rest[:1].upper() + rest[1:]
 
 
 def _new_heading(point: str, taken: list[str]) -> str:

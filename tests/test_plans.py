@@ -307,11 +307,14 @@ def test_a_title_at_the_schemas_length_limit_is_cut_even_on_a_whole_word() -> No
     assert len(title) == ASKED_PLAN_TITLE_CHARS
     plan = parse_plan_json(sections_json(TIDY, title))
     assert any(problem.startswith("the document title stops mid-phrase") for problem in plan_problems(plan))
-    cleaned, _ = clean_plan(plan)
-    assert cleaned.title == (
+    cleaned, notes = clean_plan(plan)
+    whole = (
         "Planning on a balcony with a vegetable garden on it, a 2000-word practical guide for the "
         "planning of a balcony"
     )
+    assert f'"{whole}" kept' in notes[0]
+    # and the length it restates from the task goes too
+    assert cleaned.title == whole.replace("2000-word ", "")
 
 
 @pytest.mark.parametrize("title", ["Things to Look Out For", "A Garden of One's Own", "Tea", "潮汐与月亮"])
