@@ -25,7 +25,6 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.types import Command, Interrupt, StreamMode
 from pydantic import ValidationError
 
-from agentwrite.decoding import ROLES
 from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
 from agentwrite.errors import AgentwriteError, InputError
 from agentwrite.events import EventSink, PlanReady, SectionDone, from_json, ignore
@@ -38,6 +37,7 @@ from agentwrite.graph.nodes.review import Reviewer
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.length import count_words, resolve_target
 from agentwrite.llm.base import ChatModel
+from agentwrite.llm.decoding import ROLES
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.profiles import for_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_ticket

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Candidate, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
 from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, TextBatches, ignore
@@ -21,6 +20,7 @@ from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import count_words, without_target
 from agentwrite.llm.base import HALTED, GenerationParams, Message, Watch
 from agentwrite.llm.context_window import answer_tokens, output_room
+from agentwrite.llm.decoding import Decoding
 from agentwrite.llm.scheduling import current_ticket
 from agentwrite.loop_guard import GuardedText, LoopGuard, Tally
 from agentwrite.markdown import clean_section_text
