@@ -17,8 +17,12 @@ began, and the writer asks for the rest of the section again. Echoes of the prom
 dropped but never make a loop by themselves: a model often starts by restating its
 directions and then writes well, and an echo that comes back is a repeat.
 
-Sentences shorter than ``MIN_WORDS`` counted words ("Yes.", "Step 2:") are never judged
-but for headings echoed; sentences in fenced code blocks are not judged at all.
+Sentences shorter than ``MIN_WORDS`` words ("Yes.", "Step 2:") are never judged but for
+headings echoed; sentences in fenced code blocks are not judged at all. The rules see the
+words of every script (``text_stats.GUARD_TOKEN``: a run of Arabic or Cyrillic letters is
+a word too), while the words a text is said to have, and those dropped with a sentence,
+are counted as LongBench-Write counts them (Latin words and CJK characters): a small model
+that slides into Arabic nonsense loops where the count sees no words at all.
 
 More checks plug in as *judges*: callables from a finished sentence to the name of its
 fault, or None. A sentence that the guard finds fine is put to each judge in turn; the
@@ -40,7 +44,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
-from agentwrite.length import count_words
 from agentwrite.llm.base import Watch
 from agentwrite.loop_rules import (
     COPIED,
@@ -53,7 +56,7 @@ from agentwrite.loop_rules import (
     Sentence,
 )
 from agentwrite.streamed_text import StreamedText
-from agentwrite.text_stats import WORD_TOKEN, gibberish_rate, normalise_sentence, sentence_spans
+from agentwrite.text_stats import WORD_TOKEN, gibberish_rate, guard_tokens, normalise_sentence, sentence_spans
 
 MIN_WORDS = 3
 """Shorter sentences are too generic to call repeated ("Write about 800 words." is three)."""
@@ -142,8 +145,9 @@ class LoopGuard:
         return self.read(prefix, tally).watch()
 
     def verdict(self, sentence: str, key: str, words: int, here: set[str]) -> str | None:
-        """The guard's own verdict on one sentence (``key`` normalised, ``words`` counted),
-        ``here`` holding the sentences before it in its text."""
+        """The guard's own verdict on one sentence (``key`` normalised, ``words`` its words
+        of every script, ``text_stats.guard_tokens``), ``here`` holding the sentences before
+        it in its text."""
         if _HEADING_MARK.match(sentence) or words < MIN_WORDS:  # a prompt line made a heading too
             return PROMPT_ECHO if key in self.headings or key in self.prompt else None
         if key in here:
@@ -225,13 +229,12 @@ class GuardedText:
         if span is None:
             return self._rules.loop(None, [], stream.text)
         start, end = span
-        words = WORD_TOKEN.findall(stream.text, start, end)
+        words, counted = guard_tokens(stream.text, start, end)
         if stream.fences.in_block(stream.text, start):
             return self._rules.loop(None, words, stream.text)
         text = stream.text[start:end]
-        counted = len(words)  # count_words(text): a sentence starts and ends at a word boundary
-        fault = self._guard.verdict(text, normalise_sentence(text), counted, self._here)
-        return self._rules.loop(Sentence(start, end, text, counted, fault), words, stream.text)
+        fault = self._guard.verdict(text, normalise_sentence(text), len(words), self._here)
+        return self._rules.loop(Sentence(start, end, text, counted, fault, len(words)), words, stream.text)
 
     def watch(self) -> Watch:
         """A watch that adds each streamed piece to this text: True (stop) as soon as the
@@ -282,19 +285,18 @@ class GuardedText:
     def _take(self, start: int, end: int) -> None:
         """A finished sentence (or line of code): judged once, its words counted once."""
         text = self._stream.text
-        words = WORD_TOKEN.findall(text, start, end)
-        self._counted += len(words)
+        words, counted = guard_tokens(text, start, end)  # counted: count_words(text[start:end])
+        self._counted += counted
         if self._stream.fences.in_block(text, start):
             self._rules.take_code(words)  # code is not judged, but its words make spans
             return
         sentence = text[start:end]
         key = normalise_sentence(sentence)
-        counted = len(words)  # count_words(sentence): a sentence starts and ends at a word boundary
-        fault = self._guard.verdict(sentence, key, counted, self._here)
+        fault = self._guard.verdict(sentence, key, len(words), self._here)
         if fault is None:
             fault = next((named for judge in self._guard.judges if (named := judge(sentence))), None)
         self._here.add(key)
-        judged = Sentence(start, end, sentence, counted, fault)
+        judged = Sentence(start, end, sentence, counted, fault, len(words))
         self._rules.take(judged, words)
         if self._tally is not None and len(self._rules.sentences) > self._told:
             self._told += 1
@@ -314,7 +316,7 @@ def _line_keys(line: str) -> tuple[frozenset[str], frozenset[str], frozenset[str
     for start, end in sentence_spans(line):
         sentence = line[start:end]
         key = normalise_sentence(sentence)
-        long = count_words(sentence) >= MIN_WORDS
+        long = len(guard_tokens(sentence)[0]) >= MIN_WORDS
         if _HEADING_MARK.match(sentence):
             headings.add(key)
             if long:

@@ -34,7 +34,8 @@ COPY_RUN = 4
 SPAN_WORDS = 8
 """A span of this many words that comes back a third time is a loop (loops without sentence ends)."""
 RUN_ON_WORDS = 150
-"""A run of more counted words than this without a sentence end or line break is a loop."""
+"""A run of more words (the guard's, of every script) than this without a sentence end or
+line break is a loop."""
 GIBBERISH_WORDS = 30
 GIBBERISH_SHARE = 0.3
 """A sentence, or a tail without a sentence end, of at least ``GIBBERISH_WORDS`` words (or
@@ -58,13 +59,16 @@ class Loop:
 
 class Sentence(NamedTuple):
     """A sentence of a text outside code blocks, as the guard judged it: ``text`` is
-    ``start:end`` of the text, ``words`` its counted words, ``fault`` None when it is fine."""
+    ``start:end`` of the text, ``words`` its counted words, ``fault`` None when it is fine,
+    ``tokens`` its words as the guard's rules see them (``text_stats.GUARD_TOKEN``: every
+    script's; the counted words for Latin and CJK text)."""
 
     start: int
     end: int
     text: str
     words: int
     fault: str | None
+    tokens: int
 
 
 class LoopRules:
@@ -72,9 +76,9 @@ class LoopRules:
 
     >>> rules = LoopRules()
     >>> for start, fault in [(0, None), (16, "repeated sentence"), (32, "repeated sentence")]:
-    ...     rules.take(Sentence(start, start + 15, "We dug the bed.", 4, fault), [])
+    ...     rules.take(Sentence(start, start + 15, "We dug the bed.", 4, fault, 4), [])
     >>> rules.loop(None, [], "")  # two repeats are dropped, not a loop
-    >>> rules.loop(Sentence(48, 62, "We dug the bed", 4, "repeated sentence"), [], "")
+    >>> rules.loop(Sentence(48, 62, "We dug the bed", 4, "repeated sentence", 4), [], "")
     Loop(start=16, kind='repeated sentence', sample='We dug the bed.')
     """
 
@@ -95,7 +99,7 @@ class LoopRules:
         self._run_on: Loop | None = None
 
     def take(self, sentence: Sentence, words: list[str]) -> None:
-        """One more finished sentence, judged, and its counted words."""
+        """One more finished sentence, judged, and its words (``Sentence.tokens`` of them)."""
         index, fault = len(self.sentences), sentence.fault
         self.sentences.append(sentence)
         self._last_words.clear()
@@ -112,7 +116,7 @@ class LoopRules:
                 self._copies.append(index)
             if self._copied is None and self._run == COPY_RUN:
                 self._copied = _loop_at(self.sentences[self._copies[-COPY_RUN]])
-        if self._run_on is None and sentence.words > RUN_ON_WORDS:
+        if self._run_on is None and sentence.tokens > RUN_ON_WORDS:
             self._run_on = Loop(sentence.start, "run-on text", sentence.text[:200])
         if fault is None:
             self._add_span_words(words, index)
@@ -212,7 +216,7 @@ class LoopRules:
         return Loop(sentence.start, "repeated span", sentence.text[:200])
 
     def _run_on_with(self, tail: Sentence | None, tail_words: list[str], text: str) -> Loop | None:
-        if tail is not None and tail.words > RUN_ON_WORDS:
+        if tail is not None and tail.tokens > RUN_ON_WORDS:
             return Loop(tail.start, "run-on text", tail.text[:200])
         last = tail or (self.sentences[-1] if self.sentences else None)
         if last is None:

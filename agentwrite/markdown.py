@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agentwrite.plans import strip_labels
+from agentwrite.plans import strip_labels, talks
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
@@ -87,9 +87,9 @@ def _is_leading_title(line: str, title: str) -> bool:
 def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
     """One Markdown document: the title, then a heading and the body of each section. A
     section heading that is only a label ("Title 2": one the stitch node found no heading
-    for) or only says the document's title or an earlier heading again is left out (its body
-    follows the one before), and so are the ``<<...>>`` around a heading and a full stop
-    after it.
+    for), talks about the writing, or only says the document's title or an earlier heading
+    again is left out (its body follows the one before; ``headings_kept``), and so are the
+    ``<<...>>`` around a heading and a full stop after it.
 
     >>> print(stitch("Tea", [("Origins", "Tea began in Yunnan."), ("Trade", "Caravans.")]))
     # Tea
@@ -118,17 +118,19 @@ def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
 
 def headings_kept(title: str, headings: Sequence[str]) -> list[str | None]:
     """Each section heading as ``stitch`` writes it, None where it leaves it out: a heading
-    that is only a label, or only says the document's ``title`` or an earlier heading again.
+    that is only a label, talks about the writing (``plans.talks``: "Here's the guide",
+    "{{#8.section}}"), or only says the document's ``title`` or an earlier heading again.
 
-    >>> headings_kept("Tea", ["Origins", "tea!", "Title 3", "Origins.", "Trade routes."])
-    ['Origins', None, None, None, 'Trade routes']
+    >>> headings_kept("Tea", ["Origins", "tea!", "Title 3", "Origins.", "Trade routes.", "Here's more"])
+    ['Origins', None, None, None, 'Trade routes', None]
     """
     written = {_norm(title)}
     kept: list[str | None] = []
     for heading in headings:
-        new = bool(strip_labels(heading)) and _norm(heading) not in written
+        line = _one_line(heading)
+        new = bool(strip_labels(heading)) and not talks(line) and _norm(heading) not in written
         written.add(_norm(heading))
-        kept.append(_one_line(heading) if new else None)
+        kept.append(line if new else None)
     return kept
 
 

@@ -25,11 +25,11 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.types import Command, Interrupt, StreamMode
 from pydantic import ValidationError
 
-from agentwrite.decoding import ROLES
 from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
 from agentwrite.errors import AgentwriteError, InputError
 from agentwrite.events import EventSink, PlanReady, SectionDone, from_json, ignore
 from agentwrite.files import write_json
+from agentwrite.files.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, claim_run_dir
 from agentwrite.graph.build import RECURSION_LIMIT, WriteGraph, build_graph
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
@@ -37,13 +37,13 @@ from agentwrite.graph.nodes.review import Reviewer
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.length import count_words, resolve_target
 from agentwrite.llm.base import ChatModel
+from agentwrite.llm.decoding import ROLES
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.profiles import for_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_ticket
 from agentwrite.material.assign import assign_sources
 from agentwrite.material.read import Chunk, fingerprint, load_material, source_ids
 from agentwrite.plans import normalise_budgets, with_budgets
-from agentwrite.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, claim_run_dir
 from agentwrite.settings import Settings, load_settings
 from agentwrite.sync import run_sync
 from agentwrite.writing.checks import load_word_lists
@@ -93,7 +93,7 @@ async def _checkpointer(run_dir: Path | None) -> AsyncIterator[Any]:
 def _prepare_run_dir(
     run_dir: Path, brief: Brief, settings: Settings, resume: bool, chunks: Sequence[Chunk] = ()
 ) -> bool:
-    """Create or check the run directory (``agentwrite.run_folder``: a folder of the user's
+    """Create or check the run directory (``agentwrite.files.run_folder``: a folder of the user's
     is refused); True when it holds a run to continue. A run of the user's material records
     its fingerprint; a run continued with material given again must have been given the same
     (continued without, it keeps what its checkpoint holds)."""

@@ -31,11 +31,11 @@ from pydantic_settings import (
 )
 
 from agentwrite.credentials import check_api_key, public_url
-from agentwrite.decoding import ROLE_DEFAULTS, Decoding, Role
 from agentwrite.domain import MAX_SECTIONS, WriteMode
 from agentwrite.errors import InputError
 from agentwrite.files import read_text_file
 from agentwrite.length import MAX_TARGET_WORDS
+from agentwrite.llm.decoding import ROLE_DEFAULTS, Decoding, Role
 
 ENV_PREFIX = "AGENTWRITE_"
 PriorText = Literal["digest", "full"]

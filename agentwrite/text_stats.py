@@ -19,6 +19,13 @@ from agentwrite.length import count_words
 
 WORD_TOKEN = re.compile(r"[\u4e00-\u9fff]|\b[a-zA-Z]+\b")
 """One counted word: a CJK character or a run of Latin letters between word boundaries."""
+GUARD_TOKEN = re.compile(
+    r"[\u4e00-\u9fff]|\b[a-zA-Z]+\b|[^\W\d_a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u4e00-\u9fff]+"
+)
+"""One word as the loop guard sees it: a counted word (``WORD_TOKEN``), or a run of letters
+of a script that LongBench-Write does not count (Arabic, Cyrillic, Greek, Hangul, kana...).
+Latin letters with accents stay invisible, as in the count, so that on Latin and CJK text
+the guard's words are exactly the counted ones."""
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
 _SENTENCE_BREAK = re.compile(
@@ -51,6 +58,17 @@ def word_tokens(text: str) -> list[str]:
     (['中', '文', 'it', 's'], True)
     """
     return [token.lower() for token in WORD_TOKEN.findall(text)]
+
+
+def guard_tokens(text: str, start: int = 0, end: int | None = None) -> tuple[list[str], int]:
+    """The words of ``text[start:end]`` as the loop guard sees them (``GUARD_TOKEN``), and
+    how many of them are counted words (the first ``count_words`` of that text).
+
+    >>> guard_tokens("Tea 茶 чай شاي café")
+    (['Tea', '茶', 'чай', 'شاي'], 2)
+    """
+    tokens = GUARD_TOKEN.findall(text, start, len(text) if end is None else end)
+    return tokens, sum(1 for t in tokens if t[0] < "\x80" or "\u4e00" <= t[0] <= "\u9fff")
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:

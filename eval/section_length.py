@@ -23,13 +23,13 @@ import statistics
 import sys
 from pathlib import Path
 
-from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Plan, SectionPlan
 from agentwrite.evaluation.suites import load_suite
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.fanout import fanout_messages
 from agentwrite.graph.nodes.section_request import section_params
 from agentwrite.length import count_words
+from agentwrite.llm.decoding import Decoding
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.loop_guard import LoopGuard
 from agentwrite.settings import Settings

@@ -22,8 +22,8 @@ from agentwrite.dataset.journal import META, REJECTS, TRAIN, recover
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.errors import InputError, ServerUnreachable
 from agentwrite.evaluation.longbench import length_score
+from agentwrite.files.run_folder import claim_run_dir
 from agentwrite.llm.base import Completion, GenerationParams, Message
-from agentwrite.run_folder import claim_run_dir
 from agentwrite.settings import Settings
 from agentwrite.testing.scripted_model import ScriptedModel
 from tests import dataset_fakes as fakes

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from agentwrite.decoding import ROLE_DEFAULTS, Decoding
 from agentwrite.errors import InputError
+from agentwrite.llm.decoding import ROLE_DEFAULTS, Decoding
 from agentwrite.settings import load_settings
 from agentwrite.testing.fake_writer import writer_handler
 from agentwrite.testing.openai_server import OpenAIServer

@@ -97,10 +97,6 @@ def test_no_module_imports_itself_back() -> None:
     assert cycles(import_graph()) == []
 
 
-PRIVATE_PENDING = {"agentwrite/material/assign.py: agentwrite.plans._tokens"}
-"""Private imports left until their module is split (plans.py, issue 25); remove each then."""
-
-
 def private_imports(tree: ast.AST) -> list[str]:
     """The names with a leading underscore that ``tree`` imports from agentwrite's modules.
 
@@ -124,4 +120,4 @@ def test_no_module_imports_another_ones_private_names() -> None:
         for path in (root / folder).rglob("*.py")
         for name in private_imports(ast.parse(path.read_text("utf-8")))
     }
-    assert found == PRIVATE_PENDING
+    assert found == set()

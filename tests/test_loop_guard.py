@@ -55,6 +55,41 @@ def test_a_run_on_and_a_gibberish_tail_are_loops() -> None:
     assert babble[: loop.start].rstrip() == FRESH
 
 
+ARABIC_SENTENCE = "صلح الفاريل عن تعد متقالة الموسب وهي بك في الدين ابتكاًا بشكتأ الطريفية العبارية."
+ARABIC_SPAN = "ولاذلا العربيع النصافي، ولاذلا العربيع الأفتية الأفتية التسليبية، "
+
+
+@pytest.mark.parametrize(
+    ("tail", "kind", "kept"),
+    [
+        (f"{ARABIC_SENTENCE} " * 4, "repeated sentence", ARABIC_SENTENCE),  # read in a sequential run
+        (ARABIC_SPAN * 6, "repeated span", ""),
+        (
+            " ".join(f"слово{chr(0x430 + i % 32)}{chr(0x430 + i // 32)}" for i in range(RUN_ON_WORDS + 10)),
+            "run-on text",
+            "",
+        ),
+    ],
+    ids=["arabic-sentences", "arabic-span", "cyrillic-run-on"],
+)
+def test_the_guard_sees_loops_in_scripts_the_word_count_does_not_count(
+    tail: str, kind: str, kept: str
+) -> None:
+    text = f"{FRESH}\n\n{tail}"
+    assert count_words(text) == count_words(FRESH)  # LongBench-Write counts none of the tail's words
+    read = LoopGuard().read(text)
+    loop = read.loop()
+    assert loop is not None and loop.kind == kind
+    assert text[: loop.start].rstrip() == f"{FRESH}\n\n{kept}".rstrip()
+    assert read.words == count_words(text)  # the words a text has stay the counted ones
+
+
+def test_words_dropped_with_a_sentence_in_another_script_are_counted_ones() -> None:
+    text = f"{FRESH} {ARABIC_SENTENCE} Some more words here. {ARABIC_SENTENCE}"
+    cleaned, dropped = LoopGuard().clean(text)
+    assert cleaned.count(ARABIC_SENTENCE) == 1 and dropped == 0
+
+
 def test_prompt_lines_and_headings_echoed_back_are_removed() -> None:
     guard = LoopGuard(prompt=[STEP])
     text = f"## Your step\nWrite about 500 words. {FRESH}"

@@ -8,6 +8,7 @@ CASES = [
     ("Tea", ["Origins", "Trade."]),
     ("Tea.", ["tea!", "<<Trade", "Title 3", "Trade.", "Ports and ships."]),
     ("A small garden", ["Planning the plan is a guide for a small.", "Wait...", "## Soil\n and water"]),
+    ("Tides", ["The Moon", "Here's the next part of the guide", "{{#3.section}}", "Springs"]),
 ]
 
 
@@ -17,3 +18,10 @@ def test_stitch_writes_exactly_the_headings_kept(title: str, headings: list[str]
     written = [line[3:] for line in document.splitlines() if line.startswith("## ")]
     assert written == [heading for heading in headings_kept(title, headings) if heading is not None]
     assert all(f"Body {i}." in document for i in range(len(headings)))
+
+
+def test_headings_that_talk_about_the_writing_are_left_out() -> None:
+    kept = headings_kept(
+        "Tides", ["The Moon", "Here's the next part of the guide", "{{#3.section}}", "Springs"]
+    )
+    assert kept == ["The Moon", None, None, "Springs"]

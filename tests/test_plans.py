@@ -306,12 +306,15 @@ def test_a_title_at_the_schemas_length_limit_is_cut_even_on_a_whole_word() -> No
     )
     assert len(title) == ASKED_PLAN_TITLE_CHARS
     plan = parse_plan_json(sections_json(TIDY, title))
-    assert plan_problems(plan)[0].startswith("the document title stops mid-phrase")
-    cleaned, _ = clean_plan(plan)
-    assert cleaned.title == (
+    assert any(problem.startswith("the document title stops mid-phrase") for problem in plan_problems(plan))
+    cleaned, notes = clean_plan(plan)
+    whole = (
         "Planning on a balcony with a vegetable garden on it, a 2000-word practical guide for the "
         "planning of a balcony"
     )
+    assert f'"{whole}" kept' in notes[0]
+    # and the length it restates from the task goes too
+    assert cleaned.title == whole.replace("2000-word ", "")
 
 
 @pytest.mark.parametrize("title", ["Things to Look Out For", "A Garden of One's Own", "Tea", "潮汐与月亮"])
@@ -495,6 +498,72 @@ def test_structural_failures_still_fail_even_with_hygiene_problems_too() -> None
     model = ScriptedModel([too_few] * 3)
     with pytest.raises(PlanError, match="no usable plan after 3 attempts; last problem: it has 2 sections"):
         asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3))))
+
+
+def cut_plan(whole: list[tuple[str, str]]) -> str:
+    """A JSON plan with these whole sections, then one cut off in a main point that ran on
+    (a planner out of tokens)."""
+    return (
+        sections_json([*whole, ("Soil", "")], words=1000).removesuffix('", "target_words": 1000}]}')
+        + "Soil is the ground of the garden and the ground of the garden is the soil of the ground"
+    )
+
+
+CUT_PLAN = cut_plan(TIDY)
+
+
+def test_a_plan_cut_off_is_asked_again_and_its_whole_sections_kept_when_no_answer_does_better() -> None:
+    model = ScriptedModel([CUT_PLAN] * 3)
+    plan, _, repairs = asyncio.run(
+        make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3)))
+    )
+    assert len(model.calls) == 3
+    assert (
+        "it was cut off after 4 whole sections; keep each title and main point short" in model.calls[1].prompt
+    )
+    assert [s.title for s in plan.sections] == [t for t, _ in TIDY] and plan.total_words == 4000
+    assert repairs == ["the plan was cut off after 4 whole sections; those were kept"]
+
+
+def test_a_whole_plan_after_a_cut_one_is_used() -> None:
+    model = ScriptedModel([CUT_PLAN, GOOD_PLAN])
+    plan, usage, repairs = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
+    assert usage.requests == 2 and repairs == [] and len(plan.sections) == 4
+
+
+def test_a_plan_cut_off_before_enough_whole_sections_fails() -> None:
+    model = ScriptedModel([cut_plan(TIDY[:2])] * 3)
+    with pytest.raises(PlanError, match=r"cut off after 2 whole sections.*it has 2 sections"):
+        asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3))))
+
+
+TALKING_PLAN = sections_json(
+    [
+        ("Here's a practical guide to your garden", "Choosing the spot: sun, shelter and drainage."),
+        ("Part of the problem", "Why most first gardens fail in their first summer."),
+        ("{{#3.section}}", "The rules of crop rotation, and where they come from."),
+        ("Heading south: late crops", "What still grows when the nights get cold."),
+    ],
+    title="growing_vegetables_in_a_small_garden.json",
+    words=1000,
+)
+
+
+def test_titles_that_talk_about_the_writing_are_asked_again_and_replaced_when_they_stay() -> None:
+    model = ScriptedModel([TALKING_PLAN] * 3)
+    plan, _, repairs = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
+    retry = model.calls[1].prompt
+    assert 'the document title talks about the writing ("growing_vegetables_in_a_small_garden.json")' in retry
+    assert "section 1's title talks about the writing (\"Here's a practical guide" in retry
+    assert 'section 3\'s title talks about the writing ("{{#3.section}}")' in retry
+    assert plan.title == "Growing vegetables in a small garden"
+    assert [s.title for s in plan.sections] == [
+        "Choosing the spot",
+        "Part of the problem",
+        "The rules of crop rotation",
+        "Heading south: late crops",
+    ]
+    assert 'section 3: the title "{{#3.section}}" talked about the writing; ' in " ".join(repairs)
 
 
 def test_line_format_plans_are_checked_too() -> None:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from agentwrite.cli import app
 from agentwrite.errors import InputError
-from agentwrite.run_folder import MARKER, RUN_FILE, check_run_dir, claim_run_dir, clear_run_dir
+from agentwrite.files.run_folder import MARKER, RUN_FILE, check_run_dir, claim_run_dir, clear_run_dir
 from agentwrite.runner import awrite
 from agentwrite.testing.openai_server import OpenAIServer
 from tests.scripted import writer_model

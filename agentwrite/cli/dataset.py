@@ -229,8 +229,8 @@ def instructions(
         read_instructions,
         write_instructions,
     )
+    from agentwrite.files.output_paths import output_file
     from agentwrite.llm.factory import make_model
-    from agentwrite.output_paths import output_file
 
     with handled(debug):
         settings = settings_from(config, **settings_flags)

@@ -22,7 +22,7 @@ import typer
 from pydantic import AliasChoices
 from pydantic.fields import FieldInfo
 
-from agentwrite.decoding import decoding_overrides
+from agentwrite.llm.decoding import decoding_overrides
 from agentwrite.settings import ENV_PREFIX, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -15,9 +15,9 @@ from agentwrite.cli.review import TerminalReview
 from agentwrite.cli.support import Debug, handled, run, served, settings_from
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ReviewStopped
 from agentwrite.files import MAX_TEXT_FILE_BYTES, read_text_file, write_json, write_text
+from agentwrite.files.output_paths import document_outputs
+from agentwrite.files.run_folder import RUN_FILE, clear_run_dir
 from agentwrite.length import resolve_target
-from agentwrite.output_paths import document_outputs
-from agentwrite.run_folder import RUN_FILE, clear_run_dir
 
 Words = Annotated[
     int | None,

@@ -14,7 +14,7 @@ from agentwrite.dataset.journal import Journal
 from agentwrite.dataset.near_duplicates import NearDuplicateIndex
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.records import BuildRecord
-from agentwrite.run_folder import clear_run_dir
+from agentwrite.files.run_folder import clear_run_dir
 
 
 @dataclass(frozen=True)

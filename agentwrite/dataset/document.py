@@ -25,7 +25,6 @@ from agentwrite.dataset.pairs import document_pair, section_pairs
 from agentwrite.dataset.preference import PreferencePair
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.records import BuildRecord, timestamp
-from agentwrite.decoding import ROLES
 from agentwrite.domain import Document
 from agentwrite.errors import (
     AgentwriteError,
@@ -36,6 +35,7 @@ from agentwrite.errors import (
     ServerUnreachable,
 )
 from agentwrite.llm.base import ChatModel
+from agentwrite.llm.decoding import ROLES
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
 from agentwrite.settings import Settings
 

@@ -17,7 +17,7 @@ from agentwrite.dataset.journal import TRAIN
 from agentwrite.dataset.preference import read_pairs, to_dpo
 from agentwrite.errors import InputError
 from agentwrite.files import append_jsonl, atomic_file, read_jsonl
-from agentwrite.output_paths import output_file
+from agentwrite.files.output_paths import output_file
 
 ExportFormat = Literal["messages", "sharegpt", "alpaca", "parquet", "dpo"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)

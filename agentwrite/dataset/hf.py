@@ -33,7 +33,7 @@ from agentwrite.dataset.session import BUILD_FILE
 from agentwrite.dataset.stats import PLOT_FILE, STATS_FILE, pair_stats
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl
-from agentwrite.output_paths import output_folder
+from agentwrite.files.output_paths import output_folder
 
 HF_FORMATS: tuple[str, ...] = ("hf", "prompt-completion", "dpo-hf")
 CARD = "README.md"

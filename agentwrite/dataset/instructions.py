@@ -27,10 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from agentwrite.dataset.near_duplicates import jaccard, shingles
 from agentwrite.errors import InputError, ModelError
 from agentwrite.files import MAX_DATA_FILE_BYTES, append_jsonl, atomic_file, read_bounded, read_text_file
+from agentwrite.files.output_paths import output_file
 from agentwrite.length import DEFAULT_TARGET_WORDS, MAX_TARGET_WORDS, parse_target
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.structured import NoJsonObject, NoValidAnswer, ask_until_valid, json_model, unfenced
-from agentwrite.output_paths import output_file
 from agentwrite.prompts import render
 from agentwrite.writing.language import brief_language
 

@@ -42,7 +42,7 @@ from agentwrite.dataset.session import BUILD_FILE
 from agentwrite.dataset.stats import write_stats
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl, write_json
-from agentwrite.output_paths import output_folder
+from agentwrite.files.output_paths import output_folder
 
 Record = dict[str, Any]
 _STATUSES = ("accepted", "rejected")

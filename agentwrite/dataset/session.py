@@ -24,8 +24,8 @@ from agentwrite.dataset.stats import write_stats
 from agentwrite.domain import endpoint_totals
 from agentwrite.errors import InputError
 from agentwrite.files import read_jsonl, write_json
-from agentwrite.output_paths import output_folder
-from agentwrite.run_folder import clear_run_dir
+from agentwrite.files.output_paths import output_folder
+from agentwrite.files.run_folder import clear_run_dir
 from agentwrite.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def is_build_folder(folder: Path) -> bool:
 
 def build_folder(out_dir: Path) -> Path:
     """Check the folder a build writes for ``--out``: new, empty or a build to continue; a
-    file or a folder of the user's is refused (``agentwrite.output_paths``)."""
+    file or a folder of the user's is refused (``agentwrite.files.output_paths``)."""
     return output_folder(out_dir, "build folder", is_build_folder, ", or a build to continue")
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentwrite.decoding import ROLE_DEFAULTS, Decoding
 from agentwrite.errors import AgentwriteError, ModelError, ModelRequestError
 from agentwrite.evaluation.longbench import DIMENSIONS
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
 from agentwrite.llm.context_window import output_room
+from agentwrite.llm.decoding import ROLE_DEFAULTS, Decoding
 from agentwrite.llm.structured import NoValidAnswer, ask_until_valid, json_objects
 from agentwrite.prompts import render
 

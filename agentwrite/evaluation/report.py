@@ -26,7 +26,7 @@ from agentwrite.evaluation.longbench import BUCKETS, DIMENSIONS
 from agentwrite.evaluation.position import CURVE_FIGURES
 from agentwrite.evaluation.score_files import ITEM_SCORES, SCORES, LengthGroup, RunScore, read_scores
 from agentwrite.files import read_numbered_jsonl, write_text
-from agentwrite.output_paths import output_file, output_folder
+from agentwrite.files.output_paths import output_file, output_folder
 
 log = logging.getLogger(__name__)
 

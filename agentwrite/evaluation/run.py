@@ -31,14 +31,14 @@ from agentwrite.domain import Usage, endpoint_totals
 from agentwrite.errors import AgentwriteError, InputError, ServerUnreachable
 from agentwrite.evaluation.suites import SuiteItem, load_suite
 from agentwrite.files import append_jsonl, read_jsonl, write_json
+from agentwrite.files.output_paths import output_folder
+from agentwrite.files.run_folder import RUN_FILE
 from agentwrite.graph.context import RunContext
 from agentwrite.length import count_words
 from agentwrite.llm.base import ChatModel, GenerationParams, Message
 from agentwrite.llm.context_window import output_room
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket
-from agentwrite.output_paths import output_folder
-from agentwrite.run_folder import RUN_FILE
 from agentwrite.settings import Settings
 from agentwrite.sync import run_sync
 

@@ -44,8 +44,8 @@ from agentwrite.evaluation.score_files import (
 from agentwrite.evaluation.suites import item_key
 from agentwrite.evaluation.text_figures import text_figures
 from agentwrite.files import append_jsonl, atomic_file, read_numbered_jsonl, write_json
+from agentwrite.files.run_folder import RUN_FILE
 from agentwrite.llm.base import ChatModel
-from agentwrite.run_folder import RUN_FILE
 from agentwrite.sync import run_sync
 from agentwrite.writing.topic import LexicalScorer, TopicScorer
 

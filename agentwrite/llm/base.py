@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
-from agentwrite.decoding import Decoding
 from agentwrite.domain import Usage
+from agentwrite.llm.decoding import Decoding
 
 Watch = Callable[[str], bool]
 """Called with each new piece of a streamed answer; True stops the request at once."""

@@ -20,8 +20,7 @@ from agentwrite.domain import Plan, SectionPlan
 from agentwrite.errors import InputError
 from agentwrite.length import estimate_tokens
 from agentwrite.material.read import HEADING, Chunk, excerpt, size
-from agentwrite.plans import _tokens as content_words
-from agentwrite.plans import normalise_budgets
+from agentwrite.plans import content_words, normalise_budgets
 from agentwrite.prompts import render
 from agentwrite.text_stats import sentence_spans
 

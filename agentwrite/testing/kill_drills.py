@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentwrite.run_folder import RUN_FILE
+from agentwrite.files.run_folder import RUN_FILE
 from agentwrite.testing.fault_drill import BRIEF, SECTION_WORDS
 from agentwrite.testing.kill_chain import Aim, Chain, KillPlan, Pacer, kill_chain, zygote
 from agentwrite.testing.openai_server import OpenAIServer

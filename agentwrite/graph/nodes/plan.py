@@ -4,7 +4,7 @@ and clean a plan that stays untidy."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from langgraph.runtime import Runtime
 
@@ -34,6 +34,7 @@ from agentwrite.plans import (
     plan_problems,
     render_plan,
     section_count_bounds,
+    whole_sections,
     with_budgets,
 )
 from agentwrite.prompts import render
@@ -199,7 +200,12 @@ async def make_plan(
     schema = plan_schema(fewest, most, ids) if ctx.structured_output and s.structured_output else None
 
     def parse(text: str) -> tuple[Plan, list[str]]:
-        plan, form = parse_plan_with_format(text, fallback_title)
+        try:
+            plan, form = parse_plan_with_format(text, fallback_title)
+        except PlanError as error:
+            if (cut := whole_sections(text)) is None:
+                raise
+            keep_whole_sections(cut, error, brief, ctx)
         return check_plan(plan, brief, ctx, titles_from_points=form == "lines"), []
 
     (plan, repairs), usage = await ask_for_plan(
@@ -214,6 +220,25 @@ async def make_plan(
     )
     plan, notes = assign_sources(plan, chunks)
     return plan, usage, repairs + notes
+
+
+def keep_whole_sections(cut: Plan, error: PlanError, brief: Brief, ctx: RunContext) -> NoReturn:
+    """A plan cut off part-way (``whole_sections``) is asked for again like an untidy one,
+    with the cut named; when no attempt does better, its whole sections are the plan (with
+    budgets for the whole target), if there are enough of them. Never returns: it raises
+    PlanHygieneError carrying the cut plan, or PlanError when too few sections are whole."""
+    count = len(cut.sections)
+    problem = f"{error}: it was cut off after {count} whole sections; keep each title and main point short"
+    note = f"the plan was cut off after {count} whole sections; those were kept"
+    try:
+        plan = check_plan(cut, brief, ctx)
+    except PlanHygieneError as untidy:
+        raise PlanHygieneError(
+            f"{problem}; {untidy}", untidy.cleaned, [note, *untidy.repairs], untidy.problems + 1
+        ) from None
+    except PlanError as too_few:
+        raise PlanError(f"{problem}; {too_few}") from None
+    raise PlanHygieneError(problem, plan, [note], 1)
 
 
 def _last_resort(

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agentwrite.decoding import Decoding
 from agentwrite.domain import Brief, Plan
 from agentwrite.graph.context import Request, RunContext
 from agentwrite.length import without_target
 from agentwrite.llm.base import GenerationParams, Message, Watch
 from agentwrite.llm.context_window import answer_tokens, output_room
+from agentwrite.llm.decoding import Decoding
 from agentwrite.plans import render_outline
 from agentwrite.prompts import render
 

@@ -7,12 +7,12 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from agentwrite.decoding import Role
 from agentwrite.domain import Usage
 from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.graph.context import RunContext
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.llm.context_window import output_room
+from agentwrite.llm.decoding import Role
 from agentwrite.llm.structured import NoValidAnswer, ask_until_valid
 from agentwrite.prompts import render
 

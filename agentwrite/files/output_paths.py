@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from agentwrite.errors import InputError
-from agentwrite.files import file_kind
-from agentwrite.run_folder import MARKER, OWN_FILES, check_run_dir
+from agentwrite.files.atomic import file_kind
+from agentwrite.files.run_folder import MARKER, OWN_FILES, check_run_dir
 
 
 def _target(path: Path, what: str) -> Path:
