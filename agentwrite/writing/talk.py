@@ -35,7 +35,7 @@ _PREFIX = re.compile(
 first word ("### 2. Step 3: Write..." is judged from "Write")."""
 _NUMBERING = re.compile(
     r"^[\s#>*_|`\-•·\[(]*(?:\d+[.:)]\s*)*(?:(?:[\w-]+\s+){0,3}?(?:step|section|part|chapter|day|verse|plan|title|item|page)\s*[:#]?\s*)?"
-    r"(?:(?:\d+|[ivxlc]+)[.:)]?\s*)+$",
+    r"(?:(?:\d+|[ivxlc]+)(?:[.:)]\s*|\s+|$))+$",
     re.I,
 )
 """A sentence that is only a heading's or list item's numbers ("### 3.", "Step 7.", "[1. 2.",

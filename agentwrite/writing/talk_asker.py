@@ -16,7 +16,7 @@ _PLACEHOLDER = re.compile(
     r"\[(?:[^\[\]\n]{0,60}?\b(?i:your|insert|name|company|address|date|city|sender|recipient|"
     r"position|phone|e-?mail|signature|placeholder|here|instructions?|paragraphs?|sections?|texts?|notes?|titles?|"
     r"tasks?|edits?|chapters?|sentences?|continuation|summary)\b[^\[\]\n]{0,60}?"
-    r"|[A-Z][\w'’-]*(?:\s+[A-Z0-9][\w'’-]*){0,5}|\w+_\w+(?:_\w+)*)\](?!\()"
+    r"|[A-Z][\w'’-]*(?:\s+[A-Z0-9][\w'’-]*){0,5}|[^\W_]+(?:_[^\W_]+)+)\](?!\()"
     r"|[\[【](?:你|您|插入|此处|姓名|名字|公司|地址|日期|职位|电话|邮箱|签名)[^\]】\n]{0,20}[\]】]",
 )
 _APOLOGY = re.compile(
