@@ -68,6 +68,20 @@ ITEMS = {  # (brief language, unit, stratum): how many
     ("en", "paragraph", "direct"): 30,
     ("zh", "paragraph", "direct"): 15,
 }
+FRESH_ITEMS = {
+    ("en", "line", "random"): 50,
+    ("en", "line", "cue"): 50,
+    ("en", "paragraph", "random"): 25,
+    ("en", "paragraph", "cue"): 20,
+    ("zh", "line", "random"): 20,
+    ("zh", "line", "cue"): 20,
+    ("zh", "paragraph", "random"): 10,
+    ("zh", "paragraph", "cue"): 5,
+}
+"""The fresh set (``--fresh RUN``): items of one run that no check was written against,
+labelled before the checks were changed again and scored once, all of them held out."""
+FRESH_PER_DOCUMENT = 25
+"""At most this many fresh items from one document (a run of 12 documents gives the set)."""
 SECTIONS = {"en": 40, "zh": 80}
 PER_DOCUMENT_SECTIONS = 3
 
@@ -101,10 +115,10 @@ class Text:
     text: str
 
 
-def texts() -> Iterator[Text]:
-    """Every section of every committed sidecar, then every direct answer."""
+def texts(root: Path = RESULTS) -> Iterator[Text]:
+    """Every section of every committed sidecar under ``root``, then every direct answer."""
     with_sidecar: set[str] = set()
-    for path in sorted(RESULTS.glob("**/documents/*.json")):
+    for path in sorted(root.glob("**/documents/*.json")):
         doc = json.loads(path.read_text("utf-8"))
         with_sidecar.add(str(path.parent.parent / path.stem))
         points = [s["main_point"] for s in doc["plan"]["sections"]]
@@ -118,7 +132,7 @@ def texts() -> Iterator[Text]:
                 main_point=points[index] if index < len(points) else None,
                 text=section["text"],
             )
-    for path in sorted(RESULTS.glob("**/predictions.jsonl")):
+    for path in sorted(root.glob("**/predictions.jsonl")):
         for number, line in enumerate(path.read_text("utf-8").splitlines()):
             row = json.loads(line)
             key = row.get("key") or f"line{number}"
@@ -151,12 +165,15 @@ def split_of(item_id: str) -> str:
     return "dev" if hashlib.sha256(item_id.encode()).digest()[0] % 2 == 0 else "held"
 
 
-def candidates() -> dict[tuple[str, str, str], list[dict[str, object]]]:
-    """Distinct candidate items by (brief language, unit, stratum); an item may be a candidate
-    of several strata (it is drawn at most once)."""
-    seen: set[str] = set()
-    pools: dict[tuple[str, str, str], list[dict[str, object]]] = {key: [] for key in ITEMS}
-    for source in texts():
+def candidates(
+    plan: dict[tuple[str, str, str], int], root: Path = RESULTS, seen: set[str] | None = None
+) -> dict[tuple[str, str, str], list[dict[str, object]]]:
+    """Distinct candidate items of the texts under ``root`` by (brief language, unit,
+    stratum); an item may be a candidate of several strata (it is drawn at most once). Items
+    whose normalised text is in ``seen`` are left out."""
+    seen = set() if seen is None else set(seen)
+    pools: dict[tuple[str, str, str], list[dict[str, object]]] = {key: [] for key in plan}
+    for source in texts(root):
         language = brief_language(source.brief).code
         for unit, offset, piece in pieces(source.text):
             key = normalise_sentence(piece)
@@ -189,14 +206,19 @@ def candidates() -> dict[tuple[str, str, str], list[dict[str, object]]]:
     return pools
 
 
-def draw_items() -> list[dict[str, object]]:
-    """The drawn items, in stratum order (``ITEMS``), each stratum in drawing order."""
+def draw_items(
+    plan: dict[tuple[str, str, str], int] = ITEMS,
+    root: Path = RESULTS,
+    seen: set[str] | None = None,
+    per_document_cap: int = PER_DOCUMENT,
+) -> list[dict[str, object]]:
+    """The drawn items, in stratum order (``plan``), each stratum in drawing order."""
     rng = random.Random(SEED)
-    pools = candidates()
+    pools = candidates(plan, root, seen)
     per_document: Counter[object] = Counter()
     taken: set[object] = set()
     drawn: list[dict[str, object]] = []
-    for (language, unit, stratum), count in ITEMS.items():
+    for (language, unit, stratum), count in plan.items():
         pool = pools[(language, unit, stratum)]
         order = rng.sample(range(len(pool)), len(pool))
         got = 0
@@ -204,7 +226,7 @@ def draw_items() -> list[dict[str, object]]:
             item = pool[index]
             if got == count:
                 break
-            if item["id"] in taken or per_document[item["document"]] >= PER_DOCUMENT:
+            if item["id"] in taken or per_document[item["document"]] >= per_document_cap:
                 continue
             taken.add(item["id"])
             per_document[item["document"]] += 1
@@ -267,13 +289,37 @@ def draw_sections() -> list[dict[str, object]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="folder for the two candidate files")
-    out = parser.parse_args().out.resolve()
+    parser.add_argument("--out", type=Path, required=True, help="folder for the candidate files")
+    parser.add_argument(
+        "--fresh",
+        type=Path,
+        metavar="RUN",
+        help="draw the fresh set (FRESH_ITEMS) from this committed run folder only, leaving out "
+        "the items of eval/labels/brief_checks.jsonl; writes fresh.jsonl, split 'fresh'",
+    )
+    args = parser.parse_args()
+    out = args.out.resolve()
     if out == Path(__file__).resolve().parent:
         print("sample_brief_checks: error: --out must not be eval/labels", file=sys.stderr)
         return 2
+    if args.fresh is not None and not args.fresh.resolve().is_relative_to(RESULTS):
+        print("sample_brief_checks: error: --fresh must be a run folder under eval/results", file=sys.stderr)
+        return 2
     out.mkdir(parents=True, exist_ok=True)
-    for name, rows in (("items.jsonl", draw_items()), ("sections.jsonl", draw_sections())):
+    if args.fresh is not None:
+        labelled = Path(__file__).resolve().parent / "brief_checks.jsonl"
+        known = {
+            normalise_sentence(json.loads(line)["text"]) for line in labelled.read_text("utf-8").splitlines()
+        }
+        outputs = [
+            (
+                "fresh.jsonl",
+                [{**item, "split": "fresh"} for item in draw_items(FRESH_ITEMS, args.fresh.resolve(), known, FRESH_PER_DOCUMENT)],
+            )
+        ]
+    else:
+        outputs = [("items.jsonl", draw_items()), ("sections.jsonl", draw_sections())]
+    for name, rows in outputs:
         lines = (json.dumps(row, ensure_ascii=False) for row in rows)
         (out / name).write_text("".join(f"{line}\n" for line in lines), "utf-8")
         print(f"{out / name}: {len(rows)} rows", file=sys.stderr)
