@@ -6,6 +6,11 @@ The checks were written on the ``dev`` half only; the ``held`` half was scored o
 batch of changes (eval/README.md, "Brief checks"). Where a check misses the target, the
 target test is an expected failure that names the measured figures: it fails loudly
 (strict) the day the check reaches the target, and the floor test keeps it from sliding back.
+
+For talk the held half is held out no longer: after its sixth scoring its misses were read
+and patterns written for some of them (0.991 and 0.956 since), so its figures are a floor
+only. The held-out set for talk is ``brief_checks_fresh.jsonl``: 152 items of a run no
+pattern had been written against, labelled before any detector ran on them.
 """
 
 from __future__ import annotations
@@ -73,9 +78,21 @@ def test_language_reaches_the_target_on_the_held_half() -> None:
     assert precision >= TARGET and recall >= TARGET
 
 
-@pytest.mark.xfail(strict=True, reason="held half, 6th scoring: precision 0.990, recall 0.858 (113 items)")
-def test_talk_reaches_the_target_on_the_held_half() -> None:
-    precision, recall = talk_figures()
+@cache
+def fresh_talk_figures() -> tuple[float, float]:
+    items = [
+        json.loads(line) for line in (LABELS / "brief_checks_fresh.jsonl").read_text("utf-8").splitlines()
+    ]
+    return precision_recall([(bool(talk_spans(i["text"])), i["talk"]) for i in items])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fresh set, first scoring (b2f6157) and after the patterns read in agent_titles: precision 0.750, "
+    "recall 0.471 (51 talk of 152)",
+)
+def test_talk_reaches_the_target_on_the_fresh_set() -> None:
+    precision, recall = fresh_talk_figures()
     assert precision >= TARGET and recall >= TARGET
 
 
@@ -87,8 +104,13 @@ def test_off_brief_lexical_reaches_the_target_on_the_held_half() -> None:
 
 @pytest.mark.parametrize(
     ("figures", "floor"),
-    [(talk_figures, (0.98, 0.85)), (off_brief_figures, (0.81, 0.89)), (language_figures, (1.0, 0.91))],
-    ids=["talk", "off-brief-lexical", "language"],
+    [
+        (talk_figures, (0.99, 0.95)),
+        (fresh_talk_figures, (0.75, 0.47)),
+        (off_brief_figures, (0.81, 0.89)),
+        (language_figures, (1.0, 0.91)),
+    ],
+    ids=["talk", "talk-fresh", "off-brief-lexical", "language"],
 )
 def test_no_check_falls_below_its_first_held_figures(figures: Any, floor: tuple[float, float]) -> None:
     precision, recall = figures()

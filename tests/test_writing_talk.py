@@ -165,6 +165,21 @@ def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
         ("I'm glad you've kept your interest alive despite my limitations.", "offer"),
         ("(This section ends here)", "meta"),
         ("End of the article.", "meta"),
+        # read in eval/results/brief_cpu/agent_titles, written with the checks on
+        ("Please go ahead and share it now.", "offer"),
+        ("I'll do my best to assist you with any grammar or style-related issues.", "offer"),
+        ("Today, I'm here to offer guidance and support.", "offer"),
+        ("What would you like to be edited about?", "offer"),
+        ("I'm sorry, I've been asked to improve the sentence from Chinese to English.", "apology"),
+        ("Here's your detailed plan covered in detail:", "preamble"),
+        ("To describe this narrative more precisely, I would simply write:", "preamble"),
+        ("There is no specific title for this article.", "meta"),
+        ("Acknowledgments: This is a complete rewrite of my previous blog post.", "meta"),
+        ("I will begin by providing an introduction to the history of lighthouse keepers.", "meta"),
+        ("When writing this piece I chose to focus on the topic of conflict.", "meta"),
+        ("Section 23: Writing section 725.", "meta"),
+        ("输出本文说明：", "meta"),
+        ("Thus concludes the details of this tutorial.", "meta"),
     ],
 )
 def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
@@ -193,6 +208,13 @@ def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
         "My limitations as a gardener are many.",
         "The road ends here, at the sea.",
         "The section of the wall that ends here was built in 1620.",
+        "What would you like to drink?",
+        "In a timely manner, I will provide you with a complimentary lemon-doughnut roll.",
+        "Please let me know how many hours I had to work on this report.",
+        "As for the next part, we'll look at the details of the night again tomorrow.",
+        "She asked me, what is your question, or what is your answer?",
+        "Some people can help you improve your writing.",
+        "The plan for the bakery must be ready by May.",
     ],
 )
 def test_writing_that_looks_like_talk_is_left_alone(sentence: str) -> None:

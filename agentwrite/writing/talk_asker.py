@@ -92,6 +92,33 @@ _PRESENTING = re.compile(
     _I,
 )
 """Text presented as text: its edits, the result so far, a line that announces a paragraph."""
+_ASKER_MORE = re.compile(
+    r"^please\s+(?:go\s+ahead|allow\s+me|write\s+whatever|note\s+that\s+this)\b"
+    r"|\bI(?:'ll|’ll|\s+will)\s+do\s+my\s+best\s+to\s+(?:help|assist)\b|\bassist\s+you\s+with\s+any\b"
+    r"|\bI(?:'m|’m|\s+am)\s+here\s+to\s+(?:continue|offer|provide|give|write)\b"
+    r"|\b(?:love|like|glad|happy)\s+to\s+hear\s+your\s+(?:thoughts|feedback|comments)\b|\bcollaborate\s+with\s+you\b"
+    r"|\byou\s+can\s+ask\s+me\b|\bI(?:'m|’m|\s+am)\s+happy\s+to\s+tell\s+you\b|\bI(?:'m|’m|\s+am)\s+an\s+AI\b"
+    r"|\bI\s+will\s+provide\s+you\s+with\s+(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:plan|guide|outline|summary|list|overview|"
+    r"version|draft)\b|\b(?:an?\s+)?(?:excellent|great|good)\s+answer\b|\byou(?:'ve|’ve|\s+have)\s+got\s+it\s+right\b"
+    r"|\bwhat\s+would\s+you\s+like\s+(?:to\s+be\s+)?(?:edited|changed|added|written|me\s+to)\b"
+    r"|\bI(?:'ll|’ll|\s+will)\s+present\s+you\s+with\b",
+    _I,
+)
+_APOLOGY_MORE = re.compile(
+    r"^I(?:'m|’m|\s+am)\s+sorry,\s+I\b|\b(?:I|we)(?:'ve|’ve|\s+have)?\s+been\s+asked\s+to\s+(?:write|improve|edit|"
+    r"rewrite|translate|continue)\b",
+    _I,
+)
+"""More words to the asker, read in the documents of eval/results/brief_cpu/agent_titles
+(written with the checks on: what the other patterns let through)."""
+_PRESENTING_MORE = re.compile(
+    r"^here(?:'s|’s|\s+is)\s+(?:your|the\s+(?:full|complete|detailed|whole|final))\s+(?:[\w-]+\s+){0,3}?(?:plan|report|"
+    r"guide|story|article|essay|list|answer|response|letter)\b[^.!?]*:\s*$"
+    r"|\bwould\s+look\s+like\s+this\s*:|\bI\s+(?:would|will|'d|'ll|’d|’ll)\s+(?:simply\s+)?write\b[^.!?]*:\s*$"
+    r"|\bI\s+suggest\s+using\s+the\s+following\b|^body\s+of\s+the\s+(?:article|essay|text|letter|report)\b",
+    _I,
+)
+"""More text presented as text (the same documents)."""
 _OFFER_HINTS = (
     *("happy", "glad", "delighted", "feel free", "here to", "let me know", "tell me", "please", "i can"),
     *("if you", "hope", "create something", "share", "sure", "certainly", "course", "absolutely", "ok"),
@@ -110,6 +137,9 @@ ASKER_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("offer", _ASKER, _ASKER_HINTS),
     ("preamble", _PREAMBLE, ()),
     ("preamble", _PRESENTING, _PRESENTING_HINTS),
+    ("apology", _APOLOGY_MORE, ()),
+    ("offer", _ASKER_MORE, ()),
+    ("preamble", _PRESENTING_MORE, ()),
 )
 """The kinds placeholder, apology, offer and preamble: each row a kind, a pattern and the
 words one of which a sentence must hold (lowercased) for the pattern to be tried (none:
