@@ -38,13 +38,12 @@ _PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "guard",
         (
-            "/agentwrite/loop_guard.py",
-            "/agentwrite/loop_rules.py",
-            "/agentwrite/streamed_text.py",
-            "/agentwrite/writing/guard",
-            "/agentwrite/writing/loop",
+            "/agentwrite/writing/loop_guard.py",
+            "/agentwrite/writing/loop_rules.py",
+            "/agentwrite/writing/streamed_text.py",
         ),
     ),
+    ("other", ("/agentwrite/writing/markdown.py", "/agentwrite/writing/prior_text.py")),
     ("checks", ("/agentwrite/writing/",)),
     ("stream parsing", ("/openai/", "/httpx/", "/httpcore/", "/h11/", "/agentwrite/llm/openai_")),
     ("checkpointing", ("/langgraph/checkpoint/", "/aiosqlite/", "/sqlite3/")),
@@ -59,10 +58,12 @@ def part_of(filename: str) -> str | None:
     package, None for the libraries it calls (pydantic, LangGraph's loop, asyncio...), whose
     time goes to the caller's part.
 
-    >>> part_of("/x/agentwrite/loop_guard.py"), part_of("/x/agentwrite/writing/talk.py")
+    >>> part_of("/x/agentwrite/writing/loop_guard.py"), part_of("/x/agentwrite/writing/talk.py")
     ('guard', 'checks')
-    >>> part_of("/x/agentwrite/loop_rules.py"), part_of("/x/agentwrite/streamed_text.py")
+    >>> part_of("/x/agentwrite/writing/loop_rules.py"), part_of("/x/agentwrite/writing/streamed_text.py")
     ('guard', 'guard')
+    >>> part_of("/x/agentwrite/writing/markdown.py"), part_of("/x/agentwrite/writing/prior_text.py")
+    ('other', 'other')
     >>> part_of("/venv/site-packages/httpx/_models.py"), part_of("/x/agentwrite/graph/nodes/write.py")
     ('stream parsing', 'other')
     >>> part_of("/venv/pydantic/main.py") is None, part_of("/x/agentwrite/text_stats.py") is None

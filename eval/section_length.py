@@ -31,9 +31,9 @@ from agentwrite.graph.nodes.section_request import section_params
 from agentwrite.length import count_words
 from agentwrite.llm.decoding import Decoding
 from agentwrite.llm.openai_compat import OpenAICompatModel
-from agentwrite.loop_guard import LoopGuard
 from agentwrite.settings import Settings
 from agentwrite.text_stats import distinct_n, gibberish_rate
+from agentwrite.writing.loop_guard import LoopGuard
 
 
 def clean_words(prompt: list[str], text: str) -> int:

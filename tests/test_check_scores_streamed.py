@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from agentwrite.loop_guard import LoopGuard
 from agentwrite.text_stats import document_repeated_sentence_rate, gibberish_rate
 from agentwrite.writing.checks import SectionChecks
 from agentwrite.writing.language import CHINESE, ENGLISH, Language, language_of, language_share, matches
+from agentwrite.writing.loop_guard import LoopGuard
 from agentwrite.writing.topic import LexicalScorer, section_on_topic
 
 BRIEF = "Write a 2000-word guide to keeping a sourdough starter alive"

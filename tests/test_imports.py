@@ -1,6 +1,8 @@
-"""The package's imports point one way: no module imports, directly or through others, a
-module that imports it back (imports only for type checkers do not count). Across modules,
-only public names are imported: what another module needs is public API of its own."""
+"""The package's tree stays walkable: at most ``ROOT_MODULES`` modules directly in
+``agentwrite/`` (the public face; the rest lives in rooms), none over ``MODULE_LINES`` lines.
+Its imports point one way: no module imports, directly or through others, a module that
+imports it back (imports only for type checkers do not count). Across modules, only public
+names are imported: what another module needs is public API of its own."""
 
 from __future__ import annotations
 
@@ -8,6 +10,22 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "agentwrite"
+ROOT_MODULES = 12
+MODULE_LINES = 400
+
+
+def test_the_root_holds_few_modules() -> None:
+    root = sorted(path.name for path in PACKAGE.glob("*.py"))
+    assert len(root) <= ROOT_MODULES, f"{len(root)} modules in agentwrite/, at most {ROOT_MODULES}: {root}"
+
+
+def test_no_module_is_long() -> None:
+    lines = {
+        str(path.relative_to(PACKAGE.parent)): len(path.read_text("utf-8").splitlines())
+        for path in PACKAGE.rglob("*.py")
+    }
+    long = {name: count for name, count in sorted(lines.items()) if count > MODULE_LINES}
+    assert long == {}, f"modules over {MODULE_LINES} lines: {long}"
 
 
 def module_name(path: Path) -> str:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from agentwrite.length import count_words
-from agentwrite.loop_guard import Loop, LoopGuard, Sentence
-from agentwrite.loop_rules import RUN_ON_WORDS
 from agentwrite.testing.openai_server import prose
 from agentwrite.text_stats import document_repeated_sentence_rate, split_sentences
+from agentwrite.writing.loop_guard import Loop, LoopGuard, Sentence
+from agentwrite.writing.loop_rules import RUN_ON_WORDS
 
 STEP = (
     "## Your step\n"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agentwrite.markdown import headings_kept, stitch
+from agentwrite.writing.markdown import headings_kept, stitch
 
 CASES = [
     ("Tea", ["Origins", "Trade."]),

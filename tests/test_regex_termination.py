@@ -21,8 +21,8 @@ LIMIT_S = 5
 ROOMS = ("agentwrite.writing", "agentwrite.plans", "agentwrite.material")
 SINGLE = (
     "agentwrite.text_stats",
-    "agentwrite.markdown",
-    "agentwrite.loop_guard",
+    "agentwrite.writing.markdown",
+    "agentwrite.writing.loop_guard",
     "agentwrite.length",
     "agentwrite.evaluation.brief_figures",
 )

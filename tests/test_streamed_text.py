@@ -2,8 +2,8 @@
 
 import random
 
-from agentwrite.streamed_text import CODE_BLOCK, StreamedText
 from agentwrite.text_stats import sentence_spans
+from agentwrite.writing.streamed_text import CODE_BLOCK, StreamedText
 
 UNITS = [
     "Tea",

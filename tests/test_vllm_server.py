@@ -16,8 +16,8 @@ from agentwrite.length import count_words, estimate_tokens
 from agentwrite.llm.base import GenerationParams, Message
 from agentwrite.llm.openai_compat import OpenAICompatModel
 from agentwrite.llm.retry import RetryPolicy
-from agentwrite.markdown import headings_kept
 from agentwrite.settings import Settings
+from agentwrite.writing.markdown import headings_kept
 from tests.conftest import ServedModel
 
 pytestmark = pytest.mark.vllm

@@ -6,7 +6,7 @@ a dataset build's on-topic filter. ``instruction_words`` gives the words of a re
 instruction that the lexical scorer counts; ``weave`` puts four of them (the next four each
 time, round and round) after "about" as the second to sixth words of a sentence every
 ``MENTION_EVERY`` words and in the last sentence. Five words: fewer than the loop guard's
-span of 8 that may not come back a third time (``agentwrite.loop_rules.SPAN_WORDS``).
+span of 8 that may not come back a third time (``agentwrite.writing.loop_rules.SPAN_WORDS``).
 """
 
 from __future__ import annotations

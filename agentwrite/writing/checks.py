@@ -1,7 +1,7 @@
 """A section's checks as the writer runs them: talk judged per sentence, scores at the end.
 
 ``SectionChecks`` is made once per section from the brief, the section's main point and the
-settings. Its ``judge`` is a loop-guard judge (``agentwrite.loop_guard``): each finished
+settings. Its ``judge`` is a loop-guard judge (``agentwrite.writing.loop_guard``): each finished
 sentence that is talk about the writing (``agentwrite.writing.talk``) is named ``TALK`` and
 dropped by the guard's ``clean`` like an echo, its words counted in ``words_dropped``. Its
 ``scores`` give a candidate's kept text its figures: on-topic (``section_on_topic`` with the
@@ -30,11 +30,11 @@ from typing import NamedTuple
 from agentwrite.domain import SectionScores
 from agentwrite.length import count_words
 from agentwrite.llm.base import Message
-from agentwrite.loop_guard import Sentence, Tally, tidy
 from agentwrite.prompts import render
 from agentwrite.text_stats import counted_key, gibberish_words, repeated_share, split_sentences
 from agentwrite.text_stats import load_word_lists as load_text_stats_lists
 from agentwrite.writing.language import Language, ScriptCounts, brief_language, load_common_words
+from agentwrite.writing.loop_guard import Sentence, Tally, tidy
 from agentwrite.writing.talk import talk_kind, talk_spans
 from agentwrite.writing.topic import (
     SECTION_CHUNK_WORDS,

@@ -23,8 +23,8 @@ from agentwrite.llm.base import Message
 from agentwrite.llm.context_window import answer_tokens, room_after
 from agentwrite.material.assign import section_chunks, section_material
 from agentwrite.plans import normalise_budgets
-from agentwrite.prior_text import fit_prior_text
 from agentwrite.prompts import render
+from agentwrite.writing.prior_text import fit_prior_text
 
 
 def next_budget(plan: Plan, done: list[Section], target: int, lo: int, hi: int) -> int:

@@ -9,9 +9,9 @@ from langgraph.runtime import Runtime
 from agentwrite.domain import Section
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.state import WriteState
-from agentwrite.loop_guard import LoopGuard
-from agentwrite.markdown import stitch
 from agentwrite.plans import titles_from_text
+from agentwrite.writing.loop_guard import LoopGuard
+from agentwrite.writing.markdown import stitch
 
 
 def drop_repeats_across(sections: list[Section]) -> list[Section]:

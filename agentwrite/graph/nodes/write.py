@@ -21,10 +21,10 @@ from agentwrite.graph.nodes.section_text import ENDS_SENTENCE, join_continuation
 from agentwrite.length import count_words
 from agentwrite.llm.base import HALTED, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
-from agentwrite.loop_guard import GuardedText, LoopGuard, Tally
-from agentwrite.markdown import clean_section_text
 from agentwrite.settings import Settings
 from agentwrite.writing.checks import TALK, SectionChecks, problem_request, remove_talk, with_problems
+from agentwrite.writing.loop_guard import GuardedText, LoopGuard, Tally
+from agentwrite.writing.markdown import clean_section_text
 from agentwrite.writing.topic import scorer
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,8 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from agentwrite.llm.base import Watch
-from agentwrite.loop_rules import (
+from agentwrite.text_stats import WORD_TOKEN, gibberish_rate, guard_tokens, normalise_sentence, sentence_spans
+from agentwrite.writing.loop_rules import (
     COPIED,
     GIBBERISH,
     GIBBERISH_SHARE,
@@ -55,8 +56,7 @@ from agentwrite.loop_rules import (
     LoopRules,
     Sentence,
 )
-from agentwrite.streamed_text import StreamedText
-from agentwrite.text_stats import WORD_TOKEN, gibberish_rate, guard_tokens, normalise_sentence, sentence_spans
+from agentwrite.writing.streamed_text import StreamedText
 
 MIN_WORDS = 3
 """Shorter sentences are too generic to call repeated ("Write about 800 words." is three)."""

@@ -1,7 +1,7 @@
 """The loop guard's rules for where a loop starts, fed one judged sentence at a time.
 
 :class:`LoopRules` hears each finished sentence of a text once, in order, with the fault
-the guard found in it (``agentwrite.loop_guard``), and the words of each finished line of
+the guard found in it (``agentwrite.writing.loop_guard``), and the words of each finished line of
 code; it keeps the first loop each rule has found so far. Asked for the text's loop, it
 adds the unfinished last sentence for that answer only. The rules, in the order they are
 asked:
