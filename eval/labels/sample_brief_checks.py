@@ -314,7 +314,10 @@ def main() -> int:
         outputs = [
             (
                 "fresh.jsonl",
-                [{**item, "split": "fresh"} for item in draw_items(FRESH_ITEMS, args.fresh.resolve(), known, FRESH_PER_DOCUMENT)],
+                [
+                    {**item, "split": "fresh"}
+                    for item in draw_items(FRESH_ITEMS, args.fresh.resolve(), known, FRESH_PER_DOCUMENT)
+                ],
             )
         ]
     else:
