@@ -19,7 +19,7 @@ from agentwrite.domain import (
 from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.events import PlanReady, streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.structured import ask_for_plan
+from agentwrite.graph.plan_request import ask_for_plan
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
