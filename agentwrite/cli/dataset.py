@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from agentwrite.cli.options import ConfigFile, SettingsFlags, setting_overrides, with_setting_flags
-from agentwrite.cli.support import Debug, handled, run, settings_from
+from agentwrite.cli.support import Debug, handled, settings_from
 from agentwrite.errors import InputError
 
 # agentwrite.cli.root imports this module to add it as a sub-app, so the library modules a command
@@ -130,7 +131,7 @@ def build(
 
                 stats = build_dataset_ray(instructions, out, settings, address=ray, actors=actors, **common)
             else:
-                stats = run(lambda: abuild_dataset(instructions, out, settings, **common))
+                stats = asyncio.run(abuild_dataset(instructions, out, settings, **common))
         typer.echo(f"{_tally(stats)}; {out / 'train.jsonl'}", err=True)
 
 
@@ -248,7 +249,7 @@ def instructions(
                 await chat.aclose()
             return write_instructions(out, items)
 
-        typer.echo(f"wrote {run(go)} instructions to {out}", err=True)
+        typer.echo(f"wrote {asyncio.run(go())} instructions to {out}", err=True)
 
 
 @app.command()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agentwrite.cli.options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
-from agentwrite.cli.support import Debug, handled, run, served, settings_from
+from agentwrite.cli.support import Debug, handled, served, settings_from
 
 if TYPE_CHECKING:
     from agentwrite.evaluation.run import Target
@@ -63,8 +64,8 @@ def run_command(
 
         chosen: Target = "direct" if target == "direct" else "agentwrite"
         with served(serve, settings, serve_model) as settings, bar:
-            summary = run(
-                lambda: arun_suite(
+            summary = asyncio.run(
+                arun_suite(
                     suite, out, chosen, settings, concurrency=concurrency, limit=limit, on_item=progress
                 )
             )
@@ -148,7 +149,7 @@ def score(
                     await judge.aclose()
 
         with bar:
-            result = run(scored)
+            result = asyncio.run(scored())
         line = f"S_l {result.s_l:.2f} over {result.items} items ({result.failed_items} failed)"
         if result.s_q is not None:
             line += f"; S_q {result.s_q:.2f} ({result.judged} judged); overall {result.overall:.2f}"

@@ -8,11 +8,10 @@ Exit codes: 0 success, 2 bad input, 1 runtime failure (each with a one-line mess
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -117,10 +116,6 @@ def first_cause(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     return exc
-
-
-def run(coro_fn: Callable[[], Any]) -> Any:
-    return asyncio.run(coro_fn())
 
 
 def settings_from(config: Path | None, **flags: Any) -> Settings:

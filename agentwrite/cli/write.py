@@ -3,6 +3,7 @@ or to the plan it would be written from."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ import typer
 from agentwrite.cli.options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
 from agentwrite.cli.progress import RunProgress
 from agentwrite.cli.review import TerminalReview
-from agentwrite.cli.support import Debug, handled, run, served, settings_from
+from agentwrite.cli.support import Debug, handled, served, settings_from
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ReviewStopped
 from agentwrite.files import MAX_TEXT_FILE_BYTES, read_text_file, write_json, write_text
 from agentwrite.files.output_paths import document_outputs
@@ -125,8 +126,8 @@ def write(
                 served(serve, settings, serve_model) as settings,
                 RunProgress(target, enabled=not quiet) as progress,
             ):
-                document = run(
-                    lambda: awrite(
+                document = asyncio.run(
+                    awrite(
                         text, settings=settings, words=words, plan=plan, run_dir=folder, resume=resume,
                         on_event=progress.on_event, sources=chunks,
                         review=TerminalReview(progress.paused) if review else None,
@@ -165,5 +166,5 @@ def plan(
         settings = settings_from(config, **settings_flags)
         text = read_brief(brief)
         chunks = load_material(source or [])
-        the_plan = run(lambda: aplan(text, settings=settings, words=words, sources=chunks))
+        the_plan = asyncio.run(aplan(text, settings=settings, words=words, sources=chunks))
         typer.echo(the_plan.model_dump_json(indent=2))
