@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from agentwrite.domain import Usage
 from agentwrite.errors import PromptTooLong
 from agentwrite.llm.base import ChatModel, Completion, GenerationParams, Message
-from agentwrite.llm.context_window import TokenGauge
+from agentwrite.llm.context_window import TokenGauge, room_after
 from agentwrite.settings import Settings
 from agentwrite.writing.budget import CheckBudget
 
@@ -39,6 +39,16 @@ class RunContext:
     gauge: TokenGauge = field(default_factory=TokenGauge)
     stream_text: bool = False
     check_budget: CheckBudget = field(default_factory=CheckBudget)
+
+    def room_beside(self, system: str, prompt: str, output: int) -> int | None:
+        """The tokens the window leaves beside a prompt (``system`` and the user's ``prompt``,
+        built with its blocks of material and text so far left empty) and ``output`` tokens
+        of answer: what those blocks may fill. None when the window is unknown. The planner
+        and both section writers size their blocks by it."""
+        if self.max_context is None:
+            return None
+        frame: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+        return max(0, room_after(self.max_context, frame, self.gauge) - output)
 
     async def complete(self, request: Request) -> tuple[list[Message], Completion]:
         """Ask the model for ``request()`` (which sizes the prompt and ``max_tokens`` through

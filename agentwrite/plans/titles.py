@@ -98,7 +98,8 @@ def _unbracketed(text: str) -> str:
 
 
 _ANSWER_OPENING = re.compile(
-    r"^\W*(?:here(?:'s|’s|\s+is|\s+are)|below\s+is|let\s+me|i\s+will|i'll|i\s+am\s+going\s+to|sure|certainly|okay)\b"
+    r"^\W*(?:here(?:'s|’s|\s+is|\s+are)|below\s+is|let\s+me|i\s+will|i'll|i\s+am\s+going\s+to|sure|certainly|okay"
+    r"|this\s+is\s+(?:a|an|the|my|our)\s)\b"
     r"|\{\{|\{#",
     re.IGNORECASE,
 )
@@ -109,7 +110,7 @@ def talks(heading: str) -> bool:
     talk (``talk_kind``: a label, a file name, the task restated), one that opens like an
     answer to the asker, or a template's placeholder.
 
-    >>> [talks(h) for h in ["Here's a practical guide to tides", "Let me finish up the guide",
+    >>> [talks(h) for h in ["Here's a practical guide to tides", "This is a practical guide for starting",
     ...                     "{{#8.section}}", "tides_how_they_work.json", "Spring tides", "Here and there"]]
     [True, True, True, True, False, False]
     """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agentwrite.plans import strip_labels, talks
+from agentwrite.plans import near_repeat, strip_labels, talks
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
@@ -119,18 +119,22 @@ def stitch(title: str, sections: Sequence[tuple[str, str]]) -> str:
 def headings_kept(title: str, headings: Sequence[str]) -> list[str | None]:
     """Each section heading as ``stitch`` writes it, None where it leaves it out: a heading
     that is only a label, talks about the writing (``plans.talks``: "Here's the guide",
-    "{{#8.section}}"), or only says the document's ``title`` or an earlier heading again.
+    "{{#8.section}}"), says an earlier heading again, or says the document's ``title`` again,
+    word for word or nearly (``plans.near_repeat``).
 
     >>> headings_kept("Tea", ["Origins", "tea!", "Title 3", "Origins.", "Trade routes.", "Here's more"])
     ['Origins', None, None, None, 'Trade routes', None]
+    >>> headings_kept("Starting a Vegetable Garden on a City balcony",
+    ...               ["A Guide to Starting a Vegetable Garden on a City balcony", "Soil"])
+    [None, 'Soil']
     """
     written = {_norm(title)}
     kept: list[str | None] = []
     for heading in headings:
         line = _one_line(heading)
-        new = bool(strip_labels(heading)) and not talks(line) and _norm(heading) not in written
+        said = _norm(heading) in written or near_repeat(strip_labels(heading), title)
         written.add(_norm(heading))
-        kept.append(line if new else None)
+        kept.append(line if strip_labels(heading) and not talks(line) and not said else None)
     return kept
 
 

@@ -130,6 +130,10 @@ _ASKER_HINTS = (
     *("may i", "?", "hear from", "found us", "found me", "seems", "like you", "limitation"),
 )
 _PRESENTING_HINTS = ("here", ":", "like this", "：", "后", "原文", "正文", "译文", "续写", "改写", "修改")
+_ASKER_MORE_HINTS = (
+    *("please", "best", "assist", "here to", "hear your", "collaborate", "ask me", "happy to", "an ai"),
+    *("provide you", "answer", "got it", "would you like", "present you"),
+)
 ASKER_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("placeholder", _PLACEHOLDER, ()),
     ("apology", _APOLOGY, ()),
@@ -137,9 +141,9 @@ ASKER_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("offer", _ASKER, _ASKER_HINTS),
     ("preamble", _PREAMBLE, ()),
     ("preamble", _PRESENTING, _PRESENTING_HINTS),
-    ("apology", _APOLOGY_MORE, ()),
-    ("offer", _ASKER_MORE, ()),
-    ("preamble", _PRESENTING_MORE, ()),
+    ("apology", _APOLOGY_MORE, ("sorry", "asked to")),
+    ("offer", _ASKER_MORE, _ASKER_MORE_HINTS),
+    ("preamble", _PRESENTING_MORE, ("here", "like this", "write", "following", "body of")),
 )
 """The kinds placeholder, apology, offer and preamble: each row a kind, a pattern and the
 words one of which a sentence must hold (lowercased) for the pattern to be tried (none:

@@ -324,6 +324,12 @@ _ABOUT_OWN_TEXT = re.compile(
 """More of the writer speaking of its own text, its steps and its directions: read in the
 documents of eval/results/brief_cpu/agent_titles (written with the checks on: what the
 other patterns let through) and in the labelled set's held half after its sixth scoring."""
+_ABOUT_OWN_TEXT_HINTS = (
+    *("title", "my ", "written", "rewrite", "hope", "begin", "start", "recommend", "suggest", "not here"),
+    *("next", "should", "writing", "original", "insertion", "above", "correct", "change", "continue"),
+    *("rephrase", "answer", "previous", "section", "outline", "elaborate", "note", "plan", "page"),
+    *("我的", "本文", "文章", "more words", "your step", "scroll", "concludes", "blog"),
+)
 TEXT_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("task", _TASK, _TASK_HINTS),
     ("task", _DIRECTION, _DIRECTION_HINTS),
@@ -331,7 +337,7 @@ TEXT_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("meta", _SELF_START, ()),
     ("meta", _SELF, _SELF_HINTS),
     ("meta", _MARKER, ()),
-    ("meta", _ABOUT_OWN_TEXT, ()),
+    ("meta", _ABOUT_OWN_TEXT, _ABOUT_OWN_TEXT_HINTS),
     ("label", _LABEL, ()),
     ("label", _HEADING, _HEADING_HINTS),
 )

@@ -18,7 +18,7 @@ from agentwrite.graph.nodes.write import generate_section, section_checks, with_
 from agentwrite.graph.state import SectionTask, WriteState, state_chunks
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Message
-from agentwrite.llm.context_window import answer_tokens, room_after
+from agentwrite.llm.context_window import answer_tokens
 from agentwrite.material.assign import section_chunks, section_material
 from agentwrite.prompts import render
 
@@ -68,13 +68,9 @@ def fanout_messages(
     ids: list[str] = []
     if chunks:
         room = None
-        if ctx is not None and ctx.max_context is not None:
-            bare: list[Message] = [
-                {"role": "system", "content": system},
-                {"role": "user", "content": render(template, material="", **fields)},
-            ]
-            output = answer_tokens(budget, ctx.settings.tokens_per_word)
-            room = max(0, room_after(ctx.max_context, bare, ctx.gauge) - output)
+        if ctx is not None:
+            bare = render(template, material="", **fields)
+            room = ctx.room_beside(system, bare, answer_tokens(budget, ctx.settings.tokens_per_word))
         material, ids = section_material(chunks, room, ctx.gauge.text_tokens if ctx else estimate_tokens)
     if shown is not None:
         shown[:] = ids

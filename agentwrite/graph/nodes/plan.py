@@ -19,11 +19,10 @@ from agentwrite.domain import (
 from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.events import PlanReady, streamed
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.structured import ask_for_plan
+from agentwrite.graph.plan_request import ask_for_plan
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
-from agentwrite.llm.context_window import room_after
 from agentwrite.material.assign import assign_sources, plan_from_material, plan_material
 from agentwrite.material.read import Chunk
 from agentwrite.plans import (
@@ -83,13 +82,8 @@ def plan_messages(brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()) -
     system = render("system", language=brief.language_name)
     material = ""
     if chunks:
-        room = None
-        if ctx.max_context is not None:
-            bare: list[Message] = [
-                {"role": "system", "content": system},
-                {"role": "user", "content": render(template, material="", **fields)},
-            ]
-            room = room_after(ctx.max_context, bare, ctx.gauge) - plan_max_tokens(brief.instruction, most)
+        bare = render(template, material="", **fields)
+        room = ctx.room_beside(system, bare, plan_max_tokens(brief.instruction, most))
         kind = "plan_sources_json" if structured else "plan_sources_lines"
         material = plan_material(chunks, kind, room, ctx.gauge.text_tokens)
     prompt = render(template, material=material, **fields)

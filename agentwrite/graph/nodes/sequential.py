@@ -20,7 +20,7 @@ from agentwrite.graph.nodes.section_request import section_fields
 from agentwrite.graph.nodes.write import generate_section, section_checks, with_sources
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.llm.base import Message
-from agentwrite.llm.context_window import answer_tokens, room_after
+from agentwrite.llm.context_window import answer_tokens
 from agentwrite.material.assign import section_chunks, section_material
 from agentwrite.plans import normalise_budgets
 from agentwrite.prompts import render
@@ -55,14 +55,7 @@ def sequential_messages(
     fields = section_fields(state["brief"], plan, index, budget)
     system = render("system", language=fields["language"])
     frame_text = render("write_section", written="", material="", **fields)
-    token_room = None
-    if ctx.max_context is not None:
-        frame: list[Message] = [
-            {"role": "system", "content": system},
-            {"role": "user", "content": frame_text},
-        ]
-        output = answer_tokens(budget, ctx.settings.tokens_per_word)
-        token_room = max(0, room_after(ctx.max_context, frame, ctx.gauge) - output)
+    token_room = ctx.room_beside(system, frame_text, answer_tokens(budget, ctx.settings.tokens_per_word))
     chunks = section_chunks(state_chunks(state), plan.sections[index].sources)
     half = None if token_room is None else token_room // 2
     material, ids = section_material(chunks, half, ctx.gauge.text_tokens)

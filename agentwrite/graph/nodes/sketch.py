@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from agentwrite.errors import PlanError
 from agentwrite.graph.context import RunContext
-from agentwrite.graph.nodes.structured import ask_for_plan
+from agentwrite.graph.plan_request import ask_for_plan
 from agentwrite.graph.state import WriteState
 from agentwrite.llm.base import Message
 from agentwrite.llm.structured import NoJsonObject, json_model
