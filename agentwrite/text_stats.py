@@ -28,11 +28,27 @@ Latin letters with accents stay invisible, as in the count, so that on Latin and
 the guard's words are exactly the counted ones."""
 _CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
-_SENTENCE_BREAK = re.compile(
-    r"[.!?]+[\"'”’)\]]*(?=\s)"  # English: end marks and closing quotes/brackets, then a space
-    r"|[。！？；…]+[”’」』）]*"  # Chinese: end marks and closing quotes, no space needed
-    rf"|[{_LINE_BREAKS}]"  # any line break
+_EN_CLOSING = "\"'”’)\\]"  # closing quotes and brackets that stay with the sentence they end
+_ZH_CLOSING = "”’」』）"
+SENTENCE_END = re.compile(
+    rf"[.!?]+[{_EN_CLOSING}]*(?=\s|$)"  # English: end marks and closing quotes/brackets, then space or end
+    rf"|[。！？；…]+[{_ZH_CLOSING}]*"  # Chinese: end marks and closing quotes, no space needed
 )
+"""Where a sentence ends (a match's end) for the text figures and the loop guard: after
+``.!?`` (with closing quotes or brackets) before whitespace or the end of the text, and after
+``。！？`` or the clause marks ``；…`` (with closing quotes) anywhere. So "3.5" and "e.g.this"
+end nothing, and in 'It costs 3.5 yuan. "Good!" 茶很老；是的…好' the sentences end after
+``.``, ``!"``, ``；`` and ``…`` (``sentence_spans`` also cuts at every line break)."""
+FULL_STOP = re.compile(
+    rf"(?<![.!?…])[.!?…]+[{_EN_CLOSING}]*(?=\s|$)"  # a run from its start: linear on "....x"
+    rf"|[。！？]+[{_EN_CLOSING}{_ZH_CLOSING}]*"
+)
+"""A sentence end at which a text may stop (``full_stops``): ``SENTENCE_END`` less the clause
+marks, whose pieces are sentences to the figures but leave a text unfinished. ``；`` ends no
+text, ``…`` ends one before whitespace or the end only (as ``.`` does), and straight quotes
+and brackets after ``。！？`` stay with the sentence. In 'He said "wait…" then 茶很老；它来自
+云南。"好"' the full stops are after ``…"`` and ``。"`` only."""
+_SENTENCE_BREAK = re.compile(rf"{SENTENCE_END.pattern}|[{_LINE_BREAKS}]")  # or any line break
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+>]+|\d+[.)])\s+")
 _NOT_WORD = re.compile(r"[\W_]+")
 _SPACE_NEXT_TO_CJK = re.compile(r"(?<=[\u4e00-\u9fff]) | (?=[\u4e00-\u9fff])")
@@ -148,6 +164,34 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
         end -= 1
     if start < end:
         spans.append((start, end))
+
+
+def full_stops(text: str) -> list[int]:
+    """The offsets just after each ``FULL_STOP`` of ``text``: where the text may be cut (to a
+    budget, to a summary, to an excerpt) and still end a sentence.
+
+    >>> text = 'He said "wait…" then left. 茶很老；它来自云南。"好"'
+    >>> [text[:end][-6:] for end in full_stops(text)]
+    ['wait…"', ' left.', '来自云南。"']
+    >>> full_stops("Wait…what? 3.5 is e.g.this"), full_stops("真的吗？！是的")
+    ([10], [5])
+    """
+    return [match.end() for match in FULL_STOP.finditer(text)]
+
+
+def ends_with_full_stop(text: str) -> bool:
+    """Whether ``text`` ends (but for whitespace) at a ``FULL_STOP``: a cut there ends a sentence.
+
+    >>> ends_with_full_stop("Tea is old.\\n"), ends_with_full_stop("茶很老。”")
+    (True, True)
+    >>> ends_with_full_stop("茶很老；"), ends_with_full_stop("Wait…what")
+    (False, False)
+    >>> ends_with_full_stop("the road (about 400 words)"), ends_with_full_stop("it isn’")
+    (False, False)
+    """
+    text = text.rstrip()
+    ends = full_stops(text)
+    return bool(ends) and ends[-1] == len(text)
 
 
 def split_sentences(text: str) -> list[str]:

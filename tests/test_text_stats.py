@@ -8,8 +8,10 @@ from itertools import pairwise
 import pytest
 
 from agentwrite.text_stats import (
+    SENTENCE_END,
     cross_section_repeated_sentence_rate,
     document_repeated_sentence_rate,
+    full_stops,
     gibberish_rate,
     is_word,
     normalise_sentence,
@@ -45,6 +47,35 @@ def test_sentence_spans_agree_with_split_sentences_on_random_text() -> None:
         assert [text[a:b] for a, b in spans] == split_sentences(text)
         assert all(text[a:b] == text[a:b].strip() and a < b for a, b in spans)
         assert all(b1 <= a2 for (_, b1), (a2, _) in pairwise(spans))
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence_ends", "stops"),
+    [
+        (
+            "Tea is old. Is it? Yes",
+            ["Tea is old.", "Tea is old. Is it?"],
+            ["Tea is old.", "Tea is old. Is it?"],
+        ),
+        (
+            "茶很老；它来自云南。好",
+            ["茶很老；", "茶很老；它来自云南。"],
+            ["茶很老；它来自云南。"],
+        ),  # a clause mark
+        (
+            "Wait…what? Wait… then",
+            ["Wait…", "Wait…what?", "Wait…what? Wait…"],
+            ["Wait…what?", "Wait…what? Wait…"],
+        ),
+        ('他说："好。"然后', ['他说："好。'], ['他说："好。"']),  # a straight quote after 。 stays with it
+        ("真的吗？！是的", ["真的吗？！"], ["真的吗？！"]),  # a run of marks ends once
+    ],
+)
+def test_full_stops_are_the_sentence_ends_a_text_may_stop_at(
+    text: str, sentence_ends: list[str], stops: list[str]
+) -> None:
+    assert [text[: m.end()] for m in SENTENCE_END.finditer(text)] == sentence_ends
+    assert [text[:end] for end in full_stops(text)] == stops
 
 
 @pytest.mark.parametrize(

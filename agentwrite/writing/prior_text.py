@@ -5,30 +5,34 @@ extractive summaries (their opening sentences), oldest first.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from agentwrite.length import estimate_tokens
+from agentwrite.text_stats import full_stops
 
 NOTHING_YET = "(Nothing yet: this is the first section.)"
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 
 def summarise(text: str, max_words: int = 40) -> str:
-    """The opening sentences of a text, up to about ``max_words`` words.
+    """The opening sentences of a text (cut at ``text_stats.full_stops``), up to about
+    ``max_words`` words, with the whitespace between two sentences made one space.
 
-    >>> summarise("Tea began in Yunnan. It spread along caravan roads. Then the world.", 9)
+    >>> summarise("Tea began in Yunnan.\\n\\nIt spread along caravan roads. Then the world.", 9)
     'Tea began in Yunnan. It spread along caravan roads.'
+    >>> summarise('He said "go." Then he left. 茶很老。它来自云南。', 7)
+    'He said "go." Then he left. 茶很老。'
     """
-    out: list[str] = []
-    count = 0
-    for sentence in _SENTENCE_END.split(text.strip()):
+    text = text.strip()
+    summary, count, start = "", 0, 0
+    for end in [*full_stops(text), len(text)]:
+        sentence, start = text[start:end], end
+        if not sentence:
+            continue
         words = len(sentence.split()) or 1
-        if out and count + words > max_words:
+        if summary and count + words > max_words:
             break
-        out.append(sentence)
+        summary += (" " + sentence.lstrip()) if sentence[0].isspace() else sentence
         count += words
-    summary = " ".join(out)
     return summary if len(summary) <= 8 * max_words else summary[: 8 * max_words].rstrip() + "…"
 
 

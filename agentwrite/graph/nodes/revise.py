@@ -34,13 +34,14 @@ from agentwrite.errors import EmptySection
 from agentwrite.events import ignore
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.section_request import fixed, section_fields
-from agentwrite.graph.nodes.section_text import SENTENCE_END, trim_to_budget
+from agentwrite.graph.nodes.section_text import trim_to_budget
 from agentwrite.graph.nodes.write import candidate, section_checks, write_draft
 from agentwrite.graph.state import WriteState
 from agentwrite.length import count_words
 from agentwrite.llm.base import Message
 from agentwrite.prompts import render
 from agentwrite.settings import Settings
+from agentwrite.text_stats import full_stops
 from agentwrite.writing.checks import problem_request, with_problems
 from agentwrite.writing.language import brief_language
 
@@ -70,7 +71,7 @@ def closing(text: str, words: int) -> str:
     ('它来自云南。', 'Short.')
     """
     text = text.strip()
-    starts = [0, *(end.end() for end in SENTENCE_END.finditer(text))]
+    starts = [0, *full_stops(text)]
     for start in reversed(starts):
         tail = text[start:].strip()
         if tail and count_words(tail) >= words:

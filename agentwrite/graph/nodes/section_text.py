@@ -3,18 +3,13 @@ a text trimmed to its budget at the first sentence end that reaches it."""
 
 from __future__ import annotations
 
-import re
-
 from agentwrite.length import count_words
-
-# A Latin stop counts only before a space or the end of the text ("3.5" ends no sentence).
-SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][\"'”’」』）)\]]*")
-ENDS_SENTENCE = re.compile(r"[.!?。！？…\"'”’)\]]\s*$")
-"""A text that stops at a sentence end (a closing quote or bracket after it counts)."""
+from agentwrite.text_stats import ends_with_full_stop, full_stops
 
 
 def join_continuation(text: str, more: str) -> str:
-    """Append a continuation: mid-sentence cuts are joined with a space, else a new paragraph.
+    """Append a continuation: a text cut mid-sentence (not at ``text_stats.FULL_STOP``) is
+    joined with a space, else the continuation starts a new paragraph.
 
     >>> join_continuation("Tea began in", "Yunnan."), join_continuation("Tea.", "Trade.")
     ('Tea began in Yunnan.', 'Tea.\\n\\nTrade.')
@@ -22,13 +17,13 @@ def join_continuation(text: str, more: str) -> str:
     text, more = text.rstrip(), more.strip()
     if not text:
         return more
-    return f"{text}\n\n{more}" if ENDS_SENTENCE.search(text) else f"{text} {more}"
+    return f"{text}\n\n{more}" if ends_with_full_stop(text) else f"{text} {more}"
 
 
 def trim_to_budget(text: str, budget: int) -> str:
-    """Cut a text at the first sentence end that reaches ``budget`` words, else at its
-    last sentence end (unchanged if it has none): a section cut by the token limit keeps
-    to its plan instead of running on to the limit's headroom.
+    """Cut a text at the first full stop (``text_stats.full_stops``) that reaches ``budget``
+    words, else at its last one (unchanged if it has none): a section cut by the token limit
+    keeps to its plan instead of running on to the limit's headroom.
 
     >>> trim_to_budget("Tea is old. It grew in Yunnan. Then trade came. And", 4)
     'Tea is old. It grew in Yunnan.'
@@ -38,11 +33,10 @@ def trim_to_budget(text: str, budget: int) -> str:
     ('It costs 3.5 yuan here.', '茶很老。')
     """
     last = None
-    for end in SENTENCE_END.finditer(text):
-        last = end.end()
+    for last in full_stops(text):
         if count_words(text[:last]) >= budget:
             break
     return text if last is None else text[:last]
 
 
-__all__ = ["ENDS_SENTENCE", "SENTENCE_END", "join_continuation", "trim_to_budget"]
+__all__ = ["join_continuation", "trim_to_budget"]

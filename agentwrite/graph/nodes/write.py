@@ -17,11 +17,12 @@ from agentwrite.errors import ContextFull, EmptySection
 from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, TextBatches, ignore
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.section_request import continuation_messages, fixed, section_request
-from agentwrite.graph.nodes.section_text import ENDS_SENTENCE, join_continuation, trim_to_budget
+from agentwrite.graph.nodes.section_text import join_continuation, trim_to_budget
 from agentwrite.length import count_words
 from agentwrite.llm.base import HALTED, Message, Watch
 from agentwrite.llm.scheduling import current_ticket
 from agentwrite.settings import Settings
+from agentwrite.text_stats import ends_with_full_stop
 from agentwrite.writing.checks import TALK, SectionChecks, problem_request, remove_talk, with_problems
 from agentwrite.writing.loop_guard import GuardedText, LoopGuard, Tally
 from agentwrite.writing.markdown import clean_section_text
@@ -364,7 +365,7 @@ def _needs_more(draft: Draft, budget: int, s: Settings) -> bool:
         return False
     if words >= budget:
         draft.text = trim_to_budget(draft.text, budget)
-        if cut and ENDS_SENTENCE.search(draft.text):
+        if cut and ends_with_full_stop(draft.text):
             draft.finish = "stop"  # trimmed to a sentence end: the section ends properly
         return False
     if draft.finish == "loop":
