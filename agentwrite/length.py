@@ -20,8 +20,15 @@ DEFAULT_TARGET_WORDS = 10_000
 MAX_TARGET_WORDS = 100_000
 """Default ceiling on a target; larger ones are refused."""
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_LATIN_WORD = re.compile(r"\b[a-zA-Z]+\b")
+CJK_CHARACTER = r"[\u4e00-\u9fff]"
+"""A counted CJK character (the CJK Unified Ideographs block, as LongBench-Write counts)."""
+LATIN_WORD = r"\b[a-zA-Z]+\b"
+"""A counted Latin word: a run of ASCII letters standing alone between word boundaries."""
+WORD_TOKEN = re.compile(f"{CJK_CHARACTER}|{LATIN_WORD}")
+"""One counted word: the project's one spelling of LongBench-Write's word (``count_words``
+counts its matches; ``text_stats`` tokenises with it)."""
+_CJK = re.compile(CJK_CHARACTER)
+_LATIN_WORD = re.compile(LATIN_WORD)
 
 
 def count_words(text: str) -> int:

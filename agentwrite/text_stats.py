@@ -15,18 +15,14 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import cache, lru_cache
 
-from agentwrite.length import count_words
+from agentwrite.length import CJK_CHARACTER, WORD_TOKEN, count_words
 
-WORD_TOKEN = re.compile(r"[\u4e00-\u9fff]|\b[a-zA-Z]+\b")
-"""One counted word: a CJK character or a run of Latin letters between word boundaries."""
-GUARD_TOKEN = re.compile(
-    r"[\u4e00-\u9fff]|\b[a-zA-Z]+\b|[^\W\d_a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u4e00-\u9fff]+"
-)
+GUARD_TOKEN = re.compile(rf"{WORD_TOKEN.pattern}|[^\W\d_a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u4e00-\u9fff]+")
 """One word as the loop guard sees it: a counted word (``WORD_TOKEN``), or a run of letters
 of a script that LongBench-Write does not count (Arabic, Cyrillic, Greek, Hangul, kana...).
 Latin letters with accents stay invisible, as in the count, so that on Latin and CJK text
 the guard's words are exactly the counted ones."""
-_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_CJK_CHAR = re.compile(CJK_CHARACTER)
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
 _EN_CLOSING = "\"'”’)\\]"  # closing quotes and brackets that stay with the sentence they end
 _ZH_CLOSING = "”’」』）"
