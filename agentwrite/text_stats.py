@@ -27,7 +27,8 @@ _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() s
 _EN_CLOSING = "\"'”’)\\]"  # closing quotes and brackets that stay with the sentence they end
 _ZH_CLOSING = "”’」』）"
 SENTENCE_END = re.compile(
-    rf"[.!?]+[{_EN_CLOSING}]*(?=\s|$)"  # English: end marks and closing quotes/brackets, then space or end
+    rf"(?<![.!?])[.!?]+[{_EN_CLOSING}]*(?=\s|$)"  # English: a run of end marks from its start (linear on
+    # "....x"), closing quotes/brackets, then space or end
     rf"|[。！？；…]+[{_ZH_CLOSING}]*"  # Chinese: end marks and closing quotes, no space needed
 )
 """Where a sentence ends (a match's end) for the text figures and the loop guard: after

@@ -19,7 +19,7 @@ _DANGLING_AFTER_CUT = _DANGLING | frozenset(
      "that", "which", "than", "but", "this", "these"]
 )  # fmt: skip
 """...and the words a heading cut at a word count should not end on either."""
-_ELLIPSIS = re.compile(r"\s*(?:\.{2,}|…)\s*$")
+_ELLIPSIS = re.compile(r"\s*(?:(?<!\.)\.{2,}|…)\s*$")  # a run of dots from its start: linear on "....x"
 _SUBTITLE_BREAK = re.compile(r":|\s[-–—|]\s|\.\s")
 _BRACKETS = re.compile(r"^[\s\"“”'‘’]*(?:<<)?[\s\"“”'‘’]*|[\s\"“”'‘’]*(?:>>)?[\s\"“”'‘’]*$")
 
