@@ -139,3 +139,80 @@ def test_no_module_imports_another_ones_private_names() -> None:
         for name in private_imports(ast.parse(path.read_text("utf-8")))
     }
     assert found == set()
+
+
+LAYERS = {
+    "agentwrite.cli": 1,
+    "agentwrite.dataset": 2,
+    "agentwrite.evaluation": 2,
+    "agentwrite.train": 2,
+    "agentwrite.runner": 3,
+    "agentwrite.graph": 3,
+    "agentwrite.plans": 4,
+    "agentwrite.material": 4,
+    "agentwrite.writing": 4,
+    "agentwrite.sources": 4,
+    "agentwrite.llm": 5,
+    "agentwrite.settings": 5,
+    "agentwrite.domain": 6,
+    "agentwrite.errors": 6,
+    "agentwrite.events": 6,
+    "agentwrite.files": 6,
+    "agentwrite.credentials": 6,
+    "agentwrite.sync": 6,
+    "agentwrite.length": 6,
+    "agentwrite.text_stats": 6,
+    "agentwrite.prompts": 6,
+}
+"""README "Architecture": the rooms in layers, commands (1) down to the bottom (6); a module
+imports from its own layer and those below. ``agentwrite`` itself (the lazy public face) and
+``testing/`` (doubles and drills, imported by tests and eval scripts only) stand outside."""
+LAYER_EXCEPTIONS = {("agentwrite.domain", "agentwrite.writing.language")}
+"""The README's one named exception: a brief's language (that module imports nothing of the package)."""
+
+
+def layer_of(module: str) -> int | None:
+    """The layer of ``module`` by its longest listed prefix (None: outside the layers).
+
+    >>> layer_of("agentwrite.graph.nodes.plan"), layer_of("agentwrite.testing.fake_writer")
+    (3, None)
+    """
+    owners = [p for p in LAYERS if module == p or module.startswith(p + ".")]
+    return LAYERS[max(owners, key=len)] if owners else None
+
+
+def test_every_module_has_a_layer_or_stands_outside() -> None:
+    outside = {"agentwrite", "agentwrite.testing"}
+    unplaced = [
+        m
+        for m in import_graph()
+        if layer_of(m) is None and not any(m == o or m.startswith(o + ".") for o in outside)
+    ]
+    assert not unplaced, unplaced
+
+
+def test_imports_point_down_the_layers() -> None:
+    upward = []
+    for module, targets in import_graph().items():
+        here = layer_of(module)
+        for target in targets:
+            there = layer_of(target)
+            if (
+                here is not None
+                and there is not None
+                and there < here
+                and (module, target) not in LAYER_EXCEPTIONS
+            ):
+                upward.append(f"{module} (layer {here}) imports {target} (layer {there})")
+    assert not upward, upward
+
+
+def test_testing_is_imported_by_no_module_of_the_package() -> None:
+    users = [
+        f"{module} imports {target}"
+        for module, targets in import_graph().items()
+        if not module.startswith("agentwrite.testing")
+        for target in targets
+        if target.startswith("agentwrite.testing")
+    ]
+    assert not users, users
