@@ -76,6 +76,31 @@ def test_sequential_prompts_carry_the_text_so_far_in_prefix_order(prior_text: st
         )
 
 
+@pytest.mark.parametrize(("mode", "last_words"), [("sequential", 500), ("parallel", 400)])
+def test_the_last_sequential_section_is_continued_while_short_of_its_budget(
+    mode: str, last_words: int
+) -> None:
+    """No later section takes up the last one's shortfall: in sequential mode it is continued
+    though it ended by itself at 80% of its budget (above ``short_section_ratio``); parallel
+    sections carry nothing, and each keeps the usual rule."""
+    calls = {"B": 0}
+
+    def reply(messages, params):
+        if 'titled "B"' in messages[-1]["content"] or messages[-1]["content"][-1:] == "B":
+            calls["B"] += 1
+            return Completion(
+                prose(400 if calls["B"] == 1 else 100, seed=calls["B"]),
+                "stop",
+                writer_reply(messages, params).usage,
+            )
+        return writer_reply(messages, params)
+
+    model = ScriptedModel(responder=reply)
+    plan = Plan(title="T", sections=[SectionPlan(title=t, main_point="m", target_words=500) for t in "AB"])
+    doc = run("Essay", model, plan=plan, settings=Settings(mode=mode, checks=False))
+    assert [s.words for s in doc.sections] == [500, last_words]
+
+
 def test_shortfall_is_carried_into_later_budgets() -> None:
     short = iter([prose(250), prose(90, seed=1)])  # first section far short, then its continuation
 

@@ -4,7 +4,8 @@ the latest one whole).
 
 The prompt is ordered instruction, plan, text so far, step, so that the server's
 prefix cache can reuse everything up to the step. Each section's budget carries the
-shortfall or surplus of the sections before it.
+shortfall or surplus of the sections before it, and the last section, whose shortfall
+nothing carries, is continued while short of its budget at all.
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> di
         earlier=[s.text for s in done],
         events=streamed(runtime.stream_writer),
         checks=section_checks(ctx, state["brief"], plan, index, budget),
+        # a section's shortfall goes into the next one's budget; the last has no next one,
+        # so it is continued while short of its budget at all
+        least=1.0 if index == len(plan.sections) - 1 else None,
     )
     return {"sections": [with_sources(section, shown)]}
 

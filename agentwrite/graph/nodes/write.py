@@ -89,6 +89,7 @@ async def generate_section(
     earlier: Sequence[str] = (),
     events: EventSink = ignore,
     checks: SectionChecks | None = None,
+    least: float | None = None,
 ) -> Section:
     """Write one section from the prompt ``prompt()`` builds; raise ModelError rather than
     return bad text.
@@ -97,7 +98,8 @@ async def generate_section(
     is cut off, and the section is continued from before it with a stronger repetition
     penalty and the looping sentence named; sentences that repeat one another or
     ``earlier`` sections, or echo the prompt, are dropped. A section cut short (by the token
-    limit or a loop) or well short of its budget is continued; one cut past its budget ends
+    limit or a loop) or well short of its budget (under ``least`` of it: by default the
+    ``short_section_ratio`` setting) is continued; one cut past its budget ends
     at the first sentence that reaches it (an answer that ended by itself is kept whole).
 
     With ``checks``, sentences of talk about the writing are dropped too, and a section
@@ -112,9 +114,12 @@ async def generate_section(
     continuation's request names it.
     """
     s = ctx.settings
+    least = s.short_section_ratio if least is None else least
     events(SectionStarted(index, count, title, budget))
     started = time.monotonic()
-    draft, sent = await write_draft(ctx, prompt, index, title, budget, language, earlier, events, checks)
+    draft, sent = await write_draft(
+        ctx, prompt, index, title, budget, language, earlier, events, checks, least=least
+    )
     drafts, candidates = [draft], []
     if checks is not None:
         ctx.check_budget.first(draft.usage.total_tokens, words=budget, planned_words=checks.planned_words)
@@ -132,7 +137,17 @@ async def generate_section(
         asked = _with_problems(prompt, problem_request(problems, checks.language, checks.main_point))
         try:
             again, sent = await write_draft(
-                ctx, asked, index, title, budget, language, earlier, events, checks, token_cap=estimate
+                ctx,
+                asked,
+                index,
+                title,
+                budget,
+                language,
+                earlier,
+                events,
+                checks,
+                token_cap=estimate,
+                least=least,
             )
         except EmptySection as error:
             ctx.check_budget.spend(estimate, 0)
@@ -199,12 +214,16 @@ async def write_draft(
     checks: SectionChecks | None,
     *,
     token_cap: int | None = None,
+    least: float | None = None,
 ) -> tuple[Draft, list[Message]]:
     """One answer for a section, continued as needed (see ``generate_section``), and the
     messages of its first request. With ``token_cap`` (a re-ask's or a rewrite's share of
     the check budget) no request is sent once the answer's requests have cost that many
-    tokens: the answer ends as it is (EmptySection when it has no text yet)."""
+    tokens: the answer ends as it is (EmptySection when it has no text yet). ``least``: the
+    share of the budget below which an answer that ended by itself is continued (default
+    the ``short_section_ratio`` setting)."""
     s = ctx.settings
+    least = s.short_section_ratio if least is None else least
     judges = [checks.judge] if checks is not None else []
     guard = LoopGuard([m["content"] for m in prompt()], earlier, judges) if s.loop_guard else None
     streams = ctx.model.capabilities.streaming_watch  # else whole answers only, and no deltas
@@ -268,7 +287,7 @@ async def write_draft(
                 )
             log.warning("section %d came back empty (attempt %d)", index + 1, draft.empty_answers)
             continue
-        if not _needs_more(draft, budget, s):
+        if not _needs_more(draft, budget, s, least):
             break
     if checks is not None and guard is None:
         draft.text, talk, dropped = remove_talk(draft.text)
@@ -355,13 +374,14 @@ def _take(
     draft.text, draft.finish = body, finish
 
 
-def _needs_more(draft: Draft, budget: int, s: Settings) -> bool:
-    """Whether to continue the section; a section past its budget is trimmed instead."""
+def _needs_more(draft: Draft, budget: int, s: Settings, least: float) -> bool:
+    """Whether to continue the section (one that ended by itself: when under ``least`` of
+    its budget); a section past its budget is trimmed instead."""
     if draft.finish == _BUDGET:  # stopped as it streamed: the stop may have left a sentence begun
         draft.text, draft.finish = trim_to_budget(draft.text, budget), "stop"
     words = count_words(draft.text)
     cut = draft.finish in ("length", "loop")
-    if not cut and words >= s.short_section_ratio * budget:
+    if not cut and words >= least * budget:
         return False
     if words >= budget:
         draft.text = trim_to_budget(draft.text, budget)
