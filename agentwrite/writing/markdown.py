@@ -132,7 +132,7 @@ def headings_kept(title: str, headings: Sequence[str]) -> list[str | None]:
     kept: list[str | None] = []
     for heading in headings:
         line = _one_line(heading)
-        said = _norm(heading) in written or near_repeat(strip_labels(heading), title)
+        said = _norm(heading) in written or near_repeat(heading, title)
         written.add(_norm(heading))
         kept.append(line if strip_labels(heading) and not talks(line) and not said else None)
     return kept

@@ -114,7 +114,6 @@ async def generate_section(
     continuation's request names it.
     """
     s = ctx.settings
-    least = s.short_section_ratio if least is None else least
     events(SectionStarted(index, count, title, budget))
     started = time.monotonic()
     draft, sent = await write_draft(
