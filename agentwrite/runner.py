@@ -1,7 +1,8 @@
 """Run the workflow for one brief: the library core of ``agentwrite write``.
 
 A run with a ``run_dir`` is checkpointed there (SQLite) after every step, so that a run
-stopped at any point continues with ``resume=True`` from its last finished section.
+stopped at any point continues with ``resume=True`` from its last finished section. The run
+holds its folder's lock while it runs (``agentwrite.files.run_folder.lock_run_dir``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import inspect
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -29,7 +31,7 @@ from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
 from agentwrite.errors import AgentwriteError, InputError
 from agentwrite.events import EventSink, PlanReady, SectionDone, from_json, ignore
 from agentwrite.files import write_json
-from agentwrite.files.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, claim_run_dir
+from agentwrite.files.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, claim_run_dir, lock_run_dir
 from agentwrite.graph.build import RECURSION_LIMIT, WriteGraph, build_graph
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
@@ -53,6 +55,8 @@ log = logging.getLogger(__name__)
 _THREAD: RunnableConfig = {"configurable": {"thread_id": "document"}, "recursion_limit": RECURSION_LIMIT}
 _SERDE = JsonPlusSerializer(allowed_msgpack_modules=[Brief, Plan, SectionPlan, Section, Usage, Chunk])
 _PLAN_TOLERANCE = 0.10
+_HELD_POLL_S = 0.5
+_HELD_LOG_EVERY_S = 60.0
 
 
 def make_brief(instruction: str, target: int) -> Brief:
@@ -90,15 +94,35 @@ async def _checkpointer(run_dir: Path | None) -> AsyncIterator[Any]:
         yield AsyncSqliteSaver(conn, serde=_SERDE)
 
 
+async def _hold_run_dir(run_dir: Path, wait: bool) -> int:
+    """Create or adopt the run folder (checked first: a folder of the user's is refused) and
+    hold its lock: the descriptor to close when the run ends. A folder another process holds
+    is waited for when ``wait`` (a build's writer from an earlier driver ends or is ended by
+    Ray), else an InputError."""
+    waited = 0.0
+    while True:
+        claim_run_dir(run_dir)  # made again when the other process's clean-up removed it
+        held = lock_run_dir(run_dir)
+        if held is not None:
+            return held
+        if not wait:
+            raise InputError(
+                f"run directory {run_dir} is being written by another agentwrite process; "
+                "wait for it to end or give another run directory"
+            )
+        if waited % _HELD_LOG_EVERY_S == 0:
+            log.warning("%s is being written by another process: waiting (%.0f s so far)", run_dir, waited)
+        await asyncio.sleep(_HELD_POLL_S)
+        waited += _HELD_POLL_S
+
+
 def _prepare_run_dir(
     run_dir: Path, brief: Brief, settings: Settings, resume: bool, chunks: Sequence[Chunk] = ()
 ) -> bool:
-    """Create or check the run directory (``agentwrite.files.run_folder``: a folder of the user's
-    is refused); True when it holds a run to continue. A run of the user's material records
-    its fingerprint; a run continued with material given again must have been given the same
-    (continued without, it keeps what its checkpoint holds)."""
+    """Check the run directory this process holds; True when it holds a run to continue. A
+    run of the user's material records its fingerprint; a run continued with material given
+    again must have been given the same (continued without, it keeps what its checkpoint holds)."""
     run_file = run_dir / RUN_FILE
-    claim_run_dir(run_dir)
     if not run_file.exists():
         # run.json is written before any checkpoint, so checkpoints without it are leftovers
         # (of a clean-up cut short): a new run must not inherit their sections.
@@ -140,6 +164,7 @@ async def awrite(
     on_event: EventSink | None = None,
     sources: Sequence[Path | str | Chunk] = (),
     review: Reviewer | None = None,
+    wait_for_run_dir: bool = False,
 ) -> Document:
     """Plan and write one document for ``brief``.
 
@@ -150,6 +175,8 @@ async def awrite(
     gives each section its chunks, and each section is written with them in its prompt.
     ``review``: the run stops after the plan for it to accept, edit or replace the plan
     (given the interrupt's value, it returns the resume value: ``agentwrite.graph.nodes.review``).
+    A ``run_dir`` another process is writing raises InputError, or is waited for when
+    ``wait_for_run_dir`` (as a build's writers do).
     """
     settings = settings or load_settings()
     chunks = load_material(sources)
@@ -159,12 +186,13 @@ async def awrite(
     else:
         target = resolve_target(brief, words, settings.max_words)
     the_brief = make_brief(brief, target)
-    continuing = (
-        _prepare_run_dir(run_dir, the_brief, settings, resume, chunks) if run_dir is not None else False
-    )
+    held = await _hold_run_dir(run_dir, wait_for_run_dir) if run_dir is not None else None
     ticket = current_ticket() or DocumentTicket()  # a caller may hold one, to see it even if this fails
     entered = CURRENT_DOCUMENT.set(ticket)
     try:
+        continuing = (
+            _prepare_run_dir(run_dir, the_brief, settings, resume, chunks) if run_dir is not None else False
+        )
         ticket.start(target)  # the section writers tell it of each section written
         emit = on_event or ignore
         listening = on_event is not None  # section text is streamed to on_event, else not sent
@@ -174,6 +202,8 @@ async def awrite(
         )  # fmt: skip
     finally:
         CURRENT_DOCUMENT.reset(entered)
+        if held is not None:
+            os.close(held)
 
 
 async def _write(

@@ -2,6 +2,10 @@
 removes only what it wrote (the folder too only when it made it)."""
 
 import asyncio
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +124,56 @@ def test_a_file_or_a_path_under_a_file_is_no_run_folder(tmp_path: Path) -> None:
         check_run_dir(tmp_path / "file")
     with pytest.raises(InputError, match="cannot create run directory"):
         check_run_dir(tmp_path / "file" / "run")
+
+
+class Holder:
+    """Another process holding a run folder's lock, as a build's writer of a killed driver's
+    job does until Ray ends it."""
+
+    def __init__(self, folder: Path) -> None:
+        code = (
+            "import fcntl, os, sys, time; d = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY); "
+            "fcntl.flock(d, fcntl.LOCK_EX); print('held', flush=True); time.sleep(600)"
+        )
+        command = [sys.executable, "-c", code, str(folder)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None and self.process.stdout.readline() == "held\n"
+
+    def end(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+
+def test_a_run_folder_another_process_writes_is_refused_and_left_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: OpenAIServer
+) -> None:
+    run = tmp_path / "run"
+    with pytest.raises(Crash):
+        asyncio.run(awrite(BRIEF, model=crashing_model(2), run_dir=run))
+    holder = Holder(run)
+    try:
+        before, calls = snapshot(tmp_path), len(server.requests)
+        monkeypatch.chdir(tmp_path)
+        result = write(server, "-o", "doc.md", "--run-dir", "run", "--resume")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and "written by another agentwrite process" in result.stderr
+        clear_run_dir(run)  # a build's clean-up of a folder still being written
+        assert snapshot(tmp_path) == before and len(server.requests) == calls
+    finally:
+        holder.end()
+    clear_run_dir(run)
+    assert not run.exists()
+
+
+def test_a_builds_writer_waits_for_the_other_process_then_resumes(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    with pytest.raises(Crash):
+        asyncio.run(awrite(BRIEF, model=crashing_model(2), run_dir=run))
+    holder = Holder(run)
+    threading.Timer(1.5, holder.end).start()
+    started = time.monotonic()
+    model = writer_model()
+    doc = asyncio.run(awrite(BRIEF, model=model, run_dir=run, resume=True, wait_for_run_dir=True))
+    assert holder.process.returncode is not None and time.monotonic() - started >= 1.5
+    assert doc.words >= 1200 and len(doc.sections) == 2
+    assert len(model.calls) == 1  # resumed: the plan and the first section came from the checkpoint

@@ -129,6 +129,7 @@ async def write_document(
             words=item.length,
             run_dir=runs / item.id,
             resume=True,
+            wait_for_run_dir=True,  # a writer of a killed driver's job may still be at it
         )
     except ServerUnreachable:
         raise  # the server is gone: stop the build rather than reject everything left

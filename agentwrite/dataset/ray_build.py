@@ -34,6 +34,7 @@ from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.session import Session, finish_session, open_session, record_session
 from agentwrite.dataset.shards import Shard
 from agentwrite.errors import InputError, ServerUnreachable
+from agentwrite.files.run_folder import clear_run_dir
 from agentwrite.llm.factory import check_backend, make_model
 from agentwrite.settings import Settings
 
@@ -192,6 +193,8 @@ def build_dataset_ray(
                 for doc_id, data in _outcomes(ray, start, out_dir, settings, recipe, pool):
                     if doc_id in committed:  # a task Ray ran twice
                         log.warning("%s came back twice; committed once", doc_id)
+                        if not recipe.keep_runs:  # the second run wrote its folder again
+                            clear_run_dir(out_dir / RUNS / doc_id)
                         continue
                     outcome: Outcome | _Unreachable = pickle.loads(data)
                     if isinstance(outcome, _Unreachable):

@@ -8,12 +8,20 @@ marked, or an agentwrite run folder from before markers (it holds ``run.json``).
 run folder removes the files agentwrite writes there (``OWN_FILES``) and the marker, then
 the folder itself only when agentwrite made it and nothing else is left in it: a file the
 user put there, or the folder they named, is never removed.
+
+One process at a time writes a run folder: it holds the folder's lock (``lock_run_dir``, an
+``flock`` on the folder itself, let go when the process ends however it ends) while it runs,
+and a folder another process holds is not cleared. A build driver killed mid-job leaves its
+Ray actors writing for a while; the build started again waits for them instead of writing the
+same checkpoint beside them, or seeing its cleared folder written again after it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 from pathlib import Path
 
 from agentwrite.errors import InputError
@@ -107,10 +115,37 @@ def claim_run_dir(path: Path) -> None:
         raise InputError(f"cannot create run directory {path}: {exc.strerror or exc}") from None
 
 
+def lock_run_dir(path: Path) -> int | None:
+    """Hold the run folder ``path`` (which exists) for this process: the open descriptor whose
+    lock holds it (close it to let go), or None when another process holds it, or when the
+    folder was removed or made again while this one looked.
+
+    >>> import tempfile
+    >>> home = Path(tempfile.mkdtemp())
+    >>> held = lock_run_dir(home); held is not None
+    True
+    >>> lock_run_dir(home) is None  # a second holder, even in the same process, is refused
+    True
+    >>> os.close(held); again = lock_run_dir(home); again is not None
+    True
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        opened, now = os.fstat(descriptor), os.stat(path)
+    except (BlockingIOError, FileNotFoundError):
+        os.close(descriptor)
+        return None
+    if (opened.st_dev, opened.st_ino) != (now.st_dev, now.st_ino):
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
 def clear_run_dir(path: Path) -> None:
     """Remove what agentwrite wrote in the run folder ``path``, and the folder itself when
-    agentwrite made it and nothing else is in it. A folder agentwrite does not own, or
-    none at all, is left alone.
+    agentwrite made it and nothing else is in it. A folder agentwrite does not own, one
+    another process is writing (``lock_run_dir``), or none at all, is left alone.
 
     >>> import tempfile
     >>> home = Path(tempfile.mkdtemp())
@@ -126,7 +161,14 @@ def clear_run_dir(path: Path) -> None:
     if made is None:
         log.warning("%s is not an agentwrite run folder: nothing removed", path)
         return
-    for name in (*OWN_FILES, MARKER):  # the marker last: a clean-up cut short can run again
-        (path / name).unlink(missing_ok=True)
-    if made and not any(path.iterdir()):
-        path.rmdir()
+    held = lock_run_dir(path)
+    if held is None:
+        log.warning("%s is being written by another process: nothing removed", path)
+        return
+    try:
+        for name in (*OWN_FILES, MARKER):  # the marker last: a clean-up cut short can run again
+            (path / name).unlink(missing_ok=True)
+        if made and not any(path.iterdir()):
+            path.rmdir()
+    finally:
+        os.close(held)
