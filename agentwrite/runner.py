@@ -2,7 +2,7 @@
 
 A run with a ``run_dir`` is checkpointed there (SQLite) after every step, so that a run
 stopped at any point continues with ``resume=True`` from its last finished section. The run
-holds its folder's lock while it runs (``agentwrite.files.run_folder.lock_run_dir``).
+holds its folder's lock while it runs (``agentwrite.files.run_folder.hold_run_dir``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
 from agentwrite.errors import AgentwriteError, InputError
 from agentwrite.events import EventSink, PlanReady, SectionDone, from_json, ignore
 from agentwrite.files import write_json
-from agentwrite.files.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, claim_run_dir, lock_run_dir
+from agentwrite.files.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, hold_run_dir
 from agentwrite.graph.build import RECURSION_LIMIT, WriteGraph, build_graph
 from agentwrite.graph.context import RunContext
 from agentwrite.graph.nodes.plan import make_plan
@@ -55,8 +55,6 @@ log = logging.getLogger(__name__)
 _THREAD: RunnableConfig = {"configurable": {"thread_id": "document"}, "recursion_limit": RECURSION_LIMIT}
 _SERDE = JsonPlusSerializer(allowed_msgpack_modules=[Brief, Plan, SectionPlan, Section, Usage, Chunk])
 _PLAN_TOLERANCE = 0.10
-_HELD_POLL_S = 0.5
-_HELD_LOG_EVERY_S = 60.0
 
 
 def make_brief(instruction: str, target: int) -> Brief:
@@ -92,28 +90,6 @@ async def _checkpointer(run_dir: Path | None) -> AsyncIterator[Any]:
         # most its last steps, and the file stays whole either way (SQLite's WAL).
         await conn.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         yield AsyncSqliteSaver(conn, serde=_SERDE)
-
-
-async def _hold_run_dir(run_dir: Path, wait: bool) -> int:
-    """Create or adopt the run folder (checked first: a folder of the user's is refused) and
-    hold its lock: the descriptor to close when the run ends. A folder another process holds
-    is waited for when ``wait`` (a build's writer from an earlier driver ends or is ended by
-    Ray), else an InputError."""
-    waited = 0.0
-    while True:
-        claim_run_dir(run_dir)  # made again when the other process's clean-up removed it
-        held = lock_run_dir(run_dir)
-        if held is not None:
-            return held
-        if not wait:
-            raise InputError(
-                f"run directory {run_dir} is being written by another agentwrite process; "
-                "wait for it to end or give another run directory"
-            )
-        if waited % _HELD_LOG_EVERY_S == 0:
-            log.warning("%s is being written by another process: waiting (%.0f s so far)", run_dir, waited)
-        await asyncio.sleep(_HELD_POLL_S)
-        waited += _HELD_POLL_S
 
 
 def _prepare_run_dir(
@@ -186,7 +162,7 @@ async def awrite(
     else:
         target = resolve_target(brief, words, settings.max_words)
     the_brief = make_brief(brief, target)
-    held = await _hold_run_dir(run_dir, wait_for_run_dir) if run_dir is not None else None
+    held = await hold_run_dir(run_dir, wait_for_run_dir) if run_dir is not None else None
     ticket = current_ticket() or DocumentTicket()  # a caller may hold one, to see it even if this fails
     entered = CURRENT_DOCUMENT.set(ticket)
     try:

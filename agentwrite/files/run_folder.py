@@ -18,6 +18,7 @@ same checkpoint beside them, or seeing its cleared folder written again after it
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import json
 import logging
@@ -27,6 +28,9 @@ from pathlib import Path
 from agentwrite.errors import InputError
 
 log = logging.getLogger(__name__)
+
+_HELD_POLL_S = 0.5
+_HELD_LOG_EVERY_S = 60.0
 
 MARKER = ".agentwrite-run"
 RUN_FILE = "run.json"
@@ -140,6 +144,28 @@ def lock_run_dir(path: Path) -> int | None:
         os.close(descriptor)
         return None
     return descriptor
+
+
+async def hold_run_dir(run_dir: Path, wait: bool) -> int:
+    """Create or adopt the run folder (checked first: a folder of the user's is refused) and
+    hold its lock: the descriptor to close when the run ends. A folder another process holds
+    is waited for when ``wait`` (a build's writer from an earlier driver ends or is ended by
+    Ray), else an InputError."""
+    waited = 0.0
+    while True:
+        claim_run_dir(run_dir)  # made again when the other process's clean-up removed it
+        held = lock_run_dir(run_dir)
+        if held is not None:
+            return held
+        if not wait:
+            raise InputError(
+                f"run directory {run_dir} is being written by another agentwrite process; "
+                "wait for it to end or give another run directory"
+            )
+        if waited % _HELD_LOG_EVERY_S == 0:
+            log.warning("%s is being written by another process: waiting (%.0f s so far)", run_dir, waited)
+        await asyncio.sleep(_HELD_POLL_S)
+        waited += _HELD_POLL_S
 
 
 def clear_run_dir(path: Path) -> None:
