@@ -180,6 +180,17 @@ def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
         ("Section 23: Writing section 725.", "meta"),
         ("输出本文说明：", "meta"),
         ("Thus concludes the details of this tutorial.", "meta"),
+        # read in the fresh set's misses (eval/labels/brief_checks_fresh.jsonl, a dev set since)
+        ("You're very welcome.", "offer"),
+        ("Thank you for asking for this service.", "offer"),
+        ("I'd love to hear more about your plans for the garden.", "offer"),
+        ("I hope you enjoy reading it!", "offer"),
+        ("Here's the detailed explanation of how the tides turn.", "preamble"),
+        ("Your next section could explore the keepers' families.", "meta"),
+        ("**Let's move to the next scene:**", "meta"),
+        ("This scene begins by describing the harbour at night.", "meta"),
+        ("[END OF THE REPORT]", "placeholder"),
+        ("[Hospital Name]", "placeholder"),
     ],
 )
 def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
@@ -196,6 +207,10 @@ def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
         "The final version of the treaty was signed in 1648.",
         "The report should be presented to the council in May.",
         "The story begins in 1850 in a small village.",
+        "Many thanks to the [Harbour Trust] for their support during the storm.",
+        "Lianjia [XING YUAN] opened its first shop in 2001.",
+        "Please let me know how many hours I had to work on this report.",
+        "You are welcome to join the walk on Sunday.",
         "I removed the lid and added flour.",
         "I used a piece of wood to prop the door.",
         "I look forward to your response.",

@@ -15,8 +15,9 @@ _I = re.IGNORECASE
 _PLACEHOLDER = re.compile(
     r"\[(?:[^\[\]\n]{0,60}?\b(?i:your|insert|name|company|address|date|city|sender|recipient|"
     r"position|phone|e-?mail|signature|placeholder|here|instructions?|paragraphs?|sections?|texts?|notes?|titles?|"
-    r"tasks?|edits?|chapters?|sentences?|continuation|summary)\b[^\[\]\n]{0,60}?"
-    r"|[A-Z][\w'’-]*(?:\s+[A-Z0-9][\w'’-]*){0,5}|[^\W_]+(?:_[^\W_]+)+)\](?!\()"
+    r"tasks?|edits?|chapters?|sentences?|continuation|summary|parts?|articles?|links?|amount|location|"
+    r"number|website|url|product|industry|role|job|degree|skills?|end|next)\b[^\[\]\n]{0,60}?"
+    r"|[^\W_]+(?:_[^\W_]+)+)\](?!\()"
     r"|[\[【](?:你|您|插入|此处|姓名|名字|公司|地址|日期|职位|电话|邮箱|签名)[^\]】\n]{0,20}[\]】]",
 )
 _APOLOGY = re.compile(
@@ -104,6 +105,22 @@ _ASKER_MORE = re.compile(
     r"|\bI(?:'ll|’ll|\s+will)\s+present\s+you\s+with\b",
     _I,
 )
+_CHAT = re.compile(
+    r"\byou(?:'re|’re|\s+are)\s+(?:very\s+|most\s+|so\s+)?welcome\b(?!\s+to\b)|\bI(?:'m|’m|\s+am)\s+(?:all\s+set|ready\s+when\s+you\s+are)\b"
+    r"|\bI(?:'d|’d|\s+would)\s+(?:love|like)\s+to\s+(?:hear|know)\s+(?:more\s+)?(?:about\s+)?(?:your|what\s+you)\b"
+    r"|\bthank\s+you\s+for\s+(?:asking|your\s+(?:request|question|patience)|the\s+request|reaching\s+out|choosing\s+me)\b"
+    r"|\bavailable\s+for\s+(?:any\s+)?(?:further\s+|more\s+|specific\s+|other\s+)?(?:requests|questions)\b"
+    r"|\b(?:share|tell\s+me)\s+your\s+(?:opinions?|thoughts|ideas|"
+    r"feedback|stories)\b|\byour\s+creative\s+(?:ideas?|journey|writing|imagination)\b|\bour\s+creative\s+journey\b"
+    r"|\bwhat\s+kind\s+of\s+(?:stories|articles|essays|texts)\s+have\s+you\b"
+    r"|\bhope\s+you\s+(?:enjoy|enjoyed|like|liked)\s+(?:it|this|reading)\b",
+    _I,
+)
+_HERE_IS = re.compile(
+    r"^here(?:'s|’s|\s+is|\s+are)\s+(?:some|more|the)\s+(?:[\w-]+\s+){0,2}?(?:explanation|details|information|"
+    r"imagination|answer|response)\b",
+    _I,
+)
 _APOLOGY_MORE = re.compile(
     r"^I(?:'m|’m|\s+am)\s+sorry,\s+I\b|\b(?:I|we)(?:'ve|’ve|\s+have)?\s+been\s+asked\s+to\s+(?:write|improve|edit|"
     r"rewrite|translate|continue)\b",
@@ -134,6 +151,11 @@ _ASKER_MORE_HINTS = (
     *("please", "best", "assist", "here to", "hear your", "collaborate", "ask me", "happy to", "an ai"),
     *("provide you", "answer", "got it", "would you like", "present you"),
 )
+_CHAT_HINTS = (
+    *("welcome", "all set", "ready when", "to hear", "to know", "thank you", "available"),
+    *("your opinion", "your thoughts", "your ideas", "your feedback", "your stories", "creative", "have you"),
+    "hope you",
+)
 ASKER_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("placeholder", _PLACEHOLDER, ()),
     ("apology", _APOLOGY, ()),
@@ -143,6 +165,8 @@ ASKER_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("preamble", _PRESENTING, _PRESENTING_HINTS),
     ("apology", _APOLOGY_MORE, ("sorry", "asked to")),
     ("offer", _ASKER_MORE, _ASKER_MORE_HINTS),
+    ("offer", _CHAT, _CHAT_HINTS),
+    ("preamble", _HERE_IS, ("here",)),
     ("preamble", _PRESENTING_MORE, ("here", "like this", "write", "following", "body of")),
 )
 """The kinds placeholder, apology, offer and preamble: each row a kind, a pattern and the

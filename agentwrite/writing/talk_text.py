@@ -311,14 +311,17 @@ _ABOUT_OWN_TEXT = re.compile(
     r"|\bI\s+(?:might|would|'d|’d)\s+(?:recommend|suggest)\s+adding\b|\bI(?:'m|’m|\s+am)\s+not\s+here\s+to\s+write\b"
     r"|\bfor\s+the\s+next\s+(?:paragraph|section),?\s+I\b|\bshould\s+be\s+(?:reworded|rephrased|rewritten)\b"
     r"|\bwriting\s+this\s+(?:piece|article|essay|post|section|story)\b|\boriginal\s+passage\b|\bthis\s+insertion\b"
-    r"|\bthe\s+above\s+(?:article|text|essay|post|paragraph|section)\b|\bI(?:'ll|’ll|\s+will)\s+(?:correct|change)\s+"
+    r"|\bthe\s+above\s+(?:article|text|essay|post|paragraph|section|passage|story)\b|\bI(?:'ll|’ll|\s+will)\s+(?:correct|change)\s+"
     r"(?:the|it|this)\b|\bI\s+will\s+continue\s+(?:from\s+here|writing)\b|\brephrase\s+your\s+answer\b"
     r"|^your\s+answer\s+will\s+be\b|\bcontinue\s+writing\s+(?:a|the|my|stories)\b|\bthe\s+previous\s+step\b"
     r"|\bwriting\s+section\s+\d+\b|\bhow\s+many\s+sections\b|\b(?:our|the)\s+outline\s+is\b|\bof\s+our\s+outline\b"
     r"|\bmake\s+it\s+more\s+elaborate\b|\bthe\s+note\s+I\s+added\b|^the\s+plan\s+must\s+be\b|^this\s+page\s+will\s+have\b"
     r"|我的(?:短文|文章|作文)|本文说明|^(?:原)?文章内容\s*[:：]?"
     r"|\b\d+\s+more\s+words\b|^your\s+step\b|^scroll\s+down\s+for\b|\bthus\s+concludes\b"
-    r"|^(?:start\s+here,?\s+)?write\s+a\s+blog\b|^(?:the|this)\s+(?:report|letter|plan|story)\s+should\s+include\b",
+    r"|^(?:start\s+here,?\s+)?write\s+a\s+blog\b|^(?:the|this)\s+(?:report|letter|plan|story)\s+should\s+include\b"
+    r"|\bentirety\s+of\s+the\s+(?:piece|text|article|essay|story)\b|\byour\s+next\s+(?:section|paragraph|chapter|scene)\b"
+    r"|\b(?:move|go|turn|get)\s+(?:on\s+)?to\s+the\s+next\s+(?:scene|section|chapter|part|paragraph)\b"
+    r"|\b(?:this|the)\s+(?:story|scene|poem)\s+(?:(?:begins|starts|opens)\s+by|takes\s+(?:the\s+)?readers?)\b",
     _I,
 )
 """More of the writer speaking of its own text, its steps and its directions: read in the
@@ -329,6 +332,7 @@ _ABOUT_OWN_TEXT_HINTS = (
     *("next", "should", "writing", "original", "insertion", "above", "correct", "change", "continue"),
     *("rephrase", "answer", "previous", "section", "outline", "elaborate", "note", "plan", "page"),
     *("我的", "本文", "文章", "more words", "your step", "scroll", "concludes", "blog"),
+    *("entirety", "your next", "the next", "story", "scene", "poem"),
 )
 TEXT_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("task", _TASK, _TASK_HINTS),
