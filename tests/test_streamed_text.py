@@ -3,7 +3,8 @@
 import random
 
 from agentwrite.text_stats import sentence_spans
-from agentwrite.writing.streamed_text import CODE_BLOCK, StreamedText
+from agentwrite.writing.markdown_lines import code_blocks
+from agentwrite.writing.streamed_text import StreamedText
 
 UNITS = [
     "Tea",
@@ -41,7 +42,7 @@ def test_sentences_and_code_blocks_are_those_of_the_whole_text_at_every_length()
             so_far = text[:end]
             last = streamed.unfinished()
             assert finished + ([last] if last else []) == sentence_spans(so_far), so_far
-            blocks = [m.span() for m in CODE_BLOCK.finditer(so_far)]
+            blocks = code_blocks(so_far)
             in_code = [p for p in range(end) if any(a <= p < b for a, b in blocks)]
             assert [p for p in range(end) if streamed.fences.in_block(so_far, p)] == in_code, so_far
 

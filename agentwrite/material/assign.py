@@ -19,10 +19,11 @@ from collections.abc import Callable, Sequence
 from agentwrite.domain import Plan, SectionPlan
 from agentwrite.errors import InputError
 from agentwrite.length import estimate_tokens
-from agentwrite.material.read import HEADING, Chunk, excerpt, size
+from agentwrite.material.read import Chunk, excerpt, size
 from agentwrite.plans import content_words, normalise_budgets
 from agentwrite.prompts import render
 from agentwrite.text_stats import sentence_spans
+from agentwrite.writing.markdown_lines import Fences, atx_heading, is_heading, prose_lines
 
 PLAN_EXCERPT_WORDS = (None, 60, 30, 15, 8, 0)
 """How much of each chunk the planner is shown, most first (None: all of it; 0: the id and
@@ -176,13 +177,27 @@ def _render_chunks(chunks: Sequence[Chunk], words: int | None) -> str:
     for chunk in chunks:
         label = f"[{chunk.id}]" + (f" ({chunk.heading})" if chunk.heading else "")
         if words is None:
-            body = re.sub(r"(?m)^ {0,3}#{1,6}\s+", "", chunk.text).strip()
+            body = _plain_headings(chunk.text).strip()
             if chunk.heading and body.startswith(chunk.heading + "\n"):
                 body = body[len(chunk.heading) :].strip()  # the label names it
             parts.append(f"{label}\n{body}")
         else:
             parts.append(f"{label} {excerpt(chunk.text, words)}".rstrip() if words else label)
     return "\n\n".join(parts) if words is None else "\n".join(parts)
+
+
+def _plain_headings(text: str) -> str:
+    """``text`` with its Markdown headings as plain lines (those in code blocks left alone).
+
+    >>> _plain_headings("## Soil ##\\nClay.\\n```\\n# a comment\\n```")
+    'Soil\\nClay.\\n```\\n# a comment\\n```'
+    """
+    fences = Fences()
+    lines = []
+    for line in text.split("\n"):
+        found = None if fences.read(line) else atx_heading(line)
+        lines.append(line if found is None else found.text)
+    return "\n".join(lines)
 
 
 def plan_material(
@@ -301,8 +316,9 @@ def plan_from_material(
                     sources=[c.id for c in run])
         for run, words in zip(runs, budgets, strict=True)
     ]  # fmt: skip
-    lines = (line for chunk in chunks for line in chunk.text.splitlines())
-    top = next((m.group(2) for m in map(HEADING.match, lines) if m and m.group(1) == "#"), "")
+    lines = prose_lines(line for chunk in chunks for line in chunk.text.splitlines())
+    tops = (found.text for found in map(atx_heading, lines) if found and found.level == 1)
+    top = next((text for text in tops if text), "")
     return Plan(title=(top or title)[:120], sections=sections)
 
 
@@ -321,8 +337,8 @@ def _run_title(run: Sequence[Chunk]) -> str:
 def _opening(run: Sequence[Chunk]) -> str:
     """The first sentence of a run's text that is not a heading (its heading when none)."""
     for chunk in run:
-        for line in chunk.text.splitlines():
-            if line.strip() and not HEADING.match(line):
+        for line in prose_lines(chunk.text.splitlines()):
+            if line.strip() and not is_heading(line):
                 first = next(iter(sentence_spans(line.strip())), None)
                 sentence = line.strip()[first[0] : first[1]] if first else line.strip()
                 return excerpt(sentence, 40)

@@ -25,6 +25,7 @@ from agentwrite.errors import InputError
 from agentwrite.files import read_bounded
 from agentwrite.length import count_words
 from agentwrite.text_stats import sentence_spans
+from agentwrite.writing.markdown_lines import Fences, atx_heading, is_heading
 
 CHUNK_WORDS = 300
 """The most words a chunk holds (a heading over it does not count)."""
@@ -32,9 +33,7 @@ MAX_CHUNKS = 500
 """The most chunks all sources of a run may make (about 150,000 words)."""
 MAX_SOURCE_BYTES = 50_000_000
 
-HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
-_FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
 _TOKEN = re.compile(r"[\u4e00-\u9fff]|\S+")
 
 
@@ -76,26 +75,26 @@ def split_text(text: str, source: str, max_words: int = CHUNK_WORDS) -> list[Chu
     chunks: list[Chunk] = []
     blocks: list[str] = []
     words = 0
-    heading = current = ""
+    above = current = ""  # the last heading, and the one above the chunk being made
 
     def flush() -> None:
         nonlocal blocks, words
-        if any(not HEADING.match(b) for b in blocks):
+        if any(not is_heading(b) for b in blocks):
             body = "\n\n".join(blocks)
             chunks.append(Chunk(id=f"{source}#{len(chunks) + 1}", source=source, heading=current, text=body))
             blocks, words = [], 0
 
     for block in _blocks(text):
-        if found := HEADING.match(block):
+        if found := atx_heading(block):
             flush()
-            heading = current = found.group(2)
+            above = current = found.text
             blocks.append(block)
             continue
         for piece in _pieces(block, max_words):
             if blocks and words + size(piece) > max_words and words > 0:
                 flush()
             if not blocks:
-                current = heading
+                current = above
             blocks.append(piece)
             words += size(piece)
     flush()
@@ -111,7 +110,7 @@ def _blocks(text: str) -> list[str]:
     """
     out: list[str] = []
     lines: list[str] = []
-    fenced = False
+    fences = Fences()
 
     def close() -> None:
         if any(line.strip() for line in lines):
@@ -119,16 +118,14 @@ def _blocks(text: str) -> list[str]:
         lines.clear()
 
     for line in text.splitlines():
-        if _FENCE.match(line):
-            fenced = not fenced
-        elif not fenced and not line.strip():
+        code = fences.read(line)
+        if not code and not line.strip():
             close()
-            continue
-        elif not fenced and HEADING.match(line):
+        elif not code and is_heading(line):
             close()
             out.append(line.strip())
-            continue
-        lines.append(line.rstrip())
+        else:
+            lines.append(line.rstrip())
     close()
     return out
 

@@ -11,6 +11,7 @@ from agentwrite.plans.labels import label_of, strip_labels
 from agentwrite.plans.repeats import TOKEN, looping_word, near_repeat, repeats, restates, unlooped
 from agentwrite.plans.titles import cut_off, talks, title_from_point, title_without_task, uncut
 from agentwrite.text_stats import split_sentences
+from agentwrite.writing.markdown_lines import prose_lines
 from agentwrite.writing.talk import talk_kind
 
 
@@ -225,13 +226,13 @@ def titles_from_text(plan: Plan, texts: list[str]) -> tuple[Plan, list[str]]:
 
 
 def _opening_sentence(text: str) -> str:
-    """The first line of prose in a section: not a heading, a rule, a fence or a table row,
-    and at least two words, with any label stripped.
+    """The first line of prose in a section: not code, a heading (nor any line that starts
+    with ``#``), a rule or a table row, and at least two words, with any label stripped.
 
-    >>> _opening_sentence("---\\n\\n### Intro\\n| a | b |\\nNew restaurants open. More come.")
-    'New restaurants open.'
+    >>> _opening_sentence("---\\n\\n### Intro\\n| a | b |\\n```\\nls -l\\n```\\nNew places open. More come.")
+    'New places open.'
     """
-    for sentence in split_sentences(text):
+    for sentence in split_sentences("\n".join(prose_lines(text.split("\n")))):
         if re.match(r"\s*(?:#|[-*_=~`|]{3}|\|)", sentence):
             continue
         sentence = strip_labels(sentence.strip("*_>•–—- "))

@@ -9,6 +9,8 @@ against the brief's (``language``), lines that talk about the writing instead of
 checks as the writer runs them on a section (``checks``) and on a plan (``plan_checks``),
 and the extra tokens their re-asks may spend (``budget``). Around the writing: the text so far
 fitted to the room a prompt leaves (``prior_text``), and a section's text cleaned and the
-sections stitched into one Markdown document (``markdown``). Each is cheap enough to run on
+sections stitched into one Markdown document (``markdown``), with Markdown's heading and
+fence lines read by one rule (``markdown_lines``, which the material's reader and the plan
+repairs use too). Each is cheap enough to run on
 every sentence as a section streams; this package's ``__init__`` imports none of them.
 """

@@ -56,6 +56,7 @@ from agentwrite.writing.loop_rules import (
     LoopRules,
     Sentence,
 )
+from agentwrite.writing.markdown_lines import is_heading
 from agentwrite.writing.streamed_text import StreamedText
 
 MIN_WORDS = 3
@@ -64,7 +65,6 @@ CHECK_CHARS = 80
 """While streaming, a check runs at each sentence end or line break, or after this many characters."""
 PROMPT_ECHO = "prompt echo"
 
-_HEADING_MARK = re.compile(r"^\s{0,3}#{1,6}\s+")
 _CHECK_NOW = re.compile(r"[.!?。！？\n]")
 
 SentenceJudge = Callable[[str], str | None]
@@ -148,7 +148,7 @@ class LoopGuard:
         """The guard's own verdict on one sentence (``key`` normalised, ``words`` its words
         of every script, ``text_stats.guard_tokens``), ``here`` holding the sentences before
         it in its text."""
-        if _HEADING_MARK.match(sentence) or words < MIN_WORDS:  # a prompt line made a heading too
+        if is_heading(sentence) or words < MIN_WORDS:  # a prompt line made a heading too
             return PROMPT_ECHO if key in self.headings or key in self.prompt else None
         if key in here:
             return REPEATED
@@ -317,7 +317,7 @@ def _line_keys(line: str) -> tuple[frozenset[str], frozenset[str], frozenset[str
         sentence = line[start:end]
         key = normalise_sentence(sentence)
         long = len(guard_tokens(sentence)[0]) >= MIN_WORDS
-        if _HEADING_MARK.match(sentence):
+        if is_heading(sentence) and key:  # a heading with no words echoes nothing
             headings.add(key)
             if long:
                 long_headings.add(key)

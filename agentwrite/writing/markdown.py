@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 
 from agentwrite.plans import near_repeat, strip_labels, talks
+from agentwrite.writing.markdown_lines import Fences, atx_heading, is_heading
 
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
 _PLAN_LABEL = re.compile(
     r"^\s*(?:\*\*)?(?:paragraph|section|part)\s*\d+\s*(?:[-–—:.]|\*\*)+\s*", re.IGNORECASE
@@ -19,7 +19,6 @@ _ARTEFACT_LINE = re.compile(
 )
 _BLANKS = re.compile(r"\n{3,}")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BRACKET_LINE = re.compile(r"^\s*<<\s*(?P<text>[^<>]+?)\s*(?:>>)?\s*$")
 """A ``<<Title>>`` line (closed or not): how the bundled model heads a section."""
 
@@ -49,36 +48,39 @@ def clean_section_text(text: str, title: str) -> str:
     while lines and (not lines[0].strip() or _is_leading_title(lines[0], title)):
         lines.pop(0)
     kept: list[str] = []
-    fence = ""  # the open code fence, if any: its lines are kept as they are
+    fences = Fences()  # code block lines are kept as they are
+    code = False  # whether the last line kept is code
     for line in lines:
-        if fence:
+        if fences.read(line):
             kept.append(line.rstrip())
-            if line.strip().startswith(fence):
-                fence = ""
-            continue
-        if opened := _FENCE.match(line):
-            fence = opened.group(1)
-            kept.append(line.rstrip())
+            code = True
             continue
         line = _PLAN_LABEL.sub("", line)
         if _ARTEFACT_LINE.match(line):
             continue
-        if _SETEXT_UNDERLINE.match(line) and kept and kept[-1].strip() and not kept[-1].startswith("#"):
+        if (
+            _SETEXT_UNDERLINE.match(line)
+            and kept
+            and kept[-1].strip()
+            and not code
+            and not is_heading(kept[-1])
+        ):
             kept[-1] = "### " + kept[-1].strip()  # "Text\n====" is a heading too: demote it
             continue
-        if heading := _HEADING.match(line):
-            line = "### " + heading.group(2)
+        if found := atx_heading(line):
+            line = "### " + found.text
         elif bracketed := _BRACKET_LINE.match(line):
             line = "### " + bracketed.group("text")
         kept.append(line.rstrip())
-    if fence:  # a fence the model never closed would swallow the sections after it
-        kept.append(fence)
+        code = False
+    if fences.open:  # a fence the model never closed would swallow the sections after it
+        kept.append(fences.open)
     return _BLANKS.sub("\n\n", "\n".join(kept)).strip()
 
 
 def _is_leading_title(line: str, title: str) -> bool:
     """A first line that is a heading, a bold line, or the section title restated."""
-    if _HEADING.match(line) or _BOLD_LINE.match(line) or _BRACKET_LINE.match(line):
+    if is_heading(line) or _BOLD_LINE.match(line) or _BRACKET_LINE.match(line):
         return True
     stripped = _PLAN_LABEL.sub("", line)
     return _norm(stripped) == _norm(title) and bool(_norm(title))
