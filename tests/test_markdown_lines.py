@@ -83,7 +83,6 @@ def test_the_section_cleaner_keeps_to_the_rule() -> None:
     assert cleaned == [
         "Intro line.",
         "#hashtag lines are prose.",
-        "###",  # an empty heading, demoted as any other
         "\t# tab line",
         "### Soil",
         "Clay drains badly.",

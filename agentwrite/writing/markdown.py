@@ -32,9 +32,9 @@ def clean_section_text(text: str, title: str) -> str:
 
     Removes leading headings, bold lines or ``<<Title>>`` lines (the stitcher writes the
     heading), AgentWrite-style labels ("Paragraph 3 -"), lines that only state a word count
-    or a main point, and extra blank lines. Headings inside the text (``#``, underlined or
-    ``<<Title>>``) are kept but demoted below the section heading, without the brackets;
-    code fences are left alone, and one left open is closed.
+    or a main point, empty headings ("###") and extra blank lines. Headings inside the text
+    (``#``, underlined or ``<<Title>>``) are kept but demoted below the section heading,
+    without the brackets; code fences are left alone, and one left open is closed.
 
     >>> clean_section_text("## Tea Origins\\n\\nParagraph 1 - Tea began in Yunnan.\\n\\n\\n"
     ...                    "Word count: 300\\n# Early trade\\nCaravans.", "Tea origins")
@@ -43,6 +43,8 @@ def clean_section_text(text: str, title: str) -> str:
     '### Trade\\nCaravans.\\n```\\n# a comment\\n```'
     >>> clean_section_text("<<Sustainability in Cities>>\\n\\nGrow food.\\n<<Water\\nRain.", "Tea")
     'Grow food.\\n### Water\\nRain.'
+    >>> clean_section_text("Grow food.\\n###\\n#\\nRain.", "Tea")
+    'Grow food.\\nRain.'
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and (not lines[0].strip() or _is_leading_title(lines[0], title)):
@@ -68,6 +70,8 @@ def clean_section_text(text: str, title: str) -> str:
             kept[-1] = "### " + kept[-1].strip()  # "Text\n====" is a heading too: demote it
             continue
         if found := atx_heading(line):
+            if not found.text:
+                continue  # an empty heading ("###") is a mark, not a heading: left out
             line = "### " + found.text
         elif bracketed := _BRACKET_LINE.match(line):
             line = "### " + bracketed.group("text")
