@@ -3,9 +3,12 @@ of it as the window allows, or with ``prior_text: digest`` earlier sections summ
 the latest one whole).
 
 The prompt is ordered instruction, plan, text so far, step, so that the server's
-prefix cache can reuse everything up to the step. Each section's budget carries the
-shortfall or surplus of the sections before it, and the last section, whose shortfall
-nothing carries, is continued while short of its budget at all.
+prefix cache can reuse everything up to the step. A section the checks found off the brief
+is shown in the text so far by its planned main point, not its text: once one section had
+strayed, the next ones followed it (the brief suite's sequential subset kept 0.16 of its
+English text on the brief, against 0.76 for the same prompts in parallel mode). Each
+section's budget carries the shortfall or surplus of the sections before it, and the last
+section, whose shortfall nothing carries, is continued while short of its budget at all.
 """
 
 from __future__ import annotations
@@ -46,6 +49,30 @@ def next_budget(plan: Plan, done: list[Section], target: int, lo: int, hi: int) 
     return max(1, first)
 
 
+def shown_sections(sections: list[Section], plan: Plan) -> list[tuple[str, str]]:
+    """Each written section as the text so far shows it: its title and text, or its planned
+    main point where its checks found it off the brief.
+
+    >>> from agentwrite.domain import SectionPlan, SectionScores
+    >>> p = Plan(title="T", sections=[SectionPlan(title=t, main_point=f"{t} in short.", target_words=50)
+    ...                              for t in ("Tides", "Moon")])
+    >>> away = SectionScores(on_topic=0.02, language="en", language_share=1.0, repeated_sentences=0.0,
+    ...                      gibberish=0.0, score=0.0, problems=["off_topic"])
+    >>> done = [Section(index=0, title="Tides", text="Tides rise.", target_words=50, finish_reason="stop"),
+    ...         Section(index=1, title="Moon", text="Buy shoes.", target_words=50, finish_reason="stop",
+    ...                 scores=away)]
+    >>> shown_sections(done, p)
+    [('Tides', 'Tides rise.'), ('Moon', 'Moon in short.')]
+    """
+    return [
+        (
+            s.title,
+            plan.sections[s.index].main_point if s.scores and "off_topic" in s.scores.problems else s.text,
+        )
+        for s in sections
+    ]
+
+
 def sequential_messages(
     state: WriteState, ctx: RunContext, index: int, budget: int, shown: list[str] | None = None
 ) -> list[Message]:
@@ -64,7 +91,7 @@ def sequential_messages(
         shown[:] = ids
     if token_room is not None and material:
         token_room = max(0, token_room - ctx.gauge.text_tokens(material))
-    done = [(s.title, s.text) for s in state.get("sections", [])]
+    done = shown_sections(state.get("sections", []), plan)
     written = fit_prior_text(
         done,
         token_room,
