@@ -200,7 +200,7 @@ async def _document_pair(
 ) -> PreferencePair | None:
     """Ask the one-request answer to the instruction, filter it as documents are filtered
     (its figures go into ``meta``'s ``one_request``) and pair it with the agent's document."""
-    from agentwrite.evaluation.run import direct_answer  # LangGraph, as awrite
+    from agentwrite.evaluation.predict import direct_answer  # LangGraph, as awrite
     from agentwrite.graph.context import RunContext
 
     try:

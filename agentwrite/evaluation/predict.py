@@ -1,4 +1,5 @@
-"""Run a suite against a model, directly or through the agent: the core of ``agentwrite eval run``.
+"""Answer the prompts of a suite, directly or through the agent, into predictions: the core of
+``agentwrite eval run``.
 
 Output folder layout:
 
@@ -54,7 +55,7 @@ DIRECT_MAX_TOKENS = 32_768
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class SuiteSummary:
     """What one call of ``run_suite`` did."""
 
     total: int
@@ -285,7 +286,7 @@ async def arun_suite(
     concurrency: int = 4,
     limit: int | None = None,
     on_item: Callable[[SuiteProgress], None] | None = None,
-) -> RunSummary:
+) -> SuiteSummary:
     """Run every prompt of the suite (the first ``limit`` with ``limit``) not yet predicted.
 
     ``concurrency`` prompts run at once, those with the longest required length first. A
@@ -333,7 +334,7 @@ async def arun_suite(
         if own_model:
             await model.aclose()
         _record_endpoints(out_dir)
-    return RunSummary(len(items), run.skipped, run.done, run.failed, out_dir)
+    return SuiteSummary(len(items), run.skipped, run.done, run.failed, out_dir)
 
 
 def run_suite(
@@ -343,6 +344,6 @@ def run_suite(
     settings: Settings,
     model: ChatModel | None = None,
     **kwargs: Any,
-) -> RunSummary:
+) -> SuiteSummary:
     """Synchronous twin of ``arun_suite`` (same arguments)."""
     return run_sync(lambda: arun_suite(suite_path, out_dir, target, settings, model, **kwargs))
