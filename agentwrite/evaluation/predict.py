@@ -34,7 +34,7 @@ from agentwrite.evaluation.suites import SuiteItem, load_suite
 from agentwrite.files import append_jsonl, read_jsonl, write_json
 from agentwrite.files.output_paths import output_folder
 from agentwrite.files.run_folder import RUN_FILE
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.length import count_words
 from agentwrite.llm.base import ChatModel, GenerationParams, Message
 from agentwrite.llm.context_window import output_room
@@ -169,7 +169,7 @@ class PromptFailure(BaseModel):
     endpoints: dict[str, dict[str, int]]
 
 
-async def direct_answer(prompt: str, ctx: RunContext) -> Answer:
+async def direct_answer(prompt: str, ctx: WriteContext) -> Answer:
     """One answer to the prompt as it stands, as LongBench-Write asks for it: up to
     ``DIRECT_MAX_TOKENS``, fewer where the window (the prompt counted as the agent counts
     it, refitted when the server refuses it) leaves less. The ``direct`` target, and the
@@ -186,7 +186,7 @@ async def direct_answer(prompt: str, ctx: RunContext) -> Answer:
     return Answer(response=completion.text, finish_reason=completion.finish_reason, usage=completion.usage)
 
 
-async def _agent(item: SuiteItem, ctx: RunContext, out_dir: Path) -> Answer:
+async def _agent(item: SuiteItem, ctx: WriteContext, out_dir: Path) -> Answer:
     from agentwrite.runner import awrite
 
     doc = await awrite(
@@ -215,7 +215,7 @@ class _SuiteRun:
     skipped: int
     out_dir: Path
     target: Target
-    ctx: RunContext
+    ctx: WriteContext
     predictions: TextIO
     failures: TextIO
     on_item: Callable[[SuiteProgress], None] | None
@@ -316,7 +316,7 @@ async def arun_suite(
     model = model or make_model(settings)
     try:
         max_context = settings.max_context or (await model.context_window() if todo else None)
-        ctx = RunContext(model=model, settings=settings, max_context=max_context)
+        ctx = WriteContext(model=model, settings=settings, max_context=max_context)
         with (
             (out_dir / PREDICTIONS).open("a", encoding="utf-8") as predictions,
             (out_dir / FAILURES).open("a", encoding="utf-8") as failures,

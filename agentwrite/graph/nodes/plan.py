@@ -18,7 +18,7 @@ from agentwrite.domain import (
 )
 from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.events import PlanReady, streamed
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.plan_request import ask_for_plan
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.length import cjk_share
@@ -62,7 +62,7 @@ def asked_section_bounds(target: int, lo: int, hi: int) -> tuple[int, int, int]:
     return fewest, suggested, min(most, suggested + max(2, suggested // 4))
 
 
-def plan_messages(brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()) -> list[Message]:
+def plan_messages(brief: Brief, ctx: WriteContext, chunks: Sequence[Chunk] = ()) -> list[Message]:
     """The planner's first request; with the user's material listed (as much of each chunk as
     the window leaves room for beside the plan) when there is any."""
     s = ctx.settings
@@ -90,7 +90,7 @@ def plan_messages(brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()) -
     return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
 
 
-def check_plan(plan: Plan, brief: Brief, ctx: RunContext, *, titles_from_points: bool = False) -> Plan:
+def check_plan(plan: Plan, brief: Brief, ctx: WriteContext, *, titles_from_points: bool = False) -> Plan:
     """Enforce the section count for the target, normalise the budgets, then check the
     plan's hygiene (``plan_problems``) and, with ``plan_checks`` on, that it keeps to the brief
     (``agentwrite.writing.plan_checks.brief_problems``: on its subject, no talk about the
@@ -172,7 +172,7 @@ def plan_max_tokens(instruction: str, most: int) -> int:
 
 
 async def make_plan(
-    brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = (), *, revise: tuple[Plan, str] | None = None
+    brief: Brief, ctx: WriteContext, chunks: Sequence[Chunk] = (), *, revise: tuple[Plan, str] | None = None
 ) -> tuple[Plan, Usage, list[str]]:
     """Ask the model for a plan, retrying with the error fed back; return it with its usage
     and the repairs made to it (empty unless it had to be cleaned).
@@ -216,7 +216,7 @@ async def make_plan(
     return plan, usage, repairs + notes
 
 
-def keep_whole_sections(cut: Plan, error: PlanError, brief: Brief, ctx: RunContext) -> NoReturn:
+def keep_whole_sections(cut: Plan, error: PlanError, brief: Brief, ctx: WriteContext) -> NoReturn:
     """A plan cut off part-way (``whole_sections``) is asked for again like an untidy one,
     with the cut named; when no attempt does better, its whole sections are the plan (with
     budgets for the whole target), if there are enough of them. Never returns: it raises
@@ -236,7 +236,7 @@ def keep_whole_sections(cut: Plan, error: PlanError, brief: Brief, ctx: RunConte
 
 
 def _last_resort(
-    untidy: PlanHygieneError, brief: Brief, ctx: RunContext, chunks: Sequence[Chunk]
+    untidy: PlanHygieneError, brief: Brief, ctx: WriteContext, chunks: Sequence[Chunk]
 ) -> tuple[Plan, list[str]]:
     """The plan to write to when no attempt was tidy: one that follows the headings of the
     user's material where it has enough of them (a model that cannot plan tidily wrote the
@@ -259,7 +259,7 @@ def revision_messages(plan: Plan, comment: str) -> list[Message]:
     ]
 
 
-async def plan_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def plan_node(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Graph node: plan unless the user supplied one. The brief and a plan may come as their
     JSON (from a LangGraph server's client); they are read into their types here."""
     ctx = runtime.context
