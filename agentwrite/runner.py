@@ -43,7 +43,7 @@ from agentwrite.llm.decoding import ROLES
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.profiles import for_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_ticket
-from agentwrite.material.assign import assign_sources
+from agentwrite.material.assign import assign_material
 from agentwrite.material.read import Chunk, fingerprint, load_material, source_ids
 from agentwrite.plans import normalise_budgets, with_budgets
 from agentwrite.settings import Settings, load_settings
@@ -158,7 +158,7 @@ async def awrite(
     chunks = load_material(sources)
     if plan is not None:
         plan, target = resolve_plan_target(plan, words, settings.max_words)
-        plan, _ = assign_sources(plan, chunks, strict=True)
+        plan, _ = assign_material(plan, chunks, strict=True)
     else:
         target = resolve_target(brief, words, settings.max_words)
     the_brief = make_brief(brief, target)

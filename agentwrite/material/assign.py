@@ -78,7 +78,7 @@ def _key(chunk_id: str) -> str:
     return re.sub(r"\s+", "", chunk_id.strip(_OUTER)).lower()
 
 
-def assign_sources(plan: Plan, chunks: Sequence[Chunk], *, strict: bool = False) -> tuple[Plan, list[str]]:
+def assign_material(plan: Plan, chunks: Sequence[Chunk], *, strict: bool = False) -> tuple[Plan, list[str]]:
     """The plan with its sections' chunk ids checked (``resolve_ids``) and every chunk given
     to a section: when no section has any, each chunk goes to its best section
     (``best_sections``); chunks a model plan left out (not ``strict``) are added the same way.
@@ -90,7 +90,7 @@ def assign_sources(plan: Plan, chunks: Sequence[Chunk], *, strict: bool = False)
     ...     SectionPlan(title="Seeds", main_point="Which seeds to sow first.", target_words=300)])
     >>> chunks = [Chunk(id="n#1", source="n", text="Tomato seeds sprout in a week."),
     ...           Chunk(id="n#2", source="n", text="Clay soil drains badly; add compost.")]
-    >>> assigned, notes = assign_sources(plan, chunks)
+    >>> assigned, notes = assign_material(plan, chunks)
     >>> [s.sources for s in assigned.sections], notes
     ([['n#2'], ['n#1']], ['no section was given material; each chunk went to the section that fits it best'])
     """

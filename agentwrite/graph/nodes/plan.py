@@ -23,7 +23,7 @@ from agentwrite.graph.plan_request import ask_for_plan
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
-from agentwrite.material.assign import assign_sources, plan_from_material, plan_material
+from agentwrite.material.assign import assign_material, plan_from_material, plan_material
 from agentwrite.material.read import Chunk
 from agentwrite.plans import (
     clean_plan,
@@ -41,7 +41,7 @@ from agentwrite.writing.plan_checks import brief_problems
 
 SECTION_WORDS_HINT = 500
 """Words per section that the planner suggests (AgentWrite's plans run 200 to 1,000)."""
-SOURCES_PER_SECTION = 6
+CHUNKS_PER_SECTION = 6
 """The most chunks of the user's material the schema lets one planned section name."""
 
 
@@ -131,7 +131,7 @@ def plan_schema(fewest: int, most: int, ids: Sequence[str] = ()) -> dict[str, An
     """The Plan schema for structured output, with the section count for this target and
     bounded string lengths, so that a constrained decoder cannot return a plan of the wrong
     size or ramble inside a field. With the ids of the user's material, each section must
-    name one to ``SOURCES_PER_SECTION`` of them; without, sections have no ``sources``.
+    name one to ``CHUNKS_PER_SECTION`` of them; without, sections have no ``sources``.
 
     >>> schema = plan_schema(3, 15)
     >>> schema["properties"]["sections"]["minItems"], schema["properties"]["sections"]["maxItems"]
@@ -153,7 +153,7 @@ def plan_schema(fewest: int, most: int, ids: Sequence[str] = ()) -> dict[str, An
         del section["sources"]
         return schema
     section["sources"].update(
-        items={"type": "string", "enum": list(ids)}, minItems=1, maxItems=min(len(ids), SOURCES_PER_SECTION)
+        items={"type": "string", "enum": list(ids)}, minItems=1, maxItems=min(len(ids), CHUNKS_PER_SECTION)
     )
     section_schema["required"] = [*section_schema.get("required", []), "sources"]
     return schema
@@ -181,7 +181,7 @@ async def make_plan(
     attempt is tidy, the latest such plan is used cleaned, and the repairs say what changed.
     With the user's material (``chunks``), each section names the chunks it draws on; ids the
     model got wrong are dropped and chunks it left out go to the sections that fit them best
-    (``assign_sources``), with a note in the repairs.
+    (``assign_material``), with a note in the repairs.
     ``revise``: a plan the person reviewed and their comment on it; the planner is shown both
     (``revision_messages``) and asked for the whole plan again.
     Raises PlanError after ``settings.plan_attempts`` unusable answers.
@@ -212,7 +212,7 @@ async def make_plan(
         schema=schema,
         fallback=lambda untidy: _last_resort(untidy, brief, ctx, chunks),
     )
-    plan, notes = assign_sources(plan, chunks)
+    plan, notes = assign_material(plan, chunks)
     return plan, usage, repairs + notes
 
 

@@ -34,7 +34,7 @@ from agentwrite.events import PlanReady, streamed
 from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.graph.state import WriteState, state_chunks
-from agentwrite.material.assign import assign_sources
+from agentwrite.material.assign import assign_material
 from agentwrite.plans import load_plan_file, normalise_budgets, with_budgets
 
 REVIEW = "plan_review"
@@ -83,7 +83,7 @@ async def review_node(state: WriteState, runtime: Runtime[WriteContext]) -> dict
     if action == "edit":
         try:
             edited = edited_plan(answer.get("plan"), brief.target_words)
-            edited, _ = assign_sources(edited, state_chunks(state), strict=True)
+            edited, _ = assign_material(edited, state_chunks(state), strict=True)
         except InputError as exc:
             return kept | {"review_error": str(exc)}
         streamed(runtime.stream_writer)(PlanReady(edited, "user"))
