@@ -197,11 +197,11 @@ def plan_material(
     Empty without chunks.
 
     >>> chunks = [Chunk(id="n#1", source="n", text="Clay drains badly. " * 20)]
-    >>> "Clay drains badly. Clay" in plan_material(chunks, "plan_sources_json", None)
+    >>> "Clay drains badly. Clay" in plan_material(chunks, "plan_material_json", None)
     True
-    >>> plan_material(chunks, "plan_sources_json", 150).count("Clay")  # 15 words
+    >>> plan_material(chunks, "plan_material_json", 150).count("Clay")  # 15 words
     5
-    >>> plan_material([], "plan_sources_json", None)
+    >>> plan_material([], "plan_material_json", None)
     ''
     """
     if not chunks:
@@ -244,7 +244,7 @@ def section_material(
 
     def block(selected: Sequence[Chunk], words: int | None) -> str:
         cut = [c.model_copy(update={"text": excerpt(c.text, words)}) for c in selected] if words else selected
-        return _block("section_sources", chunks=_render_chunks(cut, None))
+        return _block("section_material", chunks=_render_chunks(cut, None))
 
     def fits(text: str) -> bool:
         return max_tokens is None or count(text) <= max_tokens

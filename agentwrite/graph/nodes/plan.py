@@ -84,7 +84,7 @@ def plan_messages(brief: Brief, ctx: WriteContext, chunks: Sequence[Chunk] = ())
     if chunks:
         bare = render(template, material="", **fields)
         room = ctx.room_beside(system, bare, plan_max_tokens(brief.instruction, most))
-        kind = "plan_sources_json" if structured else "plan_sources_lines"
+        kind = "plan_material_json" if structured else "plan_material_lines"
         material = plan_material(chunks, kind, room, ctx.gauge.text_tokens)
     prompt = render(template, material=material, **fields)
     return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
