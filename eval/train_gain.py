@@ -51,7 +51,7 @@ from agentwrite.evaluation.suites import load_suite
 from agentwrite.files import read_jsonl, write_json
 from agentwrite.settings import load_settings
 from agentwrite.train.recipe import Method, load_train_recipe
-from agentwrite.train.run import train
+from agentwrite.train.trainer import train
 from agentwrite.writing.language import brief_language, language_of
 
 ROOT = Path(__file__).resolve().parent.parent
