@@ -11,7 +11,9 @@ For talk the held half is held out no longer: after its sixth scoring its misses
 and patterns written for some of them (0.991 and 0.956 since), so its figures are a floor
 only. So are the figures of ``brief_checks_fresh.jsonl`` (152 items of a run no pattern had
 been written against, labelled before any detector ran on them): scored once (0.750 and
-0.471), then its misses were read and patterns written for some of them.
+0.471), then its misses were read and patterns written for some of them. The held-out set for
+talk is now ``brief_checks_fresh2.jsonl``: 166 items of new documents (eval/suites/talk_pool.jsonl),
+labelled blind to the detector and scored once, at 5bc188c.
 """
 
 from __future__ import annotations
@@ -80,11 +82,17 @@ def test_language_reaches_the_target_on_the_held_half() -> None:
 
 
 @cache
-def fresh_talk_figures() -> tuple[float, float]:
-    items = [
-        json.loads(line) for line in (LABELS / "brief_checks_fresh.jsonl").read_text("utf-8").splitlines()
-    ]
+def talk_set_figures(name: str) -> tuple[float, float]:
+    items = [json.loads(line) for line in (LABELS / name).read_text("utf-8").splitlines()]
     return precision_recall([(bool(talk_spans(i["text"])), i["talk"]) for i in items])
+
+
+def fresh_talk_figures() -> tuple[float, float]:
+    return talk_set_figures("brief_checks_fresh.jsonl")
+
+
+def fresh2_talk_figures() -> tuple[float, float]:
+    return talk_set_figures("brief_checks_fresh2.jsonl")
 
 
 @pytest.mark.xfail(
@@ -94,6 +102,16 @@ def fresh_talk_figures() -> tuple[float, float]:
 )
 def test_talk_reaches_the_target_on_the_fresh_set() -> None:
     precision, recall = fresh_talk_figures()
+    assert precision >= TARGET and recall >= TARGET
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="second fresh set, first scoring (5bc188c, detector of b516a49): precision 0.977, recall 0.538 "
+    "(78 talk of 166); the detector before b516a49: 0.911 and 0.526",
+)
+def test_talk_reaches_the_target_on_the_second_fresh_set() -> None:
+    precision, recall = fresh2_talk_figures()
     assert precision >= TARGET and recall >= TARGET
 
 
@@ -108,10 +126,11 @@ def test_off_brief_lexical_reaches_the_target_on_the_held_half() -> None:
     [
         (talk_figures, (0.99, 0.95)),
         (fresh_talk_figures, (0.95, 0.76)),
+        (fresh2_talk_figures, (0.97, 0.53)),
         (off_brief_figures, (0.81, 0.89)),
         (language_figures, (1.0, 0.91)),
     ],
-    ids=["talk", "talk-fresh", "off-brief-lexical", "language"],
+    ids=["talk", "talk-fresh", "talk-fresh2", "off-brief-lexical", "language"],
 )
 def test_no_check_falls_below_its_first_held_figures(figures: Any, floor: tuple[float, float]) -> None:
     precision, recall = figures()

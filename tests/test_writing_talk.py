@@ -185,6 +185,9 @@ def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
         ("Thank you for asking for this service.", "offer"),
         ("I'd love to hear more about your plans for the garden.", "offer"),
         ("I hope you enjoy reading it!", "offer"),
+        # read in eval/results/brief_cpu/agent_chat (written with the checks on at 64ee1ba)
+        ("I hope you enjoyed the explanation.", "offer"),
+        ("So go ahead and share your questions with me.", "offer"),
         ("Here's the detailed explanation of how the tides turn.", "preamble"),
         ("Your next section could explore the keepers' families.", "meta"),
         ("**Let's move to the next scene:**", "meta"),
@@ -211,6 +214,7 @@ def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
         "Lianjia [XING YUAN] opened its first shop in 2001.",
         "Please let me know how many hours I had to work on this report.",
         "You are welcome to join the walk on Sunday.",
+        "I hope you enjoyed the party as much as we did.",
         "I removed the lid and added flour.",
         "I used a piece of wood to prop the door.",
         "I look forward to your response.",

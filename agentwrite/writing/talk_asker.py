@@ -113,7 +113,9 @@ _CHAT = re.compile(
     r"|\b(?:share|tell\s+me)\s+your\s+(?:opinions?|thoughts|ideas|"
     r"feedback|stories)\b|\byour\s+creative\s+(?:ideas?|journey|writing|imagination)\b|\bour\s+creative\s+journey\b"
     r"|\bwhat\s+kind\s+of\s+(?:stories|articles|essays|texts)\s+have\s+you\b"
-    r"|\bhope\s+you\s+(?:enjoy|enjoyed|like|liked)\s+(?:it|this|reading)\b",
+    r"|\bhope\s+you\s+(?:enjoy|enjoyed|like|liked|found)\s+(?:it|this|reading|(?:the|my|this)\s+(?:explanation|"
+    r"article|guide|story|essay|post|report|text|piece|section|tips|information)\b)"
+    r"|\b(?:share|send)\s+your\s+(?:questions|thoughts|feedback|comments|ideas)\s+with\s+me\b",
     _I,
 )
 _HERE_IS = re.compile(
@@ -154,7 +156,7 @@ _ASKER_MORE_HINTS = (
 _CHAT_HINTS = (
     *("welcome", "all set", "ready when", "to hear", "to know", "thank you", "available"),
     *("your opinion", "your thoughts", "your ideas", "your feedback", "your stories", "creative", "have you"),
-    "hope you",
+    *("hope you", "with me"),
 )
 ASKER_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("placeholder", _PLACEHOLDER, ()),
