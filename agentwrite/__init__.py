@@ -9,6 +9,8 @@ for importing LangGraph.
 True
 >>> agentwrite.__all__ == sorted(agentwrite._HOMES)  # each public name has its home
 True
+>>> agentwrite.RunContext is agentwrite.WriteContext  # an old name still answers
+True
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from agentwrite.domain import Brief, Document, Plan, Section, SectionPlan, Usage
     from agentwrite.errors import AgentwriteError
     from agentwrite.graph.build import WriteGraph, build_graph
-    from agentwrite.graph.context import RunContext
+    from agentwrite.graph.context import WriteContext
     from agentwrite.graph.state import WriteState
     from agentwrite.runner import aplan, awrite, write
     from agentwrite.settings import Settings, load_settings
@@ -30,11 +32,11 @@ _HOMES = {
     "Brief": "agentwrite.domain",
     "Document": "agentwrite.domain",
     "Plan": "agentwrite.domain",
-    "RunContext": "agentwrite.graph.context",
     "Section": "agentwrite.domain",
     "SectionPlan": "agentwrite.domain",
     "Settings": "agentwrite.settings",
     "Usage": "agentwrite.domain",
+    "WriteContext": "agentwrite.graph.context",
     "WriteGraph": "agentwrite.graph.build",
     "WriteState": "agentwrite.graph.state",
     "aplan": "agentwrite.runner",
@@ -44,17 +46,19 @@ _HOMES = {
     "write": "agentwrite.runner",
 }
 """Each public name and the module that defines it."""
+_RENAMED = {"RunContext": "WriteContext"}
+"""Old public names and their new ones, still answered so that code written before works."""
 
 __all__ = [
     "AgentwriteError",
     "Brief",
     "Document",
     "Plan",
-    "RunContext",
     "Section",
     "SectionPlan",
     "Settings",
     "Usage",
+    "WriteContext",
     "WriteGraph",
     "WriteState",
     "aplan",
@@ -68,10 +72,11 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:
     """A public name, imported from its module the first time it is asked for."""
-    home = _HOMES.get(name)
+    new = _RENAMED.get(name, name)
+    home = _HOMES.get(new)
     if home is None:
         raise AttributeError(f"module 'agentwrite' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
+    value = getattr(importlib.import_module(home), new)
     globals()[name] = value  # later look-ups skip this function
     return value
 

@@ -33,7 +33,7 @@ from agentwrite.events import EventSink, PlanReady, SectionDone, from_json, igno
 from agentwrite.files import write_json
 from agentwrite.files.run_folder import CHECKPOINTS, OWN_FILES, RUN_FILE, hold_run_dir
 from agentwrite.graph.build import RECURSION_LIMIT, WriteGraph, build_graph
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.graph.nodes.review import Reviewer
 from agentwrite.graph.state import WriteState, state_chunks
@@ -43,7 +43,7 @@ from agentwrite.llm.decoding import ROLES
 from agentwrite.llm.factory import make_model
 from agentwrite.llm.profiles import for_model
 from agentwrite.llm.scheduling import CURRENT_DOCUMENT, DocumentTicket, current_ticket
-from agentwrite.material.assign import assign_sources
+from agentwrite.material.assign import assign_material
 from agentwrite.material.read import Chunk, fingerprint, load_material, source_ids
 from agentwrite.plans import normalise_budgets, with_budgets
 from agentwrite.settings import Settings, load_settings
@@ -158,7 +158,7 @@ async def awrite(
     chunks = load_material(sources)
     if plan is not None:
         plan, target = resolve_plan_target(plan, words, settings.max_words)
-        plan, _ = assign_sources(plan, chunks, strict=True)
+        plan, _ = assign_material(plan, chunks, strict=True)
     else:
         target = resolve_target(brief, words, settings.max_words)
     the_brief = make_brief(brief, target)
@@ -197,7 +197,10 @@ async def _write(
 ) -> Document:
     started = time.monotonic()
     state: Mapping[str, Any]
-    async with run_context(settings, model, stream_text=stream_text) as ctx, _checkpointer(run_dir) as saver:
+    async with (
+        write_context(settings, model, stream_text=stream_text) as ctx,
+        _checkpointer(run_dir) as saver,
+    ):
         graph = build_graph(settings.mode, saver, review=reviewer is not None)
         snapshot = await graph.aget_state(_THREAD)
         if continuing and reviewer is None and await _waits_for_review(settings, saver):
@@ -261,17 +264,17 @@ async def aplan(
     settings = settings or load_settings()
     chunks = load_material(sources)
     the_brief = make_brief(brief, resolve_target(brief, words, settings.max_words))
-    async with run_context(settings, model) as ctx:
+    async with write_context(settings, model) as ctx:
         plan, _, _ = await make_plan(the_brief, ctx, chunks)
     return plan
 
 
 @asynccontextmanager
-async def run_context(
+async def write_context(
     settings: Settings, model: ChatModel | None, *, stream_text: bool = False
-) -> AsyncIterator[RunContext]:
+) -> AsyncIterator[WriteContext]:
     """The nodes' context for a run with ``settings``: ``model``, or one made from the settings
-    (and closed afterwards); ``stream_text``: see ``RunContext``."""
+    (and closed afterwards); ``stream_text``: see ``WriteContext``."""
     own_model = model is None
     model = model or make_model(settings)
     try:
@@ -280,7 +283,7 @@ async def run_context(
         lists = asyncio.create_task(asyncio.to_thread(load_word_lists))
         max_context = settings.max_context or await model.context_window()  # learns the model's name
         await lists
-        yield RunContext(
+        yield WriteContext(
             model=model,
             settings=for_model(settings, model.name),
             max_context=max_context,
@@ -292,10 +295,14 @@ async def run_context(
             await model.aclose()
 
 
+run_context = write_context
+"""The old name of ``write_context`` (the README's embedding example used it)."""
+
+
 async def _stream(
     graph: WriteGraph,
     start: WriteState | None,
-    ctx: RunContext,
+    ctx: WriteContext,
     emit: EventSink,
     reviewer: Reviewer | None,
     *,

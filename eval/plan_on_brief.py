@@ -29,7 +29,7 @@ from agentwrite.length import resolve_target
 from agentwrite.llm.base import Completion, ForwardingModel, GenerationParams, Message
 from agentwrite.llm.factory import make_model
 from agentwrite.plans import plan_problems
-from agentwrite.runner import make_brief, run_context
+from agentwrite.runner import make_brief, write_context
 from agentwrite.settings import Settings, load_settings
 from agentwrite.writing.language import brief_language
 from agentwrite.writing.plan_checks import brief_problems
@@ -73,7 +73,7 @@ async def plan_once(prompt: str, settings: Settings) -> tuple[Plan, int, list[st
     """One plan of ``prompt``, the requests it took and the repairs made to it."""
     counted = Counted(make_model(settings))
     try:
-        async with run_context(settings, counted) as ctx:
+        async with write_context(settings, counted) as ctx:
             brief = make_brief(prompt, resolve_target(prompt, None, settings.max_words))
             plan, _, repairs = await make_plan(brief, ctx)
     finally:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from agentwrite.domain import Brief, Plan, SectionPlan
 from agentwrite.evaluation.suites import load_suite
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.fanout import fanout_messages
 from agentwrite.graph.nodes.section_request import section_params
 from agentwrite.length import count_words
@@ -51,7 +51,7 @@ async def one(
     )
     brief = Brief(instruction=instruction, target_words=budget)
     messages = fanout_messages({"brief": brief, "plan": plan, "sketches": [], "index": 0})
-    ctx = RunContext(model=model, settings=settings, max_context=8192)
+    ctx = WriteContext(model=model, settings=settings, max_context=8192)
     decoding = Decoding(repetition_penalty=penalty).over(settings.decoding_for("writer"))
     params = section_params(ctx, messages, budget, decoding=decoding, force_length=True)
     completion = await model.complete(messages, params)

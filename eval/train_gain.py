@@ -45,13 +45,13 @@ from agentwrite.dataset.build import build_dataset
 from agentwrite.dataset.instructions import Instruction, read_instructions, write_instructions
 from agentwrite.dataset.near_duplicates import jaccard, shingles
 from agentwrite.dataset.recipe import Recipe
-from agentwrite.evaluation.run import PREDICTIONS, run_suite
+from agentwrite.evaluation.predict import PREDICTIONS, run_suite
 from agentwrite.evaluation.score import score_run
 from agentwrite.evaluation.suites import load_suite
 from agentwrite.files import read_jsonl, write_json
 from agentwrite.settings import load_settings
 from agentwrite.train.recipe import Method, load_train_recipe
-from agentwrite.train.run import train
+from agentwrite.train.trainer import train
 from agentwrite.writing.language import brief_language, language_of
 
 ROOT = Path(__file__).resolve().parent.parent

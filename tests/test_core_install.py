@@ -47,7 +47,7 @@ def one_error_line(stderr: str) -> str:
 def test_server_path_imports_neither_torch_nor_transformers() -> None:
     code = (
         "import sys; import agentwrite, agentwrite.cli, agentwrite.runner, agentwrite.dataset.build, "
-        "agentwrite.evaluation.run; "
+        "agentwrite.evaluation.predict; "
         "print(sorted(m for m in ('torch', 'transformers', 'gguf', 'accelerate', 'vllm') "
         "if m in sys.modules))"
     )

@@ -211,7 +211,7 @@ def test_documents_nearly_done_go_first_so_they_finish_one_by_one(fair: bool) ->
 
 
 def test_an_eval_run_records_what_each_server_did(tmp_path: Path) -> None:
-    from agentwrite.evaluation.run import arun_suite
+    from agentwrite.evaluation.predict import arun_suite
     from tests.test_eval_run import SMOKE
 
     with OpenAIServer() as a, OpenAIServer() as b:

@@ -13,8 +13,8 @@ import pytest
 from agentwrite.errors import InputError
 from agentwrite.evaluation.judge import RATINGS_SCHEMA
 from agentwrite.evaluation.longbench import DIMENSIONS
+from agentwrite.evaluation.predict import arun_suite
 from agentwrite.evaluation.report import DPI, FIGSIZE, write_report
-from agentwrite.evaluation.run import arun_suite
 from agentwrite.evaluation.score import ascore_run
 from agentwrite.evaluation.score_files import LengthGroup, read_scores
 from agentwrite.settings import Settings

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agentwrite.errors import InputError, ModelRequestError, PromptTooLong, ServerUnreachable
-from agentwrite.evaluation.run import DIRECT_MAX_TOKENS, arun_suite, finished_keys
+from agentwrite.evaluation.predict import DIRECT_MAX_TOKENS, arun_suite, finished_keys
 from agentwrite.evaluation.suites import load_suite
 from agentwrite.length import count_words, parse_target
 from agentwrite.llm.base import GenerationParams, Message

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import agentwrite
-from agentwrite import RunContext, build_graph
+from agentwrite import WriteContext, build_graph
 from agentwrite.domain import WriteMode
 from agentwrite.events import SectionDelta, SectionDone, from_json
 from agentwrite.llm.base import Capabilities
@@ -19,7 +19,7 @@ from tests.scripted import writer_model, writer_reply
 BRIEF = {"instruction": "Write a 1500-word essay on tea", "target_words": 1500}
 
 
-def stream(mode: WriteMode, ctx: RunContext, start: Any) -> tuple[list[dict[str, Any]], Any]:
+def stream(mode: WriteMode, ctx: WriteContext, start: Any) -> tuple[list[dict[str, Any]], Any]:
     """The custom events and the final state of a run of the graph from ``start``."""
 
     async def go() -> tuple[list[dict[str, Any]], Any]:
@@ -38,7 +38,7 @@ def stream(mode: WriteMode, ctx: RunContext, start: Any) -> tuple[list[dict[str,
 
 @pytest.mark.parametrize("mode", ["sequential", "parallel", "sketch"])
 def test_astream_gives_the_progress_events_as_json(mode: WriteMode) -> None:
-    ctx = RunContext(model=writer_model(), settings=Settings(mode=mode), stream_text=True)
+    ctx = WriteContext(model=writer_model(), settings=Settings(mode=mode), stream_text=True)
     custom, state = stream(mode, ctx, {"brief": BRIEF})  # the brief as JSON, as a server's client sends it
     json.dumps(custom)  # every event is plain JSON
     kinds = [e["event"] for e in custom]
@@ -64,14 +64,14 @@ def test_astream_gives_the_progress_events_as_json(mode: WriteMode) -> None:
 
 
 def test_no_text_is_streamed_when_nobody_listens_or_the_backend_does_not_stream() -> None:
-    quiet = RunContext(model=writer_model(), settings=Settings())  # stream_text is off by default
+    quiet = WriteContext(model=writer_model(), settings=Settings())  # stream_text is off by default
     custom, _ = stream("sequential", quiet, {"brief": BRIEF})
     assert "section_delta" not in {e["event"] for e in custom} and "section_done" in {
         e["event"] for e in custom
     }
     whole = ScriptedModel(responder=writer_reply, capabilities=Capabilities(streaming_watch=False))
     custom, _ = stream(
-        "parallel", RunContext(model=whole, settings=Settings(), stream_text=True), {"brief": BRIEF}
+        "parallel", WriteContext(model=whole, settings=Settings(), stream_text=True), {"brief": BRIEF}
     )
     assert "section_delta" not in {e["event"] for e in custom}
 
@@ -87,7 +87,7 @@ def test_awrite_passes_the_streamed_events_to_on_event() -> None:
 
 
 def test_the_package_exports_the_graph_and_its_types() -> None:
-    assert {"build_graph", "WriteGraph", "WriteState", "RunContext"} <= set(agentwrite.__all__)
+    assert {"build_graph", "WriteGraph", "WriteState", "WriteContext"} <= set(agentwrite.__all__)
     graph = build_graph("sequential")
-    assert graph.context_schema is RunContext
+    assert graph.context_schema is WriteContext
     assert set(graph.nodes) >= {"plan", "write_next", "stitch"}

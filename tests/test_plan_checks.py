@@ -8,7 +8,7 @@ import asyncio
 import json
 
 from agentwrite.domain import Brief
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.settings import Settings
 from agentwrite.testing.scripted_model import ScriptedModel
@@ -47,7 +47,7 @@ OFF_AND_TALKING = plan_json(
 
 
 def plan_with(model: ScriptedModel, **settings: object):
-    ctx = RunContext(model=model, settings=Settings(plan_checks=True, **settings))
+    ctx = WriteContext(model=model, settings=Settings(plan_checks=True, **settings))
     return asyncio.run(make_plan(BRIEF, ctx))
 
 
@@ -69,7 +69,7 @@ def test_when_no_attempt_keeps_to_the_brief_the_least_untidy_is_used() -> None:
 
 def test_off_by_default_the_plan_is_not_held_to_the_brief() -> None:
     model = ScriptedModel([OFF_BRIEF])
-    plan, _, _ = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
+    plan, _, _ = asyncio.run(make_plan(BRIEF, WriteContext(model=model, settings=Settings())))
     assert plan.title == "What the Plan is about" and len(model.calls) == 1
 
 
@@ -81,7 +81,7 @@ def test_the_fake_servers_plans_keep_to_their_briefs() -> None:
         plan, _, repairs = asyncio.run(
             make_plan(
                 Brief(instruction=instruction, target_words=800),
-                RunContext(model=model, settings=Settings(plan_checks=True)),
+                WriteContext(model=model, settings=Settings(plan_checks=True)),
             )
         )
         assert len(model.calls) == 1 and repairs == []
@@ -96,7 +96,7 @@ def test_a_chinese_brief_planned_in_english_is_asked_for_in_chinese() -> None:
         ("每天两次潮汐", "地球自转，海岸每天两次涨潮。"),
     )
     model = ScriptedModel([ON_BRIEF, chinese])
-    plan, _, _ = asyncio.run(make_plan(brief, RunContext(model=model, settings=Settings(plan_checks=True))))
+    plan, _, _ = asyncio.run(make_plan(brief, WriteContext(model=model, settings=Settings(plan_checks=True))))
     assert plan.title == "潮汐"
     assert "the plan is not in Chinese" in model.calls[1].messages[-1]["content"]
     assert "Chinese" in model.calls[0].messages[0]["content"]  # the system prompt names it from the start

@@ -8,7 +8,7 @@ import pytest
 
 from agentwrite.domain import ASKED_PLAN_TITLE_CHARS, Brief, Plan, SectionPlan
 from agentwrite.errors import InputError, PlanError
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.plans import (
     clean_plan,
@@ -120,7 +120,7 @@ def test_user_plan_file_errors_are_input_errors() -> None:
 
 def test_planner_feeds_errors_back_then_succeeds() -> None:
     model = ScriptedModel(["I cannot plan.", plan_json([100] * 3), plan_json([1000] * 4)])
-    ctx = RunContext(model=model, settings=Settings())
+    ctx = WriteContext(model=model, settings=Settings())
     plan, usage, repairs = asyncio.run(
         make_plan(Brief(instruction="Write a 4000-word essay", target_words=4000), ctx)
     )
@@ -136,7 +136,7 @@ def test_planner_feeds_errors_back_then_succeeds() -> None:
 
 def test_planner_gives_up_after_its_attempts() -> None:
     model = ScriptedModel(["nope"] * 3)
-    ctx = RunContext(model=model, settings=Settings(plan_attempts=3))
+    ctx = WriteContext(model=model, settings=Settings(plan_attempts=3))
     with pytest.raises(PlanError, match="no usable plan after 3 attempts"):
         asyncio.run(make_plan(Brief(instruction="Write an essay", target_words=1000), ctx))
     assert len(model.calls) == 3
@@ -144,7 +144,7 @@ def test_planner_gives_up_after_its_attempts() -> None:
 
 def test_planner_asks_for_lines_without_structured_output() -> None:
     model = ScriptedModel([AGENTWRITE_LINES])
-    ctx = RunContext(model=model, settings=Settings(), structured_output=False)
+    ctx = WriteContext(model=model, settings=Settings(), structured_output=False)
     plan, _, repairs = asyncio.run(make_plan(Brief(instruction=YUNNAN, target_words=3000), ctx))
     assert model.calls[0].params.json_schema is None
     assert "Paragraph 1 - Main Point:" in model.calls[0].prompt
@@ -454,7 +454,7 @@ BRIEF = Brief(instruction="Write a 4000-word guide to vegetable gardens", target
 
 def test_planner_rejects_untidy_plans_with_the_problems_fed_back() -> None:
     model = ScriptedModel([BAD_PLAN, GOOD_PLAN])
-    plan, usage, repairs = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
+    plan, usage, repairs = asyncio.run(make_plan(BRIEF, WriteContext(model=model, settings=Settings())))
     assert [s.title for s in plan.sections] == [t for t, _ in TIDY]
     assert repairs == [] and usage.requests == 2
     retry = model.calls[1].prompt
@@ -466,7 +466,7 @@ def test_planner_rejects_untidy_plans_with_the_problems_fed_back() -> None:
 def test_planner_asks_afresh_after_a_copied_answer_and_cleans_a_plan_that_stays_untidy() -> None:
     model = ScriptedModel([BAD_PLAN] * 3)
     plan, _, repairs = asyncio.run(
-        make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3)))
+        make_plan(BRIEF, WriteContext(model=model, settings=Settings(plan_attempts=3)))
     )
     assert len(model.calls) == 3
     # the second answer had the first's problems, word for word: the third request is the
@@ -487,7 +487,7 @@ def test_planner_asks_afresh_after_a_copied_answer_and_cleans_a_plan_that_stays_
 def test_planner_falls_back_to_the_latest_untidy_plan_after_a_structural_failure() -> None:
     model = ScriptedModel([BAD_PLAN, BAD_PLAN.replace("Title 4: Watering", "Title 5: Weeding"), "not a plan"])
     plan, _, repairs = asyncio.run(
-        make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3)))
+        make_plan(BRIEF, WriteContext(model=model, settings=Settings(plan_attempts=3)))
     )
     assert plan.sections[3].title == "Weeding" and repairs
     assert "the plan is not a JSON object" not in model.calls[2].prompt
@@ -497,7 +497,7 @@ def test_structural_failures_still_fail_even_with_hygiene_problems_too() -> None
     too_few = sections_json([("Title 1: Soil", "Title 1: Soil"), ("Title 2: Seeds", "Seeds")], words=2000)
     model = ScriptedModel([too_few] * 3)
     with pytest.raises(PlanError, match="no usable plan after 3 attempts; last problem: it has 2 sections"):
-        asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3))))
+        asyncio.run(make_plan(BRIEF, WriteContext(model=model, settings=Settings(plan_attempts=3))))
 
 
 def cut_plan(whole: list[tuple[str, str]]) -> str:
@@ -515,7 +515,7 @@ CUT_PLAN = cut_plan(TIDY)
 def test_a_plan_cut_off_is_asked_again_and_its_whole_sections_kept_when_no_answer_does_better() -> None:
     model = ScriptedModel([CUT_PLAN] * 3)
     plan, _, repairs = asyncio.run(
-        make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3)))
+        make_plan(BRIEF, WriteContext(model=model, settings=Settings(plan_attempts=3)))
     )
     assert len(model.calls) == 3
     assert (
@@ -527,14 +527,14 @@ def test_a_plan_cut_off_is_asked_again_and_its_whole_sections_kept_when_no_answe
 
 def test_a_whole_plan_after_a_cut_one_is_used() -> None:
     model = ScriptedModel([CUT_PLAN, GOOD_PLAN])
-    plan, usage, repairs = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
+    plan, usage, repairs = asyncio.run(make_plan(BRIEF, WriteContext(model=model, settings=Settings())))
     assert usage.requests == 2 and repairs == [] and len(plan.sections) == 4
 
 
 def test_a_plan_cut_off_before_enough_whole_sections_fails() -> None:
     model = ScriptedModel([cut_plan(TIDY[:2])] * 3)
     with pytest.raises(PlanError, match=r"cut off after 2 whole sections.*it has 2 sections"):
-        asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings(plan_attempts=3))))
+        asyncio.run(make_plan(BRIEF, WriteContext(model=model, settings=Settings(plan_attempts=3))))
 
 
 TALKING_PLAN = sections_json(
@@ -551,7 +551,7 @@ TALKING_PLAN = sections_json(
 
 def test_titles_that_talk_about_the_writing_are_asked_again_and_replaced_when_they_stay() -> None:
     model = ScriptedModel([TALKING_PLAN] * 3)
-    plan, _, repairs = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
+    plan, _, repairs = asyncio.run(make_plan(BRIEF, WriteContext(model=model, settings=Settings())))
     retry = model.calls[1].prompt
     assert 'the document title talks about the writing ("growing_vegetables_in_a_small_garden.json")' in retry
     assert "section 1's title talks about the writing (\"Here's a practical guide" in retry
@@ -572,7 +572,7 @@ def test_line_format_plans_are_checked_too() -> None:
         for i, point in enumerate(["Soil.", "Seeds.", "Water.", "Harvest."], 1)
     )
     model = ScriptedModel([lines, AGENTWRITE_LINES])
-    ctx = RunContext(model=model, settings=Settings(), structured_output=False)
+    ctx = WriteContext(model=model, settings=Settings(), structured_output=False)
     plan, _, repairs = asyncio.run(make_plan(Brief(instruction=YUNNAN, target_words=3000), ctx))
     assert 'section 1\'s main point starts with a label ("Part 1")' in model.calls[1].prompt
     assert repairs == [] and plan.sections[0].title == "Arriving in Kunming"
@@ -596,7 +596,7 @@ LOOPING_PLAN = sections_json(
 
 def test_a_field_that_loops_is_asked_again_and_said_once_when_it_keeps_looping() -> None:
     model = ScriptedModel([LOOPING_PLAN] * 3)
-    plan, _, repairs = asyncio.run(make_plan(BRIEF, RunContext(model=model, settings=Settings())))
+    plan, _, repairs = asyncio.run(make_plan(BRIEF, WriteContext(model=model, settings=Settings())))
     assert 'section 1\'s title repeats "planning" over and over' in model.calls[1].prompt
     assert (plan.sections[0].title, plan.sections[0].main_point) == ("Planning", "Planning.")
     assert "section 1: a repeated phrase said once in the title" in repairs

@@ -15,7 +15,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from typer.testing import CliRunner
 
-from agentwrite import RunContext, build_graph
+from agentwrite import WriteContext, build_graph
 from agentwrite.cli import app
 from agentwrite.domain import Brief
 from agentwrite.settings import Settings
@@ -39,7 +39,7 @@ class Session:
 
     def __init__(self, mode: str = "sequential") -> None:
         self.model = writer_model()
-        self.ctx = RunContext(model=self.model, settings=Settings(mode=mode))
+        self.ctx = WriteContext(model=self.model, settings=Settings(mode=mode))
         self.graph = build_graph(mode, InMemorySaver(), review=True)  # type: ignore[arg-type]
         self.config: Any = {"configurable": {"thread_id": "t"}}
 

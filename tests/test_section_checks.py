@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentwrite.domain import Brief, Plan, SectionPlan, Usage
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.section_request import fixed
 from agentwrite.graph.nodes.write import generate_section, section_checks
 from agentwrite.llm.base import Completion, GenerationParams, Message
@@ -62,7 +62,7 @@ def write(
     plan: Plan = PLAN,
     **settings: object,
 ):
-    ctx = RunContext(model=model, settings=Settings(**settings))
+    ctx = WriteContext(model=model, settings=Settings(**settings))
     checks = section_checks(ctx, brief, plan, 0, budget)
     if checks is not None:
         checks.planned_words = planned_words  # as in a document of several sections

@@ -9,7 +9,7 @@ import pytest
 
 from agentwrite.domain import Usage
 from agentwrite.errors import PlanError
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.section_request import fixed
 from agentwrite.graph.nodes.write import generate_section
 from agentwrite.length import estimate_tokens, without_target
@@ -179,8 +179,8 @@ def test_a_chinese_plan_gets_room_for_its_characters() -> None:
     assert asked["W"] == 256 + 96 * 20 and asked["写"] > 3 * asked["W"]
 
 
-def section_ctx(model: ScriptedModel, max_context: int | None = None) -> RunContext:
-    return RunContext(model=model, settings=Settings(), max_context=max_context)
+def section_ctx(model: ScriptedModel, max_context: int | None = None) -> WriteContext:
+    return WriteContext(model=model, settings=Settings(), max_context=max_context)
 
 
 def test_a_length_cut_past_the_budget_ends_at_a_sentence_without_another_request() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from agentwrite.domain import Usage
 from agentwrite.errors import ModelRequestError, PromptTooLong
-from agentwrite.graph.context import REFITS, Request, RunContext
+from agentwrite.graph.context import REFITS, Request, WriteContext
 from agentwrite.length import estimate_tokens
 from agentwrite.llm.base import Capabilities, Completion, GenerationParams, Message
 from agentwrite.llm.context_window import output_room
@@ -73,14 +73,14 @@ def refusing_writer(messages: list[Message], params: GenerationParams) -> Comple
     return greedy_writer(messages, params)
 
 
-def fixed_request(ctx: RunContext, ask: list[Message]) -> Request:
+def fixed_request(ctx: WriteContext, ask: list[Message]) -> Request:
     return lambda: (ask, GenerationParams(max_tokens=output_room(WINDOW, ask, 3500, ctx.gauge)))
 
 
 def test_a_request_refused_for_the_window_is_refitted_until_it_fits() -> None:
     ask: list[Message] = [{"role": "user", "content": "x" * 2000}]  # 808 estimated, 1293 true tokens
     model = ScriptedModel(responder=refusing_writer)
-    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+    ctx = WriteContext(model=model, settings=Settings(), max_context=WINDOW)
     sent, completion = asyncio.run(ctx.complete(fixed_request(ctx, ask)))
     assert sent == ask and completion.text
     sizes = [c.params.max_tokens for c in model.calls]
@@ -94,7 +94,7 @@ def test_a_prompt_the_model_counts_is_sized_by_its_count() -> None:
     ask: list[Message] = [{"role": "user", "content": "x" * 2000}]  # 808 estimated, 1293 true tokens
     counting = Capabilities(tokenize=True)
     model = ScriptedModel(responder=refusing_writer, capabilities=counting, token_counter=true_tokens)
-    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+    ctx = WriteContext(model=model, settings=Settings(), max_context=WINDOW)
     _, completion = asyncio.run(ctx.complete(fixed_request(ctx, ask)))
     (call,) = model.calls  # no refusal: max_tokens left room for the prompt as counted
     assert call.params.max_tokens == WINDOW - true_tokens(ask) - 64 and completion.usage.refused == 0
@@ -115,7 +115,7 @@ def clamping_writer(messages: list[Message], params: GenerationParams) -> Comple
 def test_a_min_tokens_refusal_after_a_cut_max_tokens_is_refitted() -> None:
     ask: list[Message] = [{"role": "user", "content": "x" * 2000}]  # 808 estimated, 1293 true tokens
     model = ScriptedModel(responder=clamping_writer)
-    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+    ctx = WriteContext(model=model, settings=Settings(), max_context=WINDOW)
 
     def request() -> tuple[list[Message], GenerationParams]:
         most = output_room(WINDOW, ask, 3500, ctx.gauge)
@@ -147,7 +147,7 @@ def always_refusing(messages: list[Message], params: GenerationParams) -> Comple
 
 def test_refusals_beyond_the_refits_fail_the_request() -> None:
     model = ScriptedModel(responder=always_refusing)
-    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+    ctx = WriteContext(model=model, settings=Settings(), max_context=WINDOW)
     with pytest.raises(PromptTooLong, match="maximum context length"):
         asyncio.run(ctx.complete(fixed_request(ctx, [{"role": "user", "content": "Hello"}])))
     assert len(model.calls) == REFITS + 1
@@ -155,7 +155,7 @@ def test_refusals_beyond_the_refits_fail_the_request() -> None:
 
 def test_other_request_errors_are_not_retried() -> None:
     model = ScriptedModel([ModelRequestError("u", 400, "The model `tea` does not exist.")])
-    ctx = RunContext(model=model, settings=Settings(), max_context=WINDOW)
+    ctx = WriteContext(model=model, settings=Settings(), max_context=WINDOW)
     ask: list[Message] = [{"role": "user", "content": "Hello"}]
     with pytest.raises(ModelRequestError, match="does not exist"):
         asyncio.run(ctx.complete(fixed_request(ctx, ask)))

@@ -19,7 +19,7 @@ from agentwrite.files import read_jsonl
 from agentwrite.llm.vllm_server import resolve_model
 from agentwrite.train.data import build_rows
 from agentwrite.train.recipe import TrainRecipe
-from agentwrite.train.run import CHECKPOINTS, LOG_FILE, RECIPE_FILE, TrainStep, make_trainer, train
+from agentwrite.train.trainer import CHECKPOINTS, LOG_FILE, RECIPE_FILE, TrainStep, make_trainer, train
 from tests.tiny_model import make_tiny_model
 
 LONG_ID = "doc-long"
@@ -224,7 +224,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
 
 
 def test_an_interrupt_says_how_to_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import agentwrite.train.run
+    import agentwrite.train.trainer
 
     out = tmp_path / "out"
 
@@ -233,7 +233,7 @@ def test_an_interrupt_says_how_to_resume(tmp_path: Path, monkeypatch: pytest.Mon
         (out / RECIPE_FILE).write_text("method: sft\n")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(agentwrite.train.run, "train", interrupted)
+    monkeypatch.setattr(agentwrite.train.trainer, "train", interrupted)
     result = invoke("sft", str(tmp_path), "--out", str(out), "--quiet")
     assert result.exit_code == 130
     said = result.stderr.strip()

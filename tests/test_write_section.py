@@ -6,7 +6,7 @@ import pytest
 
 from agentwrite.domain import Usage
 from agentwrite.errors import ModelError
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.section_request import fixed, section_params
 from agentwrite.graph.nodes.write import generate_section
 from agentwrite.llm.base import Completion
@@ -18,7 +18,7 @@ PROMPT = [{"role": "user", "content": "Write section 1."}]
 
 
 def write(model: ScriptedModel, budget: int = 100, **settings: object):
-    ctx = RunContext(model=model, settings=Settings(**settings))
+    ctx = WriteContext(model=model, settings=Settings(**settings))
     return asyncio.run(
         generate_section(
             ctx, fixed(list(PROMPT)), index=0, count=1, title="Tea", language="English", budget=budget
@@ -120,7 +120,7 @@ def test_usage_adds_up_over_continuations() -> None:
 
 
 def test_params_respect_the_context_window() -> None:
-    ctx = RunContext(model=ScriptedModel(), settings=Settings(), max_context=1000)
+    ctx = WriteContext(model=ScriptedModel(), settings=Settings(), max_context=1000)
     messages = [{"role": "user", "content": "x" * 1500}]  # about 500 tokens
     params = section_params(ctx, messages, 1000, force_length=True)
     assert params.max_tokens <= 1000 - 500
@@ -130,7 +130,7 @@ def test_params_respect_the_context_window() -> None:
 
 
 def test_min_tokens_can_be_turned_off() -> None:
-    ctx = RunContext(model=ScriptedModel(), settings=Settings(min_tokens=False))
+    ctx = WriteContext(model=ScriptedModel(), settings=Settings(min_tokens=False))
     assert section_params(ctx, list(PROMPT), 500, force_length=True).min_tokens is None
 
 

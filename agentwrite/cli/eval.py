@@ -12,7 +12,7 @@ from agentwrite.cli.options import ConfigFile, Serve, ServeModel, SettingsFlags,
 from agentwrite.cli.support import Debug, handled, served, settings_from
 
 if TYPE_CHECKING:
-    from agentwrite.evaluation.run import Target
+    from agentwrite.evaluation.predict import Target
 
 # agentwrite.cli.root imports this module to add it as a sub-app, so the library modules a command
 # runs are imported inside the command, never at import time.
@@ -44,7 +44,7 @@ def run_command(
     """Answer every prompt of a suite into OUT/predictions.jsonl (resumes; failures to failures.jsonl)."""
     from agentwrite.cli.progress import JobProgress
     from agentwrite.errors import InputError
-    from agentwrite.evaluation.run import SuiteProgress, arun_suite
+    from agentwrite.evaluation.predict import SuiteProgress, arun_suite
 
     with handled(debug):
         if target not in ("agentwrite", "direct"):

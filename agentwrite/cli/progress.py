@@ -1,4 +1,4 @@
-"""Terminal progress: a rich bar for one run (fed by its events) and one for a job of many items."""
+"""Terminal progress: a rich bar for one document (fed by its events) and one for a job of many items."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class _LiveBar:
         self._bar.stop()
 
 
-class RunProgress(_LiveBar):
+class DocumentProgress(_LiveBar):
     """Shows the section being written, words so far against the target, and tokens/s.
 
     Use as a context manager and pass ``on_event`` to the runner.

@@ -1,4 +1,4 @@
-"""``agentwrite train sft|dpo BUILD --model bundled|FOLDER --out DIR``: thin wrappers of ``train.run``.
+"""``agentwrite train sft|dpo BUILD --model bundled|FOLDER --out DIR``: thin wrappers of ``train.trainer``.
 
 Every field of ``TrainRecipe`` is a flag of both commands, generated from the field
 (``--kebab-case``, its type, ``--x/--no-x`` for a switch, its description and default as the help),
@@ -67,7 +67,7 @@ def _train(
 ) -> None:  # fmt: skip
     from agentwrite.cli.progress import JobProgress
     from agentwrite.train.recipe import load_train_recipe
-    from agentwrite.train.run import RECIPE_FILE, TrainStep, train
+    from agentwrite.train.trainer import RECIPE_FILE, TrainStep, train
 
     with handled(debug):
         the_recipe = load_train_recipe(recipe, flags)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from agentwrite.cli.options import ConfigFile, Serve, ServeModel, SettingsFlags, with_setting_flags
-from agentwrite.cli.progress import RunProgress
+from agentwrite.cli.progress import DocumentProgress
 from agentwrite.cli.review import TerminalReview
 from agentwrite.cli.support import Debug, handled, served, settings_from
 from agentwrite.errors import AgentwriteError, InputError, ModelError, PlanError, ReviewStopped
@@ -124,7 +124,7 @@ def write(
         try:
             with (
                 served(serve, settings, serve_model) as settings,
-                RunProgress(target, enabled=not quiet) as progress,
+                DocumentProgress(target, enabled=not quiet) as progress,
             ):
                 document = asyncio.run(
                     awrite(

@@ -200,12 +200,12 @@ async def _document_pair(
 ) -> PreferencePair | None:
     """Ask the one-request answer to the instruction, filter it as documents are filtered
     (its figures go into ``meta``'s ``one_request``) and pair it with the agent's document."""
-    from agentwrite.evaluation.run import direct_answer  # LangGraph, as awrite
-    from agentwrite.graph.context import RunContext
+    from agentwrite.evaluation.predict import direct_answer  # LangGraph, as awrite
+    from agentwrite.graph.context import WriteContext
 
     try:
         max_context = settings.max_context or await model.context_window()
-        answer = await direct_answer(item.prompt, RunContext(model, settings, max_context))  # as eval's
+        answer = await direct_answer(item.prompt, WriteContext(model, settings, max_context))  # as eval's
     except ServerUnreachable:
         raise
     except AgentwriteError as exc:

@@ -12,7 +12,7 @@ from agentwrite.domain import Document
 from agentwrite.evaluation.brief_figures import response_figures
 from agentwrite.evaluation.embeddings import Embedder
 from agentwrite.evaluation.longbench import bucket_of, length_score
-from agentwrite.evaluation.run import DOCUMENTS
+from agentwrite.evaluation.predict import DOCUMENTS
 from agentwrite.evaluation.score_files import ItemScore
 from agentwrite.evaluation.structure import plan_adherence, split_markdown_sections
 from agentwrite.evaluation.text_figures import text_figures

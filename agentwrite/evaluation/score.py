@@ -30,7 +30,7 @@ from agentwrite.evaluation.embeddings import Embedder
 from agentwrite.evaluation.item_score import load_document, score_item
 from agentwrite.evaluation.judge_cache import judge_all
 from agentwrite.evaluation.longbench import bucket_of
-from agentwrite.evaluation.run import FAILURES, PREDICTIONS
+from agentwrite.evaluation.predict import FAILURES, PREDICTIONS
 from agentwrite.evaluation.score_files import (
     ITEM_SCORES,
     SCORES,

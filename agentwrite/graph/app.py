@@ -5,7 +5,7 @@ server's own (defaults < config file named by ``AGENTWRITE_CONFIG`` < ``AGENTWRI
 environment < the run's ``settings``). A run sends its requests to the server's own
 ``base_url`` or to one of its ``allowed_base_urls``, never elsewhere, and carries no key.
 For each run the server calls ``graph``, which makes the model from those settings, binds a
-``RunContext`` to the nodes, and closes the model when the run ends; no live model is held
+``WriteContext`` to the nodes, and closes the model when the run ends; no live model is held
 between runs. Input: ``{"brief": {"instruction": ...,
 "target_words": ...}}`` (and a ``plan`` to skip the planner); progress events arrive on the
 custom stream as the JSON of ``agentwrite.events``.
@@ -29,9 +29,9 @@ from langgraph_sdk.runtime import ServerRuntime
 from agentwrite.credentials import KEY_NAMES, public_url
 from agentwrite.errors import InputError
 from agentwrite.graph.build import Wrap, wire
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.state import WriteState
-from agentwrite.runner import run_context
+from agentwrite.runner import write_context
 from agentwrite.settings import Settings, load_settings
 
 
@@ -55,7 +55,7 @@ class RefusedContext(InputError, ValueError):
 ServedGraph = CompiledStateGraph[WriteState, ServeContext, WriteState, WriteState]
 
 
-def served_graph(settings: Settings, ctx: RunContext | None, *, review: bool = False) -> ServedGraph:
+def served_graph(settings: Settings, ctx: WriteContext | None, *, review: bool = False) -> ServedGraph:
     """The workflow for ``settings.mode`` with ``ctx`` bound to every node (None: a graph the
     server only reads, for its schemas and a thread's state)."""
     graph = StateGraph(WriteState, context_schema=ServeContext)
@@ -63,7 +63,7 @@ def served_graph(settings: Settings, ctx: RunContext | None, *, review: bool = F
     return graph.compile()
 
 
-def _bound(ctx: RunContext) -> Wrap:
+def _bound(ctx: WriteContext) -> Wrap:
     """Node functions that see ``ctx`` as their runtime's context, whatever the run passed."""
 
     def wrap(node: Any) -> Any:
@@ -86,7 +86,7 @@ async def graph(runtime: ServerRuntime[ServeContext]) -> AsyncIterator[ServedGra
     if run is None:  # a read: the review node is there, so that a thread stopped at it reads right
         yield served_graph(settings, None, review=True)
         return
-    async with run_context(settings, None, stream_text=True) as ctx:
+    async with write_context(settings, None, stream_text=True) as ctx:
         yield served_graph(settings, ctx, review=context.review)
 
 

@@ -10,7 +10,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from agentwrite.domain import MAX_SECTIONS, WriteMode
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.fanout import fan_out, write_section_node
 from agentwrite.graph.nodes.plan import plan_node
 from agentwrite.graph.nodes.review import review_node, until_accepted
@@ -23,8 +23,8 @@ from agentwrite.graph.state import SectionTask, WriteState
 RECURSION_LIMIT = MAX_SECTIONS + 16
 """Supersteps a run may take: one per section in sequential mode, plus a few."""
 
-WriteGraph = CompiledStateGraph[WriteState, RunContext, WriteState, WriteState]
-"""The compiled workflow: ``WriteState`` in and out, a ``RunContext`` for its nodes."""
+WriteGraph = CompiledStateGraph[WriteState, WriteContext, WriteState, WriteState]
+"""The compiled workflow: ``WriteState`` in and out, a ``WriteContext`` for its nodes."""
 
 
 Wrap = Callable[[Any], Any]
@@ -36,12 +36,12 @@ def build_graph(
 ) -> WriteGraph:
     """The compiled workflow for ``mode``, checkpointed when a saver is given.
 
-    Run it with a ``RunContext`` (``context=``); its nodes write progress events as JSON
+    Run it with a ``WriteContext`` (``context=``); its nodes write progress events as JSON
     objects to the custom stream (``stream_mode="custom"``, see ``agentwrite.events``). With
     ``review`` the run stops after the plan with an interrupt for the person to accept, edit
     or replace it (``agentwrite.graph.nodes.review``; it needs a checkpointer).
     """
-    graph = StateGraph(WriteState, context_schema=RunContext)
+    graph = StateGraph(WriteState, context_schema=WriteContext)
     wire(graph, mode, review=review)
     return graph.compile(checkpointer=checkpointer)
 

@@ -1,5 +1,9 @@
 """What every node gets through LangGraph's runtime context: the model, the settings, and
-requests fitted to the model's context window."""
+requests fitted to the model's context window.
+
+The words: *context* alone (``WriteContext``, ``ctx``, ``runtime.context``) is LangGraph's
+runtime context, this object; the model's token limit is always the *context window* or the
+*window* (``max_context``, the setting's name, is its size; ``llm/context_window.py``)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ Request = Callable[[], tuple[list[Message], GenerationParams]]
 
 
 @dataclass
-class RunContext:
+class WriteContext:
     """Injected into nodes; never a global.
 
     ``max_context`` is the model's context window in tokens (None: unknown, no budget);
@@ -90,3 +94,7 @@ class RunContext:
                 break
             messages = refitted
         return messages, params
+
+
+RunContext = WriteContext
+"""The old name, kept for code written before (the graph, its state and its context share one word)."""

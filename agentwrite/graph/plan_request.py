@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from agentwrite.domain import Usage
 from agentwrite.errors import PlanError, PlanHygieneError
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.llm.base import Completion, GenerationParams, Message
 from agentwrite.llm.context_window import output_room
 from agentwrite.llm.decoding import Role
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 
 async def ask_for_plan(
-    ctx: RunContext,
+    ctx: WriteContext,
     messages: list[Message],
     parse: Callable[[str], T],
     *,

@@ -79,7 +79,7 @@ def _key(chunk_id: str) -> str:
     return re.sub(r"\s+", "", chunk_id.strip(_OUTER)).lower()
 
 
-def assign_sources(plan: Plan, chunks: Sequence[Chunk], *, strict: bool = False) -> tuple[Plan, list[str]]:
+def assign_material(plan: Plan, chunks: Sequence[Chunk], *, strict: bool = False) -> tuple[Plan, list[str]]:
     """The plan with its sections' chunk ids checked (``resolve_ids``) and every chunk given
     to a section: when no section has any, each chunk goes to its best section
     (``best_sections``); chunks a model plan left out (not ``strict``) are added the same way.
@@ -91,7 +91,7 @@ def assign_sources(plan: Plan, chunks: Sequence[Chunk], *, strict: bool = False)
     ...     SectionPlan(title="Seeds", main_point="Which seeds to sow first.", target_words=300)])
     >>> chunks = [Chunk(id="n#1", source="n", text="Tomato seeds sprout in a week."),
     ...           Chunk(id="n#2", source="n", text="Clay soil drains badly; add compost.")]
-    >>> assigned, notes = assign_sources(plan, chunks)
+    >>> assigned, notes = assign_material(plan, chunks)
     >>> [s.sources for s in assigned.sections], notes
     ([['n#2'], ['n#1']], ['no section was given material; each chunk went to the section that fits it best'])
     """
@@ -212,11 +212,11 @@ def plan_material(
     Empty without chunks.
 
     >>> chunks = [Chunk(id="n#1", source="n", text="Clay drains badly. " * 20)]
-    >>> "Clay drains badly. Clay" in plan_material(chunks, "plan_sources_json", None)
+    >>> "Clay drains badly. Clay" in plan_material(chunks, "plan_material_json", None)
     True
-    >>> plan_material(chunks, "plan_sources_json", 150).count("Clay")  # 15 words
+    >>> plan_material(chunks, "plan_material_json", 150).count("Clay")  # 15 words
     5
-    >>> plan_material([], "plan_sources_json", None)
+    >>> plan_material([], "plan_material_json", None)
     ''
     """
     if not chunks:
@@ -259,7 +259,7 @@ def section_material(
 
     def block(selected: Sequence[Chunk], words: int | None) -> str:
         cut = [c.model_copy(update={"text": excerpt(c.text, words)}) for c in selected] if words else selected
-        return _block("section_sources", chunks=_render_chunks(cut, None))
+        return _block("section_material", chunks=_render_chunks(cut, None))
 
     def fits(text: str) -> bool:
         return max_tokens is None or count(text) <= max_tokens
@@ -281,12 +281,12 @@ def section_material(
 def plan_from_material(
     title: str, chunks: Sequence[Chunk], target: int, fewest: int, most: int, lo: int, hi: int
 ) -> Plan | None:
-    """A plan that follows the material's own outline: a section per run of chunks under one
+    """A plan that follows the material's own outline: a section per group of chunks under one
     heading (neighbours merged, smallest pair first, down to ``most``), titled by that
-    heading (a chunk under none joins the run before it), its main point the run's opening
-    sentence, its budget in proportion to the run's
+    heading (a chunk under none joins the group before it), its main point the group's opening
+    sentence, its budget in proportion to the group's
     words within ``[lo, hi]``; ``title`` the material's first top-level heading when it has
-    one. None when the material has fewer than ``fewest`` headed runs (or none at all).
+    one. None when the material has fewer than ``fewest`` headed groups (or none at all).
 
     >>> chunks = [Chunk(id=f"n#{i}", source="n", heading=h, text=t) for i, (h, t) in enumerate([
     ...     ("Site", "# Garden notes\\n\\n## Site\\n\\nThe lot is 1,800 square metres. It was a depot."),
@@ -298,23 +298,23 @@ def plan_from_material(
     ('Garden notes', [('Site', 'The lot is 1,800 square metres.', 281, ['n#1']),
                       ('Water', 'Water was the hardest problem.', 319, ['n#2', 'n#3'])])
     """
-    runs: list[list[Chunk]] = []
+    groups: list[list[Chunk]] = []
     for chunk in chunks:
-        if runs and chunk.heading in (runs[-1][0].heading, ""):
-            runs[-1].append(chunk)  # a chunk under no heading goes with the one before it
+        if groups and chunk.heading in (groups[-1][0].heading, ""):
+            groups[-1].append(chunk)  # a chunk under no heading goes with the one before it
         else:
-            runs.append([chunk])
-    if len(runs) < fewest or not runs[0][0].heading:
+            groups.append([chunk])
+    if len(groups) < fewest or not groups[0][0].heading:
         return None
-    while len(runs) > most:
-        sizes = [sum(size(c.text) for c in a + b) for a, b in itertools.pairwise(runs)]
+    while len(groups) > most:
+        sizes = [sum(size(c.text) for c in a + b) for a, b in itertools.pairwise(groups)]
         i = sizes.index(min(sizes))
-        runs[i : i + 2] = [runs[i] + runs[i + 1]]
-    budgets = normalise_budgets([sum(size(c.text) for c in run) for run in runs], target, lo, hi)
+        groups[i : i + 2] = [groups[i] + groups[i + 1]]
+    budgets = normalise_budgets([sum(size(c.text) for c in group) for group in groups], target, lo, hi)
     sections = [
-        SectionPlan(title=_run_title(run), main_point=_opening(run), target_words=words,
-                    sources=[c.id for c in run])
-        for run, words in zip(runs, budgets, strict=True)
+        SectionPlan(title=_group_title(group), main_point=_opening(group), target_words=words,
+                    sources=[c.id for c in group])
+        for group, words in zip(groups, budgets, strict=True)
     ]  # fmt: skip
     lines = prose_lines(line for chunk in chunks for line in chunk.text.splitlines())
     tops = (found.text for found in map(atx_heading, lines) if found and found.level == 1)
@@ -322,24 +322,24 @@ def plan_from_material(
     return Plan(title=(top or title)[:120], sections=sections)
 
 
-def _run_title(run: Sequence[Chunk]) -> str:
-    """A run's heading; two merged runs' headings joined, where that stays short.
+def _group_title(group: Sequence[Chunk]) -> str:
+    """A group's heading; two merged groups' headings joined, where that stays short.
 
-    >>> _run_title([Chunk(id="n#1", source="n", heading="Money", text="x"),
+    >>> _group_title([Chunk(id="n#1", source="n", heading="Money", text="x"),
     ...             Chunk(id="n#2", source="n", heading="Problems", text="y")])
     'Money and Problems'
     """
-    headings = list(dict.fromkeys(c.heading for c in run if c.heading))
+    headings = list(dict.fromkeys(c.heading for c in group if c.heading))
     joined = " and ".join(headings)
     return joined if len(headings) == 2 and len(joined) <= 80 else headings[0][:80]
 
 
-def _opening(run: Sequence[Chunk]) -> str:
-    """The first sentence of a run's text that is not a heading (its heading when none)."""
-    for chunk in run:
+def _opening(group: Sequence[Chunk]) -> str:
+    """The first sentence of a group's text that is not a heading (its heading when none)."""
+    for chunk in group:
         for line in prose_lines(chunk.text.splitlines()):
             if line.strip() and not is_heading(line):
                 first = next(iter(sentence_spans(line.strip())), None)
                 sentence = line.strip()[first[0] : first[1]] if first else line.strip()
                 return excerpt(sentence, 40)
-    return run[0].heading
+    return group[0].heading

@@ -175,7 +175,7 @@ class _SentenceFigures(NamedTuple):
 def load_word_lists() -> None:
     """Read every word list the checks and the loop guard's gibberish figure use (wordfreq's
     files) now, so that their first use in a run reads no file inside its event loop (a
-    LangGraph server refuses such a blocking call). ``run_context`` does it in a thread."""
+    LangGraph server refuses such a blocking call). ``write_context`` does it in a thread."""
     load_common_words()
     load_frequencies()
     load_text_stats_lists()

@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from agentwrite.events import streamed
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.section_request import section_fields
 from agentwrite.graph.nodes.write import generate_section, section_checks, with_sources
 from agentwrite.graph.state import SectionTask, WriteState, state_chunks
@@ -45,7 +45,7 @@ def fan_out(state: WriteState) -> list[Send] | str:
 
 
 def fanout_messages(
-    task: SectionTask, ctx: RunContext | None = None, shown: list[str] | None = None
+    task: SectionTask, ctx: WriteContext | None = None, shown: list[str] | None = None
 ) -> list[Message]:
     """The request for one section: instruction, plan, (sketch,) the section's share of the
     user's material (if any: fitted to the room ``ctx``'s window leaves beside the answer;
@@ -78,7 +78,7 @@ def fanout_messages(
     return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
 
 
-async def write_section_node(task: SectionTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def write_section_node(task: SectionTask, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Graph node: write one fanned-out section."""
     plan, index = task["plan"], task["index"]
     shown: list[str] = []

@@ -18,12 +18,12 @@ from agentwrite.domain import (
 )
 from agentwrite.errors import PlanError, PlanHygieneError
 from agentwrite.events import PlanReady, streamed
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.plan_request import ask_for_plan
 from agentwrite.graph.state import WriteState, state_chunks
 from agentwrite.length import cjk_share
 from agentwrite.llm.base import Message
-from agentwrite.material.assign import assign_sources, plan_from_material, plan_material
+from agentwrite.material.assign import assign_material, plan_from_material, plan_material
 from agentwrite.material.read import Chunk
 from agentwrite.plans import (
     clean_plan,
@@ -41,7 +41,7 @@ from agentwrite.writing.plan_checks import brief_problems
 
 SECTION_WORDS_HINT = 500
 """Words per section that the planner suggests (AgentWrite's plans run 200 to 1,000)."""
-SOURCES_PER_SECTION = 6
+CHUNKS_PER_SECTION = 6
 """The most chunks of the user's material the schema lets one planned section name."""
 
 
@@ -62,7 +62,7 @@ def asked_section_bounds(target: int, lo: int, hi: int) -> tuple[int, int, int]:
     return fewest, suggested, min(most, suggested + max(2, suggested // 4))
 
 
-def plan_messages(brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()) -> list[Message]:
+def plan_messages(brief: Brief, ctx: WriteContext, chunks: Sequence[Chunk] = ()) -> list[Message]:
     """The planner's first request; with the user's material listed (as much of each chunk as
     the window leaves room for beside the plan) when there is any."""
     s = ctx.settings
@@ -84,13 +84,13 @@ def plan_messages(brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = ()) -
     if chunks:
         bare = render(template, material="", **fields)
         room = ctx.room_beside(system, bare, plan_max_tokens(brief.instruction, most))
-        kind = "plan_sources_json" if structured else "plan_sources_lines"
+        kind = "plan_material_json" if structured else "plan_material_lines"
         material = plan_material(chunks, kind, room, ctx.gauge.text_tokens)
     prompt = render(template, material=material, **fields)
     return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
 
 
-def check_plan(plan: Plan, brief: Brief, ctx: RunContext, *, titles_from_points: bool = False) -> Plan:
+def check_plan(plan: Plan, brief: Brief, ctx: WriteContext, *, titles_from_points: bool = False) -> Plan:
     """Enforce the section count for the target, normalise the budgets, then check the
     plan's hygiene (``plan_problems``) and, with ``plan_checks`` on, that it keeps to the brief
     (``agentwrite.writing.plan_checks.brief_problems``: on its subject, no talk about the
@@ -131,7 +131,7 @@ def plan_schema(fewest: int, most: int, ids: Sequence[str] = ()) -> dict[str, An
     """The Plan schema for structured output, with the section count for this target and
     bounded string lengths, so that a constrained decoder cannot return a plan of the wrong
     size or ramble inside a field. With the ids of the user's material, each section must
-    name one to ``SOURCES_PER_SECTION`` of them; without, sections have no ``sources``.
+    name one to ``CHUNKS_PER_SECTION`` of them; without, sections have no ``sources``.
 
     >>> schema = plan_schema(3, 15)
     >>> schema["properties"]["sections"]["minItems"], schema["properties"]["sections"]["maxItems"]
@@ -153,7 +153,7 @@ def plan_schema(fewest: int, most: int, ids: Sequence[str] = ()) -> dict[str, An
         del section["sources"]
         return schema
     section["sources"].update(
-        items={"type": "string", "enum": list(ids)}, minItems=1, maxItems=min(len(ids), SOURCES_PER_SECTION)
+        items={"type": "string", "enum": list(ids)}, minItems=1, maxItems=min(len(ids), CHUNKS_PER_SECTION)
     )
     section_schema["required"] = [*section_schema.get("required", []), "sources"]
     return schema
@@ -172,7 +172,7 @@ def plan_max_tokens(instruction: str, most: int) -> int:
 
 
 async def make_plan(
-    brief: Brief, ctx: RunContext, chunks: Sequence[Chunk] = (), *, revise: tuple[Plan, str] | None = None
+    brief: Brief, ctx: WriteContext, chunks: Sequence[Chunk] = (), *, revise: tuple[Plan, str] | None = None
 ) -> tuple[Plan, Usage, list[str]]:
     """Ask the model for a plan, retrying with the error fed back; return it with its usage
     and the repairs made to it (empty unless it had to be cleaned).
@@ -181,7 +181,7 @@ async def make_plan(
     attempt is tidy, the latest such plan is used cleaned, and the repairs say what changed.
     With the user's material (``chunks``), each section names the chunks it draws on; ids the
     model got wrong are dropped and chunks it left out go to the sections that fit them best
-    (``assign_sources``), with a note in the repairs.
+    (``assign_material``), with a note in the repairs.
     ``revise``: a plan the person reviewed and their comment on it; the planner is shown both
     (``revision_messages``) and asked for the whole plan again.
     Raises PlanError after ``settings.plan_attempts`` unusable answers.
@@ -212,11 +212,11 @@ async def make_plan(
         schema=schema,
         fallback=lambda untidy: _last_resort(untidy, brief, ctx, chunks),
     )
-    plan, notes = assign_sources(plan, chunks)
+    plan, notes = assign_material(plan, chunks)
     return plan, usage, repairs + notes
 
 
-def keep_whole_sections(cut: Plan, error: PlanError, brief: Brief, ctx: RunContext) -> NoReturn:
+def keep_whole_sections(cut: Plan, error: PlanError, brief: Brief, ctx: WriteContext) -> NoReturn:
     """A plan cut off part-way (``whole_sections``) is asked for again like an untidy one,
     with the cut named; when no attempt does better, its whole sections are the plan (with
     budgets for the whole target), if there are enough of them. Never returns: it raises
@@ -236,7 +236,7 @@ def keep_whole_sections(cut: Plan, error: PlanError, brief: Brief, ctx: RunConte
 
 
 def _last_resort(
-    untidy: PlanHygieneError, brief: Brief, ctx: RunContext, chunks: Sequence[Chunk]
+    untidy: PlanHygieneError, brief: Brief, ctx: WriteContext, chunks: Sequence[Chunk]
 ) -> tuple[Plan, list[str]]:
     """The plan to write to when no attempt was tidy: one that follows the headings of the
     user's material where it has enough of them (a model that cannot plan tidily wrote the
@@ -259,7 +259,7 @@ def revision_messages(plan: Plan, comment: str) -> list[Message]:
     ]
 
 
-async def plan_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def plan_node(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Graph node: plan unless the user supplied one. The brief and a plan may come as their
     JSON (from a LangGraph server's client); they are read into their types here."""
     ctx = runtime.context

@@ -31,10 +31,10 @@ from langgraph.types import interrupt
 from agentwrite.domain import Brief, Plan, Usage
 from agentwrite.errors import InputError
 from agentwrite.events import PlanReady, streamed
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.plan import make_plan
 from agentwrite.graph.state import WriteState, state_chunks
-from agentwrite.material.assign import assign_sources
+from agentwrite.material.assign import assign_material
 from agentwrite.plans import load_plan_file, normalise_budgets, with_budgets
 
 REVIEW = "plan_review"
@@ -71,7 +71,7 @@ def edited_plan(given: object, target_words: int) -> Plan:
     return with_budgets(plan, budgets)
 
 
-async def review_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def review_node(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Graph node: show the plan and act on the answer (see the module's docstring)."""
     brief = Brief.model_validate(state["brief"])
     plan = Plan.model_validate(state["plan"])
@@ -83,7 +83,7 @@ async def review_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[s
     if action == "edit":
         try:
             edited = edited_plan(answer.get("plan"), brief.target_words)
-            edited, _ = assign_sources(edited, state_chunks(state), strict=True)
+            edited, _ = assign_material(edited, state_chunks(state), strict=True)
         except InputError as exc:
             return kept | {"review_error": str(exc)}
         streamed(runtime.stream_writer)(PlanReady(edited, "user"))

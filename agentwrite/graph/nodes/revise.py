@@ -32,7 +32,7 @@ from langgraph.types import Send
 from agentwrite.domain import Brief, Plan, Section
 from agentwrite.errors import EmptySection
 from agentwrite.events import ignore
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.section_request import fixed, section_fields
 from agentwrite.graph.nodes.section_text import trim_to_budget
 from agentwrite.graph.nodes.write import candidate, section_checks, write_draft
@@ -174,7 +174,7 @@ def pick(tasks: list[RevisionTask], s: Settings, cost: Callable[[RevisionTask], 
     return picked
 
 
-def rewrite_cost(ctx: RunContext, task: RevisionTask) -> int:
+def rewrite_cost(ctx: WriteContext, task: RevisionTask) -> int:
     """The tokens a rewrite is estimated at (and may spend): its prompt, and as many tokens
     as the section's first answer wrote."""
     section = task["section"]
@@ -183,7 +183,7 @@ def rewrite_cost(ctx: RunContext, task: RevisionTask) -> int:
     return ctx.gauge.prompt_tokens(revise_messages(task, problems)) + first
 
 
-def revise_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def revise_node(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Graph node: pick the sections to rewrite (none when ``revise`` is off)."""
     ctx = runtime.context
     if not ctx.settings.revise:
@@ -201,7 +201,7 @@ def revise_tasks(state: WriteState) -> list[Send] | str:
     return [Send("revise_section", tasks[i]) for i in state.get("to_revise", [])] or "stitch"
 
 
-async def revise_section_node(task: RevisionTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def revise_section_node(task: RevisionTask, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Graph node: write one section anew, and keep the rewrite if it scores better."""
     ctx = runtime.context
     brief, plan = Brief.model_validate(task["brief"]), Plan.model_validate(task["plan"])

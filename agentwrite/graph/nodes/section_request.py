@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agentwrite.domain import Brief, Plan
-from agentwrite.graph.context import Request, RunContext
+from agentwrite.graph.context import Request, WriteContext
 from agentwrite.length import without_target
 from agentwrite.llm.base import GenerationParams, Message, Watch
 from agentwrite.llm.context_window import answer_tokens, output_room
@@ -16,7 +16,7 @@ from agentwrite.prompts import render
 
 
 def section_params(
-    ctx: RunContext,
+    ctx: WriteContext,
     messages: list[Message],
     words: int,
     *,
@@ -56,7 +56,7 @@ def section_fields(brief: Brief, plan: Plan, index: int, words: int) -> dict[str
 
 
 def section_request(
-    ctx: RunContext,
+    ctx: WriteContext,
     prompt: Callable[[], list[Message]],
     words: int,
     *,

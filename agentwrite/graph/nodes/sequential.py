@@ -19,7 +19,7 @@ from langgraph.runtime import Runtime
 
 from agentwrite.domain import Plan, Section
 from agentwrite.events import streamed
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.section_request import section_fields
 from agentwrite.graph.nodes.write import generate_section, section_checks, with_sources
 from agentwrite.graph.state import WriteState, state_chunks
@@ -74,7 +74,7 @@ def shown_sections(sections: list[Section], plan: Plan) -> list[tuple[str, str]]
 
 
 def sequential_messages(
-    state: WriteState, ctx: RunContext, index: int, budget: int, shown: list[str] | None = None
+    state: WriteState, ctx: WriteContext, index: int, budget: int, shown: list[str] | None = None
 ) -> list[Message]:
     """The request for section ``index``: instruction, plan, text so far (fitted), the
     section's share of the user's material (if any: fitted to at most half the room the text
@@ -105,7 +105,7 @@ def sequential_messages(
     ]
 
 
-async def write_next_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def write_next_node(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Graph node: write the first section not yet written."""
     ctx = runtime.context
     plan = state["plan"]

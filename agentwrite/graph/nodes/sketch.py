@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from agentwrite.errors import PlanError
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.plan_request import ask_for_plan
 from agentwrite.graph.state import WriteState
 from agentwrite.llm.base import Message
@@ -46,7 +46,7 @@ def parse_sketches(text: str, count: int) -> list[str]:
     return sketches
 
 
-async def sketch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def sketch_node(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Graph node: sketch every section, retrying with the error fed back."""
     ctx = runtime.context
     s = ctx.settings

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agentwrite.domain import Section
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.state import WriteState
 from agentwrite.plans import titles_from_text
 from agentwrite.writing.loop_guard import LoopGuard
@@ -38,7 +38,7 @@ def drop_repeats_across(sections: list[Section]) -> list[Section]:
     return out
 
 
-def stitch_node(state: WriteState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def stitch_node(state: WriteState, runtime: Runtime[WriteContext]) -> dict[str, Any]:
     """Graph node: sentences repeated across sections dropped, a heading from its own text
     for a section whose planned title is only a label or a repeat, then the title and each
     section under its heading."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from agentwrite.domain import Brief, Candidate, Plan, Section, Usage
 from agentwrite.errors import ContextFull, EmptySection
 from agentwrite.events import EventSink, SectionDelta, SectionDone, SectionStarted, TextBatches, ignore
-from agentwrite.graph.context import RunContext
+from agentwrite.graph.context import WriteContext
 from agentwrite.graph.nodes.section_request import continuation_messages, fixed, section_request
 from agentwrite.graph.nodes.section_text import join_continuation, trim_to_budget
 from agentwrite.length import count_words
@@ -36,7 +36,7 @@ _BUDGET = "budget"
 
 
 def section_checks(
-    ctx: RunContext, brief: Brief, plan: Plan, index: int, budget: int
+    ctx: WriteContext, brief: Brief, plan: Plan, index: int, budget: int
 ) -> SectionChecks | None:
     """The checks of section ``index`` as the settings ask for them (None: checks off)."""
     s = ctx.settings
@@ -78,7 +78,7 @@ class Draft:
 
 
 async def generate_section(
-    ctx: RunContext,
+    ctx: WriteContext,
     prompt: Callable[[], list[Message]],
     *,
     index: int,
@@ -202,7 +202,7 @@ def candidate(
 
 
 async def write_draft(
-    ctx: RunContext,
+    ctx: WriteContext,
     prompt: Callable[[], list[Message]],
     index: int,
     title: str,
