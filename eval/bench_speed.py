@@ -35,17 +35,16 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import mean
 from typing import Any
 
 from agentwrite.domain import Plan, SectionPlan, WriteMode
 from agentwrite.errors import ModelError, PlanError
-from agentwrite.evaluation.coherence import adjacent_similarity
+from agentwrite.evaluation.embeddings import Embedder, EmbeddingUnavailable, load_embedder
+from agentwrite.evaluation.text_figures import text_figures
 from agentwrite.llm.base import ChatModel, Completion, ForwardingModel, GenerationParams, Message
 from agentwrite.llm.limit import LimitedModel
 from agentwrite.runner import aplan, awrite
 from agentwrite.settings import Settings
-from agentwrite.text_stats import cross_section_repeated_sentence_rate, distinct_n, repeated_ngram_rate
 
 log = logging.getLogger("bench_speed")
 
@@ -180,27 +179,18 @@ async def replay(model: ChatModel, calls: list[Call]) -> float:
     return time.monotonic() - started
 
 
-def text_figures(sections: list[str]) -> dict[str, Any]:
-    """Judge-free coherence figures that need no embedding model."""
-    whole = "\n\n".join(sections)
-    return {
-        "repeated_4gram_rate": round(repeated_ngram_rate(whole, 4), 4),
-        "repeated_sentence_rate": round(cross_section_repeated_sentence_rate(sections), 4),
-        "distinct_2": round(distinct_n(whole, 2), 4),
+def coherence(sections: list[str], embed: Embedder | None = None) -> dict[str, Any]:
+    """The package's coherence figures (``agentwrite.evaluation.text_figures``) that the table
+    shows, under this script's names; the adjacent-section similarity only with ``embed``."""
+    figures = text_figures("", sections, embed)
+    shown = {
+        "repeated_4gram_rate": figures["repeated_4gram_rate"],
+        "repeated_sentence_rate": figures["cross_section_repeated_sentence_rate"],
+        "distinct_2": figures["distinct_2"],
     }
-
-
-def embedding_figures(sections: list[str]) -> dict[str, Any] | None:
-    """Mean adjacent-section similarity, or None where the bundled embedder cannot load."""
-    try:
-        from agentwrite.evaluation.embeddings import EmbeddingUnavailable, embed_long, load_embedder
-
-        vectors = embed_long(load_embedder(), sections)
-    except (ImportError, EmbeddingUnavailable) as exc:
-        log.warning("adjacent-section similarity left out: %s", exc)
-        return None
-    values = adjacent_similarity(vectors)
-    return {"adjacent_similarity": round(mean(values), 4) if values else None}
+    if embed is not None and figures.get("adjacent_similarity") is not None:
+        shown["adjacent_similarity"] = figures["adjacent_similarity"]
+    return shown
 
 
 def fixed_plan(words: int, section_words: int) -> Plan:
@@ -260,7 +250,7 @@ async def run_modes(
             "words": doc.words,
             "sections": len(texts),
             **recorder.totals(),
-            **text_figures(texts),
+            **coherence(texts),
             "calls": [call_row(c, started) for c in recorder.calls],
             "texts": texts,
         }
@@ -399,9 +389,15 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def fill_embeddings(result: dict[str, Any]) -> None:
+    """Each mode's adjacent-section similarity, where the bundled embedder loads."""
+    try:
+        embed = load_embedder()
+    except EmbeddingUnavailable as exc:
+        log.warning("adjacent-section similarity left out: %s", exc)
+        return
     for row in result.get("modes", {}).get("modes", {}).values():
         if row.get("adjacent_similarity") is None:
-            row.update(embedding_figures(row["texts"]) or {})
+            row.update(coherence(row["texts"], embed))
 
 
 def table(result: dict[str, Any]) -> str:
