@@ -132,13 +132,15 @@ def test_a_server_that_dies_at_start_reports_its_log(model_dir: Path, tmp_path: 
 
 
 def test_a_server_that_never_answers_times_out_and_is_stopped(model_dir: Path, tmp_path: Path) -> None:
-    server = StandIn(model_dir, startup_timeout=1.0, log_path=tmp_path / "s.log")
+    # 5 s: long enough for the stand-in's Python to start and print on a busy machine (with
+    # 1 s, a full suite's load once left the log empty when the time was up)
+    server = StandIn(model_dir, startup_timeout=5.0, log_path=tmp_path / "s.log")
     pid_file = tmp_path / "pid"
     server.script = (
         f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
         "print('compiling...', flush=True); time.sleep(60)"
     )
-    with pytest.raises(ServerStartError, match=r"did not answer within 1 s(.|\n)*compiling"):
+    with pytest.raises(ServerStartError, match=r"did not answer within 5 s(.|\n)*compiling"):
         server.start()
     assert server.pid is None
     assert not alive(int(pid_file.read_text()))
