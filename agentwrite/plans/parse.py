@@ -74,7 +74,11 @@ def whole_sections(text: str) -> Plan | None:
     if key is None or title is None:
         return None
     sections, at = [], key.end()
-    while (at := _BETWEEN_ITEMS.match(text, at).end()) < len(text) and text[at] == "{":
+    while True:
+        gap = _BETWEEN_ITEMS.match(text, at)  # always matches ("[\s,]*")
+        at = gap.end() if gap else at
+        if at >= len(text) or text[at] != "{":
+            break
         try:
             section, at = _JSON.raw_decode(text, at)
         except json.JSONDecodeError:

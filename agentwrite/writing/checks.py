@@ -197,7 +197,7 @@ def remove_talk(text: str) -> tuple[str, int, int]:
     return tidy("".join(kept)), len(spans), sum(count_words(text[t.start : t.end]) for t in spans)
 
 
-def problem_request(problems: list[str], language: Language, main_point: str) -> str:
+def problem_request(problems: list[str], language: Language | None, main_point: str) -> str:
     """The line that names a failed candidate's ``problems`` in the next request.
 
     >>> from agentwrite.writing.language import CHINESE
@@ -207,7 +207,7 @@ def problem_request(problems: list[str], language: Language, main_point: str) ->
     asks = {
         "talk": "Write only the text itself, with no notes about the writing.",
         "off_topic": f"Stay on: {main_point.rstrip('.')}.",
-        "language": f"Write in {language.name}.",
+        "language": f"Write in {language.name}." if language else "Write in the language of the task.",
         "repetition": "Never repeat a sentence.",
         "gibberish": "Write only real words, in plain sentences.",
         "short": "Write the section at its full length.",
