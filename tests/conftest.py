@@ -12,6 +12,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -22,7 +23,11 @@ from tests.shared_server import (  # the hooks list each xdist worker for the sh
     pytest_sessionstart,  # noqa: F401
     run_folder,
     shared_server,
+    start_early,
 )
+
+if TYPE_CHECKING:
+    from agentwrite.llm.vllm_server import VLLMServer
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -37,23 +42,30 @@ def _refuse_remote(request: httpx.Request) -> None:
 
 
 SLOWEST_FIRST = (
-    "test_vllm_server.py",  # starts the shared vLLM server; a 1,500-word sequential write
+    # no real model: both workers run these while the vLLM server boots (_vllm_boots_early)
     "test_dataset_ray.py",
-    "test_train_gain.py",
-    "test_dataset_export.py",
-    "test_review.py",
     "test_reliability_kills.py",
+    "test_dataset_pairs.py",
+    # the real model, through the shared server
+    "test_vllm_eval.py",
+    "test_vllm_server.py",
+    "test_dataset_export.py",
+    "test_section_checks.py",
+    # the rest of the slow ones
+    "test_train_gain.py",
+    "test_review.py",
     "test_dataset_build.py",
     "test_core_install.py",
-    "test_dataset_pairs.py",
-    "test_vllm_eval.py",
+    "test_degeneration_http.py",
+    "test_endpoints.py",
     "test_cli_http.py",
 )
-"""The slowest test modules (``--durations`` of whole runs), slowest first. Under ``pytest -n``
-with ``--dist loadscope`` a worker takes the next module in collection order when it is
-free, and the run lasts until its last module ends: the slowest go first (longest first),
-so that the short ones fill in at the end. Only the first needs the vLLM server; it starts
-while the other worker runs modules of its own."""
+"""The slowest test modules (``--durations`` of whole runs), slowest first, but the ones that
+need the real model after those that do not. Under ``pytest -n`` with ``--dist loadscope
+--no-loadscope-reorder`` a worker takes the next module in collection order when it is free,
+and the run lasts until its last module ends: the slowest go first, so that the short ones fill
+in at the end. The vLLM server boots in the background from the start of the session; the
+modules that need it come once it has had a few minutes."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -103,19 +115,39 @@ class ServedModel:
     model_name: str
 
 
+def _start_vllm() -> VLLMServer:
+    """The bundled model's vLLM server (``ServerUnavailable`` when it cannot start)."""
+    from agentwrite.errors import AgentwriteError
+    from agentwrite.llm.vllm_server import start_server
+
+    try:
+        return start_server(startup_timeout=float(os.environ.get("AGENTWRITE_TEST_VLLM_TIMEOUT", "900")))
+    except (AgentwriteError, OSError) as exc:
+        raise ServerUnavailable(str(exc)) from exc
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vllm_boots_early(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Where this run holds a test that needs the real vLLM server (and none was given), start
+    it now, in the background: it boots (1.5 to 3 minutes on 2 cores) while this worker runs
+    tests that do not need it, instead of while ``vllm_server`` waits."""
+    if os.environ.get("AGENTWRITE_TEST_VLLM_URL"):
+        return
+    if any(item.get_closest_marker("vllm") for item in request.session.items):
+        start_early(run_folder(tmp_path_factory.getbasetemp()), _start_vllm)
+
+
 @pytest.fixture(scope="session")
 def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedModel]:
     """One vLLM server for the bundled model, on a free loopback port, for the whole run:
-    under ``pytest -n N`` the first worker that needs it starts it and the others use it
-    (``tests/shared_server.py``).
+    under ``pytest -n N`` the first worker that needs it (or reaches ``_vllm_boots_early``)
+    starts it and the others use it (``tests/shared_server.py``).
 
     Start-up takes minutes on CPU. Under ``CI=true`` a server that cannot start fails the run;
     elsewhere the tests that need it skip. ``AGENTWRITE_TEST_VLLM_URL`` (with
     ``AGENTWRITE_TEST_VLLM_MODEL``) points the tests at a server that is already running instead.
     """
-    from agentwrite.errors import AgentwriteError
     from agentwrite.llm.bundled import BUNDLED_MODEL_NAME
-    from agentwrite.llm.vllm_server import VLLMServer, start_server
 
     if os.environ.get("AGENTWRITE_TEST_VLLM_URL"):
         yield ServedModel(
@@ -124,14 +156,8 @@ def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedMode
         )
         return
 
-    def start() -> VLLMServer:
-        try:
-            return start_server(startup_timeout=float(os.environ.get("AGENTWRITE_TEST_VLLM_TIMEOUT", "900")))
-        except (AgentwriteError, OSError) as exc:
-            raise ServerUnavailable(str(exc)) from exc
-
     try:
-        with shared_server(run_folder(tmp_path_factory.getbasetemp()), start) as (base_url, model_name):
+        with shared_server(run_folder(tmp_path_factory.getbasetemp()), _start_vllm) as (base_url, model_name):
             yield ServedModel(base_url, model_name)
     except ServerUnavailable as exc:
         if os.environ.get("CI") == "true":

@@ -1,5 +1,6 @@
 """tests/shared_server.py: one server for a whole run, started by the first worker that needs
-it and stopped by it once every other worker has ended; and the same under real xdist workers."""
+it (or in the background when a session begins) and stopped by it once every other worker has
+ended; and the same under real xdist workers."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_server import ServerUnavailable, shared_server, worker_ended, worker_started
+from tests.shared_server import (
+    ServerUnavailable,
+    shared_server,
+    start_early,
+    stop_early,
+    worker_ended,
+    worker_started,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,10 +83,35 @@ def test_the_starter_stops_the_server_only_after_the_other_workers_end(tmp_path:
     other.communicate(b"")
 
 
+def test_an_early_start_is_waited_for_used_and_stopped_by_its_starter(tmp_path: Path) -> None:
+    server, booted = FakeServer(), threading.Event()
+
+    def boot() -> FakeServer:
+        booted.wait(5)  # still booting when the first user asks
+        server.events.append("started")
+        return server
+
+    def never() -> FakeServer:
+        raise AssertionError("a second server was started")
+
+    start_early(tmp_path, boot, poll=0.01)
+    threading.Timer(0.2, booted.set).start()
+    with shared_server(tmp_path, never) as found:
+        assert found == (server.base_url, server.model_name) and server.events == ["started"]
+    assert server.events == ["started"]  # the user did not start it, so it does not stop it
+    # the starting thread outlives the start: a server's parent-death signal follows that thread
+    assert any(t.name == "shared-server-start" and t.is_alive() for t in threading.enumerate())
+    stop_early(tmp_path)
+    assert server.events == ["started", "stopped"] and not (tmp_path / "server.json").exists()
+    stop_early(tmp_path)  # once only
+    assert server.events == ["started", "stopped"]
+
+
 CONFTEST = """
 import os
 import pytest
 from tests.shared_server import pytest_sessionfinish, pytest_sessionstart, run_folder, shared_server
+from tests.shared_server import start_early
 
 
 class Server:
@@ -94,6 +127,12 @@ def start():
     with open(os.environ["STARTS"], "a") as f:
         f.write(f"start {os.getpid()}\\n")
     return Server()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def early(tmp_path_factory):
+    if os.environ["EARLY"] == "1":
+        start_early(run_folder(tmp_path_factory.getbasetemp()), start)
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +151,8 @@ def test_{name}(server):
 """
 
 
-def test_two_xdist_workers_share_one_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize("early", [False, True], ids=["when-needed", "early"])
+def test_two_xdist_workers_share_one_server(tmp_path: Path, early: bool) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "conftest.py").write_text(CONFTEST, "utf-8")
@@ -123,7 +163,7 @@ def test_two_xdist_workers_share_one_server(tmp_path: Path) -> None:
         [sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:cacheprovider", "--rootdir", str(suite),
          "--basetemp", str(tmp_path / "base"), str(suite)],
         capture_output=True, text=True, timeout=300, cwd=suite,
-        env={**os.environ, "STARTS": str(starts), "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "STARTS": str(starts), "PYTHONPATH": str(ROOT), "EARLY": str(int(early))},
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     lines = starts.read_text("utf-8").split("\n")[:-1]

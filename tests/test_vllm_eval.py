@@ -1,5 +1,7 @@
-"""``agentwrite eval run | score | report`` on the smoke suite, against the real vLLM server of
-tests/conftest.py: the bundled model answers directly and through the agent, then judges both.
+"""``agentwrite eval run | score | report`` on the smoke suite's first two prompts (an English
+note and a Chinese one: ``--limit``), against the real vLLM server of tests/conftest.py: the
+bundled model answers directly and through the agent, then judges both. All four prompts took
+146 s of the suite's 10 minutes on two cores; two test the same commands.
 
 The scripted-model version of the same pipeline, checked against hand-computed scores, is
 tests/test_eval_end_to_end.py; this one proves the commands work over HTTP with a real engine.
@@ -18,6 +20,7 @@ import pytest
 from agentwrite.evaluation.report import DPI, FIGSIZE
 from agentwrite.evaluation.suites import load_suite
 from agentwrite.length import count_words
+from agentwrite.writing.language import brief_language
 from tests.conftest import ServedModel
 from tests.test_eval_end_to_end import png_size
 
@@ -25,6 +28,7 @@ pytestmark = pytest.mark.vllm
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "eval" / "suites" / "smoke.jsonl"
+LIMIT = 2
 
 
 def eval_cli(*args: str, server: ServedModel) -> subprocess.CompletedProcess[str]:
@@ -50,16 +54,19 @@ def test_run_score_and_report_the_smoke_suite(vllm_server: ServedModel, tmp_path
     # at 2 to 10 tokens/s on a 2-core CPU, 8,192 tokens would take most of CI's time).
     result = eval_cli(
         "run", str(SMOKE), "--out", str(direct), "--target", "direct", "--max-context", "1024",
-        "--concurrency", "4", "--quiet", server=vllm_server,
+        "--concurrency", "4", "--limit", str(LIMIT), "--quiet", server=vllm_server,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     result = eval_cli(
         "run", str(SMOKE), "--out", str(agent), "--target", "agentwrite", "--mode", "parallel",
-        "--max-context", "4096", "--concurrency", "4", "--quiet", server=vllm_server,
+        "--max-context", "4096", "--concurrency", "4", "--limit", str(LIMIT), "--quiet",
+        server=vllm_server,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
 
-    suite_keys = {item.key for item in load_suite(SMOKE)}
+    suite = load_suite(SMOKE)[:LIMIT]
+    assert {brief_language(item.prompt).code for item in suite} == {"en", "zh"}
+    suite_keys = {item.key for item in suite}
     answered = rows(direct / "predictions.jsonl")
     assert {r["key"] for r in answered} == suite_keys
     for row in answered:

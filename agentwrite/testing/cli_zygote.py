@@ -2,8 +2,11 @@
 
 Kill drills start the command line dozens of times; importing LangGraph and friends costs
 about two seconds of CPU a start, so a fresh interpreter each time would make the drills
-slow. This parent imports ``agentwrite.cli`` (and the modules its commands load) once, runs
-nothing else, and forks one child per run. Each child is a separate process that runs the
+slow. This parent imports ``agentwrite.cli`` (and the modules its commands load: the OpenAI
+client, datasketch for a build's near-duplicate index, matplotlib for its length plot, the
+word lists that tell Latin languages
+apart; together 3 to 4 s of CPU a child when each child loaded them) once, runs nothing
+else, and forks one child per run. Each child is a separate process that runs the
 CLI's ``main()`` exactly as ``agentwrite ...`` would, with its own working folder,
 environment and output files; it can be killed with SIGKILL like any other.
 
@@ -43,9 +46,19 @@ def _child(argv: list[str], cwd: str, env: dict[str, str], log: str) -> None:
 
 def serve() -> None:
     """Answer run and wait requests until stdin closes."""
+    import datasketch  # noqa: F401
+    import matplotlib
+
     import agentwrite.cli
     import agentwrite.dataset.build
+    import agentwrite.llm.openai_compat
     import agentwrite.runner  # noqa: F401  (imported here so that children start warm)
+    from agentwrite.writing.language import load_common_words
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    load_common_words()
 
     for line in sys.stdin:
         request = json.loads(line)
