@@ -112,7 +112,8 @@ def fresh2_talk_figures() -> tuple[float, float]:
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="second fresh set, first scoring (5bc188c, detector of b516a49): precision 0.977, "
-                "recall 0.538 (78 talk of 166); the detector before b516a49: 0.911 and 0.526",
+                "recall 0.538 (78 talk of 166); the detector before b516a49: 0.911 and 0.526; a dev set since, "
+                "0.986 and 0.897 after patterns written from its misses",
             ),
             id="fresh2",
         ),
@@ -134,7 +135,7 @@ def test_off_brief_lexical_reaches_the_target_on_the_held_half() -> None:
     [
         (talk_figures, (0.99, 0.95)),
         (fresh_talk_figures, (0.95, 0.76)),
-        (fresh2_talk_figures, (0.97, 0.53)),
+        (fresh2_talk_figures, (0.98, 0.89)),
         (off_brief_figures, (0.81, 0.89)),
         (language_figures, (1.0, 0.91)),
     ],

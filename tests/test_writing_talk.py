@@ -194,6 +194,16 @@ def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
         ("This scene begins by describing the harbour at night.", "meta"),
         ("[END OF THE REPORT]", "placeholder"),
         ("[Hospital Name]", "placeholder"),
+        # read in eval/labels/brief_checks_fresh2.jsonl's misses after its first scoring
+        ("To improve it, I made these changes:", "meta"),
+        ("Using active voice instead of passive would improve writing style overall.", "meta"),
+        ("The following sentences can be edited slightly but still read clearly.", "meta"),
+        ('3. Changed "This article should focus on" to the main idea.', "meta"),
+        ("This blog post contains an excellent review of electric kettles.", "meta"),
+        ("Here's the end result:", "meta"),
+        ("4. Early Chinese Bicycles: This section gives an overview of early Chinese bicycles.", "meta"),
+        ("Provide a list of 8 tips.", "meta"),
+        ("[companyname] Harbour Supplies", "placeholder"),
     ],
 )
 def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
@@ -234,6 +244,13 @@ def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
         "She asked me, what is your question, or what is your answer?",
         "Some people can help you improve your writing.",
         "The plan for the bakery must be ready by May.",
+        "The recipe has been edited by three generations of bakers.",
+        "We made some changes to the garden this spring.",
+        "This section of the river floods every spring.",
+        "Chapter 4: The Harbour. The tide came in at dawn.",
+        "In this chapter, we will introduce probability to first-year students.",
+        "Give 8 tips to a friend and you will have none left.",
+        "[Bicycles have been used for entertainment for centuries]",
     ],
 )
 def test_writing_that_looks_like_talk_is_left_alone(sentence: str) -> None:

@@ -17,7 +17,7 @@ _PLACEHOLDER = re.compile(
     r"position|phone|e-?mail|signature|placeholder|here|instructions?|paragraphs?|sections?|texts?|notes?|titles?|"
     r"tasks?|edits?|chapters?|sentences?|continuation|summary|parts?|articles?|links?|amount|location|"
     r"number|website|url|product|industry|role|job|degree|skills?|end|next)\b[^\[\]\n]{0,60}?"
-    r"|[^\W_]+(?:_[^\W_]+)+)\](?!\()"
+    r"|[^\W_]+(?:_[^\W_]+)+|[a-z]+name)\](?!\()"
     r"|[\[【](?:你|您|插入|此处|姓名|名字|公司|地址|日期|职位|电话|邮箱|签名)[^\]】\n]{0,20}[\]】]",
 )
 _APOLOGY = re.compile(

@@ -334,6 +334,32 @@ _ABOUT_OWN_TEXT_HINTS = (
     *("我的", "本文", "文章", "more words", "your step", "scroll", "concludes", "blog"),
     *("entirety", "your next", "the next", "story", "scene", "poem"),
 )
+_EDITS_AND_OUTLINE = re.compile(
+    r"\bI\s+(?:have\s+|'ve\s+|’ve\s+)?made\s+(?:some\s+|several\s+|a\s+few\s+|these\s+|the\s+following\s+)?"
+    r"(?:changes|edits|revisions|improvements)\b"
+    r"|\bimprove\s+(?:the\s+)?(?:overall\s+)?(?:writing\s+style|grammar|readability|flow\s+and\s+clarity)\b"
+    r"|\b(?:can|could|should|would)\s+be\s+(?:edited|proofread|reworded|rephrased)\b|\breworded\b"
+    r"|\b(?:text|article|essay|post|paragraph|version|document|content|draft)\s+has\s+been\s+(?:rewritten|reworded|"
+    r"edited|proofread)\b"
+    r"|\bedit\s+(?:this|the|these|that)\s+(?:sentences?|paragraphs?|texts?|drafts?)\b"
+    r"|^(?:\d+\.\s*)?changed\s+[\"“'‘]"
+    r"|^this\s+(?:blog\s+post|blog|article|document|post)\s+(?:contains|will\s+continue|is\s+also|has\s+been)\b"
+    r"|^here(?:'s|’s|\s+is)\s+(?:the\s+)?(?:end\s+result|rest\s+of\s+(?:this|the|my))\b"
+    r"|^(?:\d+\.\s+)?[^:.!?\n]{3,80}:\s+this\s+(?:section|chapter|part)\s+(?:discusses|provides|covers|focuses|details|"
+    r"explains|includes|highlights|gives|describes|presents|introduces|examines|explores|outlines|looks|deals)\b"
+    r"|^(?:so,?\s+)?(?:please\s+)?(?:provide|write|list)\s+(?:just\s+|only\s+)?(?:a\s+list\s+of\s+)?\d+\s+"
+    r"(?:short\s+|more\s+)?(?:tips|ideas|examples|steps|points|reasons|sentences|paragraphs|lines)\b[^.!?]{0,40}[.:]?$",
+    _I,
+)
+"""The writer's edits (the changes it made, what could be edited), the document saying what
+it contains, and outline lines echoed as text ("4. Early Bicycles: This section gives an
+overview of...", numbered or not): read in the misses of eval/labels/brief_checks_fresh2.jsonl after its first
+scoring (it is a dev set since)."""
+_EDITS_AND_OUTLINE_HINTS = (
+    *("made", "improve", "edited", "proofread", "reworded", "rephrased", "rewritten", "edit", "changed"),
+    *("this blog", "this article", "this document", "this post", "here", "this section", "this chapter"),
+    *("this part", "provide", "write", "list"),
+)
 TEXT_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("task", _TASK, _TASK_HINTS),
     ("task", _DIRECTION, _DIRECTION_HINTS),
@@ -342,6 +368,7 @@ TEXT_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("meta", _SELF, _SELF_HINTS),
     ("meta", _MARKER, ()),
     ("meta", _ABOUT_OWN_TEXT, _ABOUT_OWN_TEXT_HINTS),
+    ("meta", _EDITS_AND_OUTLINE, _EDITS_AND_OUTLINE_HINTS),
     ("label", _LABEL, ()),
     ("label", _HEADING, _HEADING_HINTS),
 )
