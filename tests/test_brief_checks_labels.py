@@ -95,6 +95,10 @@ def fresh2_talk_figures() -> tuple[float, float]:
     return talk_set_figures("brief_checks_fresh2.jsonl")
 
 
+def fresh3_talk_figures() -> tuple[float, float]:
+    return talk_set_figures("brief_checks_fresh3.jsonl")
+
+
 @pytest.mark.parametrize(
     "figures",
     [
@@ -117,6 +121,15 @@ def fresh2_talk_figures() -> tuple[float, float]:
             ),
             id="fresh2",
         ),
+        pytest.param(
+            fresh3_talk_figures,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="third fresh set, first scoring (e23084f, detector of f2da1a6): precision 0.941, "
+                "recall 0.582 (55 talk of 156); the detector of 90b55d9 gives the same verdicts",
+            ),
+            id="fresh3",
+        ),
     ],
 )
 def test_talk_reaches_the_target_on_a_fresh_set(figures: Any) -> None:
@@ -136,10 +149,11 @@ def test_off_brief_lexical_reaches_the_target_on_the_held_half() -> None:
         (talk_figures, (0.99, 0.95)),
         (fresh_talk_figures, (0.95, 0.76)),
         (fresh2_talk_figures, (0.98, 0.89)),
+        (fresh3_talk_figures, (0.94, 0.58)),
         (off_brief_figures, (0.81, 0.89)),
         (language_figures, (1.0, 0.91)),
     ],
-    ids=["talk", "talk-fresh", "talk-fresh2", "off-brief-lexical", "language"],
+    ids=["talk", "talk-fresh", "talk-fresh2", "talk-fresh3", "off-brief-lexical", "language"],
 )
 def test_no_check_falls_below_its_first_held_figures(figures: Any, floor: tuple[float, float]) -> None:
     precision, recall = figures()
