@@ -204,6 +204,9 @@ def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
         ("4. Early Chinese Bicycles: This section gives an overview of early Chinese bicycles.", "meta"),
         ("Provide a list of 8 tips.", "meta"),
         ("[companyname] Harbour Supplies", "placeholder"),
+        # read in make demo's document at a1288c5
+        ("The writing style is clear and easy to read making the content accessible.", "meta"),
+        ("In summary, a perfectly structured guide has been written without any errors.", "meta"),
     ],
 )
 def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
@@ -251,6 +254,9 @@ def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
         "In this chapter, we will introduce probability to first-year students.",
         "Give 8 tips to a friend and you will have none left.",
         "[Bicycles have been used for entertainment for centuries]",
+        "The language is simple, with five vowels and no tones.",
+        "Her writing was clear and simple.",
+        "The structure is well built and strong.",
     ],
 )
 def test_writing_that_looks_like_talk_is_left_alone(sentence: str) -> None:

@@ -348,17 +348,24 @@ _EDITS_AND_OUTLINE = re.compile(
     r"|^(?:\d+\.\s+)?[^:.!?\n]{3,80}:\s+this\s+(?:section|chapter|part)\s+(?:discusses|provides|covers|focuses|details|"
     r"explains|includes|highlights|gives|describes|presents|introduces|examines|explores|outlines|looks|deals)\b"
     r"|^(?:so,?\s+)?(?:please\s+)?(?:provide|write|list)\s+(?:just\s+|only\s+)?(?:a\s+list\s+of\s+)?\d+\s+"
-    r"(?:short\s+|more\s+)?(?:tips|ideas|examples|steps|points|reasons|sentences|paragraphs|lines)\b[^.!?]{0,40}[.:]?$",
+    r"(?:short\s+|more\s+)?(?:tips|ideas|examples|steps|points|reasons|sentences|paragraphs|lines)\b[^.!?]{0,40}[.:]?$"
+    r"|^(?:the|this|its|my)\s+(?:writing(?:\s+style)?|style\s+of\s+(?:the\s+)?writing)\s+"
+    r"(?:is|was|remains|feels)\s+(?:\w+\s+){0,2}?(?:clear|easy|concise|engaging|informative|simple|professional|"
+    r"friendly|consistent|accessible|well)\b"
+    r"|\b(?:perfectly|well|nicely|clearly)[- ]structured\s+(?:guide|article|essay|post|text|report|piece)\s+"
+    r"has\s+been\s+written\b",
     _I,
 )
 """The writer's edits (the changes it made, what could be edited), the document saying what
-it contains, and outline lines echoed as text ("4. Early Bicycles: This section gives an
-overview of...", numbered or not): read in the misses of eval/labels/brief_checks_fresh2.jsonl after its first
-scoring (it is a dev set since)."""
+it contains, outline lines echoed as text ("4. Early Bicycles: This section gives an overview
+of...", numbered or not), read in the misses of eval/labels/brief_checks_fresh2.jsonl after its
+first scoring (a dev set since); and the text reviewing its own style ("The writing style is
+clear and easy to read", "a perfectly structured guide has been written"), read in `make
+demo`'s document at a1288c5."""
 _EDITS_AND_OUTLINE_HINTS = (
     *("made", "improve", "edited", "proofread", "reworded", "rephrased", "rewritten", "edit", "changed"),
     *("this blog", "this article", "this document", "this post", "here", "this section", "this chapter"),
-    *("this part", "provide", "write", "list"),
+    *("this part", "provide", "write", "list", "writing", "structure"),
 )
 TEXT_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("task", _TASK, _TASK_HINTS),
