@@ -99,36 +99,33 @@ def fresh3_talk_figures() -> tuple[float, float]:
     return talk_set_figures("brief_checks_fresh3.jsonl")
 
 
+def below_target(figures: Any, set_id: str, first_scoring: str) -> Any:
+    """A fresh set's figures as a parameter that is expected to miss the target, for the
+    reason its first scoring gave."""
+    return pytest.param(figures, marks=pytest.mark.xfail(strict=True, reason=first_scoring), id=set_id)
+
+
 @pytest.mark.parametrize(
     "figures",
     [
-        pytest.param(
+        below_target(
             fresh_talk_figures,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="fresh set, first scoring (b2f6157): precision 0.750, recall 0.471 (51 talk of 152); "
-                "0.951 and 0.765 after patterns written from its misses",
-            ),
-            id="fresh",
+            "fresh",
+            "fresh set, first scoring (b2f6157): precision 0.750, recall 0.471 (51 talk of 152); "
+            "0.951 and 0.765 after patterns written from its misses",
         ),
-        pytest.param(
+        below_target(
             fresh2_talk_figures,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="second fresh set, first scoring (5bc188c, detector of b516a49): precision 0.977, "
-                "recall 0.538 (78 talk of 166); the detector before b516a49: 0.911 and 0.526; a dev set since, "
-                "0.986 and 0.897 after patterns written from its misses",
-            ),
-            id="fresh2",
+            "fresh2",
+            "second fresh set, first scoring (5bc188c, detector of b516a49): precision 0.977, "
+            "recall 0.538 (78 talk of 166); the detector before b516a49: 0.911 and 0.526; a dev set since, "
+            "0.986 and 0.897 after patterns written from its misses",
         ),
-        pytest.param(
+        below_target(
             fresh3_talk_figures,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="third fresh set, first scoring (e23084f, detector of f2da1a6): precision 0.941, "
-                "recall 0.582 (55 talk of 156); the detector of 90b55d9 gives the same verdicts",
-            ),
-            id="fresh3",
+            "fresh3",
+            "third fresh set, first scoring (e23084f, detector of f2da1a6): precision 0.941, "
+            "recall 0.582 (55 talk of 156); the detector of 90b55d9 gives the same verdicts",
         ),
     ],
 )
