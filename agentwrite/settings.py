@@ -194,6 +194,13 @@ class Settings(BaseSettings):
         description="Extra tokens the checks' re-asks may spend in a document, as a share of its tokens "
         "without them (0.3: at most 1.3 times).",
     )
+    min_reasks: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="Re-asks a document may make whatever check_budget allows: a document of one to "
+        "three sections has no room for one at 0.3 (1: a short one may spend one section's tokens more).",
+    )
     min_on_topic: float = Field(
         0.5,
         ge=0,

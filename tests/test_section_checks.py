@@ -139,9 +139,10 @@ def test_one_candidate_asks_once_and_keeps_no_candidates() -> None:
 def test_never_more_extra_tokens_than_the_check_budget() -> None:
     """The budget allows as many re-asks as fit, each reserved at the first answer's cost."""
     model = ScriptedModel(responder=lambda messages, params: completion(OFF))
-    section, ctx = write(model, planned_words=60, budget=60, max_candidates=10, check_budget=0.3)
+    no_floor = {"max_candidates": 10, "check_budget": 0.3, "min_reasks": 0}
+    section, ctx = write(model, planned_words=60, budget=60, **no_floor)
     assert len(model.calls) == 1  # 0.3 x one answer's tokens: no re-ask fits
-    section, ctx = write(model, planned_words=600, budget=60, max_candidates=10, check_budget=0.3)
+    section, ctx = write(model, planned_words=600, budget=60, **no_floor)
     answer = section.candidates[0].usage.total_tokens
     allowance = 0.3 * answer * 10  # ten sections of 60 words planned, each estimated at this one's cost
     extra = sum(c.usage.total_tokens for c in section.candidates[1:])  # a re-ask's prompt is longer
@@ -149,6 +150,19 @@ def test_never_more_extra_tokens_than_the_check_budget() -> None:
         len(section.candidates) >= 3 and extra == ctx.check_budget.extra == section.check_tokens <= allowance
     )
     assert extra + answer > allowance  # one more, reserved at the first answer's cost, would not fit
+
+
+def test_a_short_document_asks_again_min_reasks_times_past_its_share_and_no_more() -> None:
+    """A one-section document: 0.3 of its tokens pays for no re-ask, ``min_reasks`` does."""
+    for floor in (1, 2):
+        model = ScriptedModel(responder=lambda messages, params: completion(OFF))
+        section, ctx = write(
+            model, planned_words=60, budget=60, max_candidates=10, check_budget=0.3, min_reasks=floor
+        )
+        assert len(model.calls) == 1 + floor and len(section.candidates) == 1 + floor
+        assert ctx.check_budget.reasks == floor
+        assert ctx.check_budget.extra == section.check_tokens > 0.3 * section.candidates[0].usage.total_tokens
+        assert all("Stay on: " in call.messages[-1]["content"] for call in model.calls[1:])
 
 
 def test_a_re_ask_stops_being_continued_once_it_has_spent_its_reserve() -> None:

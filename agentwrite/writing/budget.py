@@ -9,6 +9,11 @@ left, and it is reserved until the answer comes back and its real cost is spent.
 sends no request once it has spent its estimate (``write_draft``'s ``token_cap``), so a
 document goes over by at most one request a re-ask, which ``Document.check_tokens``
 records. A resumed run starts from what its checkpointed sections spent (``resume``).
+
+A document of one to three sections has no room for a re-ask at a share of 0.3: one
+section's tokens are a third or more of its own. So the first ``floor`` re-asks of a
+document are allowed whatever the share (``min_reasks``): such a document spends at most
+``floor`` sections' tokens more, and a long one, whose share pays for more, is unchanged.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ class CheckBudget:
     (False, True, False)
     >>> budget.spend(500, 520); budget.extra
     520
+    >>> short = CheckBudget(); short.first(700, words=250, planned_words=250)
+    >>> short.reserve(700, 0.3), short.reserve(700, 0.3, floor=1), short.reserve(700, 0.3, floor=1)
+    (False, True, False)
     """
 
     first_tokens: int = 0
@@ -38,6 +46,7 @@ class CheckBudget:
     planned_words: int = 0
     extra: int = 0
     reserved: int = 0
+    reasks: int = 0
 
     def first(self, tokens: int, *, words: int, planned_words: int) -> None:
         """A section's first candidate cost ``tokens`` for a budget of ``words``, in a
@@ -52,11 +61,13 @@ class CheckBudget:
         per_word = self.first_tokens / self.first_words if self.first_words else 0.0
         return share * (self.first_tokens + per_word * left)
 
-    def reserve(self, tokens: int, share: float) -> bool:
-        """Hold ``tokens`` for a re-ask if they fit in what is left; whether they did."""
-        if self.extra + self.reserved + tokens > self.allowance(share):
+    def reserve(self, tokens: int, share: float, floor: int = 0) -> bool:
+        """Hold ``tokens`` for a re-ask if they fit in what is left, or if the document has
+        asked again fewer than ``floor`` times; whether they were held."""
+        if self.reasks >= floor and self.extra + self.reserved + tokens > self.allowance(share):
             return False
         self.reserved += tokens
+        self.reasks += 1
         return True
 
     def spend(self, reserved: int, tokens: int) -> None:
@@ -75,8 +86,8 @@ class CheckBudget:
         >>> done = Section(index=0, title="T", text="t", target_words=50, finish_reason="stop",
         ...                scores=scores, candidates=asked, chosen=1)
         >>> budget = CheckBudget(); budget.resume([done], planned_words=500)
-        >>> budget.first_tokens, budget.first_words, budget.extra
-        (100, 50, 90)
+        >>> budget.first_tokens, budget.first_words, budget.extra, budget.reasks
+        (100, 50, 90, 1)
         """
         for section in sections:
             if section.scores is None:
@@ -84,3 +95,4 @@ class CheckBudget:
             first = section.candidates[0].usage if section.candidates else section.usage
             self.first(first.total_tokens, words=section.target_words, planned_words=planned_words)
             self.extra += section.check_tokens
+            self.reasks += sum(1 for c in section.candidates[1:] if not c.revision)

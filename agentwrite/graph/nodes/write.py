@@ -105,9 +105,9 @@ async def generate_section(
     With ``checks``, sentences of talk about the writing are dropped too, and a section
     whose text fails a check is asked for again with its problems named at the end of the
     request, up to ``max_candidates`` answers and while the document's ``check_budget``
-    allows; the best by the combined score is kept, and every answer is kept in
-    ``Section.candidates`` (when more than one was asked, or the revise pass is on: a
-    rewrite is paired against the first request).
+    allows (its first ``min_reasks`` re-asks whatever the budget); the best by the combined
+    score is kept, and every answer is kept in ``Section.candidates`` (when more than one
+    was asked, or the revise pass is on: a rewrite is paired against the first request).
 
     ``events`` hears the section start and end, and each piece of its text as it streams
     (``SectionDelta``, where the backend streams). ``language``: the brief's, as a
@@ -129,7 +129,7 @@ async def generate_section(
         and len(candidates) < s.max_candidates
     ):
         estimate = draft.usage.total_tokens  # the first answer's cost
-        if not ctx.check_budget.reserve(estimate, s.check_budget):
+        if not ctx.check_budget.reserve(estimate, s.check_budget, floor=s.min_reasks):
             log.info("section %d: no check budget left to ask again (%s)", index + 1, ", ".join(problems))
             break
         log.info("section %d: asking again (%s)", index + 1, ", ".join(problems))
