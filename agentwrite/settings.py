@@ -170,6 +170,12 @@ class Settings(BaseSettings):
         "on-topic, language, repetition and gibberish, and ask again for a section that fails "
         "(max_candidates, check_budget).",
     )
+    talk_model: bool = Field(
+        False,
+        description="The checks also remove a sentence that the learned talk model (agentwrite/writing/"
+        "talk_model.py) finds to be talk where no pattern did; off by default: it calls some clean "
+        "writing talk (eval/README.md).",
+    )
     plan_checks: bool = Field(
         False,
         description="Check the model's plan against the brief (on its subject, no talk about the writing, "

@@ -1,7 +1,9 @@
 """Whether a response keeps to its brief: talk about the writing, on-topic share, language.
 
 Per response (``response_figures``): the lines that hold talk about the writing, in all and per
-1,000 words (``agentwrite.writing.talk``); the on-topic share, the share of its 150-word
+1,000 words (``agentwrite.writing.talk``: by its patterns, and per 1,000 words also with its
+learned model, ``talk_per_1000_words_learned``, which finds more of the bundled model's talk and
+calls some clean writing talk); the on-topic share, the share of its 150-word
 chunks whose similarity to the brief reaches the scorer's threshold
 (``agentwrite.writing.topic``; lexical by default, MiniLM when asked, the scorer named in the
 run's scores); the brief's language and the response's, its share of words in the brief's
@@ -44,6 +46,7 @@ def response_figures(brief: str, response: str, topic: TopicScorer) -> dict[str,
     return {
         "talk_lines": round(talk * words / 1000),
         "talk_per_1000_words": round(talk, 4),
+        "talk_per_1000_words_learned": round(talk_per_1000_words(response, learned=True), 4),
         "on_topic": round(on_topic_share(response, brief, topic), 4),
         "brief_language": asked.code,
         "language": language_of(response).code,
@@ -55,7 +58,8 @@ def response_figures(brief: str, response: str, topic: TopicScorer) -> dict[str,
 
 def run_figures(figures: Sequence[dict[str, Any]], words: Sequence[int]) -> dict[str, float]:
     """A run's figures from its responses' ``response_figures`` and their word counts: means
-    of talk per 1,000 words, on-topic share and language share; talk pooled (all lines per
+    of talk per 1,000 words (by the patterns, and with the learned model where the figures have
+    it), on-topic share and language share; talk pooled (all lines per
     1,000 words of all responses); the lowest on-topic share; the share of responses mostly
     in their brief's language. Empty for no responses.
 
@@ -75,8 +79,13 @@ def run_figures(figures: Sequence[dict[str, Any]], words: Sequence[int]) -> dict
     if not figures:
         return {}
     total = sum(words)
+    learned = {}
+    if all("talk_per_1000_words_learned" in f for f in figures):
+        mean = fmean(f["talk_per_1000_words_learned"] for f in figures)
+        learned["talk_per_1000_words_learned"] = round(mean, 4)
     return {
         "talk_per_1000_words": round(fmean(f["talk_per_1000_words"] for f in figures), 4),
+        **learned,
         "talk_per_1000_words_pooled": round(1000 * sum(f["talk_lines"] for f in figures) / total, 4)
         if total
         else 0.0,

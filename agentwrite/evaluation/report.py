@@ -56,6 +56,7 @@ QUALITY_FIGURES = (
 BRIEF_FIGURES = (
     ("talk per 1,000 words", "talk_per_1000_words"),
     ("talk per 1,000 words (pooled)", "talk_per_1000_words_pooled"),
+    ("talk per 1,000 words (patterns and learned model)", "talk_per_1000_words_learned"),
     ("on-topic", "on_topic"),
     ("on-topic (lowest)", "on_topic_lowest"),
     ("language match", "language_match_rate"),

@@ -35,7 +35,7 @@ from agentwrite.text_stats import counted_key, gibberish_words, repeated_share, 
 from agentwrite.text_stats import load_word_lists as load_text_stats_lists
 from agentwrite.writing.language import Language, ScriptCounts, brief_language, load_common_words
 from agentwrite.writing.loop_guard import Sentence, Tally, tidy
-from agentwrite.writing.talk import talk_kind, talk_spans
+from agentwrite.writing.talk import sentence_talk, talk_spans
 from agentwrite.writing.topic import (
     SECTION_CHUNK_WORDS,
     SentenceGrouper,
@@ -64,7 +64,8 @@ SHORT_PENALTY = 0.2
 class SectionChecks:
     """The checks of one section against its ``brief`` and ``main_point``: ``min_on_topic``
     and ``min_words`` the least on-topic score and words that pass, ``planned_words`` the
-    document's (for ``CheckBudget``), ``language`` the brief's (found from it when not given).
+    document's (for ``CheckBudget``), ``language`` the brief's (found from it when not given),
+    ``learned_talk`` whether the talk model judges sentences the patterns pass (``sentence_talk``).
 
     >>> from agentwrite.writing.topic import LexicalScorer
     >>> checks = SectionChecks("Write a guide to keeping a sourdough starter alive",
@@ -86,6 +87,7 @@ class SectionChecks:
     min_words: int = 0
     planned_words: int = 0
     language: Language | None = None
+    learned_talk: bool = False
     _sentences: dict[str, _SentenceFigures] = field(default_factory=dict, init=False, repr=False)
     _chunks: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
@@ -96,7 +98,7 @@ class SectionChecks:
 
     def judge(self, sentence: str) -> str | None:
         """``TALK`` when ``sentence`` talks about the writing instead of being it."""
-        return TALK if talk_kind(sentence) is not None else None
+        return TALK if sentence_talk(sentence, learned=self.learned_talk) is not None else None
 
     def tally(self) -> Tally:
         """A tally for one reading of a candidate as it streams (``LoopGuard.read``): the
@@ -181,14 +183,14 @@ def load_word_lists() -> None:
     load_text_stats_lists()
 
 
-def remove_talk(text: str) -> tuple[str, int, int]:
-    """``text`` without its sentences of talk, how many there were and their counted words
-    (for a section written without the loop guard, which otherwise removes them).
+def remove_talk(text: str, *, learned: bool = False) -> tuple[str, int, int]:
+    """``text`` without its sentences of talk (``talk_spans``), how many there were and their
+    counted words (for a section written without the loop guard, which otherwise removes them).
 
     >>> remove_talk("Sure! Here is the text:\\nTea is old. I hope this helps!")
     ('Tea is old.', 3, 9)
     """
-    spans = talk_spans(text)
+    spans = talk_spans(text, learned=learned)
     kept, last = [], 0
     for talk in spans:
         kept.append(text[last : talk.start])

@@ -11,6 +11,13 @@ vocabulary (``agentwrite.text_stats.sentence_spans``: sentence ends and line bre
 the labelled set, eval/labels/README.md; the patterns were written against its ``dev`` half
 and against documents no label was cut from (eval/results/brief_cpu, ``make demo``), by kind:
 a text describing itself, edit notes, format directions, words to the asker.
+
+The patterns find about half of the talk in text they were not written against; a small
+learned model (``talk_model``) catches much of the rest in the bundled model's text, but
+also calls some clean writing talk (eval/README.md, "A learned talk model"), so it is asked
+only when told: with ``learned=True``, ``sentence_talk``, ``talk_spans`` and
+``talk_per_1000_words`` ask the model about a sentence no pattern caught (kind ``learned``).
+``talk_kind`` is patterns only: it also judges plan titles and headings.
 """
 
 from __future__ import annotations
@@ -21,10 +28,11 @@ from dataclasses import dataclass
 from agentwrite.length import count_words
 from agentwrite.text_stats import sentence_spans
 from agentwrite.writing.talk_asker import ASKER_PATTERNS
+from agentwrite.writing.talk_model import talk_model
 from agentwrite.writing.talk_text import TEXT_PATTERNS
 
-KINDS = ("placeholder", "apology", "offer", "preamble", "task", "meta", "label")
-"""The kinds of talk, in the order ``talk_kind`` tries them."""
+KINDS = ("placeholder", "apology", "offer", "preamble", "task", "meta", "label", "learned")
+"""The kinds of talk, in the order ``sentence_talk`` tries them (``learned``: the model)."""
 
 _PREFIX = re.compile(
     r"^[\s#>*_|`\-•·\"“]*(?:(?:\d+(?:\.\d+)*|[A-Za-z])[.):、]\s*)*[\s#>*_|`\-•·\"“]*"
@@ -81,8 +89,25 @@ def talk_kind(sentence: str) -> str | None:
     return None
 
 
-def talk_spans(text: str) -> list[Talk]:
-    """Every sentence (or line, ``sentence_spans``' units) of ``text`` that is talk.
+def sentence_talk(sentence: str, *, learned: bool = False) -> str | None:
+    """``talk_kind``, and with ``learned`` the talk model for a sentence with letters that no
+    pattern caught (``"learned"``).
+
+    >>> sentence_talk("Sure! Here's section 3:"), sentence_talk("The river runs north.")
+    ('offer', None)
+    >>> line = "To help you thrive, please send us more documents like this one."
+    >>> sentence_talk(line), sentence_talk(line, learned=True)
+    (None, 'learned')
+    """
+    kind = talk_kind(sentence)
+    if kind is None and learned and _LETTER.search(sentence) and talk_model().is_talk(sentence.strip()):
+        return "learned"
+    return kind
+
+
+def talk_spans(text: str, *, learned: bool = False) -> list[Talk]:
+    """Every sentence (or line, ``sentence_spans``' units) of ``text`` that is talk
+    (``sentence_talk``).
 
     >>> text = "Sure! Here's section 3:\\nTea is old. [Insert a fact here]\\nI hope this helps!"
     >>> for talk in talk_spans(text):
@@ -102,16 +127,17 @@ def talk_spans(text: str) -> list[Talk]:
         if _NUMBERING.match(sentence) and end < len(text) and text[end] not in "\n\r":
             pending = start
             continue
-        kind = talk_kind(sentence)
+        kind = sentence_talk(sentence, learned=learned)
         if kind is not None:
             spans.append(Talk(start, end, kind))
-    if pending is not None and (kind := talk_kind(text[pending:])) is not None:
+    if pending is not None and (kind := sentence_talk(text[pending:], learned=learned)) is not None:
         spans.append(Talk(pending, len(text.rstrip()), kind))
     return spans
 
 
-def talk_per_1000_words(text: str) -> float:
-    """Lines that hold talk per 1,000 counted words of ``text`` (0.0 without words).
+def talk_per_1000_words(text: str, *, learned: bool = False) -> float:
+    """Lines that hold talk (``talk_spans``) per 1,000 counted words of ``text`` (0.0
+    without words).
 
     >>> talk_per_1000_words("Here is the text:\\n" + "Tea is a drink. " * 100)  # 1 line in 404 words
     2.4752475247524752
@@ -119,5 +145,5 @@ def talk_per_1000_words(text: str) -> float:
     words = count_words(text)
     if not words:
         return 0.0
-    lines = {text.count("\n", 0, talk.start) for talk in talk_spans(text)}
+    lines = {text.count("\n", 0, talk.start) for talk in talk_spans(text, learned=learned)}
     return 1000 * len(lines) / words

@@ -49,6 +49,7 @@ def section_checks(
         min_on_topic=s.min_on_topic,
         min_words=round(s.short_section_ratio * budget),
         planned_words=plan.total_words,
+        learned_talk=s.talk_model,
     )
 
 
@@ -289,7 +290,7 @@ async def write_draft(
         if not _needs_more(draft, budget, s, least):
             break
     if checks is not None and guard is None:
-        draft.text, talk, dropped = remove_talk(draft.text)
+        draft.text, talk, dropped = remove_talk(draft.text, learned=checks.learned_talk)
         draft.talk_lines += talk
         draft.words_dropped += dropped
     return draft, first
