@@ -76,10 +76,12 @@ def talk_rows(items: list[dict[str, Any]]) -> list[str]:
         ("talk: lines", lambda item: item["unit"] == "line"),
         ("talk: paragraphs", lambda item: item["unit"] == "paragraph"),
         ("talk: Chinese briefs", lambda item: item["language"] == "zh"),
+        ("talk, with the learned model: all items", lambda item: True),
     ):
+        learned = "learned" in name
         by_split = {
             split: [
-                (bool(talk_spans(item["text"])), item["talk"])
+                (bool(talk_spans(item["text"], learned=learned)), item["talk"])
                 for item in items
                 if item["split"] == split and keep(item)
             ]
@@ -157,6 +159,7 @@ def speed_rows(sections: list[dict[str, Any]], embedding: bool) -> list[str]:
     matches(texts[0], brief_language(brief[texts[0]]))
     checks: list[tuple[str, Callable[[str], object]]] = [
         ("talk_spans", talk_spans),
+        ("talk_spans, with the learned model", lambda text: talk_spans(text, learned=True)),
         ("matches(language)", lambda text: matches(text, brief_language(brief[text]))),
         ("on_topic_share, lexical", lambda text: on_topic_share(text, brief[text], lexical)),
     ]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agentwrite.writing.language import brief_language
+from agentwrite.writing.talk import talk_per_1000_words
 from agentwrite.writing.topic import EmbeddingScorer, chunk_text
 
 HELD_OUT_COSINE = 0.25
@@ -54,6 +55,13 @@ def extra_tokens(run: Path) -> str:
     return f"{extra / max(1, total - extra):.2f}"
 
 
+def learned_talk(predictions: list[dict[str, Any]]) -> float:
+    """Mean talk lines per 1,000 words by the patterns and the learned talk model, counted
+    here from the responses (runs scored before the model existed have no such figure)."""
+    answered = [p["response"] for p in predictions if p["response"].strip()]
+    return statistics.mean(talk_per_1000_words(r, learned=True) for r in answered) if answered else 0.0
+
+
 def row(run: Path, scorer: EmbeddingScorer | None) -> list[str]:
     scores = json.loads((run / "scores.json").read_text("utf-8"))
     predictions = read_jsonl(run / "predictions.jsonl")
@@ -66,6 +74,7 @@ def row(run: Path, scorer: EmbeddingScorer | None) -> list[str]:
         f"{scores['s_l']:.1f}",
         f"{coherence['document_repeated_sentence_rate']:.3f}",
         f"{checks['talk_per_1000_words']:.2f}",
+        f"{learned_talk(predictions):.2f}",
         f"{checks['on_topic']:.2f}",
         "-" if minilm is None else f"{minilm:.2f}",
         f"{checks['language_match_rate']:.2f}",
@@ -81,8 +90,8 @@ def main() -> None:
     parser.add_argument("--no-embedding", action="store_true", help="skip the MiniLM column")
     args = parser.parse_args()
     scorer = None if args.no_embedding else EmbeddingScorer()
-    head = ["run", "items", "S_l", "repeated", "talk/1k", "on-topic", "MiniLM>=0.25 (en)", "language",
-            "gibberish", "extra tokens", "s/item"]  # fmt: skip
+    head = ["run", "items", "S_l", "repeated", "talk/1k", "talk+model/1k", "on-topic", "MiniLM>=0.25 (en)",
+            "language", "gibberish", "extra tokens", "s/item"]  # fmt: skip
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for run in args.runs:
