@@ -173,6 +173,8 @@ def test_talk_per_1000_words_counts_lines_not_sentences() -> None:
         ("I'm sorry, I've been asked to improve the sentence from Chinese to English.", "apology"),
         ("Here's your detailed plan covered in detail:", "preamble"),
         ("To describe this narrative more precisely, I would simply write:", "preamble"),
+        # read in eval/results/brief_cpu/agent_reask, written with the checks on
+        ("Here’s the introduction to your story:", "preamble"),
         ("There is no specific title for this article.", "meta"),
         ("Acknowledgments: This is a complete rewrite of my previous blog post.", "meta"),
         ("I will begin by providing an introduction to the history of lighthouse keepers.", "meta"),
@@ -257,6 +259,8 @@ def test_talk_by_kind_from_unlabelled_documents(line: str, kind: str) -> None:
         "The language is simple, with five vowels and no tones.",
         "Her writing was clear and simple.",
         "The structure is well built and strong.",
+        "Here is the beginning of a long winter.",
+        "Here is the introduction of the new law in 1998.",
     ],
 )
 def test_writing_that_looks_like_talk_is_left_alone(sentence: str) -> None:

@@ -134,10 +134,14 @@ _PRESENTING_MORE = re.compile(
     r"^here(?:'s|’s|\s+is)\s+(?:your|the\s+(?:full|complete|detailed|whole|final))\s+(?:[\w-]+\s+){0,3}?(?:plan|report|"
     r"guide|story|article|essay|list|answer|response|letter)\b[^.!?]*:\s*$"
     r"|\bwould\s+look\s+like\s+this\s*:|\bI\s+(?:would|will|'d|'ll|’d|’ll)\s+(?:simply\s+)?write\b[^.!?]*:\s*$"
-    r"|\bI\s+suggest\s+using\s+the\s+following\b|^body\s+of\s+the\s+(?:article|essay|text|letter|report)\b",
+    r"|\bI\s+suggest\s+using\s+the\s+following\b|^body\s+of\s+the\s+(?:article|essay|text|letter|report)\b"
+    r"|^here(?:'s|’s|\s+is)\s+(?:the|an?|your|my)\s+(?:introduction|conclusion|opening|ending|beginning|body)\s+"
+    r"(?:to|of|for)\s+(?:the|your|my|this|our)\s+(?:[\w-]+\s+){0,2}?(?:story|essay|article|text|letter|report|"
+    r"guide|explainer|piece|post|document|speech)\b",
     _I,
 )
-"""More text presented as text (the same documents)."""
+"""More text presented as text (the same documents; "Here's the introduction to your story:"
+from eval/results/brief_cpu/agent_reask)."""
 _OFFER_HINTS = (
     *("happy", "glad", "delighted", "feel free", "here to", "let me know", "tell me", "please", "i can"),
     *("if you", "hope", "create something", "share", "sure", "certainly", "course", "absolutely", "ok"),
