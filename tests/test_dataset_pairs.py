@@ -157,6 +157,59 @@ def test_stats_count_the_pairs(reference: Path) -> None:
     assert stats["pairs"]["separated_by"] == {"talk": len(pairs) - 4, "length_score": 4}
 
 
+CHINESE_ITEMS = [
+    {"id": f"zh-{i}", "prompt": f"写一篇700字的文章，介绍第{i}种茶的习俗。", "type": "essay"}
+    for i in range(2)
+]
+
+
+async def last_section_candidates(*args: Any, **kwargs: Any) -> Any:
+    """The agent's document with its last section's two candidates separated by one check, as
+    the section checks would keep them: the language for a Chinese instruction, talk otherwise."""
+    document = await pair_fakes._AGENT(*args, **kwargs)
+    problem = "language" if re.search(r"[\u4e00-\u9fff]", document.brief.instruction) else "talk"
+    *before, section = document.sections
+    kept = pair_fakes.candidate(section, section.text, pair_fakes.scores(0.9))
+    wrong = pair_fakes.candidate(section, f"Tea. {section.text}", pair_fakes.scores(0.2, problem))
+    section = section.model_copy(update={"candidates": [wrong, kept], "chosen": 1, "scores": kept.scores})
+    return document.model_copy(update={"sections": [*before, section]})
+
+
+def test_rejected_pairs_keep_a_rejected_documents_pairs_that_its_failed_check_separates(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Chinese instructions answered in English are rejected for their language: with
+    ``rejected_pairs`` their pair separated by the language check is kept; the note, rejected as
+    too short (no section check), keeps its pair separated by talk out. A merge carries them."""
+    monkeypatch.setattr("agentwrite.runner.awrite", last_section_candidates)
+    source = write_source(tmp_path, [*CHINESE_ITEMS, ITEMS[-1]])
+    recipe = Recipe(concurrency=1, pairs=True, rejected_pairs=True, filters=FilterConfig(min_words=400))
+    with OpenAIServer(writer_handler) as server:
+        build_dataset(source, tmp_path / "with", settings(server), recipe=recipe)
+        build_dataset(source, tmp_path / "without", settings(server), recipe=recipe.model_copy(
+            update={"rejected_pairs": False}))  # fmt: skip
+    meta = {m["id"]: m for m in records(tmp_path / "with" / META)}
+    assert {i: (m["status"], m["reason"]) for i, m in meta.items()} == {
+        "zh-0": ("rejected", "not in the instruction's language"),
+        "zh-1": ("rejected", "not in the instruction's language"),
+        "note": ("rejected", "too short"),
+    }
+    pairs = records(tmp_path / "with" / PAIRS)
+    last = {i: len(m["sections"]) - 1 for i, m in meta.items()}
+    assert [(p["id"], p["separated_by"]) for p in pairs] == [
+        (f"zh-{i}#s{last[f'zh-{i}']}", ["language"]) for i in range(2)
+    ]
+    assert [meta[i].get("pairs") for i in ("zh-0", "zh-1", "note")] == [1, 1, None]
+    assert not (tmp_path / "without" / PAIRS).exists() or not records(tmp_path / "without" / PAIRS)
+    merge_builds([tmp_path / "with"], tmp_path / "merged")
+    assert (tmp_path / "merged" / PAIRS).read_bytes() == (tmp_path / "with" / PAIRS).read_bytes()
+
+
+def test_rejected_pairs_need_pairs() -> None:
+    with pytest.raises(ValueError, match="needs pairs"):
+        Recipe(rejected_pairs=True)
+
+
 def test_a_resumed_build_writes_the_same_bytes(reference: Path, candidates: None, tmp_path: Path) -> None:
     source = write_source(tmp_path)
     out = tmp_path / "out"

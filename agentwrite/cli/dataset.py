@@ -60,6 +60,15 @@ def build(
             "where that answer fails a filter (one more request a document).",
         ),
     ] = False,
+    rejected_pairs: Annotated[
+        bool,
+        typer.Option(
+            "--rejected-pairs",
+            help="With --pairs, also keep the section pairs of a rejected document that the failed "
+            "filter's own check separates (a Chinese section chosen over an English one in a document "
+            "rejected for its language).",
+        ),
+    ] = False,
     pair_margin: Annotated[
         float | None,
         typer.Option(help="Least combined-score difference of a section pair (default 0.1)."),
@@ -106,6 +115,7 @@ def build(
                 "tokenizer": tokenizer,
                 "pairs": pairs or None,  # a flag left out keeps the recipe's choice
                 "document_pairs": document_pairs or None,
+                "rejected_pairs": rejected_pairs or None,
                 "pair_margin": pair_margin,
             },
             {"max_tokens": max_tokens, "min_length_score": min_length_score, "min_words": min_words},

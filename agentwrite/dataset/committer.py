@@ -58,7 +58,7 @@ class Committer:
             meta.add(filters={**(meta.filters or {}), "near_duplicate": verdict.as_json()})
             meta.add(near_duplicate_of=duplicate_of)
             if not passed:
-                outcome.reject, outcome.document = "duplicate", None
+                outcome.reject, outcome.document, outcome.pairs = "duplicate", None, []
                 outcome.detail = f"near-duplicate of {duplicate_of} (estimated Jaccard {similarity:.2f})"
         if outcome.document is not None:
             meta.accept()
@@ -80,7 +80,9 @@ class Committer:
                 "length": item.length,
                 "type": item.type,
             }
-            self.journal.commit(meta.line_json(), reject=reject)
+            if outcome.pairs:
+                meta.add(pairs=len(outcome.pairs))
+            self.journal.commit(meta.line_json(), reject=reject, pairs=outcome.pairs)
         self.done += 1
         if not self.recipe.keep_runs:
             clear_run_dir(self.out_dir / RUNS / item.id)

@@ -1,7 +1,8 @@
 """One instruction's document in a dataset build: written by ``agentwrite.runner.awrite`` in
 its own checkpointed run folder, then judged by the filters; with ``pairs`` or
 ``document_pairs`` in the recipe, an accepted document brings its preference pairs
-(``agentwrite.dataset.pairs``). The ``Outcome`` goes to the build's one committer.
+(``agentwrite.dataset.pairs``), and with ``rejected_pairs`` a rejected one those of its pairs
+that its failed check separates. The ``Outcome`` goes to the build's one committer.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from agentwrite.dataset.filters import (
     first_failure,
 )
 from agentwrite.dataset.instructions import Instruction
-from agentwrite.dataset.pairs import document_pair, section_pairs
+from agentwrite.dataset.pairs import document_pair, pairs_of_rejected, section_pairs
 from agentwrite.dataset.preference import PreferencePair
 from agentwrite.dataset.recipe import Recipe
 from agentwrite.dataset.records import BuildRecord, timestamp
@@ -55,7 +56,8 @@ class Outcome:
     reject: str | None = None
     detail: str = ""
     pairs: list[dict[str, Any]] = field(default_factory=list)
-    """The document's ``pairs.jsonl`` lines, written only if it is accepted."""
+    """The document's ``pairs.jsonl`` lines: an accepted document's, or a rejected one's that the
+    recipe's ``rejected_pairs`` keeps (a near-duplicate drops them)."""
 
 
 def _sampling(settings: Settings) -> dict[str, Any]:
@@ -180,7 +182,16 @@ async def _checked(
     meta.add(filters={v.name: v.as_json() for v in verdicts}, write_seconds=round(doc.wall_seconds, 3))
     failed = first_failure(verdicts)
     if failed is not None:
-        return Outcome(item, meta, reject=REJECT_REASONS[failed.name], detail=failed.detail())
+        kept: list[PreferencePair] = []
+        if recipe.pairs and recipe.rejected_pairs:
+            kept = pairs_of_rejected(section_pairs(item.id, doc.sections, recipe.pair_margin), failed.name)
+        return Outcome(
+            item,
+            meta,
+            reject=REJECT_REASONS[failed.name],
+            detail=failed.detail(),
+            pairs=[p.model_dump(mode="json") for p in kept],
+        )
     pairs = section_pairs(item.id, doc.sections, recipe.pair_margin) if recipe.pairs else []
     if recipe.document_pairs:
         pair = await _document_pair(item, doc.markdown, verdicts, meta, model, settings, recipe, tokens)

@@ -147,7 +147,7 @@ def _write(sources: list[_Source], filters: FilterConfig, folder: Path) -> list[
         for source in sources:
             for meta, row, pairs in _rows(source):
                 if meta["status"] != "accepted":
-                    journal.commit(meta, reject=row)
+                    journal.commit(meta, reject=row, pairs=pairs)  # a recipe's rejected_pairs
                     continue
                 user, assistant = row["messages"]
                 item = Instruction(

@@ -5,6 +5,9 @@
   (``Section.candidates``), the kept candidate against the weakest one, when their combined
   scores differ by at least the margin. The prompt is the exact request of the kept
   candidate; ``separated_by`` names the checks the weakest failed and the kept one passed.
+- **Pairs of a rejected document** (``rejected_pairs``): its section pairs separated by the
+  section check of the filter it failed (``FILTER_CHECKS``): a Chinese section chosen over an
+  English one in a document rejected for its language.
 - **Document pairs**: the agent's document against the one-request answer to the same
   instruction, only where the agent's passes every filter and the answer fails one. Their
   ``margin`` is the number of filters that separate them; their scores are each filter's
@@ -22,6 +25,34 @@ from agentwrite.domain import Section
 DIGITS = 6
 """Score differences are rounded to this many places before they are compared with the
 margin, so that 0.3 - 0.2 counts as 0.1."""
+
+
+FILTER_CHECKS = {
+    "language": "language",
+    "talk": "talk",
+    "off_topic": "off_topic",
+    "gibberish": "gibberish",
+    "repeated_sentences": "repetition",
+}
+"""A document filter's name to the section check that fails for the same reason."""
+
+
+def pairs_of_rejected(pairs: Sequence[PreferencePair], failed_filter: str) -> list[PreferencePair]:
+    """The section ``pairs`` of a document rejected by ``failed_filter`` that the check of that
+    filter separates (none for a filter with no section check, such as the length).
+
+    >>> from agentwrite.dataset.preference import PreferencePair
+    >>> def pair(*checks):
+    ...     return PreferencePair(id="a#1", instruction_id="a", kind="section", margin=0.5,
+    ...         prompt=[{"role": "user", "content": "Write section 2."}], chosen="茶很古老。",
+    ...         rejected="Tea is old.", separated_by=list(checks))
+    >>> [p.separated_by for p in pairs_of_rejected([pair("language"), pair("talk")], "language")]
+    [['language']]
+    >>> pairs_of_rejected([pair("language")], "min_words")
+    []
+    """
+    check = FILTER_CHECKS.get(failed_filter)
+    return [p for p in pairs if check is not None and check in p.separated_by]
 
 
 def section_pair(instruction_id: str, section: Section, margin: float) -> PreferencePair | None:

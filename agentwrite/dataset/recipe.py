@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from agentwrite.dataset.filters import FilterConfig
 from agentwrite.errors import InputError
@@ -51,10 +51,23 @@ class Recipe(BaseModel):
         description="Pair each accepted document with the one-request answer where that fails a filter "
         "(one more request a document).",
     )
+    rejected_pairs: bool = Field(
+        False,
+        description="Also write the section pairs of a document the filters reject, where the pair is "
+        "separated by the check the document failed (language, talk, off topic, gibberish, repetition): "
+        "its chosen section does what the document did not.",
+    )
     pair_margin: float = Field(
         0.1, gt=0, description="Least combined-score difference of a section's kept and weakest candidates."
     )
     filters: FilterConfig = Field(default_factory=FilterConfig)
+
+    @field_validator("rejected_pairs")
+    @classmethod
+    def _with_pairs(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("pairs"):
+            raise ValueError("rejected pairs are section pairs: it needs pairs (--pairs)")
+        return value
 
 
 def load_recipe(path: Path | None) -> Recipe:
