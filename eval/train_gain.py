@@ -16,7 +16,8 @@
 The build keeps the section checks' preference pairs (``dataset build --pairs``: none where the
 writer keeps no candidates); with ``--method dpo`` it adds document pairs (``--document-pairs``:
 the agent's document against the one-request answer, one more request a document), which
-``agentwrite train dpo`` trains on.
+``agentwrite train dpo`` trains on; ``--rejected-pairs`` keeps the section pairs of rejected
+documents that their failed check separates (``dataset build --rejected-pairs``).
 
 Every stage writes under ``--out`` and resumes as its command does (the build, the runs);
 a trained model already in ``OUT/model`` is used again.
@@ -140,6 +141,7 @@ def measure_gain(
     suite: Path = SUITE,
     instructions: Path = INSTRUCTIONS,
     embed: Any = None,
+    rejected_pairs: bool = False,
 ) -> dict[str, Any]:
     """Run the six steps (see the module docstring) and return what ``gain.json`` holds."""
     out.mkdir(parents=True, exist_ok=True)
@@ -151,7 +153,9 @@ def measure_gain(
     with serve_base as (base_url, name):
         started = time.monotonic()
         settings = load_settings(overrides={"base_url": base_url, "model": name})
-        recipe_of_build = Recipe(concurrency=4, pairs=True, document_pairs=method == "dpo")
+        recipe_of_build = Recipe(
+            concurrency=4, pairs=True, document_pairs=method == "dpo", rejected_pairs=rejected_pairs
+        )
         build = build_dataset(out / "instructions.jsonl", out / "build", settings, recipe=recipe_of_build)
         timings["build"] = round(time.monotonic() - started, 1)
         timings["before"] = _baseline(suite, out / "before", base_url, name)
@@ -241,6 +245,9 @@ def main() -> None:
     parser.add_argument("--suite", type=Path, default=SUITE)
     parser.add_argument("--instructions", type=Path, default=INSTRUCTIONS)
     parser.add_argument("--no-embed", action="store_true", help="Leave out the brief similarity.")
+    parser.add_argument(
+        "--rejected-pairs", action="store_true", help="Keep rejected documents' pairs of their failed check."
+    )
     args = parser.parse_args()
     embed = None
     if not args.no_embed:
@@ -251,7 +258,7 @@ def main() -> None:
     figures = measure_gain(
         out=args.out, n=args.n, max_words=args.max_words, method=args.method, model=args.model,
         recipe_path=args.recipe, serve_base=base, serve=vllm_server, suite=args.suite,
-        instructions=args.instructions, embed=embed,
+        instructions=args.instructions, embed=embed, rejected_pairs=args.rejected_pairs,
     )  # fmt: skip
     print(table(figures))
 
