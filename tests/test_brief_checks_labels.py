@@ -53,8 +53,10 @@ def precision_recall(pairs: list[tuple[bool, bool]]) -> tuple[float, float]:
 
 
 @cache
-def talk_figures() -> tuple[float, float]:
-    return precision_recall([(bool(talk_spans(i["text"])), i["talk"]) for i in held("brief_checks.jsonl")])
+def talk_figures(learned: bool = False) -> tuple[float, float]:
+    return precision_recall(
+        [(bool(talk_spans(i["text"], learned=learned)), i["talk"]) for i in held("brief_checks.jsonl")]
+    )
 
 
 @cache
@@ -93,11 +95,8 @@ def talk_set_figures(name: str, learned: bool = False) -> tuple[float, float]:
     return precision_recall([(bool(talk_spans(i["text"], learned=learned)), i["talk"]) for i in items])
 
 
-@cache
 def learned_talk_figures() -> tuple[float, float]:
-    return precision_recall(
-        [(bool(talk_spans(i["text"], learned=True)), i["talk"]) for i in held("brief_checks.jsonl")]
-    )
+    return talk_figures(learned=True)
 
 
 def fresh3_learned_talk_figures() -> tuple[float, float]:

@@ -22,7 +22,7 @@ from typing import Any
 from agentwrite.evaluation.position import position_curve
 from agentwrite.length import count_words
 from agentwrite.writing.language import brief_language, language_of, language_share, matches
-from agentwrite.writing.talk import talk_per_1000_words
+from agentwrite.writing.talk import lines_per_1000_words, talk_spans
 from agentwrite.writing.topic import TopicScorer, on_topic_share
 
 
@@ -42,11 +42,12 @@ def response_figures(brief: str, response: str, topic: TopicScorer) -> dict[str,
     """
     asked = brief_language(brief)
     words = count_words(response)
-    talk = talk_per_1000_words(response)
+    spans = talk_spans(response, learned=True)  # one walk: the patterns' spans are the others
+    talk = lines_per_1000_words(response, [t for t in spans if t.kind != "learned"])
     return {
         "talk_lines": round(talk * words / 1000),
         "talk_per_1000_words": round(talk, 4),
-        "talk_per_1000_words_learned": round(talk_per_1000_words(response, learned=True), 4),
+        "talk_per_1000_words_learned": round(lines_per_1000_words(response, spans), 4),
         "on_topic": round(on_topic_share(response, brief, topic), 4),
         "brief_language": asked.code,
         "language": language_of(response).code,

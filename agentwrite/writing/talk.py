@@ -142,8 +142,15 @@ def talk_per_1000_words(text: str, *, learned: bool = False) -> float:
     >>> talk_per_1000_words("Here is the text:\\n" + "Tea is a drink. " * 100)  # 1 line in 404 words
     2.4752475247524752
     """
+    return lines_per_1000_words(text, talk_spans(text, learned=learned))
+
+
+def lines_per_1000_words(text: str, spans: list[Talk]) -> float:
+    """The lines of ``text`` that hold one of ``spans`` per 1,000 counted words (0.0 without
+    words): ``talk_per_1000_words`` for spans already found, such as the patterns' share of a
+    ``learned=True`` walk (every span whose kind is not ``learned``)."""
     words = count_words(text)
     if not words:
         return 0.0
-    lines = {text.count("\n", 0, talk.start) for talk in talk_spans(text, learned=learned)}
+    lines = {text.count("\n", 0, talk.start) for talk in spans}
     return 1000 * len(lines) / words
